@@ -1,0 +1,1 @@
+"""Streamlit page code; only these modules import Streamlit."""

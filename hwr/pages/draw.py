@@ -1,0 +1,173 @@
+"""The Draw page: draw (or upload) a digit and see what the network thinks it is."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+from PIL import Image
+
+from hwr.pages.common import recognizer_or_stop
+from hwr.preprocess import MAX_UPLOAD_BYTES, InvalidImageError, load_upload
+from hwr.recognizer import DigitRecognizer, NumberRecognition, Recognition
+
+CANVAS_SIZE = 280
+NUMBER_CANVAS_WIDTH = 700
+DEFAULT_STROKE = 18
+UNSURE_CONFIDENCE = 0.6  # below this top probability the answer is flagged
+UNSURE_MARGIN = 0.25  # ... and also when the runner-up is this close
+ONE_DIGIT, NUMBER = "One digit", "Several digits"
+INVITATION = "Draw a digit in the box: the prediction appears as soon as you lift the pen."
+
+
+def draw_canvas(mode: str) -> np.ndarray | None:
+    """The canvas; returns its RGBA image. A new key clears it (the Clear button)."""
+    from streamlit_drawable_canvas import st_canvas  # only importable under Streamlit
+
+    state = st.session_state
+    state.setdefault("canvas_version", 0)
+    stroke = st.slider("Stroke width", 6, 40, DEFAULT_STROKE, key="stroke_width")
+    key = f"canvas-{'number' if mode == NUMBER else 'digit'}-{state.canvas_version}"
+    saved = f"saved-{key}"
+    result = st_canvas(
+        stroke_width=stroke,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        width=NUMBER_CANVAS_WIDTH if mode == NUMBER else CANVAS_SIZE,
+        height=CANVAS_SIZE if mode == ONE_DIGIT else 220,
+        drawing_mode="freedraw",
+        initial_drawing=state.get(saved),  # keeps the drawing when the user changes page
+        return_image_data=True,
+        key=key,
+    )
+    if result.json_data is not None:
+        state[saved] = result.json_data
+    if st.button("Clear", key="clear", icon=":material/delete:"):
+        state.pop(saved, None)
+        state.canvas_version += 1
+        st.rerun()
+    return result.image_data
+
+
+def show_answer(text: str, caption: str) -> None:
+    st.markdown(
+        f'<div class="hwr-answer" style="font-size:7rem;font-weight:700;line-height:1;'
+        f'text-align:center">{text}</div>',
+        unsafe_allow_html=True,
+    )
+    st.caption(caption)
+
+
+def is_unsure(probabilities: np.ndarray) -> bool:
+    top, second = np.sort(probabilities)[::-1][:2]
+    return bool(top < UNSURE_CONFIDENCE or top - second < UNSURE_MARGIN)
+
+
+def show_unsure_note(result: Recognition) -> None:
+    if is_unsure(result.probabilities):
+        order = np.argsort(result.probabilities)[::-1]
+        st.warning(
+            f"Not sure: it could also be a **{order[1]}** "
+            f"({result.probabilities[order[1]]:.0%}). Try writing it more clearly.",
+            icon=":material/help:",
+        )
+
+
+def show_probabilities(probabilities: np.ndarray, key: str = "probs") -> None:
+    """A bar for each of the ten digits, the winner highlighted."""
+    df = pd.DataFrame({"digit": [str(d) for d in range(10)],
+                       "probability": probabilities.astype(float)})
+    df["top"] = df["probability"] == df["probability"].max()
+    chart = alt.Chart(df).mark_bar().encode(
+        x=alt.X("digit:N", sort=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        color=alt.condition("datum.top", alt.value("#e4572e"), alt.value("#7a8a99")),
+        tooltip=["digit", alt.Tooltip("probability:Q", format=".2%")],
+    ).properties(height=200)
+    st.altair_chart(chart, width="stretch", key=key)
+
+
+def show_model_input(image: np.ndarray, width: int = 168,
+                     caption: str = "What the network saw (28x28)") -> None:
+    pixels = Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8))
+    st.image(pixels.resize((width, width), Image.Resampling.NEAREST), caption=caption)
+
+
+def show_digit(result: Recognition) -> None:
+    if result.is_empty:
+        st.info(result.message or INVITATION, icon=":material/draw:")
+        return
+    show_answer(str(result.digit), f"confidence {result.confidence:.1%}")
+    show_unsure_note(result)
+    show_probabilities(result.probabilities)
+    show_model_input(result.model_input)
+
+
+def show_number(result: NumberRecognition) -> None:
+    if result.is_empty:
+        st.info("Write a few digits side by side, with a little space between them.",
+                icon=":material/draw:")
+        return
+    show_answer(result.text, f"{len(result.digits)} digits, read left to right")
+    columns = st.columns(min(len(result.digits), 8))
+    for i, digit in enumerate(result.digits):
+        with columns[i % len(columns)]:
+            show_model_input(digit.model_input, width=84,
+                             caption=f"{digit.digit} ({digit.confidence:.0%})")
+    with st.expander("Probabilities of each digit"):
+        for i, digit in enumerate(result.digits):
+            st.write(f"Digit {i + 1}: **{digit.digit}**")
+            show_unsure_note(digit)
+            show_probabilities(digit.probabilities, key=f"probs-{i}")
+
+
+def show_result_safely(rec: DigitRecognizer, image, mode: str) -> None:
+    """Recognize and show; an unusable image gets its message instead of a traceback."""
+    try:
+        if mode == NUMBER:
+            show_number(rec.recognize_number(image))
+        else:
+            show_digit(rec.recognize(image))
+    except InvalidImageError as e:
+        st.error(str(e), icon=":material/error:")
+
+
+def upload_image() -> Image.Image | None:
+    upload = st.file_uploader(
+        f"A photo or scan of handwriting (PNG or JPEG, up to {MAX_UPLOAD_BYTES // 2**20} MB)",
+        type=["png", "jpg", "jpeg"],
+        key="upload",
+    )
+    if upload is None:
+        return None
+    try:
+        image = load_upload(upload.getvalue())
+    except InvalidImageError as e:
+        st.error(f"Could not use **{upload.name}**: {e}", icon=":material/error:")
+        return None
+    st.image(image.convert("RGB") if image.mode not in ("RGB", "L") else image,
+             caption=upload.name, width=240)
+    return image
+
+
+def draw_page() -> None:
+    rec = recognizer_or_stop()
+    st.title("Draw a digit")
+    mode = st.segmented_control("What to read", [ONE_DIGIT, NUMBER], default=ONE_DIGIT,
+                                key="mode") or ONE_DIGIT
+    draw_tab, upload_tab = st.tabs(["Draw", "Upload"])
+    with draw_tab:
+        # One digit: canvas and answer side by side; a number needs the full width.
+        left, right = st.columns([3, 2]) if mode == ONE_DIGIT else (st.container(),) * 2
+        with left:
+            image = draw_canvas(mode)
+        with right:
+            if image is None:
+                st.info(INVITATION, icon=":material/draw:")
+            else:
+                show_result_safely(rec, image, mode)
+    with upload_tab:
+        uploaded = upload_image()
+        if uploaded is not None:
+            show_result_safely(rec, uploaded, mode)

@@ -1,0 +1,174 @@
+"""Training: data, model, fit, evaluate, and an atomic model directory.
+
+Everything is written into a temporary sibling directory first and only renamed over
+``out_dir`` when the run has finished and been evaluated, so a crashed, failed or
+interrupted run never replaces a good model. Ctrl-C keeps the best checkpoint so far in
+``<out_dir>.interrupted``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from hwr.augment import make_augment_fn
+from hwr.config import TrainConfig
+from hwr.data import NUM_CLASSES, Mnist, load_mnist, to_model_input
+from hwr.evaluate import MODEL_FILE, write_results
+from hwr.model import build_model
+
+CONFIG_FILE = "config.json"
+HISTORY_FILE = "history.json"
+CHECKPOINT_FILE = "best.keras"
+
+
+def split_train_validation(mnist: Mnist, config: TrainConfig):
+    """A seeded validation split carved from the training set (the test set chooses nothing)."""
+    order = np.random.default_rng(config.seed).permutation(len(mnist.x_train))
+    if config.limit:
+        order = order[: config.limit]
+    n_val = min(config.validation_size, max(1, len(order) // 10))
+    val, train = order[:n_val], order[n_val:]
+    return (mnist.x_train[train], mnist.y_train[train]), (mnist.x_train[val], mnist.y_train[val])
+
+
+def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig,
+                 training: bool) -> tf.data.Dataset:
+    ds = tf.data.Dataset.from_tensor_slices(
+        (to_model_input(images), keras.utils.to_categorical(labels, NUM_CLASSES))
+    )
+    if training:
+        ds = ds.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True)
+        ds = ds.batch(config.batch_size, drop_remainder=len(images) >= config.batch_size)
+        if config.augment.enabled:
+            ds = ds.map(make_augment_fn(config.augment, config.seed),
+                        num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = ds.batch(1024)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def learning_rate_schedule(config: TrainConfig, steps_per_epoch: int):
+    """One epoch of linear warm-up to the peak rate, then cosine decay to almost zero."""
+    total = max(2, config.epochs * steps_per_epoch)
+    warmup = min(steps_per_epoch, total // 2)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate / 20,
+        warmup_target=config.learning_rate,
+        warmup_steps=warmup,
+        decay_steps=total - warmup,
+        alpha=config.min_learning_rate_fraction,
+    )
+
+
+def library_versions() -> dict[str, str]:
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def _replace_dir(src: Path, dest: Path) -> None:
+    """Move ``src`` to ``dest``; an existing ``dest`` is removed only after the move."""
+    old = None
+    if dest.exists():
+        old = dest.with_name(f"{dest.name}.old-{int(time.time())}")
+        dest.rename(old)
+    src.rename(dest)
+    if old is not None:
+        shutil.rmtree(old)
+
+
+def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None = None,
+          verbose: int = 2) -> dict:
+    """Train, evaluate on the test set and write a complete model directory; returns metrics."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+
+    mnist = load_mnist(data_dir)
+    (x_train, y_train), (x_val, y_val) = split_train_validation(mnist, config)
+    train_ds = make_dataset(x_train, y_train, config, training=True)
+    val_ds = make_dataset(x_val, y_val, config, training=False)
+    steps_per_epoch = int(train_ds.cardinality())
+
+    model = build_model(config.model)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate_schedule(config, steps_per_epoch)),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    checkpoint = work / CHECKPOINT_FILE
+    print(f"Training on {len(x_train)} images, validating on {len(x_val)}, "
+          f"{model.count_params():,} parameters, {config.epochs} epochs", flush=True)
+    started = time.time()
+    try:
+        history = model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=config.epochs,
+            verbose=verbose,
+            callbacks=[keras.callbacks.ModelCheckpoint(
+                checkpoint, monitor="val_accuracy", save_best_only=True)],
+        )
+    except KeyboardInterrupt:
+        kept = out_dir.with_name(f"{out_dir.name}.interrupted")
+        if checkpoint.exists():
+            if kept.exists():
+                shutil.rmtree(kept)
+            work.rename(kept)
+            print(f"\nInterrupted: best checkpoint so far kept in {kept / CHECKPOINT_FILE}; "
+                  f"{out_dir} is untouched.", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    train_seconds = time.time() - started
+
+    try:
+        best = build_model(config.model)  # uncompiled: no optimizer state in the shipped file
+        best.set_weights(keras.saving.load_model(checkpoint, safe_mode=True).get_weights())
+        best.save(work / MODEL_FILE)
+        checkpoint.unlink()
+        hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        (work / HISTORY_FILE).write_text(json.dumps(hist, indent=1))
+        (work / CONFIG_FILE).write_text(json.dumps({
+            "train": config.to_dict(),
+            "command": " ".join(sys.argv),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "versions": library_versions(),
+            "data": {"source": mnist.source, "sha256": mnist.checksums,
+                     "train_count": len(x_train), "validation_count": len(x_val)},
+        }, indent=1))
+        probabilities = best.predict(to_model_input(mnist.x_test), batch_size=1024, verbose=0)
+        best_epoch = int(np.argmax(hist["val_accuracy"])) + 1
+        metrics = write_results(work, mnist.y_test, probabilities, extra={
+            "train_seconds": round(train_seconds, 1),
+            "epochs_run": len(hist["loss"]),
+            "best_epoch": best_epoch,
+            "val_accuracy": max(hist["val_accuracy"]),
+            "parameters": int(best.count_params()),
+        })
+        _replace_dir(work, out_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return metrics

@@ -1,0 +1,104 @@
+#!/usr/bin/env python
+"""Benchmarks of the recognition path: speed of one drawing, and robustness to drawings.
+
+1. Latency of `rec.recognize(canvas)` (preprocessing + inference) on canvas-sized
+   drawings, p50/p95, beside the same drawings through a plain `model.predict` call.
+2. Accuracy on canvas-like renderings of the MNIST test digits (brush-thick strokes,
+   35-90% of the canvas height, anywhere on it, slightly rotated; seeded), beside the
+   naive approach of shrinking the whole canvas to 28x28.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+
+def percentiles(seconds: list[float]) -> tuple[float, float]:
+    ms = np.array(seconds) * 1000
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
+
+
+def latency(rec, drawings: list[np.ndarray], baseline_count: int) -> None:
+    from hwr.preprocess import preprocess
+
+    for d in drawings[:10]:  # warm caches, as a running server would be
+        rec.recognize(d)
+    ours = []
+    for d in drawings:
+        start = time.perf_counter()
+        rec.recognize(d)
+        ours.append(time.perf_counter() - start)
+    plain = []
+    for d in drawings[:baseline_count]:
+        start = time.perf_counter()
+        rec.model.predict(preprocess(d).image[None, ..., None], verbose=0)
+        plain.append(time.perf_counter() - start)
+    (p50, p95), (b50, b95) = percentiles(ours), percentiles(plain)
+    print(f"latency, {len(ours)} canvas drawings of 280x280:")
+    print(f"  rec.recognize (preprocess + inference): p50 {p50:.2f} ms, p95 {p95:.2f} ms")
+    print(f"  preprocess + plain model.predict ({len(plain)} drawings): "
+          f"p50 {b50:.2f} ms, p95 {b95:.2f} ms")
+    print(f"  speed-up at p50: {b50 / p50:.1f}x")
+
+
+def robustness(rec, images: np.ndarray, labels: np.ndarray, seed: int) -> None:
+    from hwr.preprocess import preprocess
+    from hwr.synth import canvas_like, naive_resize
+
+    rng = np.random.default_rng(seed)
+    ours = np.empty((len(images), 28, 28), np.float32)
+    naive = np.empty_like(ours)
+    start = time.perf_counter()
+    for i, digit in enumerate(images):
+        canvas = canvas_like(digit, rng)
+        ours[i] = preprocess(canvas).image
+        naive[i] = naive_resize(canvas)
+        if (i + 1) % 2000 == 0:
+            print(f"  rendered {i + 1}/{len(images)}", file=sys.stderr, flush=True)
+    elapsed = time.perf_counter() - start
+    acc = float((rec.predict(ours) == labels).mean())
+    naive_acc = float((rec.predict(naive) == labels).mean())
+    print(f"robustness, {len(images)} canvas-like MNIST test digits (seed {seed}):")
+    print(f"  hwr preprocessing: accuracy {acc:.2%}")
+    print(f"  naive 280->28 resize: accuracy {naive_acc:.2%}")
+    print(f"  (rendering + preprocessing took {elapsed:.0f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model_dir", nargs="?", default=None, help="default: the shipped model")
+    p.add_argument("--data-dir", default=None, help="MNIST directory (default $HWR_DATA_DIR)")
+    p.add_argument("--latency-count", type=int, default=300)
+    p.add_argument("--baseline-count", type=int, default=100,
+                   help="drawings timed through plain model.predict (slow)")
+    p.add_argument("--robust-count", type=int, default=10_000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--skip", choices=["latency", "robustness"], action="append", default=[])
+    args = p.parse_args(argv)
+
+    from hwr import DigitRecognizer
+    from hwr.data import load_test_set
+    from hwr.synth import canvas_like
+
+    rec = DigitRecognizer.load(args.model_dir)
+    images, labels = load_test_set(args.data_dir)
+    print(f"model: {rec.model_dir}")
+    if "latency" not in args.skip:
+        rng = np.random.default_rng(args.seed + 1)
+        drawings = [canvas_like(images[i], rng) for i in range(args.latency_count)]
+        latency(rec, drawings, args.baseline_count)
+    if "robustness" not in args.skip:
+        robustness(rec, images[: args.robust_count], labels[: args.robust_count], args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

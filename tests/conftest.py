@@ -1,0 +1,78 @@
+"""Shared fixtures: tiny IDX data sets written by the tests, the MNIST test set, the model."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MNIST = REPO.parent / "shared" / "mnist"
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Encode a uint8 array in MNIST's IDX format."""
+    header = (0x0800 | array.ndim).to_bytes(4, "big")
+    header += b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Learnable fake digits: class c is a bright bar at row 2 + 2c, plus noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    images = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
+    for i, c in enumerate(labels):
+        images[i, 4 + 2 * c : 6 + 2 * c, 4:24] = 255
+    return images, labels
+
+
+def write_mnist_dir(path: Path, n_train: int = 400, n_test: int = 100,
+                    compress: bool = True) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    x_train, y_train = synthetic_digits(n_train, seed=1)
+    x_test, y_test = synthetic_digits(n_test, seed=2)
+    for stem, array in (("train-images-idx3-ubyte", x_train), ("train-labels-idx1-ubyte", y_train),
+                        ("t10k-images-idx3-ubyte", x_test), ("t10k-labels-idx1-ubyte", y_test)):
+        data = idx_bytes(array)
+        if compress:
+            (path / f"{stem}.gz").write_bytes(gzip.compress(data))
+        else:
+            (path / stem).write_bytes(data)
+    return path
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path: Path) -> Path:
+    return write_mnist_dir(tmp_path / "mnist")
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The real MNIST files: $HWR_DATA_DIR or ../shared/mnist (CI always has them)."""
+    path = Path(os.environ.get("HWR_DATA_DIR", SHARED_MNIST))
+    if not (path / "t10k-images-idx3-ubyte.gz").exists() and not (
+            path / "t10k-images-idx3-ubyte").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"MNIST not found in {path} (CI must have ../shared/mnist)")
+        pytest.skip(f"MNIST not found in {path}; set HWR_DATA_DIR")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist_test(mnist_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    from hwr.data import load_test_set
+
+    return load_test_set(mnist_dir)
+
+
+@pytest.fixture(scope="session")
+def recognizer():
+    from hwr import DigitRecognizer
+
+    return DigitRecognizer.load()

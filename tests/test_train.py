@@ -1,0 +1,94 @@
+"""The training script end to end, on tiny data the tests write themselves."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from hwr import DigitRecognizer
+from hwr.data import MnistFileError
+from tests.conftest import REPO
+
+EXPECTED_FILES = {"model.keras", "config.json", "history.json", "metrics.json",
+                  "test_predictions.npz"}
+
+
+def load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def train_script():
+    return load_script("train")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, train_script):
+    from tests.conftest import write_mnist_dir
+
+    root = tmp_path_factory.mktemp("train")
+    data = write_mnist_dir(root / "mnist")
+    out = root / "model"
+    code = train_script.main(["--epochs", "2", "--limit", "300", "--batch-size", "32",
+                              "--data-dir", str(data), "--out", str(out), "--seed", "3"])
+    assert code == 0
+    return out, data
+
+
+def test_help_documents_every_flag():
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"), "--help"],
+                            capture_output=True, text=True, check=True)
+    for flag in ("--epochs", "--batch-size", "--data-dir", "--out", "--seed", "--no-augment",
+                 "--limit", "--config"):
+        assert flag in result.stdout
+
+
+def test_training_writes_a_complete_model_directory(trained):
+    out, _ = trained
+    assert {p.name for p in out.iterdir()} == EXPECTED_FILES
+    config = json.loads((out / "config.json").read_text())
+    assert config["train"]["epochs"] == 2 and config["train"]["limit"] == 300
+    assert config["train"]["seed"] == 3
+    assert {"tensorflow", "keras", "numpy"} <= set(config["versions"])
+    assert len(config["data"]["sha256"]) == 4
+    assert config["data"]["train_count"] + config["data"]["validation_count"] == 300
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["loss"]) == len(history["val_accuracy"]) == 2
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_count"] == 100 and len(metrics["confusion_matrix"]) == 10
+    assert sum(map(sum, metrics["confusion_matrix"])) == 100
+    assert set(metrics["per_class"]) == {str(d) for d in range(10)}
+    assert metrics["parameters"] > 0 and metrics["train_seconds"] > 0
+    assert not list(out.parent.glob(".model.*"))  # no temporary directory left behind
+
+
+def test_trained_model_loads_and_predicts(trained):
+    out, _ = trained
+    rec = DigitRecognizer.load(out)
+    probs = rec.predict_proba(np.zeros((5, 28, 28), np.float32))
+    assert probs.shape == (5, 10)
+    assert rec.model_dir == out
+
+
+def test_config_reproduces_recorded_run(trained, train_script):
+    out, _ = trained
+    args = train_script.parse_args(["--config", str(out / "config.json"), "--epochs", "7"])
+    config = train_script.config_from_args(args, ["--config", "x", "--epochs", "7"])
+    assert config.epochs == 7  # explicit flag wins
+    assert config.limit == 300 and config.seed == 3 and config.batch_size == 32
+
+
+def test_failed_run_leaves_existing_model_untouched(trained, train_script, tmp_path):
+    out, data = trained
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (data / "train-labels-idx1-ubyte.gz").write_bytes(b"not gzip")
+    with pytest.raises(MnistFileError):
+        train_script.main(["--epochs", "1", "--limit", "100", "--data-dir", str(data),
+                           "--out", str(out)])
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
