@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from hwr.pages.classroom import class_page
 from hwr.pages.draw import draw_page
 from hwr.pages.evaluation import evaluation_page
 
@@ -11,5 +12,6 @@ page = st.navigation([
     st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="draw", default=True),
     st.Page(evaluation_page, title="Evaluation", icon=":material/analytics:",
             url_path="evaluation"),
+    st.Page(class_page, title="Class", icon=":material/school:", url_path="class"),
 ])
 page.run()

@@ -52,6 +52,8 @@ class TrainConfig:
     validation_size: int = 5_000  # carved from the training set; the test set chooses nothing
     seed: int = 42
     limit: int | None = None  # train on a subset (smoke tests)
+    extra_data: list[str] = field(default_factory=list)  # .npz/IDX dirs added to training
+    init_from: str | None = None  # a model directory to fine-tune instead of starting anew
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 

@@ -159,6 +159,32 @@ def load_test_set(data_dir: str | os.PathLike | None = None) -> tuple[np.ndarray
     return images, labels
 
 
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Encode a uint8 array in the IDX format (the inverse of :func:`parse_idx`)."""
+    header = (0x0800 | array.ndim).to_bytes(4, "big")
+    header += b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def load_extra(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Extra training digits (e.g. a class's export): an ``.npz`` with x and y, or a
+    directory with MNIST-style training IDX files. Returns uint8 images and labels."""
+    path = Path(path)
+    if path.is_dir():
+        images = parse_idx(_read_idx(_find(path, FILES["train_images"])), str(path), 3)
+        labels = parse_idx(_read_idx(_find(path, FILES["train_labels"])), str(path), 1)
+    else:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                images, labels = data["x"], data["y"]
+        except (OSError, ValueError, KeyError) as e:
+            raise MnistFileError(f"{path}: not an .npz with arrays x and y ({e})") from e
+        if images.dtype != np.uint8 or labels.dtype != np.uint8:
+            raise MnistFileError(f"{path}: x and y must be uint8 (MNIST's conventions)")
+    _check_pair(images, labels, (str(path), str(path)))
+    return images, labels
+
+
 def to_model_input(images: np.ndarray) -> np.ndarray:
     """uint8 0-255 (N, 28, 28) -> float32 [0, 1] (N, 28, 28, 1), the CNN's input."""
     return (images.astype(np.float32) / 255.0)[..., np.newaxis]

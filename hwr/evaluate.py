@@ -100,3 +100,32 @@ def write_results(model_dir: str | Path, labels: np.ndarray, probabilities: np.n
     metrics_path.write_text(json.dumps(metrics, indent=1))
     save_predictions(model_dir, labels, probabilities)
     return metrics
+
+
+def cell_indices(labels: np.ndarray, predicted: np.ndarray, true_digit: int,
+                 predicted_digit: int) -> np.ndarray:
+    """Indices of the test images in one confusion-matrix cell, most confident first."""
+    return np.flatnonzero((labels == true_digit) & (predicted == predicted_digit))
+
+
+def most_confused_pairs(confusion: np.ndarray, top: int = 10) -> list[tuple[int, int, int]]:
+    """(true, predicted, count) of the largest off-diagonal cells, largest first."""
+    off = np.array(confusion, dtype=int)
+    np.fill_diagonal(off, 0)
+    order = np.argsort(off, axis=None)[::-1][:top]
+    pairs = [(int(i // NUM_CLASSES), int(i % NUM_CLASSES), int(off.flat[i])) for i in order]
+    return [p for p in pairs if p[2] > 0]
+
+
+def confident_mistakes(labels: np.ndarray, probabilities: np.ndarray, top: int) -> np.ndarray:
+    """Wrong predictions, the most confident first: where the model is sure and wrong."""
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    return wrong[np.argsort(-probabilities[wrong].max(axis=1))][:top]
+
+
+def hesitant_successes(labels: np.ndarray, probabilities: np.ndarray, top: int) -> np.ndarray:
+    """Right predictions, the least confident first: the near misses."""
+    predicted = probabilities.argmax(axis=1)
+    right = np.flatnonzero(predicted == labels)
+    return right[np.argsort(probabilities[right].max(axis=1))][:top]

@@ -66,7 +66,8 @@ def _scale_to_unit(array: np.ndarray) -> np.ndarray:
         return array.astype(np.float32) / np.iinfo(array.dtype).max
     if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         raise InvalidImageError(f"Unsupported pixel type {array.dtype}.")
-    out = array.astype(np.float32)
+    with np.errstate(over="ignore"):  # values beyond float32 become inf, refused below
+        out = array.astype(np.float32)
     if not np.isfinite(out).all():
         raise InvalidImageError("The image contains NaN or infinite values.")
     low, high = float(out.min()), float(out.max())

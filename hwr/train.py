@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from hwr.augment import make_augment_fn
 from hwr.config import TrainConfig
-from hwr.data import NUM_CLASSES, Mnist, load_mnist, to_model_input
+from hwr.data import NUM_CLASSES, Mnist, load_extra, load_mnist, to_model_input
 from hwr.evaluate import MODEL_FILE, write_results
 from hwr.model import build_model
 
@@ -103,11 +103,19 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
 
     mnist = load_mnist(data_dir)
     (x_train, y_train), (x_val, y_val) = split_train_validation(mnist, config)
+    for path in config.extra_data:  # e.g. a class's own digits, for fine-tuning
+        x_extra, y_extra = load_extra(path)
+        x_train, y_train = np.concatenate([x_train, x_extra]), np.concatenate([y_train, y_extra])
+        print(f"Added {len(x_extra)} training images from {path}", flush=True)
     train_ds = make_dataset(x_train, y_train, config, training=True)
     val_ds = make_dataset(x_val, y_val, config, training=False)
     steps_per_epoch = int(train_ds.cardinality())
 
     model = build_model(config.model)
+    if config.init_from:
+        start = keras.saving.load_model(Path(config.init_from) / MODEL_FILE, compile=False,
+                                        safe_mode=True)
+        model.set_weights(start.get_weights())
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate_schedule(config, steps_per_epoch)),
         loss="categorical_crossentropy",
@@ -124,6 +132,7 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
             validation_data=val_ds,
             epochs=config.epochs,
             verbose=verbose,
+            shuffle=False,  # the dataset reshuffles itself each epoch
             callbacks=[keras.callbacks.ModelCheckpoint(
                 checkpoint, monitor="val_accuracy", save_best_only=True)],
         )

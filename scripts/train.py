@@ -33,6 +33,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-augment", action="store_true", help="train without augmentation")
     p.add_argument("--limit", type=int, default=None,
                    help="use only N training images (smoke tests)")
+    p.add_argument("--extra-data", action="append", default=[], metavar="PATH",
+                   help="more training digits: an .npz with x/y or a directory of "
+                        "training IDX files, e.g. the Class page's export (repeatable)")
+    p.add_argument("--init-from", default=None, metavar="MODEL_DIR",
+                   help="start from this model's weights (fine-tuning) instead of scratch")
     p.add_argument("--config", default=None,
                    help="a model directory's config.json to reproduce (other flags given "
                         "explicitly override it)")
@@ -49,6 +54,10 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> TrainConfig:
             setattr(config, attr, getattr(args, attr))
     if args.no_augment:
         config.augment.enabled = False
+    if args.extra_data:
+        config.extra_data = [str(Path(p).resolve()) for p in args.extra_data]
+    if args.init_from:
+        config.init_from = str(Path(args.init_from).resolve())
     return config
 
 

@@ -9,17 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hwr.data import idx_bytes
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "mnist"
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    """Encode a uint8 array in MNIST's IDX format."""
-    header = (0x0800 | array.ndim).to_bytes(4, "big")
-    header += b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    return header + array.astype(np.uint8).tobytes()
 
 
 def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -44,6 +39,14 @@ def write_mnist_dir(path: Path, n_train: int = 400, n_test: int = 100,
             (path / f"{stem}.gz").write_bytes(gzip.compress(data))
         else:
             (path / stem).write_bytes(data)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def class_db(tmp_path, monkeypatch) -> Path:
+    """Every test gets its own class collection: nothing touches ~/.hwr."""
+    path = tmp_path / "class.sqlite3"
+    monkeypatch.setenv("HWR_CLASS_DB", str(path))
     return path
 
 

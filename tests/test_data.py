@@ -3,8 +3,16 @@ import gzip
 import numpy as np
 import pytest
 
-from hwr.data import FILES, MnistFileError, load_from_dir, load_mnist, parse_idx, to_model_input
-from tests.conftest import idx_bytes, write_mnist_dir
+from hwr.data import (
+    FILES,
+    MnistFileError,
+    idx_bytes,
+    load_from_dir,
+    load_mnist,
+    parse_idx,
+    to_model_input,
+)
+from tests.conftest import write_mnist_dir
 
 
 def test_loads_gzipped_idx_files(tiny_mnist):

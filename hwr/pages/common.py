@@ -6,6 +6,7 @@ import os
 
 import streamlit as st
 
+from hwr.collection import ClassCollection, default_db_path
 from hwr.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer, ModelLoadError
 
 MODEL_DIR_ENV = "HWR_MODEL_DIR"
@@ -28,3 +29,19 @@ def recognizer_or_stop() -> DigitRecognizer:
     except ModelLoadError as e:
         st.error("**The model could not be loaded.**\n\n" + str(e))
         st.stop()
+
+
+@st.cache_resource
+def _collection(path: str) -> ClassCollection:
+    return ClassCollection(path)
+
+
+def class_collection() -> ClassCollection:
+    """The class's digits (SQLite at $HWR_CLASS_DB, by default ~/.hwr/)."""
+    return _collection(str(default_db_path()))
+
+
+def presentation_mode() -> bool:
+    """Large canvas and answer, readable from the back of a classroom."""
+    return st.sidebar.toggle("Presentation mode", key="presentation",
+                             help="A large canvas and a large answer for a projector")

@@ -8,11 +8,12 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from hwr.pages.common import recognizer_or_stop
+from hwr.pages.common import class_collection, presentation_mode, recognizer_or_stop
 from hwr.preprocess import MAX_UPLOAD_BYTES, InvalidImageError, load_upload
 from hwr.recognizer import DigitRecognizer, NumberRecognition, Recognition
 
 CANVAS_SIZE = 280
+PRESENTATION_CANVAS = 440
 NUMBER_CANVAS_WIDTH = 700
 DEFAULT_STROKE = 18
 UNSURE_CONFIDENCE = 0.6  # below this top probability the answer is flagged
@@ -21,21 +22,23 @@ ONE_DIGIT, NUMBER = "One digit", "Several digits"
 INVITATION = "Draw a digit in the box: the prediction appears as soon as you lift the pen."
 
 
-def draw_canvas(mode: str) -> np.ndarray | None:
+def draw_canvas(mode: str, large: bool = False) -> np.ndarray | None:
     """The canvas; returns its RGBA image. A new key clears it (the Clear button)."""
     from streamlit_drawable_canvas import st_canvas  # only importable under Streamlit
 
     state = st.session_state
     state.setdefault("canvas_version", 0)
     stroke = st.slider("Stroke width", 6, 40, DEFAULT_STROKE, key="stroke_width")
-    key = f"canvas-{'number' if mode == NUMBER else 'digit'}-{state.canvas_version}"
+    size = PRESENTATION_CANVAS if large else CANVAS_SIZE
+    kind = ("number" if mode == NUMBER else "digit") + ("-large" if large else "")
+    key = f"canvas-{kind}-{state.canvas_version}"
     saved = f"saved-{key}"
     result = st_canvas(
         stroke_width=stroke,
         stroke_color="#FFFFFF",
         background_color="#000000",
-        width=NUMBER_CANVAS_WIDTH if mode == NUMBER else CANVAS_SIZE,
-        height=CANVAS_SIZE if mode == ONE_DIGIT else 220,
+        width=NUMBER_CANVAS_WIDTH if mode == NUMBER else size,
+        height=size if mode == ONE_DIGIT else 220,
         drawing_mode="freedraw",
         initial_drawing=state.get(saved),  # keeps the drawing when the user changes page
         return_image_data=True,
@@ -44,15 +47,22 @@ def draw_canvas(mode: str) -> np.ndarray | None:
     if result.json_data is not None:
         state[saved] = result.json_data
     if st.button("Clear", key="clear", icon=":material/delete:"):
-        state.pop(saved, None)
-        state.canvas_version += 1
-        st.rerun()
+        clear_canvas()
     return result.image_data
 
 
+def clear_canvas() -> None:
+    state = st.session_state
+    for key in [k for k in state if str(k).startswith("saved-canvas-")]:
+        del state[key]
+    state.canvas_version += 1
+    st.rerun()
+
+
 def show_answer(text: str, caption: str) -> None:
+    size = "14rem" if st.session_state.get("presentation") else "7rem"
     st.markdown(
-        f'<div class="hwr-answer" style="font-size:7rem;font-weight:700;line-height:1;'
+        f'<div class="hwr-answer" style="font-size:{size};font-weight:700;line-height:1;'
         f'text-align:center">{text}</div>',
         unsafe_allow_html=True,
     )
@@ -104,6 +114,49 @@ def show_digit(result: Recognition) -> None:
     show_model_input(result.model_input)
 
 
+def confirm_sample(result: Recognition, drawing) -> None:
+    """One click files the drawing under its right label in the class collection."""
+    st.markdown("**Is it right?** Saving adds the drawing to the class's digits.")
+    yes, label, save = st.columns([2, 1, 1], vertical_alignment="bottom")
+    chosen = None
+    if yes.button(f"Yes, it is a {result.digit}", key="confirm_yes", icon=":material/check:"):
+        chosen = result.digit
+    correct = label.selectbox("No, it is a", range(10), index=None, key="confirm_label",
+                              placeholder="digit")
+    if save.button("Save", key="confirm_save", disabled=correct is None):
+        chosen = correct
+    if chosen is not None:
+        picture = drawing if isinstance(drawing, Image.Image) else np.asarray(drawing)
+        class_collection().add(result.model_input, chosen, result.probabilities, picture)
+        st.toast(f"Saved as a {chosen}: {class_collection().count()} class digits so far",
+                 icon=":material/save:")
+        st.session_state.pop("confirm_label", None)
+        clear_canvas()
+
+
+def show_inside(rec: DigitRecognizer, result: Recognition) -> None:
+    """Activations and Grad-CAM, computed only while the toggle is on."""
+    if not st.toggle("Inside the network", key="inside",
+                     help="What each layer saw, and which pixels drove the answer"):
+        return
+    from hwr.explain import explain, feature_grid, overlay  # TensorFlow work: only on demand
+
+    explanation = explain(rec.model, result.model_input)
+    a, b = st.columns(2)
+    a.image(overlay(result.model_input, explanation.grad_cam),
+            caption=f"Grad-CAM: where the evidence for {explanation.target} lies")
+    b.image(overlay(result.model_input, explanation.saliency),
+            caption="Saliency: pixels that change the answer most")
+    for name, maps in explanation.activations:
+        grid = feature_grid(maps)
+        scale = max(1, 360 // grid.shape[1])
+        picture = Image.fromarray((grid * 255).astype(np.uint8))
+        st.image(picture.resize((grid.shape[1] * scale, grid.shape[0] * scale),
+                                Image.Resampling.NEAREST),
+                 caption=f"{name}: {maps.shape[2]} feature maps of {maps.shape[0]}x"
+                         f"{maps.shape[1]} (first 32 shown)")
+
+
 def show_number(result: NumberRecognition) -> None:
     if result.is_empty:
         st.info("Write a few digits side by side, with a little space between them.",
@@ -122,15 +175,20 @@ def show_number(result: NumberRecognition) -> None:
             show_probabilities(digit.probabilities, key=f"probs-{i}")
 
 
-def show_result_safely(rec: DigitRecognizer, image, mode: str) -> None:
-    """Recognize and show; an unusable image gets its message instead of a traceback."""
+def show_result_safely(rec: DigitRecognizer, image, mode: str) -> Recognition | None:
+    """Recognize and show; an unusable image gets its message instead of a traceback.
+
+    Returns the single-digit result, for confirming and explaining it."""
     try:
         if mode == NUMBER:
             show_number(rec.recognize_number(image))
-        else:
-            show_digit(rec.recognize(image))
+            return None
+        result = rec.recognize(image)
+        show_digit(result)
+        return None if result.is_empty else result
     except InvalidImageError as e:
         st.error(str(e), icon=":material/error:")
+        return None
 
 
 def upload_image() -> Image.Image | None:
@@ -153,6 +211,7 @@ def upload_image() -> Image.Image | None:
 
 def draw_page() -> None:
     rec = recognizer_or_stop()
+    large = presentation_mode()
     st.title("Draw a digit")
     mode = st.segmented_control("What to read", [ONE_DIGIT, NUMBER], default=ONE_DIGIT,
                                 key="mode") or ONE_DIGIT
@@ -161,12 +220,16 @@ def draw_page() -> None:
         # One digit: canvas and answer side by side; a number needs the full width.
         left, right = st.columns([3, 2]) if mode == ONE_DIGIT else (st.container(),) * 2
         with left:
-            image = draw_canvas(mode)
+            image = draw_canvas(mode, large)
         with right:
+            result = None
             if image is None:
                 st.info(INVITATION, icon=":material/draw:")
             else:
-                show_result_safely(rec, image, mode)
+                result = show_result_safely(rec, image, mode)
+        if result is not None:
+            confirm_sample(result, image)
+            show_inside(rec, result)
     with upload_tab:
         uploaded = upload_image()
         if uploaded is not None:

@@ -1,20 +1,254 @@
-"""The Evaluation page: how good the model really is, and where it errs."""
+"""The Evaluation page: how good the model really is, and where it errs.
+
+Everything comes from the model directory (metrics, saved per-image test probabilities,
+history), so a visit costs no predictions; only the test images themselves are read,
+once per server process, for the galleries.
+"""
 
 from __future__ import annotations
 
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
 
+from hwr.data import MnistFileError, load_test_set
+from hwr.evaluate import (
+    StalePredictionsError,
+    cell_indices,
+    compute_metrics,
+    confident_mistakes,
+    hesitant_successes,
+    load_predictions,
+    most_confused_pairs,
+    write_results,
+)
 from hwr.pages.common import recognizer_or_stop
+from hwr.plots import confusion_matrix_figure, figure_png, normalize_rows
+from hwr.recognizer import DigitRecognizer
+
+GALLERY_COLUMNS = 8
+GALLERY_MAX = 48
+DIGITS = list(range(10))
+
+
+@st.cache_data(show_spinner="Reading the MNIST test images...")
+def test_images() -> np.ndarray | None:
+    try:
+        return load_test_set()[0]
+    except Exception:  # noqa: BLE001 - a failed download raises anything; galleries degrade
+        return None
+
+
+@st.cache_data
+def cached_predictions(model_dir: str, model_mtime: float) -> tuple[np.ndarray, np.ndarray]:
+    """Saved predictions, re-read when the model file changes (mtime in the cache key)."""
+    return load_predictions(model_dir)
+
+
+@st.cache_data
+def cached_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
+    return compute_metrics(labels, probabilities)
+
+
+def compute_predictions(rec: DigitRecognizer) -> None:
+    """Predict the 10,000 test images with a progress bar and save the results."""
+    try:
+        images, labels = load_test_set()
+    except (MnistFileError, OSError, ValueError) as e:
+        st.error(f"The MNIST test set could not be read: {e}. Set HWR_DATA_DIR.")
+        return
+    bar = st.progress(0.0, text="Predicting the 10,000 test images...")
+    chunks, step = [], 500
+    for start in range(0, len(images), step):
+        chunks.append(rec.predict_proba(images[start:start + step] / 255.0))
+        bar.progress(min(1.0, (start + step) / len(images)),
+                     text=f"Predicted {min(start + step, len(images)):,} of {len(images):,}")
+    write_results(rec.model_dir, labels, np.concatenate(chunks))
+    cached_predictions.clear()
+    bar.empty()
+    st.rerun()
+
+
+def load_results(rec: DigitRecognizer) -> tuple[np.ndarray, np.ndarray] | None:
+    model_file = rec.model_dir / "model.keras"
+    try:
+        return cached_predictions(str(rec.model_dir), model_file.stat().st_mtime)
+    except StalePredictionsError as e:
+        st.warning(f"The saved test results cannot be used: {e}. They can be computed now "
+                   "(about a minute).", icon=":material/warning:")
+        if st.button("Compute the test results", key="compute", type="primary"):
+            compute_predictions(rec)
+        return None
+
+
+def show_headline(metrics: dict) -> None:
+    a, b, c = st.columns(3)
+    a.metric("Test accuracy", f"{metrics['test_accuracy']:.2%}")
+    b.metric("Errors", f"{metrics['test_errors']} of {metrics['test_count']:,}")
+    c.metric("Test loss", f"{metrics['test_loss']:.4f}")
+
+
+def show_model_card(rec: DigitRecognizer) -> None:
+    config, saved = rec.metadata("config.json"), rec.metadata("metrics.json")
+    train = config.get("train", {})
+    with st.expander("Model card"):
+        layers = [f"{layer.__class__.__name__}" for layer in rec.model.layers]
+        st.markdown(
+            f"- **Architecture**: {len(layers)} layers ({', '.join(dict.fromkeys(layers))}), "
+            f"{rec.model.count_params():,} parameters\n"
+            f"- **Training**: {saved.get('epochs_run', '?')} epochs (best at epoch "
+            f"{saved.get('best_epoch', '?')}), batch {train.get('batch_size', '?')}, "
+            f"{saved.get('train_seconds', 0) / 60:.0f} min, seed {train.get('seed', '?')}\n"
+            f"- **Validation accuracy**: {saved.get('val_accuracy', 0):.2%} on "
+            f"{config.get('data', {}).get('validation_count', '?')} held-out training images\n"
+            f"- **Created**: {config.get('created', '?')}, with "
+            + ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())
+        )
+        st.write("**Augmentation**", train.get("augment", {}))
+        st.write("**Data checksums (sha256)**", config.get("data", {}).get("sha256", {}))
+
+
+def show_per_class(metrics: dict) -> None:
+    table = pd.DataFrame(metrics["per_class"]).T
+    table.index.name = "digit"
+    st.dataframe(
+        table.style.format({"precision": "{:.2%}", "recall": "{:.2%}", "f1": "{:.2%}",
+                            "support": "{:.0f}"}).background_gradient(
+            subset=["f1"], cmap="RdYlGn", vmin=0.98, vmax=1.0),
+        width="stretch",
+    )
+
+
+def _select_cell() -> None:
+    """Chart click -> the true/predicted selectboxes below it."""
+    event = st.session_state.get("cm_chart")
+    points = (event or {}).get("selection", {}).get("cell", [])
+    if points:
+        st.session_state.cm_true = int(points[0]["true"])
+        st.session_state.cm_pred = int(points[0]["predicted"])
+
+
+def confusion_chart(confusion: np.ndarray, normalize: bool) -> alt.Chart:
+    values = normalize_rows(confusion) if normalize else np.asarray(confusion, dtype=float)
+    df = pd.DataFrame([
+        {"true": t, "predicted": p, "count": int(confusion[t][p]), "value": values[t][p],
+         "error": values[t][p] if t != p else None,
+         "label": f"{values[t][p]:.1%}" if normalize else str(int(confusion[t][p]))}
+        for t in DIGITS for p in DIGITS
+    ])
+    pick = alt.selection_point(name="cell", fields=["true", "predicted"], on="click")
+    base = alt.Chart(df).encode(
+        x=alt.X("predicted:O", title="predicted digit", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("true:O", title="true digit"),
+    )
+    cells = base.mark_rect(stroke="white").encode(
+        color=alt.condition("datum.true == datum.predicted", alt.value("#ececec"),
+                            alt.Color("error:Q", scale=alt.Scale(scheme="reds"),
+                                      legend=alt.Legend(title="errors"))),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)),
+        tooltip=["true", "predicted", "count", alt.Tooltip("value:Q", format=".3")],
+    ).add_params(pick)
+    text = base.mark_text(fontSize=11).encode(
+        text="label:N",
+        color=alt.condition("datum.true == datum.predicted", alt.value("#888"),
+                            alt.value("black")),
+    )
+    return (cells + text).properties(height=420)
+
+
+def show_confusion(confusion: np.ndarray) -> bool:
+    normalize = st.toggle("Normalize per true digit", key="cm_normalize")
+    st.caption("Click a cell to see its test images. The diagonal (right answers) is grey "
+               "so the errors stand out.")
+    st.altair_chart(confusion_chart(confusion, normalize), key="cm_chart",
+                    on_select=_select_cell, selection_mode="cell", width="stretch")
+    st.download_button(
+        "Download as PNG",
+        data=figure_png(confusion_matrix_figure(confusion, normalize)),
+        file_name="confusion_matrix.png", mime="image/png", icon=":material/download:",
+    )
+    return normalize
+
+
+def show_gallery(indices: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
+                 images: np.ndarray | None) -> None:
+    if len(indices) == 0:
+        st.write("No test images here.")
+        return
+    if images is None:
+        st.info("The MNIST test images are not available here (set HWR_DATA_DIR), so only "
+                f"their numbers can be listed: {', '.join(map(str, indices[:GALLERY_MAX]))}")
+        return
+    shown = indices[:GALLERY_MAX]
+    columns = st.columns(GALLERY_COLUMNS)
+    for k, i in enumerate(shown):
+        top2 = np.argsort(probabilities[i])[::-1][:2]
+        caption = (f"#{i} true {labels[i]}: " + ", ".join(
+            f"{d} {probabilities[i][d]:.0%}" for d in top2))
+        columns[k % GALLERY_COLUMNS].image(images[i], caption=caption, width=84, clamp=True)
+    if len(indices) > len(shown):
+        st.caption(f"Showing {len(shown)} of {len(indices)}.")
+
+
+def show_cell(labels: np.ndarray, probabilities: np.ndarray, images) -> None:
+    predicted = probabilities.argmax(axis=1)
+    state = st.session_state
+    state.setdefault("cm_true", 4)
+    state.setdefault("cm_pred", 9)
+    a, b = st.columns(2)
+    true_digit = a.selectbox("True digit", DIGITS, key="cm_true")
+    pred_digit = b.selectbox("Predicted as", DIGITS, key="cm_pred")
+    indices = cell_indices(labels, predicted, true_digit, pred_digit)
+    indices = indices[np.argsort(-probabilities[indices, pred_digit])]
+    st.markdown(f"**{len(indices)}** test images of a **{true_digit}** predicted as "
+                f"**{pred_digit}**")
+    show_gallery(indices, labels, probabilities, images)
+
+
+def show_errors(confusion: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
+                images) -> None:
+    pairs = most_confused_pairs(confusion)
+    st.dataframe(pd.DataFrame(pairs, columns=["true", "predicted as", "count"]),
+                 hide_index=True, width="content")
+    st.markdown("**Most confident wrong predictions**")
+    show_gallery(confident_mistakes(labels, probabilities, 16), labels, probabilities, images)
+    st.markdown("**Least confident right predictions**")
+    show_gallery(hesitant_successes(labels, probabilities, 16), labels, probabilities, images)
+
+
+def show_training_curves(rec: DigitRecognizer) -> None:
+    history = rec.metadata("history.json")
+    if not history.get("loss"):
+        st.info("This model directory has no training history.")
+        return
+    epochs = range(1, len(history["loss"]) + 1)
+    for metric in ("loss", "accuracy"):
+        st.markdown(f"**{metric.capitalize()}**")
+        st.line_chart(pd.DataFrame({"training": history[metric],
+                                    "validation": history[f"val_{metric}"]},
+                                   index=pd.Index(epochs, name="epoch")), height=220)
 
 
 def evaluation_page() -> None:
     rec = recognizer_or_stop()
     st.title("How good is the model?")
-    metrics = rec.metadata("metrics.json")
-    if not metrics:
-        st.warning("This model has no saved test results yet: run `python scripts/evaluate.py`.")
+    results = load_results(rec)
+    if results is None:
+        show_model_card(rec)
         return
-    a, b, c = st.columns(3)
-    a.metric("Test accuracy", f"{metrics['test_accuracy']:.2%}")
-    b.metric("Errors", f"{metrics['test_errors']} of {metrics['test_count']:,}")
-    c.metric("Test loss", f"{metrics['test_loss']:.4f}")
+    labels, probabilities = results
+    metrics = cached_metrics(labels, probabilities)
+    confusion = np.array(metrics["confusion_matrix"])
+    show_headline(metrics)
+    show_model_card(rec)
+    images = test_images()
+    st.header("Per digit")
+    show_per_class(metrics)
+    st.header("Confusion matrix")
+    show_confusion(confusion)
+    show_cell(labels, probabilities, images)
+    st.header("Where it errs")
+    show_errors(confusion, labels, probabilities, images)
+    st.header("Training curves")
+    show_training_curves(rec)

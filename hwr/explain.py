@@ -1,0 +1,103 @@
+"""Looking inside the network: layer activations and Grad-CAM for one image.
+
+These run only when a user opens "Inside the network"; drawing stays on the fast path.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from hwr.data import IMAGE_SIZE
+
+
+@dataclass(frozen=True)
+class Explanation:
+    activations: list[tuple[str, np.ndarray]]  # (layer name, (H, W, C) feature maps)
+    grad_cam: np.ndarray  # (28, 28) in [0, 1]: where the evidence for the class lies
+    saliency: np.ndarray  # (28, 28) in [0, 1]: |d probability / d pixel|
+    target: int
+
+
+def _conv_outputs(model: keras.Model) -> list[keras.layers.Layer]:
+    """The activation after each convolution (what the next layer sees)."""
+    layers = model.layers
+    picked = []
+    for i, layer in enumerate(layers):
+        if isinstance(layer, keras.layers.Conv2D):
+            follow = layers[i + 1:i + 3]
+            act = next((f for f in follow if isinstance(f, keras.layers.Activation)), layer)
+            picked.append(act)
+    return picked
+
+
+@functools.lru_cache(maxsize=4)
+def _probe(model: keras.Model) -> tuple[list[str], keras.Model]:
+    """A model returning every conv activation and the output; built once per model."""
+    conv_layers = _conv_outputs(model)
+    outputs = [layer.output for layer in conv_layers] + [model.output]
+    return [layer.name for layer in conv_layers], keras.Model(model.inputs, outputs)
+
+
+def explain(model: keras.Model, image: np.ndarray, target: int | None = None) -> Explanation:
+    """Activations of every conv layer, Grad-CAM and a gradient saliency map."""
+    names, probe = _probe(model)
+    x = tf.constant(np.asarray(image, np.float32).reshape(1, IMAGE_SIZE, IMAGE_SIZE, 1))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        *maps, probs = probe(x, training=False)
+        target = int(tf.argmax(probs[0])) if target is None else int(target)
+        score = probs[:, target]
+    # Grad-CAM on the last map with spatial extent: weights = mean gradient per channel.
+    spatial = [i for i, m in enumerate(maps) if m.shape[1] >= 4]
+    cam_map = maps[spatial[-1]]
+    grads = tape.gradient(score, cam_map)
+    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+    cam = tf.nn.relu(tf.reduce_sum(weights * cam_map, axis=-1))[0].numpy()
+    saliency = tf.abs(tape.gradient(score, x))[0, ..., 0].numpy()
+    del tape
+    return Explanation(
+        activations=[(name, m[0].numpy()) for name, m in zip(names, maps)],
+        grad_cam=_normalize(_upsample(cam)),
+        saliency=_normalize(saliency),
+        target=target,
+    )
+
+
+def _upsample(cam: np.ndarray) -> np.ndarray:
+    return np.asarray(Image.fromarray(cam.astype(np.float32)).resize(
+        (IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR))
+
+
+def _normalize(values: np.ndarray) -> np.ndarray:
+    values = np.nan_to_num(values.astype(np.float32))
+    peak = float(values.max())
+    return values / peak if peak > 0 else np.zeros_like(values)
+
+
+def feature_grid(maps: np.ndarray, columns: int = 8, max_maps: int = 32) -> np.ndarray:
+    """(H, W, C) feature maps -> one 2-D image of tiles in [0, 1], for display."""
+    maps = maps[..., :max_maps]
+    h, w, c = maps.shape
+    rows = int(np.ceil(c / columns))
+    grid = np.zeros((rows * (h + 1) - 1, columns * (w + 1) - 1), np.float32)
+    for k in range(c):
+        tile = maps[..., k]
+        peak = tile.max()
+        tile = tile / peak if peak > 0 else tile
+        r, col = divmod(k, columns)
+        grid[r * (h + 1):r * (h + 1) + h, col * (w + 1):col * (w + 1) + w] = tile
+    return np.clip(grid, 0.0, 1.0)
+
+
+def overlay(image: np.ndarray, heat: np.ndarray, size: int = 168) -> np.ndarray:
+    """The model input in grey with a heat map in red on top, enlarged: RGB uint8."""
+    base = np.clip(image, 0, 1) * 0.6
+    rgb = np.stack([np.maximum(base, heat), base * (1 - heat), base * (1 - heat)], axis=-1)
+    picture = Image.fromarray((rgb * 255).astype(np.uint8))
+    return np.asarray(picture.resize((size, size), Image.Resampling.NEAREST))

@@ -1,0 +1,52 @@
+"""Static matplotlib figures (for downloads and reports)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def normalize_rows(confusion: np.ndarray) -> np.ndarray:
+    """Each true class's row as fractions of that class (recall on the diagonal)."""
+    confusion = np.asarray(confusion, dtype=float)
+    totals = confusion.sum(axis=1, keepdims=True)
+    return np.divide(confusion, totals, out=np.zeros_like(confusion), where=totals > 0)
+
+
+def confusion_matrix_figure(confusion: np.ndarray, normalize: bool = False,
+                            title: str = "MNIST test set") -> plt.Figure:
+    """A heat map of the errors: the diagonal is greyed so the mistakes stand out."""
+    values = normalize_rows(confusion) if normalize else np.asarray(confusion, dtype=float)
+    errors = values.copy()
+    np.fill_diagonal(errors, np.nan)
+    fig, ax = plt.subplots(figsize=(6.5, 5.5), dpi=120)
+    image = ax.imshow(errors, cmap="Reds")
+    n = len(values)
+    for i in range(n):
+        ax.add_patch(plt.Rectangle((i - 0.5, i - 0.5), 1, 1, color="#e8e8e8"))
+        for j in range(n):
+            text = f"{values[i, j]:.1%}" if normalize else f"{int(values[i, j])}"
+            strong = i != j and values[i, j] > np.nanmax(errors) * 0.6
+            ax.text(j, i, text, ha="center", va="center", fontsize=6.5 if normalize else 7.5,
+                    color="white" if strong else ("#666" if i == j else "black"))
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(title + (" (fraction of each true digit)" if normalize else " (counts)"))
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="errors")
+    fig.tight_layout()
+    return fig
+
+
+def figure_png(fig: plt.Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()

@@ -1,0 +1,64 @@
+"""Real-browser fixtures: one Streamlit server and one Chromium for the whole session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hwr.browser import CHROMIUM_ARGS, CHROMIUM_ENV, chromium_path, streamlit_server
+
+ARTIFACTS = Path(os.environ.get("HWR_TEST_ARTIFACTS", Path(__file__).resolve().parents[2]
+                                / "test-artifacts"))
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "e2e" in str(item.path):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        message = (f"no Chromium found: install it (`apt-get install -y chromium`) or set "
+                   f"{CHROMIUM_ENV} to a Chromium binary")
+        if os.environ.get("CI"):
+            pytest.fail(message + " -- in CI the browser tests must run")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def app_url(mnist_dir) -> str:
+    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir)}) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app_url)
+    page.wait_for_selector(".st-key-canvas-digit-0 canvas.upper-canvas")
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

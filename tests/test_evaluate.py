@@ -1,0 +1,122 @@
+"""Evaluation results: metrics, saved predictions and their staleness, confusion cells."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from hwr.evaluate import (
+    PREDICTIONS_FILE,
+    StalePredictionsError,
+    cell_indices,
+    compute_metrics,
+    confident_mistakes,
+    hesitant_successes,
+    load_predictions,
+    most_confused_pairs,
+    write_results,
+)
+from hwr.plots import confusion_matrix_figure, figure_png, normalize_rows
+from hwr.recognizer import DEFAULT_MODEL_DIR
+
+
+def one_hot_probs(predicted, confidence=0.9):
+    probs = np.full((len(predicted), 10), (1 - confidence) / 9, np.float32)
+    probs[np.arange(len(predicted)), predicted] = confidence
+    return probs
+
+
+def test_metrics_on_a_hand_checked_example():
+    # Digit 0: 3 images, 2 right, 1 called 1. Digit 1: 2 images, both right.
+    labels = np.array([0, 0, 0, 1, 1])
+    predicted = np.array([0, 0, 1, 1, 1])
+    m = compute_metrics(labels, one_hot_probs(predicted))
+    assert m["test_accuracy"] == pytest.approx(0.8)
+    assert m["test_errors"] == 1 and m["test_count"] == 5
+    assert m["per_class"]["0"] == pytest.approx(
+        {"precision": 1.0, "recall": 2 / 3, "f1": 0.8, "support": 3})
+    assert m["per_class"]["1"]["precision"] == pytest.approx(2 / 3)
+    assert m["per_class"]["1"]["recall"] == 1.0
+    assert m["per_class"]["5"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    assert m["confusion_matrix"][0][:2] == [2, 1] and m["confusion_matrix"][1][:2] == [0, 2]
+    assert m["test_loss"] == pytest.approx(-np.mean(np.log([0.9, 0.9, 0.1 / 9, 0.9, 0.9])),
+                                           rel=1e-5)
+
+
+def test_cell_lists_exactly_the_images_of_that_pair():
+    labels = np.array([4, 4, 9, 4, 7, 4])
+    predicted = np.array([9, 4, 9, 9, 9, 4])
+    assert cell_indices(labels, predicted, 4, 9).tolist() == [0, 3]
+    assert cell_indices(labels, predicted, 4, 4).tolist() == [1, 5]
+    assert cell_indices(labels, predicted, 9, 4).tolist() == []
+
+
+def test_most_confused_pairs_skip_the_diagonal():
+    confusion = np.diag([100] * 10)
+    confusion[4, 9], confusion[7, 2], confusion[3, 5] = 7, 3, 5
+    assert most_confused_pairs(confusion, top=5) == [(4, 9, 7), (3, 5, 5), (7, 2, 3)]
+
+
+def test_galleries_pick_confident_mistakes_and_hesitant_successes():
+    labels = np.array([1, 1, 1, 1])
+    probs = np.zeros((4, 10), np.float32)
+    probs[0, 7], probs[0, 1] = 0.99, 0.01  # sure and wrong
+    probs[1, 7], probs[1, 1] = 0.6, 0.4  # wrong, unsure
+    probs[2, 1], probs[2, 7] = 0.51, 0.49  # right, barely
+    probs[3, 1] = 1.0  # right, sure
+    assert confident_mistakes(labels, probs, 5).tolist() == [0, 1]
+    assert hesitant_successes(labels, probs, 5).tolist() == [2, 3]
+
+
+def test_normalized_rows_sum_to_one():
+    confusion = np.array([[8, 2], [0, 0]])
+    np.testing.assert_allclose(normalize_rows(confusion), [[0.8, 0.2], [0.0, 0.0]])
+
+
+def test_static_confusion_matrix_is_a_png():
+    confusion = np.diag(np.arange(10) + 90)
+    confusion[4, 9] = 5
+    for normalize in (False, True):
+        assert figure_png(confusion_matrix_figure(confusion, normalize)).startswith(b"\x89PNG")
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    path = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, path)
+    return path
+
+
+def test_shipped_predictions_are_current():
+    labels, probs = load_predictions(DEFAULT_MODEL_DIR)
+    assert probs.shape == (10_000, 10) and labels.shape == (10_000,)
+
+
+def test_missing_predictions_are_detected(model_copy):
+    (model_copy / PREDICTIONS_FILE).unlink()
+    with pytest.raises(StalePredictionsError, match="missing"):
+        load_predictions(model_copy)
+
+
+def test_predictions_of_another_model_are_detected(model_copy):
+    with open(model_copy / "model.keras", "ab") as f:
+        f.write(b"\0")  # any change of the model file makes the saved results stale
+    with pytest.raises(StalePredictionsError, match="another version"):
+        load_predictions(model_copy)
+
+
+def test_unreadable_predictions_are_detected(model_copy):
+    (model_copy / PREDICTIONS_FILE).write_bytes(b"garbage")
+    with pytest.raises(StalePredictionsError, match="unreadable"):
+        load_predictions(model_copy)
+
+
+def test_write_results_round_trip_keeps_training_figures(model_copy):
+    labels = np.array([3, 5, 5])
+    probs = one_hot_probs(np.array([3, 5, 6]))
+    metrics = write_results(model_copy, labels, probs)
+    assert metrics["test_errors"] == 1
+    assert "train_seconds" in metrics  # merged with what training wrote
+    got_labels, got_probs = load_predictions(model_copy)
+    np.testing.assert_array_equal(got_labels, labels)
+    np.testing.assert_allclose(got_probs, probs)
