@@ -34,6 +34,14 @@ def chromium_path() -> str | None:
     return next((c for c in candidates if c and Path(c).exists()), None)
 
 
+def chromium_or_exit() -> str:
+    """For the benchmark scripts: the Chromium path, or exit with how to get one."""
+    path = chromium_path()
+    if path is None:
+        sys.exit(f"No Chromium: apt-get install -y chromium (or set {CHROMIUM_ENV})")
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -95,8 +95,10 @@ def _replace_dir(src: Path, dest: Path) -> None:
 
 
 def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None = None,
-          verbose: int = 2) -> dict:
-    """Train, evaluate on the test set and write a complete model directory; returns metrics."""
+          verbose: int = 2, callbacks: list | None = None) -> dict:
+    """Train, evaluate on the test set and write a complete model directory; returns metrics.
+
+    ``callbacks`` are extra Keras callbacks (progress reporting, early stopping)."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
@@ -134,7 +136,7 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
             verbose=verbose,
             shuffle=False,  # the dataset reshuffles itself each epoch
             callbacks=[keras.callbacks.ModelCheckpoint(
-                checkpoint, monitor="val_accuracy", save_best_only=True)],
+                checkpoint, monitor="val_accuracy", save_best_only=True), *(callbacks or [])],
         )
     except KeyboardInterrupt:
         kept = out_dir.with_name(f"{out_dir.name}.interrupted")

@@ -22,7 +22,7 @@ from hwr.browser import (  # noqa: E402
     CHROMIUM_ARGS,
     REPO,
     canvas_selector,
-    chromium_path,
+    chromium_or_exit,
     draw_strokes,
     streamlit_server,
     wait_idle,
@@ -73,10 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--count", type=int, default=30, help="drawings per page (>= 20)")
     args = p.parse_args(argv)
-    chromium = chromium_path()
-    if chromium is None:
-        print("No Chromium: apt-get install -y chromium (or set HWR_CHROMIUM)", file=sys.stderr)
-        return 1
+    chromium = chromium_or_exit()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -20,7 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from hwr.browser import CHROMIUM_ARGS, canvas_selector, chromium_path, streamlit_server  # noqa: E402
+from hwr.browser import (  # noqa: E402
+    CHROMIUM_ARGS,
+    canvas_selector,
+    chromium_or_exit,
+    streamlit_server,
+)
 from tests.strokes import DIGITS, PLACEMENTS, place  # noqa: E402
 
 SINGLE_STROKE = [(d, style) for d, styles in DIGITS.items() for style in styles
@@ -81,10 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=5, help="digits each session draws")
     p.add_argument("--max-seconds", type=float, default=600)
     args = p.parse_args(argv)
-    chromium = chromium_path()
-    if chromium is None:
-        print("No Chromium: apt-get install -y chromium (or set HWR_CHROMIUM)", file=sys.stderr)
-        return 1
+    chromium = chromium_or_exit()
     with streamlit_server() as url:
         started = time.perf_counter()
         results, errors = asyncio.run(run(url, chromium, args.sessions, args.rounds,

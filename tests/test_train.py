@@ -10,7 +10,7 @@ import pytest
 
 from hwr import DigitRecognizer
 from hwr.data import MnistFileError
-from tests.conftest import REPO
+from tests.conftest import REPO, write_mnist_dir
 
 EXPECTED_FILES = {"model.keras", "config.json", "history.json", "metrics.json",
                   "test_predictions.npz"}
@@ -30,8 +30,6 @@ def train_script():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, train_script):
-    from tests.conftest import write_mnist_dir
-
     root = tmp_path_factory.mktemp("train")
     data = write_mnist_dir(root / "mnist")
     out = root / "model"
@@ -92,3 +90,26 @@ def test_failed_run_leaves_existing_model_untouched(trained, train_script, tmp_p
         train_script.main(["--epochs", "1", "--limit", "100", "--data-dir", str(data),
                            "--out", str(out)])
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_ctrl_c_keeps_best_checkpoint_and_the_old_model(trained, tmp_path):
+    import keras
+
+    from hwr.config import TrainConfig
+    from hwr.train import train
+
+    out, _ = trained
+    data = write_mnist_dir(tmp_path / "mnist")
+    before = (out / "model.keras").read_bytes()
+
+    class CtrlC(keras.callbacks.Callback):  # Ctrl-C as Keras sees it, after an epoch
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(TrainConfig(epochs=3, limit=200, batch_size=32), out, data_dir=data, verbose=0,
+              callbacks=[CtrlC()])
+    assert (out / "model.keras").read_bytes() == before
+    kept = out.with_name(f"{out.name}.interrupted") / "best.keras"
+    assert kept.exists()
+    assert keras.saving.load_model(kept).output_shape == (None, 10)

@@ -204,8 +204,9 @@ def upload_image() -> Image.Image | None:
     except InvalidImageError as e:
         st.error(f"Could not use **{upload.name}**: {e}", icon=":material/error:")
         return None
-    st.image(image.convert("RGB") if image.mode not in ("RGB", "L") else image,
-             caption=upload.name, width=240)
+    preview = image.convert("RGBA") if image.mode not in ("RGB", "RGBA", "L") else image.copy()
+    preview.thumbnail((480, 480))  # never send a 40-megapixel photo back to the browser
+    st.image(preview, caption=upload.name, width=240)
     return image
 
 
