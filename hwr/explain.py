@@ -38,10 +38,18 @@ def _conv_outputs(model: keras.Model) -> list[keras.layers.Layer]:
 
 @functools.lru_cache(maxsize=4)
 def _probe(model: keras.Model) -> tuple[list[str], keras.Model]:
-    """A model returning every conv activation and the output; built once per model."""
-    conv_layers = _conv_outputs(model)
-    outputs = [layer.output for layer in conv_layers] + [model.output]
-    return [layer.name for layer in conv_layers], keras.Model(model.inputs, outputs)
+    """A model returning every conv activation and the output; built once per model.
+
+    The layers are re-applied to a fresh Input, since a loaded Sequential model has no
+    symbolic outputs of its own until it is called."""
+    picked = _conv_outputs(model)
+    x = inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1))
+    outputs = []
+    for layer in model.layers:
+        x = layer(x)
+        if layer in picked:
+            outputs.append(x)
+    return [layer.name for layer in picked], keras.Model(inputs, outputs + [x])
 
 
 def explain(model: keras.Model, image: np.ndarray, target: int | None = None) -> Explanation:

@@ -58,6 +58,13 @@ def _reduce(array: np.ndarray) -> np.ndarray:
     return array[::step, ::step] if step > 1 else array
 
 
+def _fast_gray(rgb: np.ndarray) -> np.ndarray:
+    """uint8 RGB(A) -> uint8 grey (or the alpha channel if it is the drawing), in C."""
+    if rgb.shape[2] == 4 and rgb[..., 3].min() < 252:
+        return rgb[..., 3]  # transparent background: what was painted is the drawing
+    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb[..., :3])).convert("L"))
+
+
 def _scale_to_unit(array: np.ndarray) -> np.ndarray:
     """Any numeric dtype -> float32 in [0, 1]."""
     if array.dtype == bool:
@@ -97,7 +104,10 @@ def to_ink(image) -> np.ndarray:
         )
     if array.size == 0:
         raise InvalidImageError("The image is empty (zero pixels).")
-    pixels = _scale_to_unit(_reduce(array))
+    array = _reduce(array)
+    if array.dtype == np.uint8 and array.ndim == 3 and array.shape[2] in (3, 4):
+        array = _fast_gray(array)  # the canvas's case: keep the per-stroke path short
+    pixels = _scale_to_unit(array)
     alpha = None
     if pixels.ndim == 3:
         if pixels.shape[2] in (2, 4):

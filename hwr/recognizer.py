@@ -117,7 +117,8 @@ class DigitRecognizer:
     def predict_proba(self, x) -> np.ndarray:
         """(28, 28) -> (10,), or (N, 28, 28) -> (N, 10): MNIST-style floats in [0, 1]."""
         try:
-            array = np.asarray(x, dtype=np.float32)
+            with np.errstate(over="ignore"):  # overflow gives inf, refused below
+                array = np.asarray(x, dtype=np.float32)
         except (TypeError, ValueError) as e:
             raise InvalidImageError(f"Expected numeric images ({e}).") from None
         single = array.shape == (IMAGE_SIZE, IMAGE_SIZE)

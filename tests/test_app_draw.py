@@ -109,7 +109,7 @@ def test_inside_the_network_is_computed_only_when_opened(canvas, mnist_test, mon
     assert answer(at) == "7" and calls == []
     at.toggle(key="inside").set_value(True).run()
     assert not at.exception and len(calls) == 1
-    assert any("Grad-CAM" in (img.caption or "") for el in at.get("imgs")
+    assert any("Grad-CAM" in (img.caption or "") for el in at.get("image")
                for img in el.proto.imgs)
 
 

@@ -51,7 +51,7 @@ def test_selecting_a_cell_lists_exactly_its_images():
                for m in at.markdown)
     # Captions read "#index true T: P p%, ...": every image shown as this pair is in the
     # cell, and every image of the cell is shown.
-    captions = [img.caption for el in at.get("imgs") for img in el.proto.imgs]
+    captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
     shown = set()
     for caption in captions:
         index, _, true, top = caption.replace(":", "").split()[:4]
