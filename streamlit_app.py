@@ -3,7 +3,7 @@
 import streamlit as st
 
 from hwr.pages.classroom import class_page
-from hwr.pages.draw import draw_page
+from hwr.pages.draw import LEFT_PAGE, draw_page
 from hwr.pages.evaluation import evaluation_page
 
 st.set_page_config(page_title="hwr: handwritten digits", page_icon=":material/draw:",
@@ -14,4 +14,6 @@ page = st.navigation([
             url_path="evaluation"),
     st.Page(class_page, title="Class", icon=":material/school:", url_path="class"),
 ])
+if page.title != "Draw":
+    st.session_state[LEFT_PAGE] = True  # the Draw page restores its drawing on return
 page.run()

@@ -19,6 +19,8 @@ DEFAULT_STROKE = 18
 UNSURE_CONFIDENCE = 0.6  # below this top probability the answer is flagged
 UNSURE_MARGIN = 0.25  # ... and also when the runner-up is this close
 ONE_DIGIT, NUMBER = "One digit", "Several digits"
+CANVAS_STATE_PREFIXES = ("saved-canvas-", "initial-canvas-", "image-canvas-")
+LEFT_PAGE = "draw_page_left"  # set by the app when another page runs
 INVITATION = "Draw a digit in the box: the prediction appears as soon as you lift the pen."
 
 
@@ -32,7 +34,12 @@ def draw_canvas(mode: str, large: bool = False) -> np.ndarray | None:
     size = PRESENTATION_CANVAS if large else CANVAS_SIZE
     kind = ("number" if mode == NUMBER else "digit") + ("-large" if large else "")
     key = f"canvas-{kind}-{state.canvas_version}"
-    saved = f"saved-{key}"
+    saved, frozen = f"saved-{key}", f"initial-{key}"
+    # Coming back from another page, the canvas is mounted anew: start it from the saved
+    # drawing. Otherwise keep passing the same value: feeding every new drawing back in
+    # would make the canvas redraw and resend it, a rerun loop.
+    if frozen not in state or state.pop(LEFT_PAGE, False):
+        state[frozen] = state.get(saved)
     result = st_canvas(
         stroke_width=stroke,
         stroke_color="#FFFFFF",
@@ -40,20 +47,25 @@ def draw_canvas(mode: str, large: bool = False) -> np.ndarray | None:
         width=NUMBER_CANVAS_WIDTH if mode == NUMBER else size,
         height=size if mode == ONE_DIGIT else 220,
         drawing_mode="freedraw",
-        initial_drawing=state.get(saved),  # keeps the drawing when the user changes page
+        initial_drawing=state[frozen],
         return_image_data=True,
         key=key,
     )
     if result.json_data is not None:
         state[saved] = result.json_data
+    image = result.image_data
+    if image is not None:
+        state[f"image-{key}"] = image
+    elif state[frozen] is not None:  # restored: the canvas sends no image until touched
+        image = state.get(f"image-{key}")
     if st.button("Clear", key="clear", icon=":material/delete:"):
         clear_canvas()
-    return result.image_data
+    return image
 
 
 def clear_canvas() -> None:
     state = st.session_state
-    for key in [k for k in state if str(k).startswith("saved-canvas-")]:
+    for key in [k for k in state if str(k).startswith(CANVAS_STATE_PREFIXES)]:
         del state[key]
     state.canvas_version += 1
     st.rerun()

@@ -44,8 +44,20 @@ def test_clear_returns_to_the_invitation(page):
     assert page.locator(canvas_selector("canvas-digit-1")).count() == 1  # a fresh canvas
 
 
+def test_drawing_survives_a_visit_to_another_page(page):
+    draw_strokes(page, "canvas-digit-0", place(DIGITS[2][0], *PLACEMENTS[0]))
+    wait_idle(page)
+    assert answer_text(page) == "2"
+    page.get_by_role("link", name="Evaluation").click()
+    page.wait_for_selector("text=How good is the model?")
+    page.get_by_role("link", name="Draw").click()
+    page.wait_for_selector(canvas_selector("canvas-digit-0"))
+    wait_idle(page)
+    assert answer_text(page) == "2"
+
+
 def test_several_digits_are_read_as_a_number(page, artifacts):
-    page.get_by_role("button", name="Several digits").click()
+    page.get_by_text("Several digits", exact=True).click()
     page.wait_for_selector(canvas_selector("canvas-number-0"))
     strokes = []
     for i, digit in enumerate((2, 0, 7)):
