@@ -29,7 +29,6 @@ from hwr.browser import (  # noqa: E402
 )
 from tests.strokes import DIGITS, PLACEMENTS, place  # noqa: E402
 
-
 # One mouse-up per drawing, so the clock times exactly one round trip.
 SINGLE_STROKE = [style for styles in DIGITS.values() for style in styles if len(style) == 1]
 

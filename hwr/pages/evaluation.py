@@ -51,6 +51,11 @@ def cached_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
     return compute_metrics(labels, probabilities)
 
 
+@st.cache_data
+def confusion_png(confusion: np.ndarray, normalize: bool) -> bytes:
+    return figure_png(confusion_matrix_figure(confusion, normalize))
+
+
 def compute_predictions(rec: DigitRecognizer) -> None:
     """Predict the 10,000 test images with a progress bar and save the results."""
     try:
@@ -165,7 +170,7 @@ def show_confusion(confusion: np.ndarray) -> bool:
                     on_select=_select_cell, selection_mode="cell", width="stretch")
     st.download_button(
         "Download as PNG",
-        data=figure_png(confusion_matrix_figure(confusion, normalize)),
+        data=confusion_png(confusion, normalize),
         file_name="confusion_matrix.png", mime="image/png", icon=":material/download:",
     )
     return normalize
