@@ -43,9 +43,7 @@ class Preprocessed:
 def _pil_to_array(image: Image.Image) -> np.ndarray:
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
         return np.asarray(image, dtype=np.uint16)
-    if image.mode in ("I", "F"):
-        return np.asarray(image)
-    if image.mode in ("1", "L", "LA", "RGB", "RGBA"):
+    if image.mode in ("1", "L", "LA", "RGB", "RGBA", "I", "F"):
         return np.asarray(image)
     # CMYK, YCbCr, palette and the rest: let Pillow do the colour conversion.
     return np.asarray(image.convert("RGBA" if "transparency" in image.info or

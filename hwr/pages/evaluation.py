@@ -162,7 +162,7 @@ def confusion_chart(confusion: np.ndarray, normalize: bool) -> alt.Chart:
     return (cells + text).properties(height=420)
 
 
-def show_confusion(confusion: np.ndarray) -> bool:
+def show_confusion(confusion: np.ndarray) -> None:
     normalize = st.toggle("Normalize per true digit", key="cm_normalize")
     st.caption("Click a cell to see its test images. The diagonal (right answers) is grey "
                "so the errors stand out.")
@@ -173,7 +173,6 @@ def show_confusion(confusion: np.ndarray) -> bool:
         data=confusion_png(confusion, normalize),
         file_name="confusion_matrix.png", mime="image/png", icon=":material/download:",
     )
-    return normalize
 
 
 def show_gallery(indices: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
