@@ -42,6 +42,19 @@ def chromium_or_exit() -> str:
     return path
 
 
+@contextmanager
+def chromium_browser(path: str):
+    """A headless Chromium (Playwright's sync API) from the given binary."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -11,12 +11,26 @@ matplotlib.use("Agg")  # no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+DIAGONAL_COLOR = "#e8e8e8"  # right answers: present, but not what the eye should catch
+
 
 def normalize_rows(confusion: np.ndarray) -> np.ndarray:
     """Each true class's row as fractions of that class (recall on the diagonal)."""
     confusion = np.asarray(confusion, dtype=float)
     totals = confusion.sum(axis=1, keepdims=True)
     return np.divide(confusion, totals, out=np.zeros_like(confusion), where=totals > 0)
+
+
+def error_colors(values: np.ndarray) -> list[list[str]]:
+    """A fill colour per confusion cell: reds by error size, white where there is no
+    error and grey on the diagonal, so the eye goes to the mistakes only."""
+    values = np.asarray(values, dtype=float)
+    errors = values.copy()
+    np.fill_diagonal(errors, 0)
+    top = errors.max() or 1.0
+    return [[DIAGONAL_COLOR if i == j else "#ffffff" if v == 0
+             else matplotlib.colors.to_hex(plt.get_cmap("Reds")(0.2 + 0.8 * v / top))
+             for j, v in enumerate(row)] for i, row in enumerate(values)]
 
 
 def confusion_matrix_figure(confusion: np.ndarray, normalize: bool = False,
@@ -29,7 +43,7 @@ def confusion_matrix_figure(confusion: np.ndarray, normalize: bool = False,
     image = ax.imshow(errors, cmap="Reds")
     n = len(values)
     for i in range(n):
-        ax.add_patch(plt.Rectangle((i - 0.5, i - 0.5), 1, 1, color="#e8e8e8"))
+        ax.add_patch(plt.Rectangle((i - 0.5, i - 0.5), 1, 1, color=DIAGONAL_COLOR))
         for j in range(n):
             text = f"{values[i, j]:.1%}" if normalize else f"{int(values[i, j])}"
             strong = i != j and values[i, j] > np.nanmax(errors) * 0.6

@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from hwr.browser import (  # noqa: E402
-    CHROMIUM_ARGS,
     REPO,
     canvas_selector,
+    chromium_browser,
     chromium_or_exit,
     draw_strokes,
     streamlit_server,
@@ -72,16 +72,11 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--count", type=int, default=30, help="drawings per page (>= 20)")
     args = p.parse_args(argv)
-    chromium = chromium_or_exit()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    with chromium_browser(chromium_or_exit()) as browser:
         with streamlit_server(REPO / "scripts" / "bare_canvas_app.py") as url:
             bare = time_drawings(browser, url, args.count)
         with streamlit_server() as url:
             app = time_drawings(browser, url, args.count)
-        browser.close()
     print("mouse-up to answer on the page, headless Chromium on this machine:")
     bare50 = summary("bare canvas round trip", bare)
     app50 = summary("hwr Draw page (preprocess + predict + charts)", app)

@@ -137,6 +137,9 @@ def test_class_page_shows_accuracy_of_collected_digits(class_db):
                              default_timeout=60).run()
     assert not at.exception
     assert at.metric[0].value == "2" and at.metric[1].value == "50.0%"
+    misread = [el.value for el in at.get("html") if "hwr-thumb" in el.value]
+    assert len(misread) == 1 and misread[0].count("<figure") == 1
+    assert "a 5 read as 3 (100%)" in misread[0]
     assert at.button(key="delete_all").disabled  # not without the confirmation
     at.checkbox(key="confirm_delete").check().run()
     at.button(key="delete_all").click().run()

@@ -1,12 +1,17 @@
 """The Evaluation page under Streamlit's AppTest, from the shipped model's files."""
 
+import base64
+import io
+import re
 import shutil
 
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from hwr.evaluate import PREDICTIONS_FILE, cell_indices, load_predictions
+from hwr.pages.evaluation import thumbnail, training_curves_chart
 from hwr.recognizer import DEFAULT_MODEL_DIR
 
 
@@ -31,7 +36,15 @@ def test_page_renders_from_shipped_files():
     saved_accuracy = (load_predictions(DEFAULT_MODEL_DIR)[1].argmax(1)
                       == load_predictions(DEFAULT_MODEL_DIR)[0]).mean()
     assert at.metric[0].value == f"{saved_accuracy:.2%}"
-    assert len(at.dataframe) >= 2  # per-class table and confused pairs
+    assert len(at.table) == 2  # per-class table and confused pairs
+    assert len(at.table[0].value) == 10
+    assert any("rotation_degrees" in m.value for m in at.markdown)  # the model card
+
+
+def thumbnails(at: AppTest) -> list[tuple[int, int, int]]:
+    """(index, true digit, top prediction) of every gallery image on the page."""
+    pattern = re.compile(r"#(\d+) true (\d)<br>(\d) ")
+    return [tuple(map(int, m)) for el in at.get("html") for m in pattern.findall(el.value)]
 
 
 def test_selecting_a_cell_lists_exactly_its_images():
@@ -49,15 +62,33 @@ def test_selecting_a_cell_lists_exactly_its_images():
     assert not at.exception
     assert any(f"**{len(expected)}** test images of a **{true_digit}**" in m.value
                for m in at.markdown)
-    # Captions read "#index true T: P p%, ...": every image shown as this pair is in the
-    # cell, and every image of the cell is shown.
-    captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
-    shown = set()
-    for caption in captions:
-        index, _, true, top = caption.replace(":", "").split()[:4]
-        if int(true) == true_digit and int(top) == pred_digit:
-            shown.add(int(index[1:]))
+    # Every image shown as this pair is in the cell, and every image of the cell is shown.
+    shown = {index for index, true, top in thumbnails(at)
+             if (true, top) == (true_digit, pred_digit)}
     assert shown == expected
+
+
+def test_thumbnail_shows_the_test_image_and_its_top_two():
+    images = np.zeros((3, 28, 28), np.uint8)
+    images[2, 5:20, 10:14] = 255
+    probabilities = np.full((3, 10), 0.01)
+    probabilities[2, [7, 1]] = [0.62, 0.30]
+    html = thumbnail(2, np.array([0, 0, 1]), probabilities, images)
+    assert "#2 true 1<br>7 62% · 1 30%" in html
+    encoded = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
+    shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))))
+    np.testing.assert_array_equal(shown, images[2])
+
+
+def test_training_curves_plot_the_saved_history():
+    history = {"loss": [0.9, 0.2, 0.1], "val_loss": [0.5, 0.15, 0.12],
+               "accuracy": [0.7, 0.95, 0.97], "val_accuracy": [0.9, 0.96, 0.965]}
+    spec = training_curves_chart(history)
+    rows = [row for dataset in spec["datasets"].values() for row in dataset]
+    plotted = {(r["metric"], r["split"], r["epoch"]): r["value"] for r in rows}
+    assert plotted[("loss", "validation", 2)] == 0.15
+    assert plotted[("accuracy", "training", 3)] == 0.97
+    assert len(plotted) == 12
 
 
 def test_stale_predictions_offer_to_compute(tmp_path, monkeypatch):

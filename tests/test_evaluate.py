@@ -16,7 +16,13 @@ from hwr.evaluate import (
     most_confused_pairs,
     write_results,
 )
-from hwr.plots import confusion_matrix_figure, figure_png, normalize_rows
+from hwr.plots import (
+    DIAGONAL_COLOR,
+    confusion_matrix_figure,
+    error_colors,
+    figure_png,
+    normalize_rows,
+)
 from hwr.recognizer import DEFAULT_MODEL_DIR
 
 
@@ -120,3 +126,14 @@ def test_write_results_round_trip_keeps_training_figures(model_copy):
     got_labels, got_probs = load_predictions(model_copy)
     np.testing.assert_array_equal(got_labels, labels)
     np.testing.assert_allclose(got_probs, probs)
+
+
+def test_error_colours_single_out_the_mistakes():
+    confusion = np.array([[50, 0, 4], [1, 40, 0], [0, 0, 30]])
+    fills = error_colors(confusion)
+    assert fills[0][0] == fills[1][1] == fills[2][2] == DIAGONAL_COLOR
+    assert fills[0][1] == fills[1][2] == "#ffffff"  # no error, no colour
+    reds = [fills[1][0], fills[0][2]]  # 1 and 4 errors
+    assert "#ffffff" not in reds and DIAGONAL_COLOR not in reds
+    darkness = [sum(int(c[k:k + 2], 16) for k in (1, 3, 5)) for c in reds]
+    assert darkness[1] < darkness[0]  # more errors, darker red

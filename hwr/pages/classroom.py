@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from hwr.collection import Samples, export_idx_zip, export_npz
-from hwr.pages.common import class_collection
-from hwr.pages.evaluation import confusion_chart
-
-GALLERY_COLUMNS = 8
+from hwr.collection import Samples, export_idx_zip, export_npz, to_uint8
+from hwr.pages.common import class_collection, figure_html, show_image_grid
+from hwr.pages.evaluation import GALLERY_MAX, THUMBNAIL_SIZE, confusion_chart
 
 
 def show_summary(samples: Samples) -> None:
@@ -23,7 +21,8 @@ def show_class_confusion(samples: Samples) -> None:
     confusion = np.zeros((10, 10), int)
     np.add.at(confusion, (samples.labels, samples.predicted), 1)
     normalize = st.toggle("Normalize per true digit", key="class_normalize")
-    st.altair_chart(confusion_chart(confusion, normalize), width="stretch", key="class_cm")
+    st.vega_lite_chart(spec=confusion_chart(confusion, normalize), width="stretch",
+                       key="class_cm")
 
 
 def show_misread(samples: Samples) -> None:
@@ -31,12 +30,12 @@ def show_misread(samples: Samples) -> None:
     if len(wrong) == 0:
         st.success("The model read every collected digit right.")
         return
-    columns = st.columns(GALLERY_COLUMNS)
-    for k, i in enumerate(wrong[::-1][:48]):  # newest first
-        columns[k % GALLERY_COLUMNS].image(
-            samples.images[i], width=84, clamp=True,
-            caption=f"a {samples.labels[i]} read as {samples.predicted[i]} "
-                    f"({samples.probabilities[i].max():.0%})")
+    show_image_grid([
+        figure_html(to_uint8(samples.images[i]),
+                    f"a {samples.labels[i]} read as {samples.predicted[i]} "
+                    f"({samples.probabilities[i].max():.0%})", THUMBNAIL_SIZE)
+        for i in wrong[::-1][:GALLERY_MAX]  # newest first
+    ], THUMBNAIL_SIZE)
 
 
 def show_export(samples: Samples) -> None:

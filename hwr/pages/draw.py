@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-
 import numpy as np
 import streamlit as st
 from PIL import Image
 
-from hwr.collection import png_bytes, to_uint8
-from hwr.pages.common import class_collection, presentation_mode, recognizer_or_stop
+from hwr.collection import to_uint8
+from hwr.pages.common import (
+    class_collection,
+    pixel_image_html,
+    presentation_mode,
+    recognizer_or_stop,
+)
 from hwr.preprocess import MAX_UPLOAD_BYTES, InvalidImageError, load_upload
 from hwr.recognizer import DigitRecognizer, NumberRecognition, Recognition
 
@@ -118,10 +121,8 @@ def show_probabilities(probabilities: np.ndarray) -> None:
 def show_model_input(image: np.ndarray, width: int = 168,
                      caption: str = "What the network saw (28x28)") -> None:
     """The 28x28 input, enlarged with sharp pixels, inline (no extra media request)."""
-    png = base64.b64encode(png_bytes(to_uint8(image))).decode("ascii")
     st.markdown(
-        f'<figure style="margin:0"><img src="data:image/png;base64,{png}" alt="{caption}" '
-        f'width="{width}" height="{width}" style="image-rendering:pixelated">'
+        f'<figure style="margin:0">{pixel_image_html(to_uint8(image), width, caption)}'
         f'<figcaption style="font-size:0.8rem;color:#666">{caption}</figcaption></figure>',
         unsafe_allow_html=True,
     )

@@ -23,12 +23,13 @@ from hwr.evaluate import (
     most_confused_pairs,
     write_results,
 )
-from hwr.pages.common import recognizer_or_stop
-from hwr.plots import confusion_matrix_figure, figure_png, normalize_rows
+from hwr.pages.common import figure_html, recognizer_or_stop, show_image_grid
+from hwr.plots import confusion_matrix_figure, error_colors, figure_png, normalize_rows
 from hwr.recognizer import DigitRecognizer
 
-GALLERY_COLUMNS = 8
 GALLERY_MAX = 48
+THUMBNAIL_SIZE = 84  # 3x the 28x28 image
+CURVE_WIDTH = 300
 DIGITS = list(range(10))
 
 
@@ -110,18 +111,20 @@ def show_model_card(rec: DigitRecognizer) -> None:
             f"- **Created**: {config.get('created', '?')}, with "
             + ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())
         )
-        st.write("**Augmentation**", train.get("augment", {}))
-        st.write("**Data checksums (sha256)**", config.get("data", {}).get("sha256", {}))
+        st.markdown("**Augmentation**: " + ", ".join(
+            f"`{k}` {v}" for k, v in train.get("augment", {}).items()))
+        st.markdown("**Data checksums (sha256)**\n" + "".join(
+            f"\n- {name}: `{digest}`"
+            for name, digest in config.get("data", {}).get("sha256", {}).items()))
 
 
 def show_per_class(metrics: dict) -> None:
     table = pd.DataFrame(metrics["per_class"]).T
     table.index.name = "digit"
-    st.dataframe(
+    st.table(
         table.style.format({"precision": "{:.2%}", "recall": "{:.2%}", "f1": "{:.2%}",
                             "support": "{:.0f}"}).background_gradient(
             subset=["f1"], cmap="RdYlGn", vmin=0.98, vmax=1.0),
-        width="stretch",
     )
 
 
@@ -134,11 +137,18 @@ def _select_cell() -> None:
         st.session_state.cm_pred = int(points[0]["predicted"])
 
 
-def confusion_chart(confusion: np.ndarray, normalize: bool) -> alt.Chart:
+@st.cache_data
+def confusion_chart(confusion: np.ndarray, normalize: bool) -> dict:
+    """The heat map as a Vega-Lite spec, built and validated once per matrix: Altair's
+    schema validation costs ~40 ms a chart, on every rerun if left to st.altair_chart."""
     values = normalize_rows(confusion) if normalize else np.asarray(confusion, dtype=float)
+    fills = error_colors(values)
+    strong = values > 0.6 * np.where(np.eye(len(values), dtype=bool), 0, values).max()
     df = pd.DataFrame([
         {"true": t, "predicted": p, "count": int(confusion[t][p]), "value": values[t][p],
-         "error": values[t][p] if t != p else None,
+         "fill": fills[t][p],
+         "ink": ("#888" if t == p else "#c4c4c4" if confusion[t][p] == 0
+                 else "white" if strong[t][p] else "black"),
          "label": f"{values[t][p]:.1%}" if normalize else str(int(confusion[t][p]))}
         for t in DIGITS for p in DIGITS
     ])
@@ -147,32 +157,36 @@ def confusion_chart(confusion: np.ndarray, normalize: bool) -> alt.Chart:
         x=alt.X("predicted:O", title="predicted digit", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("true:O", title="true digit"),
     )
-    cells = base.mark_rect(stroke="white").encode(
-        color=alt.condition("datum.true == datum.predicted", alt.value("#ececec"),
-                            alt.Color("error:Q", scale=alt.Scale(scheme="reds"),
-                                      legend=alt.Legend(title="errors"))),
+    cells = base.mark_rect(stroke="#e6e6e6").encode(
+        color=alt.Color("fill:N", scale=None),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)),
         tooltip=["true", "predicted", "count", alt.Tooltip("value:Q", format=".3")],
     ).add_params(pick)
-    text = base.mark_text(fontSize=11).encode(
-        text="label:N",
-        color=alt.condition("datum.true == datum.predicted", alt.value("#888"),
-                            alt.value("black")),
-    )
-    return (cells + text).properties(height=420)
+    text = base.mark_text(fontSize=11).encode(text="label:N",
+                                              color=alt.Color("ink:N", scale=None))
+    return (cells + text).properties(height=420).to_dict()
 
 
 def show_confusion(confusion: np.ndarray) -> None:
     normalize = st.toggle("Normalize per true digit", key="cm_normalize")
     st.caption("Click a cell to see its test images. The diagonal (right answers) is grey "
                "so the errors stand out.")
-    st.altair_chart(confusion_chart(confusion, normalize), key="cm_chart",
-                    on_select=_select_cell, selection_mode="cell", width="stretch")
+    st.vega_lite_chart(spec=confusion_chart(confusion, normalize), key="cm_chart",
+                       on_select=_select_cell, selection_mode="cell", width="stretch")
     st.download_button(
         "Download as PNG",
         data=confusion_png(confusion, normalize),
         file_name="confusion_matrix.png", mime="image/png", icon=":material/download:",
     )
+
+
+def thumbnail(index: int, labels: np.ndarray, probabilities: np.ndarray,
+              images: np.ndarray) -> str:
+    """One test image captioned with its number, true digit and top two predictions."""
+    first, second = np.argsort(probabilities[index])[::-1][:2]
+    return figure_html(images[index], f"#{index} true {labels[index]}<br>"
+                       f"{first} {probabilities[index][first]:.0%} · "
+                       f"{second} {probabilities[index][second]:.0%}", THUMBNAIL_SIZE)
 
 
 def show_gallery(indices: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
@@ -185,12 +199,8 @@ def show_gallery(indices: np.ndarray, labels: np.ndarray, probabilities: np.ndar
                 f"their numbers can be listed: {', '.join(map(str, indices[:GALLERY_MAX]))}")
         return
     shown = indices[:GALLERY_MAX]
-    columns = st.columns(GALLERY_COLUMNS)
-    for k, i in enumerate(shown):
-        top2 = np.argsort(probabilities[i])[::-1][:2]
-        caption = (f"#{i} true {labels[i]}: " + ", ".join(
-            f"{d} {probabilities[i][d]:.0%}" for d in top2))
-        columns[k % GALLERY_COLUMNS].image(images[i], caption=caption, width=84, clamp=True)
+    show_image_grid([thumbnail(i, labels, probabilities, images) for i in shown],
+                    THUMBNAIL_SIZE)
     if len(indices) > len(shown):
         st.caption(f"Showing {len(shown)} of {len(indices)}.")
 
@@ -213,25 +223,46 @@ def show_cell(labels: np.ndarray, probabilities: np.ndarray, images) -> None:
 def show_errors(confusion: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
                 images) -> None:
     pairs = most_confused_pairs(confusion)
-    st.dataframe(pd.DataFrame(pairs, columns=["true", "predicted as", "count"]),
-                 hide_index=True, width="content")
+    st.table(pd.DataFrame(pairs, columns=["true", "predicted as", "count"]).set_index("true"),
+             width="content")
     st.markdown("**Most confident wrong predictions**")
     show_gallery(confident_mistakes(labels, probabilities, 16), labels, probabilities, images)
     st.markdown("**Least confident right predictions**")
     show_gallery(hesitant_successes(labels, probabilities, 16), labels, probabilities, images)
 
 
+@st.cache_data
+def training_curves_chart(history: dict) -> dict:
+    """Loss (log scale) and accuracy side by side in one Vega-Lite spec: one view for the
+    browser to start instead of two."""
+    df = pd.DataFrame([
+        {"epoch": epoch + 1, "metric": metric, "split": split, "value": values[epoch]}
+        for metric in ("loss", "accuracy")
+        for split, values in (("training", history[metric]),
+                              ("validation", history[f"val_{metric}"]))
+        for epoch in range(len(values))
+    ])
+
+    def panel(metric: str, scale: alt.Scale) -> alt.Chart:
+        return alt.Chart(df[df.metric == metric], title=metric).mark_line(point=True).encode(
+            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("value:Q", title=None, scale=scale),
+            color=alt.Color("split:N", title=None,
+                            scale=alt.Scale(range=["#7a8a99", "#e4572e"])),
+            tooltip=["epoch", "split", alt.Tooltip("value:Q", format=".4f")],
+        ).properties(width=CURVE_WIDTH, height=220)
+
+    return alt.hconcat(panel("loss", alt.Scale(type="log")),
+                       panel("accuracy", alt.Scale(zero=False))).to_dict()
+
+
 def show_training_curves(rec: DigitRecognizer) -> None:
     history = rec.metadata("history.json")
-    if not history.get("loss"):
+    if not all(history.get(k) for k in ("loss", "val_loss", "accuracy", "val_accuracy")):
         st.info("This model directory has no training history.")
         return
-    epochs = range(1, len(history["loss"]) + 1)
-    for metric in ("loss", "accuracy"):
-        st.markdown(f"**{metric.capitalize()}**")
-        st.line_chart(pd.DataFrame({"training": history[metric],
-                                    "validation": history[f"val_{metric}"]},
-                                   index=pd.Index(epochs, name="epoch")), height=220)
+    with st.container(key="curves"):
+        st.vega_lite_chart(spec=training_curves_chart(history))
 
 
 def evaluation_page() -> None:

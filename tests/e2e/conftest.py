@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hwr.browser import CHROMIUM_ARGS, CHROMIUM_ENV, chromium_path, streamlit_server
+from hwr.browser import CHROMIUM_ENV, chromium_browser, chromium_path, streamlit_server
 
 ARTIFACTS = Path(os.environ.get("HWR_TEST_ARTIFACTS", Path(__file__).resolve().parents[2]
                                 / "test-artifacts"))
@@ -39,12 +39,8 @@ def app_url(mnist_dir) -> str:
 
 @pytest.fixture(scope="session")
 def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    with chromium_browser(chromium) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -1,0 +1,5 @@
+"""The floor for the Evaluation page benchmark: a Streamlit page with one line of text."""
+
+import streamlit as st
+
+st.write("bare page")
