@@ -21,13 +21,24 @@ def normalize_rows(confusion: np.ndarray) -> np.ndarray:
     return np.divide(confusion, totals, out=np.zeros_like(confusion), where=totals > 0)
 
 
+def off_diagonal(values: np.ndarray) -> np.ndarray:
+    """The errors only: a float copy with the diagonal (the right answers) set to 0."""
+    errors = np.array(values, dtype=float)
+    np.fill_diagonal(errors, 0)
+    return errors
+
+
+def strong_errors(values: np.ndarray) -> np.ndarray:
+    """Errors dark enough in the heat maps to need white text: over 60% of the largest."""
+    errors = off_diagonal(values)
+    return errors > 0.6 * errors.max()
+
+
 def error_colors(values: np.ndarray) -> list[list[str]]:
     """A fill colour per confusion cell: reds by error size, white where there is no
     error and grey on the diagonal, so the eye goes to the mistakes only."""
     values = np.asarray(values, dtype=float)
-    errors = values.copy()
-    np.fill_diagonal(errors, 0)
-    top = errors.max() or 1.0
+    top = off_diagonal(values).max() or 1.0
     return [[DIAGONAL_COLOR if i == j else "#ffffff" if v == 0
              else matplotlib.colors.to_hex(plt.get_cmap("Reds")(0.2 + 0.8 * v / top))
              for j, v in enumerate(row)] for i, row in enumerate(values)]
@@ -39,6 +50,7 @@ def confusion_matrix_figure(confusion: np.ndarray, normalize: bool = False,
     values = normalize_rows(confusion) if normalize else np.asarray(confusion, dtype=float)
     errors = values.copy()
     np.fill_diagonal(errors, np.nan)
+    strong = strong_errors(values)
     fig, ax = plt.subplots(figsize=(6.5, 5.5), dpi=120)
     image = ax.imshow(errors, cmap="Reds")
     n = len(values)
@@ -46,9 +58,8 @@ def confusion_matrix_figure(confusion: np.ndarray, normalize: bool = False,
         ax.add_patch(plt.Rectangle((i - 0.5, i - 0.5), 1, 1, color=DIAGONAL_COLOR))
         for j in range(n):
             text = f"{values[i, j]:.1%}" if normalize else f"{int(values[i, j])}"
-            strong = i != j and values[i, j] > np.nanmax(errors) * 0.6
             ax.text(j, i, text, ha="center", va="center", fontsize=6.5 if normalize else 7.5,
-                    color="white" if strong else ("#666" if i == j else "black"))
+                    color="white" if strong[i, j] else ("#666" if i == j else "black"))
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
     ax.set_xlabel("predicted digit")

@@ -9,7 +9,7 @@ from PIL import Image
 from hwr.collection import to_uint8
 from hwr.pages.common import (
     class_collection,
-    pixel_image_html,
+    figure_html,
     presentation_mode,
     recognizer_or_stop,
 )
@@ -121,11 +121,7 @@ def show_probabilities(probabilities: np.ndarray) -> None:
 def show_model_input(image: np.ndarray, width: int = 168,
                      caption: str = "What the network saw (28x28)") -> None:
     """The 28x28 input, enlarged with sharp pixels, inline (no extra media request)."""
-    st.markdown(
-        f'<figure style="margin:0">{pixel_image_html(to_uint8(image), width, caption)}'
-        f'<figcaption style="font-size:0.8rem;color:#666">{caption}</figcaption></figure>',
-        unsafe_allow_html=True,
-    )
+    st.markdown(figure_html(to_uint8(image), caption, width), unsafe_allow_html=True)
 
 
 def show_digit(result: Recognition) -> None:

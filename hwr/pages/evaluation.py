@@ -24,7 +24,13 @@ from hwr.evaluate import (
     write_results,
 )
 from hwr.pages.common import figure_html, recognizer_or_stop, show_image_grid
-from hwr.plots import confusion_matrix_figure, error_colors, figure_png, normalize_rows
+from hwr.plots import (
+    confusion_matrix_figure,
+    error_colors,
+    figure_png,
+    normalize_rows,
+    strong_errors,
+)
 from hwr.recognizer import DigitRecognizer
 
 GALLERY_MAX = 48
@@ -143,7 +149,7 @@ def confusion_chart(confusion: np.ndarray, normalize: bool) -> dict:
     schema validation costs ~40 ms a chart, on every rerun if left to st.altair_chart."""
     values = normalize_rows(confusion) if normalize else np.asarray(confusion, dtype=float)
     fills = error_colors(values)
-    strong = values > 0.6 * np.where(np.eye(len(values), dtype=bool), 0, values).max()
+    strong = strong_errors(values)
     df = pd.DataFrame([
         {"true": t, "predicted": p, "count": int(confusion[t][p]), "value": values[t][p],
          "fill": fills[t][p],
