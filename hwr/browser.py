@@ -49,6 +49,7 @@ def chromium_browser(path: str):
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        browser.devices = pw.devices  # descriptors such as "Pixel 7", for new_context()
         try:
             yield browser
         finally:
@@ -96,25 +97,65 @@ def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict |
 
 
 def canvas_selector(key: str) -> str:
-    return f".st-key-{key} canvas.upper-canvas"
+    return f".st-key-{key} canvas.hwr-canvas"
+
+
+def _scaled_box(page, key: str) -> tuple[dict, float]:
+    """The canvas's box on the page and the CSS pixels per canvas pixel."""
+    canvas = page.locator(canvas_selector(key))
+    box = canvas.bounding_box()
+    return box, box["width"] / canvas.evaluate("c => c.width / (window.devicePixelRatio || 1)")
 
 
 def draw_strokes(page, key: str, strokes: list[list[tuple[float, float]]],
-                 last_up=None) -> None:
-    """Draw strokes (canvas pixel coordinates) with real mouse events.
+                 last_up=None, pause: float = 0.0) -> None:
+    """Draw strokes (in the canvas's own pixels) with real mouse events.
 
-    ``last_up`` is called just before the final mouse-up, to start a latency clock.
+    The canvas fills its column on screen, so points are scaled from its own size to
+    its size on the page. ``pause`` seconds pass between strokes, as when a person
+    writes. ``last_up`` is called just before the final mouse-up, to start a latency
+    clock.
     """
-    box = page.locator(canvas_selector(key)).bounding_box()
+    box, scale = _scaled_box(page, key)
     for n, stroke in enumerate(strokes):
+        if n and pause:
+            time.sleep(pause)
         x0, y0 = stroke[0]
-        page.mouse.move(box["x"] + x0, box["y"] + y0)
+        page.mouse.move(box["x"] + x0 * scale, box["y"] + y0 * scale)
         page.mouse.down()
         for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=2)
         if n == len(strokes) - 1 and last_up is not None:
             last_up()
         page.mouse.up()
+
+
+def touch_strokes(page, cdp, key: str, strokes: list[list[tuple[float, float]]],
+                  pause: float = 0.0) -> None:
+    """Draw strokes with a finger: CDP touch events (no hover, no mouse), as a phone."""
+    box, scale = _scaled_box(page, key)
+    for n, stroke in enumerate(strokes):
+        if n and pause:
+            time.sleep(pause)
+        points = [{"x": box["x"] + x * scale, "y": box["y"] + y * scale} for x, y in stroke]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": points[:1]})
+        for point in points[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def stroke_count(page, key: str) -> int:
+    """How many strokes the canvas holds (its own count, shown on its element)."""
+    return int(page.locator(f".st-key-{key} .hwr-canvas-root").get_attribute("data-strokes"))
+
+
+def clear_canvas(page, key: str = "canvas-digit") -> None:
+    """The canvas's own Clear button: the drawing goes at once, in the browser.
+
+    (The button is disabled on an empty canvas: then there is nothing to do.)"""
+    button = page.locator(f".st-key-{key} .hwr-clear")
+    if button.is_enabled():
+        button.click()
 
 
 def wait_idle(page, quiet: float = 0.8, timeout: float = 30.0) -> None:

@@ -64,7 +64,7 @@ class NumberRecognition:
         return not self.digits
 
 
-def _check_model_dir(model_dir: Path) -> Path:
+def check_model_dir(model_dir: Path) -> Path:
     path = model_dir / MODEL_FILE
     if not model_dir.is_dir():
         raise ModelLoadError(f"Model directory {model_dir} does not exist. {RESTORE_HINT}")
@@ -91,7 +91,7 @@ class DigitRecognizer:
     def load(cls, model_dir: str | Path | None = None) -> "DigitRecognizer":
         """Load a model directory (default: the shipped model), in Keras' safe mode."""
         model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
-        path = _check_model_dir(model_dir)
+        path = check_model_dir(model_dir)
         import keras  # imported here so `import hwr` stays light
 
         try:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PIL import Image, ImageDraw
+
+from hwr.drawing import Drawing, parse_drawing, rasterize
 
 Stroke = list[tuple[float, float]]
 
@@ -87,14 +88,15 @@ def place(strokes: list[Stroke], left: float, top: float, size: float) -> list[S
 PLACEMENTS = [(40, 30, 220), (20, 20, 120), (140, 150, 110), (70, 60, 160)]
 
 
+def as_drawing(strokes_px: list[Stroke], width: int = 280, height: int = 280,
+               brush: float = 18, drawing_id: int = 0) -> Drawing:
+    """Strokes in canvas pixels -> the Drawing the browser's canvas would send."""
+    return parse_drawing({"id": drawing_id, "width": width, "height": height,
+                          "strokes": [[brush, *np.ravel(stroke).tolist()]
+                                      for stroke in strokes_px]})
+
+
 def render(strokes_px: list[Stroke], width: int = 280, height: int = 280,
            brush: int = 18) -> np.ndarray:
-    """What the canvas shows: round white strokes on black, as RGBA."""
-    image = Image.new("L", (width, height), 0)
-    draw = ImageDraw.Draw(image)
-    for stroke in strokes_px:
-        draw.line(stroke, fill=255, width=brush, joint="curve")
-        for x, y in (stroke[0], stroke[-1]):
-            draw.ellipse([x - brush / 2, y - brush / 2, x + brush / 2, y + brush / 2], fill=255)
-    gray = np.asarray(image)
-    return np.dstack([gray, gray, gray, np.full_like(gray, 255)])
+    """What the server makes of the canvas's strokes: white strokes on black."""
+    return rasterize(as_drawing(strokes_px, width, height, brush))

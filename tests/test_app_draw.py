@@ -1,38 +1,37 @@
 """The Draw page under Streamlit's AppTest, with a drawing injected into the canvas."""
 
 import re
-import sys
 import types
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from hwr.synth import canvas_like, canvas_number
 from tests.conftest import REPO
+from tests.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
 APP = str(REPO / "streamlit_app.py")
 
 
-class FakeCanvasResult:
-    def __init__(self, image):
-        self.image_data = image
-        self.json_data = None if image is None else {"objects": []}
-
-
 @pytest.fixture
 def canvas(monkeypatch):
-    """Replace the canvas component; set `.drawing` to what the user 'drew'."""
-    fake = types.ModuleType("streamlit_drawable_canvas")
-    fake.drawing = None
-    fake.calls = []
+    """Stand in for the browser's canvas; set `.drawing` to what the user 'drew'.
 
-    def st_canvas(**kwargs):
-        fake.calls.append(kwargs)
-        return FakeCanvasResult(fake.drawing)
+    The real component needs a browser (tests/e2e draws on it); here the page gets the
+    Drawing the canvas would have sent, and the model is loaded before the first run."""
+    import hwr.pages.draw
+    from hwr.pages.common import model_loader
 
-    fake.st_canvas = st_canvas
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
+    model_loader().wait()
+    fake = types.SimpleNamespace(drawing=None, calls=[])
+
+    def draw_canvas(key, width, height, brush, max_css_width, initial=None, clear_id=None):
+        fake.calls.append(dict(key=key, width=width, height=height, brush=brush,
+                               max_css_width=max_css_width, initial=initial,
+                               clear_id=clear_id))
+        return fake.drawing
+
+    monkeypatch.setattr(hwr.pages.draw, "draw_canvas", draw_canvas)
     return fake
 
 
@@ -52,38 +51,58 @@ def answer(at: AppTest) -> str | None:
 
 
 def test_empty_canvas_invites_to_draw(canvas):
-    canvas.drawing = np.zeros((280, 280, 4), np.uint8)
+    canvas.drawing = as_drawing([])
     at = run_app()
     assert answer(at) is None
-    assert any("Draw a digit" in i.value or "Nothing drawn" in i.value for i in at.info)
+    assert any("Draw a digit" in i.value for i in at.info)
 
 
-def test_drawing_shows_the_right_digit(canvas, mnist_test):
-    images, labels = mnist_test
-    index = int(np.flatnonzero(labels == 7)[0])
-    canvas.drawing = canvas_like(images[index], np.random.default_rng(0))
+def test_drawing_shows_the_right_digit(canvas):
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
     at = run_app()
     assert answer(at) == "7"
     assert any("confidence" in c.value for c in at.caption)
-    assert canvas.calls[-1]["return_image_data"] is True
+    assert canvas.calls[-1]["key"] == "canvas-digit"
 
 
-def test_several_digits_mode_reads_the_number(canvas, mnist_test):
-    images, labels = mnist_test
-    picks = [int(np.flatnonzero(labels == d)[0]) for d in (2, 0, 6)]
-    canvas.drawing = canvas_number([images[i] for i in picks], np.random.default_rng(2))
+def test_several_digits_mode_reads_the_number(canvas):
+    strokes = [s for i, d in enumerate((2, 0, 6)) for s in place(DIGITS[d][0], 40 + i * 200,
+                                                                  30, 160)]
+    canvas.drawing = as_drawing(strokes, width=700, height=220)
     at = run_app()
     at.segmented_control(key="mode").set_value("Several digits").run()
     assert not at.exception
+    assert canvas.calls[-1]["key"] == "canvas-number"
+    assert (canvas.calls[-1]["width"], canvas.calls[-1]["height"]) == (700, 220)
     assert answer(at) == "206"
 
 
-def test_clear_button_gives_a_new_canvas(canvas):
-    canvas.drawing = np.zeros((280, 280, 4), np.uint8)
+def test_a_malformed_drawing_gets_a_message_not_a_traceback(canvas, monkeypatch):
+    import hwr.pages.draw
+    from hwr.drawing import parse_drawing
+
+    monkeypatch.setattr(hwr.pages.draw, "draw_canvas",
+                        lambda *a, **k: parse_drawing({"width": 280, "strokes": "x"}))
     at = run_app()
-    first_key = canvas.calls[-1]["key"]
-    at.button(key="clear").click().run()
-    assert canvas.calls[-1]["key"] != first_key
+    assert any("could not be read" in w.value for w in at.warning)
+    assert answer(at) is None
+
+
+def test_a_flood_of_drawings_is_paced(canvas, monkeypatch):
+    """One session gets at most one recognition per MIN_INTERVAL: the rest wait."""
+    import time
+
+    import hwr.pages.draw as draw
+
+    sleeps = []
+    monkeypatch.setattr(draw, "time", types.SimpleNamespace(monotonic=time.monotonic,
+                                                            sleep=sleeps.append))
+    canvas.drawing = as_drawing(place(DIGITS[1][0], *PLACEMENTS[0]), drawing_id=1)
+    at = run_app()
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]), drawing_id=2)
+    at.run()
+    assert answer(at) == "7"
+    assert len(sleeps) == 1 and 0 < sleeps[0] <= draw.MIN_INTERVAL
 
 
 def test_missing_model_shows_how_to_restore(canvas, monkeypatch, tmp_path):
@@ -92,10 +111,8 @@ def test_missing_model_shows_how_to_restore(canvas, monkeypatch, tmp_path):
     assert any("could not be loaded" in e.value and "train.py" in e.value for e in at.error)
 
 
-def drawn_seven(canvas, mnist_test):
-    images, labels = mnist_test
-    canvas.drawing = canvas_like(images[int(np.flatnonzero(labels == 7)[0])],
-                                 np.random.default_rng(0))
+def drawn_seven(canvas, mnist_test=None):
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
 
 
 def test_inside_the_network_is_computed_only_when_opened(canvas, mnist_test, monkeypatch):
@@ -125,6 +142,7 @@ def test_confirming_saves_to_the_class_collection(canvas, mnist_test, class_db):
     at.button(key="confirm_save").click().run()
     samples = ClassCollection(class_db).samples()
     assert samples.labels.tolist() == [7, 1] and samples.predicted.tolist() == [7, 7]
+    assert canvas.calls[-1]["clear_id"] == canvas.drawing.id  # the filed drawing is cleared
 
 
 def test_class_page_shows_accuracy_of_collected_digits(class_db):
@@ -149,6 +167,8 @@ def test_class_page_shows_accuracy_of_collected_digits(class_db):
 def test_presentation_mode_enlarges_canvas_and_answer(canvas, mnist_test):
     drawn_seven(canvas, mnist_test)
     at = run_app()
+    normal = canvas.calls[-1]["max_css_width"]
     at.sidebar.toggle(key="presentation").set_value(True).run()
-    assert canvas.calls[-1]["width"] > 400
+    assert canvas.calls[-1]["max_css_width"] > normal
+    assert canvas.calls[-1]["width"] == 280  # the same drawing, shown larger
     assert any("14rem" in md.value for md in at.markdown)

@@ -6,12 +6,20 @@ import base64
 import html
 import os
 import re
+import sys
+import threading
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from hwr.collection import ClassCollection, default_db_path, png_bytes
-from hwr.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer, ModelLoadError
+from hwr.recognizer import (
+    DEFAULT_MODEL_DIR,
+    DigitRecognizer,
+    ModelLoadError,
+    check_model_dir,
+)
 
 MODEL_DIR_ENV = "HWR_MODEL_DIR"
 
@@ -20,19 +28,93 @@ def model_dir() -> str:
     return os.environ.get(MODEL_DIR_ENV, str(DEFAULT_MODEL_DIR))
 
 
-@st.cache_resource(show_spinner="Loading the model...")
-def _load(path: str) -> DigitRecognizer:
-    # Exceptions are not cached: once the model is restored the next rerun loads it.
-    return DigitRecognizer.load(path)
+def _skip_keras_session_reset() -> None:
+    """Stop Streamlit from resetting Keras after every script run.
+
+    Streamlit calls ``keras.backend.clear_session()`` when each script run ends (for
+    apps that build Keras models in the script). hwr builds none there: its one model
+    is loaded once and shared. The reset cost ~200 ms of CPU per run, which is 40% of
+    the server's work per stroke; matplotlib's figures are still closed as before."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    def clean_problem_modules() -> None:
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.close("all")
+
+    script_runner._clean_problem_modules = clean_problem_modules
+
+
+_skip_keras_session_reset()
+
+
+class ModelLoader:
+    """Loads the recognizer in a background thread, once per server process.
+
+    TensorFlow and the model take seconds to load; the Draw page must not wait for them
+    before showing its canvas. Pages ask ``ready``/``recognizer`` without blocking, or
+    ``wait()`` where nothing can be shown without the model."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.recognizer: DigitRecognizer | None = None
+        self.error: ModelLoadError | None = None
+        self._done = threading.Event()
+        try:  # a missing or damaged file is told at once; only the slow load waits
+            check_model_dir(Path(path))
+        except ModelLoadError as e:
+            self.error = e
+            self._done.set()
+            return
+        threading.Thread(target=self._load, name="hwr-model-loader", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            self.recognizer = DigitRecognizer.load(self.path)
+        except ModelLoadError as e:
+            self.error = e
+        except Exception as e:  # noqa: BLE001 - an import or memory failure, told the user
+            self.error = ModelLoadError(f"The model could not be loaded ({e}).")
+        finally:
+            self._done.set()
+
+    @property
+    def ready(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+
+@st.cache_resource(show_spinner=False)
+def _loader(path: str) -> ModelLoader:
+    return ModelLoader(path)
+
+
+def model_loader() -> ModelLoader:
+    """The shared loader of the current model (starts loading on first use).
+
+    A failed load is not kept: once the model is restored, the next call loads it."""
+    loader = _loader(model_dir())
+    if loader.ready and loader.error is not None:
+        _loader.clear()
+    return loader
+
+
+def stop_with_load_error(error: ModelLoadError) -> None:
+    st.error("**The model could not be loaded.**\n\n" + str(error))
+    st.stop()
 
 
 def recognizer_or_stop() -> DigitRecognizer:
-    """The shared recognizer; if the model cannot be loaded, explain and stop the page."""
-    try:
-        return _load(model_dir())
-    except ModelLoadError as e:
-        st.error("**The model could not be loaded.**\n\n" + str(e))
-        st.stop()
+    """The shared recognizer, waiting for it; if it cannot be loaded, explain and stop."""
+    loader = model_loader()
+    if not loader.ready:
+        with st.spinner("Loading the model..."):
+            loader.wait()
+    if loader.error is not None:
+        stop_with_load_error(loader.error)
+    return loader.recognizer
 
 
 @st.cache_resource

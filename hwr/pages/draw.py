@@ -2,77 +2,85 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import streamlit as st
 from PIL import Image
 
 from hwr.collection import to_uint8
+from hwr.drawing import Drawing, rasterize
+from hwr.pages.canvas import draw_canvas
 from hwr.pages.common import (
     class_collection,
     figure_html,
+    model_loader,
     presentation_mode,
     recognizer_or_stop,
+    stop_with_load_error,
 )
 from hwr.preprocess import MAX_UPLOAD_BYTES, InvalidImageError, load_upload
 from hwr.recognizer import DigitRecognizer, NumberRecognition, Recognition
 
-CANVAS_SIZE = 280
-PRESENTATION_CANVAS = 440
-NUMBER_CANVAS_WIDTH = 700
+CANVAS_SIZE = 280  # the drawing's own pixels; on screen it fills its column
+CANVAS_CSS_WIDTH = 420  # the largest it is shown on a laptop
+PRESENTATION_CSS_WIDTH = 640
+NUMBER_CANVAS = (700, 220)
 DEFAULT_STROKE = 18
 UNSURE_CONFIDENCE = 0.6  # below this top probability the answer is flagged
 UNSURE_MARGIN = 0.25  # ... and also when the runner-up is this close
+MIN_INTERVAL = 0.1  # s between two recognitions of one session: a flood waits its turn
+WARM_UP_POLL = 0.5  # s between checks whether the model has loaded
 ONE_DIGIT, NUMBER = "One digit", "Several digits"
-CANVAS_STATE_PREFIXES = ("saved-canvas-", "initial-canvas-", "image-canvas-")
-LEFT_PAGE = "draw_page_left"  # set by the app when another page runs
+SAVED_DRAWING = "hwr_drawing"  # the last drawing of each canvas, to restore it
+CLEAR_REQUEST = "hwr_clear"  # the drawing id the page asks the canvas to clear
+LAST_RESULT = "hwr_last_result"  # (payload, result) of the last recognized drawing
+LAST_RUN = "hwr_last_recognition"  # time.monotonic() of the last recognition
 INVITATION = "Draw a digit in the box: the prediction appears as soon as you lift the pen."
+WARMING_UP = "Warming up the model: your drawing is answered in a moment."
+PAGE_CSS = """<style>
+@media (max-width: 640px) {
+  /* Phones: the answer above the canvas, both on one screen while drawing. */
+  .st-key-hwr-draw-row [data-testid="stHorizontalBlock"] { flex-direction: column-reverse; }
+  .st-key-hwr-draw-row [data-testid="stColumn"] { width: 100% !important; flex: 1 1 100%; }
+  .st-key-hwr-draw-row .hwr-answer { font-size: 3.5rem !important; }
+  .st-key-hwr-draw-row .hwr-probabilities .hwr-bar { height: 48px !important; }
+  .st-key-hwr-details, .st-key-hwr-draw-title { display: none; }
+  /* The same height whatever it shows, so the canvas below never moves under a finger. */
+  .st-key-hwr-answer-area { height: 190px !important; min-height: 190px; overflow: hidden; }
+  [data-testid="stMainBlockContainer"] { padding: 3rem 0.5rem 1rem; }
+}
+</style>"""
 
 
-def draw_canvas(mode: str, large: bool = False) -> np.ndarray | None:
-    """The canvas; returns its RGBA image. A new key clears it (the Clear button)."""
-    from streamlit_drawable_canvas import st_canvas  # only importable under Streamlit
+def canvas_key(mode: str) -> str:
+    return "canvas-number" if mode == NUMBER else "canvas-digit"
 
+
+def read_canvas(mode: str, large: bool, brush: int) -> Drawing | None:
+    """Show the canvas and return its drawing (None until something was drawn)."""
     state = st.session_state
-    state.setdefault("canvas_version", 0)
-    stroke = st.slider("Stroke width", 6, 40, DEFAULT_STROKE, key="stroke_width")
-    size = PRESENTATION_CANVAS if large else CANVAS_SIZE
-    kind = ("number" if mode == NUMBER else "digit") + ("-large" if large else "")
-    key = f"canvas-{kind}-{state.canvas_version}"
-    saved, frozen = f"saved-{key}", f"initial-{key}"
-    # Coming back from another page, the canvas is mounted anew: start it from the saved
-    # drawing. Otherwise keep passing the same value: feeding every new drawing back in
-    # would make the canvas redraw and resend it, a rerun loop.
-    if frozen not in state or state.pop(LEFT_PAGE, False):
-        state[frozen] = state.get(saved)
-    result = st_canvas(
-        stroke_width=stroke,
-        stroke_color="#FFFFFF",
-        background_color="#000000",
-        width=NUMBER_CANVAS_WIDTH if mode == NUMBER else size,
-        height=size if mode == ONE_DIGIT else 220,
-        drawing_mode="freedraw",
-        initial_drawing=state[frozen],
-        return_image_data=True,
-        key=key,
-    )
-    if result.json_data is not None:
-        state[saved] = result.json_data
-    image = result.image_data
-    if image is not None:
-        state[f"image-{key}"] = image
-    elif state[frozen] is not None:  # restored: the canvas sends no image until touched
-        image = state.get(f"image-{key}")
-    if st.button("Clear", key="clear", icon=":material/delete:"):
-        clear_canvas()
-    return image
+    key = canvas_key(mode)
+    saved = state.setdefault(SAVED_DRAWING, {})
+    width, height = NUMBER_CANVAS if mode == NUMBER else (CANVAS_SIZE, CANVAS_SIZE)
+    css_width = NUMBER_CANVAS[0] if mode == NUMBER else (
+        PRESENTATION_CSS_WIDTH if large else CANVAS_CSS_WIDTH)
+    # A canvas shown anew (back from another page) starts from its last drawing.
+    initial = saved.get(key) if key not in state else None
+    drawing = draw_canvas(key, width, height, brush, css_width, initial=initial,
+                          clear_id=state.get(CLEAR_REQUEST, {}).get(key))
+    if drawing is not None:
+        saved[key] = drawing
+    return saved.get(key)
 
 
-def clear_canvas() -> None:
-    state = st.session_state
-    for key in [k for k in state if str(k).startswith(CANVAS_STATE_PREFIXES)]:
-        del state[key]
-    state.canvas_version += 1
-    st.rerun()
+def clear_canvas(mode: str) -> None:
+    """Ask the browser to clear the drawing on the canvas (from a widget callback, so
+    the run that follows sends the request)."""
+    key = canvas_key(mode)
+    drawing = st.session_state.get(SAVED_DRAWING, {}).get(key)
+    if drawing is not None:
+        st.session_state.setdefault(CLEAR_REQUEST, {})[key] = drawing.id
 
 
 def show_answer(text: str, caption: str) -> None:
@@ -90,14 +98,16 @@ def is_unsure(probabilities: np.ndarray) -> bool:
     return bool(top < UNSURE_CONFIDENCE or top - second < UNSURE_MARGIN)
 
 
+def runner_up(result: Recognition) -> tuple[int, float]:
+    order = np.argsort(result.probabilities)[::-1]
+    return int(order[1]), float(result.probabilities[order[1]])
+
+
 def show_unsure_note(result: Recognition) -> None:
     if is_unsure(result.probabilities):
-        order = np.argsort(result.probabilities)[::-1]
-        st.warning(
-            f"Not sure: it could also be a **{order[1]}** "
-            f"({result.probabilities[order[1]]:.0%}). Try writing it more clearly.",
-            icon=":material/help:",
-        )
+        digit, probability = runner_up(result)
+        st.warning(f"Not sure: it could also be a **{digit}** ({probability:.0%}). "
+                   "Try writing it more clearly.", icon=":material/help:")
 
 
 def show_probabilities(probabilities: np.ndarray) -> None:
@@ -109,7 +119,7 @@ def show_probabilities(probabilities: np.ndarray) -> None:
     bars = "".join(
         f'<div style="flex:1;display:flex;flex-direction:column;align-items:center">'
         f'<div style="font-size:0.7rem;color:#666">{p:.0%}</div>'
-        f'<div style="width:70%;height:120px;display:flex;align-items:flex-end;'
+        f'<div class="hwr-bar" style="width:70%;height:120px;display:flex;align-items:flex-end;'
         f'background:#f3f3f3"><div style="width:100%;height:{p * 100:.1f}%;'
         f'background:{"#e4572e" if d == top else "#7a8a99"}"></div></div>'
         f'<div style="font-weight:{700 if d == top else 400}">{d}</div></div>'
@@ -121,37 +131,45 @@ def show_probabilities(probabilities: np.ndarray) -> None:
 def show_model_input(image: np.ndarray, width: int = 168,
                      caption: str = "What the network saw (28x28)") -> None:
     """The 28x28 input, enlarged with sharp pixels, inline (no extra media request)."""
-    st.markdown(figure_html(to_uint8(image), caption, width), unsafe_allow_html=True)
+    st.markdown(f'<div class="hwr-model-input">{figure_html(to_uint8(image), caption, width)}'
+                '</div>', unsafe_allow_html=True)
 
 
 def show_digit(result: Recognition) -> None:
     if result.is_empty:
         st.info(result.message or INVITATION, icon=":material/draw:")
         return
-    show_answer(str(result.digit), f"confidence {result.confidence:.1%}")
-    show_unsure_note(result)
+    caption = f"confidence {result.confidence:.1%}"
+    if is_unsure(result.probabilities):
+        caption += " · not sure, maybe a {} ({:.0%})".format(*runner_up(result))
+    show_answer(str(result.digit), caption)
     show_probabilities(result.probabilities)
-    show_model_input(result.model_input)
+    with st.container(key="hwr-details"):  # below the fold on a phone
+        show_unsure_note(result)
+        show_model_input(result.model_input)
 
 
-def confirm_sample(result: Recognition, drawing) -> None:
+def file_sample(result: Recognition, picture, label: int | None, mode: str) -> None:
+    """Save the drawing under its right label, then clear the canvas for the next one."""
+    if label is None:
+        return
+    class_collection().add(result.model_input, label, result.probabilities, picture)
+    st.toast(f"Saved as a {label}: {class_collection().count()} class digits so far",
+             icon=":material/save:")
+    st.session_state.pop("confirm_label", None)
+    clear_canvas(mode)
+
+
+def confirm_sample(result: Recognition, picture: np.ndarray, mode: str) -> None:
     """One click files the drawing under its right label in the class collection."""
     st.markdown("**Is it right?** Saving adds the drawing to the class's digits.")
     yes, label, save = st.columns([2, 1, 1], vertical_alignment="bottom")
-    chosen = None
-    if yes.button(f"Yes, it is a {result.digit}", key="confirm_yes", icon=":material/check:"):
-        chosen = result.digit
+    yes.button(f"Yes, it is a {result.digit}", key="confirm_yes", icon=":material/check:",
+               on_click=file_sample, args=(result, picture, result.digit, mode))
     correct = label.selectbox("No, it is a", range(10), index=None, key="confirm_label",
                               placeholder="digit")
-    if save.button("Save", key="confirm_save", disabled=correct is None):
-        chosen = correct
-    if chosen is not None:
-        picture = drawing if isinstance(drawing, Image.Image) else np.asarray(drawing)
-        class_collection().add(result.model_input, chosen, result.probabilities, picture)
-        st.toast(f"Saved as a {chosen}: {class_collection().count()} class digits so far",
-                 icon=":material/save:")
-        st.session_state.pop("confirm_label", None)
-        clear_canvas()
+    save.button("Save", key="confirm_save", disabled=correct is None,
+                on_click=file_sample, args=(result, picture, correct, mode))
 
 
 def show_inside(rec: DigitRecognizer, result: Recognition) -> None:
@@ -211,6 +229,80 @@ def show_result_safely(rec: DigitRecognizer, image, mode: str) -> Recognition | 
         return None
 
 
+def pace() -> None:
+    """Per-session debounce: at most one recognition every MIN_INTERVAL seconds.
+
+    A student scribbling non-stop (or a client flooding the server) waits in its own
+    script thread, which holds no lock, while the other sessions go on."""
+    state = st.session_state
+    wait = state.get(LAST_RUN, 0.0) + MIN_INTERVAL - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+    state[LAST_RUN] = time.monotonic()
+
+
+def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
+    """The drawing's recognition, computed once per drawing (reruns for other widgets
+    of the drawing area reuse it)."""
+    state = st.session_state
+    signature = (mode, drawing.id, tuple((b, p.tobytes()) for b, p in drawing.strokes))
+    last = state.get(LAST_RESULT)
+    if last is not None and last[0] == signature:
+        return last[1]
+    pace()
+    image = rasterize(drawing)
+    result = rec.recognize_number(image) if mode == NUMBER else rec.recognize(image)
+    state[LAST_RESULT] = (signature, result)
+    return result
+
+
+def show_drawing_answer(drawing: Drawing | None, mode: str) -> Recognition | None:
+    """The answer for the drawing on the canvas; the single-digit result, if any."""
+    if drawing is None or drawing.is_empty:
+        st.info(INVITATION if mode == ONE_DIGIT else
+                "Write a few digits side by side, with a little space between them.",
+                icon=":material/draw:")
+        return None
+    loader = model_loader()
+    if not loader.ready:
+        st.info(WARMING_UP, icon=":material/hourglass_top:")
+        return None
+    if loader.error is not None:
+        stop_with_load_error(loader.error)
+    rec = loader.recognizer
+    result = recognize_drawing(rec, drawing, mode)
+    if mode == NUMBER:
+        show_number(result)
+        return None
+    show_digit(result)
+    return None if result.is_empty else result
+
+
+@st.fragment
+def drawing_area(mode: str, large: bool, brush: int) -> None:
+    """Canvas and answer: a stroke reruns only this, never the whole page."""
+    with st.container(key="hwr-draw-row"):
+        left, right = st.columns([3, 2]) if mode == ONE_DIGIT else (st.container(),) * 2
+        with left:
+            try:
+                drawing = read_canvas(mode, large, brush)
+            except InvalidImageError as e:
+                st.warning(f"That drawing could not be read: {e}", icon=":material/error:")
+                drawing = None
+        with right, st.container(key="hwr-answer-area"):
+            result = show_drawing_answer(drawing, mode)
+    if result is not None:
+        confirm_sample(result, rasterize(drawing), mode)
+        show_inside(model_loader().recognizer, result)
+
+
+@st.fragment(run_every=WARM_UP_POLL)
+def wait_for_model() -> None:
+    """Shown only while the model loads: once it is there, answer what was drawn."""
+    if model_loader().ready:
+        st.rerun()
+
+
 def upload_image() -> Image.Image | None:
     upload = st.file_uploader(
         f"A photo or scan of handwriting (PNG or JPEG, up to {MAX_UPLOAD_BYTES // 2**20} MB)",
@@ -231,27 +323,22 @@ def upload_image() -> Image.Image | None:
 
 
 def draw_page() -> None:
-    rec = recognizer_or_stop()
+    st.html(PAGE_CSS)
     large = presentation_mode()
-    st.title("Draw a digit")
+    brush = st.sidebar.slider("Stroke width", 6, 40, DEFAULT_STROKE, key="stroke_width")
+    with st.container(key="hwr-draw-title"):
+        st.title("Draw a digit")
     mode = st.segmented_control("What to read", [ONE_DIGIT, NUMBER], default=ONE_DIGIT,
-                                key="mode") or ONE_DIGIT
+                                key="mode", label_visibility="collapsed") or ONE_DIGIT
     draw_tab, upload_tab = st.tabs(["Draw", "Upload"])
     with draw_tab:
-        # One digit: canvas and answer side by side; a number needs the full width.
-        left, right = st.columns([3, 2]) if mode == ONE_DIGIT else (st.container(),) * 2
-        with left:
-            image = draw_canvas(mode, large)
-        with right:
-            result = None
-            if image is None:
-                st.info(INVITATION, icon=":material/draw:")
-            else:
-                result = show_result_safely(rec, image, mode)
-        if result is not None:
-            confirm_sample(result, image)
-            show_inside(rec, result)
+        drawing_area(mode, large, brush)
     with upload_tab:
         uploaded = upload_image()
         if uploaded is not None:
-            show_result_safely(rec, uploaded, mode)
+            show_result_safely(recognizer_or_stop(), uploaded, mode)
+    loader = model_loader()
+    if not loader.ready:
+        wait_for_model()
+    elif loader.error is not None:
+        stop_with_load_error(loader.error)

@@ -7,10 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from hwr.browser import CHROMIUM_ENV, chromium_browser, chromium_path, streamlit_server
+from hwr.browser import (
+    CHROMIUM_ENV,
+    canvas_selector,
+    chromium_browser,
+    chromium_path,
+    streamlit_server,
+)
 
 ARTIFACTS = Path(os.environ.get("HWR_TEST_ARTIFACTS", Path(__file__).resolve().parents[2]
                                 / "test-artifacts"))
+CANVAS = canvas_selector("canvas-digit")
 
 
 def pytest_collection_modifyitems(items):
@@ -49,7 +56,20 @@ def page(browser, app_url):
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(app_url)
-    page.wait_for_selector(".st-key-canvas-digit-0 canvas.upper-canvas")
+    page.wait_for_selector(CANVAS)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone(browser, app_url):
+    """A Pixel 7 (412x839, touch) on the Draw page, with a CDP session for touches."""
+    context = browser.new_context(**browser.devices["Pixel 7"])
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app_url)
+    page.wait_for_selector(CANVAS)
+    page.cdp = context.new_cdp_session(page)
     yield page
     context.close()
 

@@ -1,0 +1,99 @@
+"""A drawing as the browser sends it: strokes of points, turned into an image here.
+
+The Draw page's canvas sends the *whole* drawing (every stroke so far, with its brush
+width) each time a stroke ends, never a diff and never pixels. So a message that
+overtakes or replaces another cannot lose a stroke, a message is a few hundred bytes
+instead of a 280x280 PNG, and the server rasterizes it in about a millisecond.
+
+The payload is untrusted input: ``parse_drawing`` accepts exactly the shape below and
+refuses anything else with ``InvalidImageError`` (the one error bad input raises)::
+
+    {"id": 7, "width": 280, "height": 280,
+     "strokes": [[brush, x0, y0, x1, y1, ...], ...]}   # canvas pixels
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from hwr.preprocess import InvalidImageError
+
+MAX_SIDE = 2000  # canvas pixels; the largest canvas the app shows is 700 wide
+MAX_STROKES = 200
+MAX_POINTS = 20_000  # over all strokes: minutes of continuous drawing
+BRUSH_RANGE = (1.0, 100.0)
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """Strokes on a canvas of ``width`` x ``height`` pixels.
+
+    ``id`` numbers the drawings of one canvas: Clear starts a new id, so the server can
+    tell a new drawing from more strokes on the same one."""
+
+    id: int
+    width: int
+    height: int
+    strokes: tuple[tuple[float, np.ndarray], ...]  # (brush width, (n, 2) points)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.strokes
+
+    def to_payload(self) -> dict:
+        """The JSON form the canvas sends (and accepts back to restore a drawing)."""
+        return {"id": self.id, "width": self.width, "height": self.height,
+                "strokes": [[round(brush, 2), *np.round(points, 1).ravel().tolist()]
+                            for brush, points in self.strokes]}
+
+
+def _number(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value):
+        raise InvalidImageError(f"The drawing's {what} is not a number.")
+    return float(value)
+
+
+def parse_drawing(payload) -> Drawing:
+    """The canvas's JSON payload -> a ``Drawing``; anything malformed is refused."""
+    if not isinstance(payload, dict):
+        raise InvalidImageError("The drawing could not be read.")
+    width = _number(payload.get("width"), "width")
+    height = _number(payload.get("height"), "height")
+    if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
+        raise InvalidImageError(f"The canvas must be 1-{MAX_SIDE} pixels on a side.")
+    strokes = payload.get("strokes")
+    if not isinstance(strokes, list) or len(strokes) > MAX_STROKES:
+        raise InvalidImageError(f"A drawing holds a list of at most {MAX_STROKES} strokes.")
+    parsed, total = [], 0
+    for stroke in strokes:
+        if not isinstance(stroke, list) or len(stroke) < 3 or len(stroke) % 2 != 1:
+            raise InvalidImageError("A stroke must be a brush width and x, y pairs.")
+        total += len(stroke) // 2
+        if total > MAX_POINTS:
+            raise InvalidImageError(f"The drawing has more than {MAX_POINTS} points.")
+        brush = min(max(_number(stroke[0], "brush width"), BRUSH_RANGE[0]), BRUSH_RANGE[1])
+        values = [_number(v, "coordinate") for v in stroke[1:]]
+        points = np.array(values, np.float32).reshape(-1, 2)
+        np.clip(points, [0, 0], [width, height], out=points)
+        parsed.append((brush, points))
+    identity = payload.get("id", 0)
+    return Drawing(int(_number(identity, "id")), round(width), round(height), tuple(parsed))
+
+
+def rasterize(drawing: Drawing) -> np.ndarray:
+    """White round-brush strokes on black, (height, width) uint8: what the canvas shows."""
+    image = Image.new("L", (drawing.width, drawing.height), 0)
+    draw = ImageDraw.Draw(image)
+    for brush, points in drawing.strokes:
+        r = brush / 2
+        coords = [tuple(p) for p in points.tolist()]
+        if len(coords) > 1:
+            draw.line(coords, fill=255, width=max(1, round(brush)), joint="curve")
+        for x, y in (coords[0], coords[-1]):  # round caps; a tap is a dot
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
+    return np.asarray(image)

@@ -1,0 +1,197 @@
+// The Draw page's canvas: pointer strokes (mouse, finger, pen), Undo and Clear.
+//
+// Why not a general drawing component: in a classroom every stroke must arrive.
+// - The whole drawing (all strokes, each with its brush) is sent when a stroke ends, so
+//   a message that overtakes or replaces an earlier one never loses a stroke.
+// - Clear and Undo act here, at once, and send the new state: no script run has to
+//   remount the canvas before the next stroke can be drawn.
+// - The page never replaces the drawing under the pen: data from Python only changes
+//   the brush and the size, restores a drawing when the canvas is first shown, and
+//   clears a drawing only if it is the one Python asked to clear and no stroke is
+//   under way.
+// - Pointer events with touch-action none: a finger or a pen draws from its first
+//   contact anywhere on the canvas; no toolbar lies over the drawing area.
+
+const CANVASES = new WeakMap();
+
+function createCanvas(parent) {
+  const root = document.createElement("div");
+  root.className = "hwr-canvas-root";
+  const canvas = document.createElement("canvas");
+  canvas.className = "hwr-canvas";
+  const bar = document.createElement("div");
+  bar.className = "hwr-canvas-bar";
+  const undo = document.createElement("button");
+  undo.type = "button";
+  undo.className = "hwr-undo";
+  undo.textContent = "\u21B6 Undo";
+  const clear = document.createElement("button");
+  clear.type = "button";
+  clear.className = "hwr-clear";
+  clear.textContent = "\u2715 Clear";
+  bar.append(undo, clear);
+  root.append(canvas, bar);
+  parent.appendChild(root);
+
+  const s = {
+    root, canvas, ctx: canvas.getContext("2d"), undo, clear,
+    width: 0, height: 0, brush: 18, drawingId: 0, strokes: [], current: null,
+    pointerId: null, lastCleared: null, setStateValue: () => {},
+  };
+
+  const toCanvas = (e) => {
+    const rect = canvas.getBoundingClientRect();
+    return [
+      Math.min(Math.max((e.clientX - rect.left) * s.width / rect.width, 0), s.width),
+      Math.min(Math.max((e.clientY - rect.top) * s.height / rect.height, 0), s.height),
+    ];
+  };
+  const send = () => {
+    s.setStateValue("drawing", {
+      id: s.drawingId, width: s.width, height: s.height,
+      strokes: s.strokes.map((st) => [st.brush, ...st.points.map((v) => Math.round(v * 10) / 10)]),
+    });
+    showCount(s);
+  };
+  const finish = (e) => {
+    if (s.current === null || e.pointerId !== s.pointerId) return;
+    s.strokes.push(s.current);
+    s.current = null;
+    s.pointerId = null;
+    send();
+  };
+
+  canvas.addEventListener("pointerdown", (e) => {
+    if (s.current !== null || (e.pointerType === "mouse" && e.button !== 0)) return;
+    e.preventDefault();
+    canvas.setPointerCapture(e.pointerId);
+    s.pointerId = e.pointerId;
+    const [x, y] = toCanvas(e);
+    s.current = { brush: s.brush, points: [x, y] };
+    paintDot(s, x, y, s.brush);
+  });
+  canvas.addEventListener("pointermove", (e) => {
+    if (s.current === null || e.pointerId !== s.pointerId) return;
+    e.preventDefault();
+    const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
+    for (const ev of events.length ? events : [e]) {
+      const [x, y] = toCanvas(ev);
+      const p = s.current.points;
+      const [px, py] = [p[p.length - 2], p[p.length - 1]];
+      if (Math.hypot(x - px, y - py) < 1) continue;
+      p.push(x, y);
+      paintSegment(s, px, py, x, y, s.current.brush);
+    }
+  });
+  // A cancelled pointer (the browser took the gesture, the pen left) still keeps its ink.
+  for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) {
+    canvas.addEventListener(type, finish);
+  }
+  canvas.addEventListener("contextmenu", (e) => e.preventDefault());
+  undo.addEventListener("click", () => {
+    if (s.current !== null || s.strokes.length === 0) return;
+    s.strokes.pop();
+    redraw(s);
+    send();
+  });
+  clear.addEventListener("click", () => {
+    if (s.current !== null) return;
+    s.strokes = [];
+    s.drawingId += 1;
+    redraw(s);
+    send();
+  });
+  s.send = send;
+  return s;
+}
+
+function paintDot(s, x, y, brush) {
+  const c = s.ctx;
+  c.fillStyle = s.color;
+  c.beginPath();
+  c.arc(x, y, brush / 2, 0, 2 * Math.PI);
+  c.fill();
+}
+
+function paintSegment(s, x0, y0, x1, y1, brush) {
+  const c = s.ctx;
+  c.strokeStyle = s.color;
+  c.lineWidth = brush;
+  c.lineCap = "round";
+  c.lineJoin = "round";
+  c.beginPath();
+  c.moveTo(x0, y0);
+  c.lineTo(x1, y1);
+  c.stroke();
+}
+
+function redraw(s) {
+  const c = s.ctx;
+  c.setTransform(s.scale, 0, 0, s.scale, 0, 0);
+  c.fillStyle = s.background;
+  c.fillRect(0, 0, s.width, s.height);
+  const all = s.current ? [...s.strokes, s.current] : s.strokes;
+  for (const st of all) {
+    const p = st.points;
+    paintDot(s, p[0], p[1], st.brush);
+    for (let i = 2; i < p.length; i += 2) paintSegment(s, p[i - 2], p[i - 1], p[i], p[i + 1], st.brush);
+  }
+}
+
+function restore(s, drawing) {
+  s.drawingId = drawing.id || 0;
+  s.strokes = (drawing.strokes || []).map((st) => ({ brush: st[0], points: st.slice(1) }));
+}
+
+function update(s, data) {
+  s.brush = data.brush;
+  s.color = data.color;
+  s.background = data.background;
+  s.root.style.maxWidth = `${data.max_css_width}px`;
+  const scale = window.devicePixelRatio || 1;
+  if (s.width !== data.width || s.height !== data.height || s.scale !== scale) {
+    s.width = data.width;
+    s.height = data.height;
+    s.scale = scale;
+    s.canvas.width = Math.round(data.width * scale);
+    s.canvas.height = Math.round(data.height * scale);
+    s.canvas.style.aspectRatio = `${data.width} / ${data.height}`;
+    redraw(s);
+  }
+  // Python clears a drawing it has filed (Is it right? -> Save): only that drawing, and
+  // never while a stroke is being drawn.
+  if (data.clear_id !== null && data.clear_id !== s.lastCleared && data.clear_id === s.drawingId
+      && s.current === null) {
+    s.lastCleared = data.clear_id;
+    s.strokes = [];
+    s.drawingId += 1;
+    redraw(s);
+    s.send();
+  }
+  showCount(s);
+}
+
+// The stroke count and drawing id, on the element: for tests and for monitoring.
+function showCount(s) {
+  s.undo.disabled = s.strokes.length === 0;
+  s.clear.disabled = s.strokes.length === 0;
+  s.root.dataset.strokes = String(s.strokes.length);
+  s.root.dataset.drawing = String(s.drawingId);
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  let s = CANVASES.get(parentElement);
+  if (!s) {
+    s = createCanvas(parentElement);
+    CANVASES.set(parentElement, s);
+    if (data.initial) restore(s, data.initial);
+    s.lastCleared = data.clear_id;
+  }
+  s.setStateValue = setStateValue;
+  update(s, data);
+  return () => {
+    s.root.remove();
+    CANVASES.delete(parentElement);
+  };
+}

@@ -1,0 +1,44 @@
+"""The drawing canvas: a small Streamlit component (``canvas.js``) and its Python side.
+
+The canvas sends the whole drawing as strokes when a stroke ends (see ``hwr.drawing``);
+Clear and Undo work in the browser. ``draw_canvas`` returns the parsed ``Drawing``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from hwr.drawing import Drawing, parse_drawing
+
+_HERE = Path(__file__).resolve().parent
+_component = st.components.v2.component(
+    "hwr.canvas",
+    js=(_HERE / "canvas.js").read_text(encoding="utf-8"),
+    css=(_HERE / "canvas.css").read_text(encoding="utf-8"),
+    isolate_styles=False,
+)
+
+
+def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: int,
+                initial: Drawing | None = None, clear_id: int | None = None) -> Drawing | None:
+    """Show the canvas; returns the drawing it last sent, or None before the first stroke.
+
+    ``width`` x ``height`` are the drawing's own pixels; on screen the canvas fills its
+    column up to ``max_css_width`` CSS pixels, keeping its shape. ``initial`` restores a
+    drawing when the canvas is first shown (coming back from another page); ``clear_id``
+    asks the browser to clear that drawing, if it is still the one on the canvas.
+
+    Raises ``InvalidImageError`` if the browser sent something that is not a drawing."""
+    result = _component(
+        key=key,
+        data={"width": width, "height": height, "brush": brush, "color": "#FFFFFF",
+              "background": "#000000", "max_css_width": max_css_width,
+              "initial": None if initial is None else initial.to_payload(),
+              "clear_id": clear_id},
+        default={"drawing": None},
+        on_drawing_change=lambda: None,
+    )
+    payload = result.get("drawing") if hasattr(result, "get") else result["drawing"]
+    return None if payload is None else parse_drawing(payload)
