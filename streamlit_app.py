@@ -1,35 +1,22 @@
-"""hwr: draw a digit, see what a CNN trained on MNIST thinks it is.
+"""`streamlit run streamlit_app.py`: hwr's server, with its start-up work.
 
-Routes only. The Evaluation and Class pages (pandas, Altair, matplotlib) are imported
-when they are opened, so the first page a student sees does not wait for them.
+The pages are routed by ``hwr/app.py``, which Streamlit runs for every visitor. This file
+is read once, when the server starts: it loads the model in the background then (so the
+first visitor's drawing does not wait for TensorFlow) and applies hwr's changes to
+Streamlit's runtime (``hwr/pages/runtime_fixes.py``) before any browser connects.
 """
+
+from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from hwr.pages.draw import draw_page
+
+@asynccontextmanager
+async def lifespan(app):
+    from hwr.pages.common import model_loader
+
+    model_loader()  # starts loading; pages answer "warming up" until it is there
+    yield
 
 
-def evaluation() -> None:
-    from hwr.pages.evaluation import evaluation_page
-
-    evaluation_page()
-
-
-def class_() -> None:
-    from hwr.pages.classroom import class_page
-
-    class_page()
-
-
-st.set_page_config(page_title="hwr: handwritten digits", page_icon=":material/draw:",
-                   layout="wide")
-page = st.navigation([
-    # The address students are given ("/") and the Draw page's own address ("/draw").
-    st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="start",
-            default=True, visibility="hidden"),
-    st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="draw"),
-    st.Page(evaluation, title="Evaluation", icon=":material/analytics:",
-            url_path="evaluation"),
-    st.Page(class_, title="Class", icon=":material/school:", url_path="class"),
-])
-page.run()
+app = st.App("hwr/app.py", lifespan=lifespan)

@@ -64,9 +64,11 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict | None = None,
-                     timeout: float = 90.0):
-    """Run `streamlit run` headless on a free loopback port; yields the base URL."""
-    port = free_port()
+                     timeout: float = 90.0, with_process: bool = False,
+                     health_interval: float = 0.3, port: int | None = None):
+    """Run `streamlit run` headless on a free loopback port; yields the base URL (and,
+    ``with_process``, the server's process id too)."""
+    port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
@@ -86,8 +88,8 @@ def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict |
                 pass
             if time.time() > deadline:
                 raise TimeoutError(f"streamlit did not start on {url} in {timeout} s")
-            time.sleep(0.3)
-        yield url
+            time.sleep(health_interval)
+        yield (url, proc.pid) if with_process else url
     finally:
         proc.terminate()
         try:

@@ -1,108 +1,224 @@
 #!/usr/bin/env python
-"""A classroom at once: N browser sessions drawing against one server.
+"""A class at once: N simulated students drawing digits against one app server.
 
-Starts one app server (the model is loaded once and shared), opens N independent
-sessions in headless Chromium, and has each draw digits with real mouse events at the
-same time. Reports p50/p95 of mouse-up to answer, wrong answers and errors. Bounded:
-each session draws --rounds digits, and the whole run stops after --max-seconds.
+Each student is a websocket client that speaks Streamlit's protocol as the Draw page does
+(``tests/load_client.py``): it opens a session, then every ~3 s (randomized) draws a real
+digit from ``tests/strokes.py`` stroke by stroke, sending the canvas's payload at each
+stroke's end, reads the answer, looks at it, and presses Clear. No browser per student,
+so 30-100 students fit on this machine beside the server.
+
+Prints and (with --json) writes: drawings, answered, correct, p50_ms and p95_ms (last
+stroke's end to the answer arriving) and server_cpu_ms_per_drawing (the server process's
+CPU time over the run, strokes and Clear included, per drawing). --abusers adds four
+bad clients beside the class: one floods strokes, one sends malformed drawings, one an
+oversized message, one disconnects mid-drawing; the class's figures then show whether
+they slowed anyone else down. Bounded: students start drawings only for --seconds, and
+every reply is awaited at most --timeout seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import random
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from hwr.browser import (  # noqa: E402
-    CHROMIUM_ARGS,
-    canvas_selector,
-    chromium_or_exit,
-    streamlit_server,
-)
+from hwr.browser import streamlit_server  # noqa: E402
+from tests.load_client import Student, drawing_payload  # noqa: E402
 from tests.strokes import DIGITS, PLACEMENTS, place  # noqa: E402
 
-SINGLE_STROKE = [(d, style) for d, styles in DIGITS.items() for style in styles
-                 if len(style) == 1]
+STYLES = [(digit, style) for digit, styles in DIGITS.items() for style in range(len(styles))]
 
 
-async def student(browser, url: str, rounds: int, seed: int, results: list, errors: list):
-    rng = random.Random(seed)
-    context = await browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = await context.new_page()
-    page.set_default_timeout(120_000)
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of a process, from /proc (Linux)."""
+    if pid is None:
+        return None
     try:
-        await page.goto(url)
-        for version in range(rounds):
-            key = f"canvas-digit-{version}"
-            await page.wait_for_selector(canvas_selector(key))
-            await asyncio.sleep(rng.uniform(0.2, 2.0))  # thinking before drawing
-            digit, style = rng.choice(SINGLE_STROKE)
-            (stroke,) = place(style, *rng.choice(PLACEMENTS))
-            box = await page.locator(canvas_selector(key)).bounding_box()
-            await page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-            await page.mouse.down()
-            for x, y in stroke[1:]:
-                await page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
-            start = time.perf_counter()
-            await page.mouse.up()
-            answer = page.locator(".hwr-answer")
-            await answer.wait_for(state="attached")
-            results.append((time.perf_counter() - start, (await answer.inner_text()).strip()
-                            == str(digit)))
-            await page.locator(".st-key-clear button").click()
-            await answer.wait_for(state="detached")
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def student(url: str, seed: int, seconds: float, period: float, timeout: float,
+                  results: list, errors: list) -> None:
+    rng = random.Random(seed)
+    try:
+        async with Student(url, timeout=timeout) as s:
+            deadline = time.monotonic() + seconds
+            next_start = time.monotonic() + rng.uniform(0, period)  # students start apart
+            while True:
+                await asyncio.sleep(max(0.0, next_start - time.monotonic()))
+                if time.monotonic() >= deadline:
+                    return
+                next_start += rng.uniform(period * 2 / 3, period * 4 / 3)
+                digit, style = rng.choice(STYLES)
+                strokes = place(DIGITS[digit][style], *rng.choice(PLACEMENTS))
+                reply = await s.draw(strokes, stroke_seconds=rng.uniform(0.3, 0.7))
+                results.append((reply.seconds, reply.answer, str(digit), reply.finished))
+                await asyncio.sleep(rng.uniform(0.3, 0.8))  # looking at the answer
+                await s.clear()
     except Exception as e:  # noqa: BLE001 - every failure is counted and reported
-        errors.append(f"session {seed}: {type(e).__name__}: {str(e)[:200]}")
-    finally:
-        await context.close()
+        errors.append(f"student {seed}: {type(e).__name__}: {str(e)[:200]}")
 
 
-async def run(url: str, chromium: str, sessions: int, rounds: int, max_seconds: float):
-    from playwright.async_api import async_playwright
+async def flooder(url: str, seconds: float, report: dict) -> None:
+    """Strokes as fast as the socket takes them, never waiting for an answer."""
+    async with Student(url) as s:
+        strokes = place(DIGITS[8][0], *PLACEMENTS[0])
+        deadline, sent = time.monotonic() + seconds, 0
+        reader = asyncio.create_task(_drain(s))
+        while time.monotonic() < deadline:
+            payload = drawing_payload(strokes, sent)
+            await s.ws.send(_rerun_bytes(s, json.dumps({"drawing": payload})))
+            sent += 1
+            await asyncio.sleep(0.002)
+        reader.cancel()
+        report["flood_messages_sent"] = sent
 
-    results, errors = [], []
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        tasks = [student(browser, url, rounds, i, results, errors) for i in range(sessions)]
+
+async def _drain(s: Student) -> None:
+    while True:
+        await s.ws.recv()
+
+
+def _rerun_bytes(s: Student, widget_json: str) -> bytes:
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    msg = BackMsg()
+    msg.rerun_script.page_script_hash = s.page_hash
+    msg.rerun_script.fragment_id = s.fragment_id
+    widget = msg.rerun_script.widget_states.widgets.add()
+    widget.id, widget.json_value = s.canvas_id, widget_json
+    return msg.SerializeToString()
+
+
+async def malformed(url: str, seconds: float, report: dict) -> None:
+    """Drawings that are not drawings: each must get a plain message, not a traceback."""
+    bad = [{"width": 280, "height": 280, "strokes": "x"}, {"strokes": [[1, 2]]}, [1, 2, 3],
+           {"width": 280, "height": 280, "strokes": [[18, "a", "b"]]}, "<script>"]
+    async with Student(url) as s:
+        deadline, sent, messages, tracebacks = time.monotonic() + seconds, 0, 0, 0
+        while time.monotonic() < deadline:
+            for payload in bad:
+                reply = await s.send_drawing(payload)
+                sent += 1
+                messages += any("could not be read" in a for a in reply.alerts)
+                tracebacks += any("Traceback" in a for a in reply.alerts)
+            await asyncio.sleep(0.5)
+        report["malformed_sent"] = sent
+        report["malformed_answered_with_a_message"] = messages
+        report["malformed_tracebacks"] = tracebacks
+
+
+async def oversized(url: str, report: dict) -> None:
+    """A 3 MB 'drawing': the server closes that connection, nobody else notices."""
+    async with Student(url) as s:
+        await s.ws.send(_rerun_bytes(s, json.dumps({"drawing": {"strokes": "x" * 3_000_000}})))
         try:
-            await asyncio.wait_for(asyncio.gather(*tasks), timeout=max_seconds)
-        except asyncio.TimeoutError:
-            errors.append(f"stopped after {max_seconds:.0f} s")
-        await browser.close()
-    return results, errors
+            await asyncio.wait_for(_drain(s), 10)
+        except Exception as e:  # noqa: BLE001 - the expected end: the server closed
+            report["oversized_connection_closed"] = type(e).__name__ == "ConnectionClosedError"
+
+
+async def disconnecter(url: str, report: dict) -> None:
+    """Closes its socket in the middle of a two-stroke drawing's script run."""
+    async with Student(url) as s:
+        strokes = place(DIGITS[4][0], *PLACEMENTS[0])
+        await s.ws.send(_rerun_bytes(s, json.dumps({"drawing": drawing_payload(strokes[:1],
+                                                                               0)})))
+        await s.ws.close()
+    report["disconnected_mid_drawing"] = True
+
+
+async def wait_for_model(url: str, limit: float = 180.0) -> float:
+    """Draw until the server answers (its model loads in the background at start-up),
+    as the teacher does before the class starts; returns the seconds it took."""
+    start = time.monotonic()
+    async with Student(url) as s:
+        strokes = place(DIGITS[7][0], *PLACEMENTS[0])
+        while (await s.draw(strokes)).answer is None:
+            if time.monotonic() - start > limit:
+                raise TimeoutError(f"no answer from {url} in {limit:.0f} s")
+            await asyncio.sleep(0.5)
+    return time.monotonic() - start
+
+
+async def run(url: str, students: int, seconds: float, period: float, timeout: float,
+              abusers: bool) -> tuple[list, list, dict]:
+    results, errors, report = [], [], {}
+    tasks = [student(url, i, seconds, period, timeout, results, errors)
+             for i in range(students)]
+    if abusers:
+        tasks += [flooder(url, seconds, report), malformed(url, seconds, report),
+                  oversized(url, report), disconnecter(url, report)]
+    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=False),
+                           timeout=seconds + 4 * timeout + 60)
+    return results, errors, report
+
+
+def summarize(results: list, errors: list, cpu_s: float | None, client_cpu_s: float,
+              args) -> dict:
+    answered = [r for r in results if r[3] and r[1] is not None]
+    ms = np.array([r[0] for r in answered]) * 1000
+    summary = {
+        "students": args.students, "seconds": args.seconds, "period_s": args.period,
+        "drawings": len(results), "answered": len(answered),
+        "correct": sum(r[1] == r[2] for r in answered),
+        "p50_ms": round(float(np.percentile(ms, 50)), 1) if len(ms) else None,
+        "p95_ms": round(float(np.percentile(ms, 95)), 1) if len(ms) else None,
+        "max_ms": round(float(ms.max()), 1) if len(ms) else None,
+        "server_cpu_ms_per_drawing": (round(cpu_s * 1000 / len(results), 1)
+                                      if cpu_s is not None and results else None),
+        "client_cpu_ms_per_drawing": (round(client_cpu_s * 1000 / len(results), 1)
+                                      if results else None),
+        "errors": errors,
+    }
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sessions", type=int, default=10)
-    p.add_argument("--rounds", type=int, default=5, help="digits each session draws")
-    p.add_argument("--max-seconds", type=float, default=600)
+    p.add_argument("--students", type=int, default=30)
+    p.add_argument("--seconds", type=float, default=60, help="how long students draw")
+    p.add_argument("--period", type=float, default=3.0, help="seconds between a student's "
+                   "drawings, on average (randomized +-33%%)")
+    p.add_argument("--timeout", type=float, default=30.0, help="longest wait for a reply")
+    p.add_argument("--url", help="a running server (default: start one here)")
+    p.add_argument("--server-pid", type=int, help="its process id, for its CPU time")
+    p.add_argument("--abusers", action="store_true",
+                   help="add a flooding, a malformed, an oversized and a disconnecting client")
+    p.add_argument("--json", type=Path, help="write the figures here")
     args = p.parse_args(argv)
-    chromium = chromium_or_exit()
-    with streamlit_server() as url:
-        started = time.perf_counter()
-        results, errors = asyncio.run(run(url, chromium, args.sessions, args.rounds,
-                                          args.max_seconds))
-        elapsed = time.perf_counter() - started
-    ms = np.array([r[0] for r in results]) * 1000
-    print(f"{args.sessions} sessions x {args.rounds} drawings against one server "
-          f"({elapsed:.0f} s):")
-    if len(ms):
-        print(f"  mouse-up to answer: p50 {np.percentile(ms, 50):.0f} ms, "
-              f"p95 {np.percentile(ms, 95):.0f} ms, max {ms.max():.0f} ms (n={len(ms)})")
-        print(f"  right answers: {sum(r[1] for r in results)}/{len(results)}")
-    print(f"  errors: {len(errors)}")
-    for e in errors:
-        print(f"    {e}")
-    return 0 if not errors else 1
+
+    server = nullcontext(args.url) if args.url else streamlit_server(with_process=True)
+    with server as started:
+        url, pid = (started, args.server_pid) if args.url else started
+        print(f"server ready to answer after {asyncio.run(wait_for_model(url)):.1f} s",
+              file=sys.stderr)
+        cpu0, client0 = cpu_seconds(pid), time.process_time()
+        results, errors, report = asyncio.run(run(url, args.students, args.seconds,
+                                                  args.period, args.timeout, args.abusers))
+        cpu1 = cpu_seconds(pid)
+    cpu_s = None if cpu0 is None or cpu1 is None else cpu1 - cpu0
+    summary = summarize(results, errors, cpu_s, time.process_time() - client0, args)
+    summary.update(report)
+    print(json.dumps(summary, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    ok = not errors and summary["answered"] == summary["drawings"] > 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

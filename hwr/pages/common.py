@@ -6,13 +6,13 @@ import base64
 import html
 import os
 import re
-import sys
 import threading
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
+import hwr.pages.runtime_fixes  # noqa: F401 - patches Streamlit once, see there
 from hwr.collection import ClassCollection, default_db_path, png_bytes
 from hwr.recognizer import (
     DEFAULT_MODEL_DIR,
@@ -28,24 +28,20 @@ def model_dir() -> str:
     return os.environ.get(MODEL_DIR_ENV, str(DEFAULT_MODEL_DIR))
 
 
-def _skip_keras_session_reset() -> None:
-    """Stop Streamlit from resetting Keras after every script run.
+def _one_thread_per_inference() -> None:
+    """Run each drawing's inference on the thread that asks for it.
 
-    Streamlit calls ``keras.backend.clear_session()`` when each script run ends (for
-    apps that build Keras models in the script). hwr builds none there: its one model
-    is loaded once and shared. The reset cost ~200 ms of CPU per run, which is 40% of
-    the server's work per stroke; matplotlib's figures are still closed as before."""
-    from streamlit.runtime.scriptrunner import script_runner
+    A server answers one small drawing per request, many sessions at once: TensorFlow's
+    thread pools cost more than they give there (measured here: 1.1 ms of CPU per
+    drawing on one thread, 2.0 ms with the default pools), and the other core is better
+    spent on the other students. Only possible before TensorFlow starts."""
+    import tensorflow as tf
 
-    def clean_problem_modules() -> None:
-        plt = sys.modules.get("matplotlib.pyplot")
-        if plt is not None:
-            plt.close("all")
-
-    script_runner._clean_problem_modules = clean_problem_modules
-
-
-_skip_keras_session_reset()
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already running in this process (tests): keep it
+        pass
 
 
 class ModelLoader:
@@ -70,6 +66,7 @@ class ModelLoader:
 
     def _load(self) -> None:
         try:
+            _one_thread_per_inference()
             self.recognizer = DigitRecognizer.load(self.path)
         except ModelLoadError as e:
             self.error = e

@@ -83,14 +83,15 @@ def clear_canvas(mode: str) -> None:
         st.session_state.setdefault(CLEAR_REQUEST, {})[key] = drawing.id
 
 
-def show_answer(text: str, caption: str) -> None:
+def answer_html(text: str, caption: str) -> str:
     size = "14rem" if st.session_state.get("presentation") else "7rem"
-    st.markdown(
-        f'<div class="hwr-answer" style="font-size:{size};font-weight:700;line-height:1;'
-        f'text-align:center">{text}</div>',
-        unsafe_allow_html=True,
-    )
-    st.caption(caption)
+    return (f'<div class="hwr-answer" style="font-size:{size};font-weight:700;line-height:1;'
+            f'text-align:center">{text}</div><div class="hwr-caption" style="font-size:'
+            f'0.875rem;color:rgba(49,51,63,0.6);margin:0.25rem 0 0.75rem">{caption}</div>')
+
+
+def show_answer(text: str, caption: str) -> None:
+    st.markdown(answer_html(text, caption), unsafe_allow_html=True)
 
 
 def is_unsure(probabilities: np.ndarray) -> bool:
@@ -110,11 +111,11 @@ def show_unsure_note(result: Recognition) -> None:
                    "Try writing it more clearly.", icon=":material/help:")
 
 
-def show_probabilities(probabilities: np.ndarray) -> None:
+def probabilities_html(probabilities: np.ndarray) -> str:
     """A bar for each of the ten digits, the winner highlighted.
 
-    Plain HTML in one markdown element: it renders with the rerun itself, with no chart
-    library to start in the browser, which keeps the stroke-to-answer time low."""
+    Plain HTML: it renders with the rerun itself, with no chart library to start in the
+    browser, which keeps the stroke-to-answer time low."""
     top = int(np.argmax(probabilities))
     bars = "".join(
         f'<div style="flex:1;display:flex;flex-direction:column;align-items:center">'
@@ -124,8 +125,11 @@ def show_probabilities(probabilities: np.ndarray) -> None:
         f'background:{"#e4572e" if d == top else "#7a8a99"}"></div></div>'
         f'<div style="font-weight:{700 if d == top else 400}">{d}</div></div>'
         for d, p in enumerate(probabilities.astype(float)))
-    st.markdown(f'<div class="hwr-probabilities" style="display:flex;gap:2px">{bars}</div>',
-                unsafe_allow_html=True)
+    return f'<div class="hwr-probabilities" style="display:flex;gap:2px">{bars}</div>'
+
+
+def show_probabilities(probabilities: np.ndarray) -> None:
+    st.markdown(probabilities_html(probabilities), unsafe_allow_html=True)
 
 
 def show_model_input(image: np.ndarray, width: int = 168,
@@ -142,8 +146,9 @@ def show_digit(result: Recognition) -> None:
     caption = f"confidence {result.confidence:.1%}"
     if is_unsure(result.probabilities):
         caption += " · not sure, maybe a {} ({:.0%})".format(*runner_up(result))
-    show_answer(str(result.digit), caption)
-    show_probabilities(result.probabilities)
+    # One element for the answer and its bars: each element is a message to the browser.
+    st.markdown(answer_html(str(result.digit), caption) +
+                probabilities_html(result.probabilities), unsafe_allow_html=True)
     with st.container(key="hwr-details"):  # below the fold on a phone
         show_unsure_note(result)
         show_model_input(result.model_input)

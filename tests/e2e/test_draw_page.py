@@ -10,6 +10,7 @@ from hwr.browser import (
     canvas_selector,
     clear_canvas,
     draw_strokes,
+    free_port,
     stroke_count,
     streamlit_server,
     touch_strokes,
@@ -163,6 +164,32 @@ def test_phone_layout_canvas_fills_the_width_and_answer_stays_in_view(phone, art
     assert phone.evaluate("window.scrollY") == 0
     assert 0 <= answer["y"] and answer["y"] + answer["height"] <= height  # answer on screen
     assert canvas["y"] + canvas["height"] <= height  # ... with the whole canvas
+
+
+def test_a_page_whose_server_session_is_gone_comes_back_working(browser, mnist_dir):
+    """A phone that sleeps loses its websocket; when it wakes, the server may have
+    dropped its session, or restarted. The page reconnects to a new session and draws."""
+    port = free_port()
+    env = {"HWR_DATA_DIR": str(mnist_dir)}
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        with streamlit_server(env=env, port=port) as url:
+            page.goto(url)
+            page.wait_for_selector(CANVAS)
+            draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
+            page.wait_for_selector(".hwr-answer", timeout=60_000)
+        with streamlit_server(env=env, port=port):
+            page.wait_for_function("() => !document.querySelector("
+                                   "'[data-testid=\"stConnectionStatus\"]')", timeout=60_000)
+            clear_canvas(page)
+            for _ in range(30):  # the new server loads its model in the background
+                draw_strokes(page, KEY, place(DIGITS[3][0], *PLACEMENTS[0]))
+                if read_answer(page, "3", timeout=5) == "3":
+                    break
+                clear_canvas(page)
+            assert answer_text(page) == "3"
+    finally:
+        page.close()
 
 
 def test_a_drawing_made_while_the_model_loads_is_answered(browser, mnist_dir):

@@ -1,0 +1,36 @@
+"""hwr: draw a digit, see what a CNN trained on MNIST thinks it is.
+
+Routes only; Streamlit runs this for every visitor (``streamlit_app.py`` starts the
+server). The Evaluation and Class pages (pandas, Altair, matplotlib) are imported
+when they are opened, so the first page a student sees does not wait for them.
+"""
+
+import streamlit as st
+
+from hwr.pages.draw import draw_page
+
+
+def evaluation() -> None:
+    from hwr.pages.evaluation import evaluation_page
+
+    evaluation_page()
+
+
+def class_() -> None:
+    from hwr.pages.classroom import class_page
+
+    class_page()
+
+
+st.set_page_config(page_title="hwr: handwritten digits", page_icon=":material/draw:",
+                   layout="wide")
+page = st.navigation([
+    # The address students are given ("/") and the Draw page's own address ("/draw").
+    st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="start",
+            default=True, visibility="hidden"),
+    st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="draw"),
+    st.Page(evaluation, title="Evaluation", icon=":material/analytics:",
+            url_path="evaluation"),
+    st.Page(class_, title="Class", icon=":material/school:", url_path="class"),
+])
+page.run()

@@ -1,0 +1,75 @@
+#!/usr/bin/env python
+"""`streamlit run` to a drawable canvas, and to the first answer, in a real browser.
+
+Chromium is started first (a teacher's browser is already open). Then, --runs times: the
+clock starts, `streamlit run streamlit_app.py` starts on a free loopback port, the page
+is opened as soon as the server answers its health check, and the times are taken when
+the canvas can be drawn on and when a digit drawn right then is answered (the model
+loads in the background meanwhile). Also prints a one-line Streamlit page's start for
+comparison: what Streamlit itself costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from hwr.browser import (  # noqa: E402
+    REPO,
+    canvas_selector,
+    chromium_browser,
+    chromium_or_exit,
+    draw_strokes,
+    streamlit_server,
+)
+from tests.strokes import DIGITS, PLACEMENTS, place  # noqa: E402
+
+KEY = "canvas-digit"
+
+
+def one_start(browser, script: Path, draw: bool) -> tuple[float, float | None]:
+    start = time.perf_counter()
+    with streamlit_server(script, health_interval=0.05) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(120_000)
+        page.goto(url)
+        if not draw:
+            page.wait_for_selector("text=bare page")
+            return time.perf_counter() - start, None
+        page.wait_for_selector(canvas_selector(KEY))
+        canvas_at = time.perf_counter() - start
+        draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
+        page.wait_for_selector(".hwr-answer")
+        answer_at = time.perf_counter() - start
+        page.close()
+        return canvas_at, answer_at
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=5)
+    args = p.parse_args(argv)
+    with chromium_browser(chromium_or_exit()) as browser:
+        bare = [one_start(browser, REPO / "scripts" / "bare_page_app.py", False)[0]
+                for _ in range(args.runs)]
+        app = [one_start(browser, REPO / "streamlit_app.py", True) for _ in range(args.runs)]
+    canvas = np.array([a[0] for a in app])
+    answer = np.array([a[1] for a in app])
+    print(f"`streamlit run` to ..., {args.runs} starts each, median (max):")
+    print(f"  a one-line Streamlit page shown:   {np.median(bare):.2f} s ({max(bare):.2f} s)")
+    print(f"  hwr's canvas ready to draw on:     {np.median(canvas):.2f} s "
+          f"({canvas.max():.2f} s)")
+    print(f"  the answer to a digit drawn then:  {np.median(answer):.2f} s "
+          f"({answer.max():.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
