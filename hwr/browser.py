@@ -146,6 +146,25 @@ def touch_strokes(page, cdp, key: str, strokes: list[list[tuple[float, float]]],
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
+def pen_strokes(page, cdp, key: str, strokes: list[list[tuple[float, float]]],
+                pause: float = 0.0) -> None:
+    """Draw strokes with a pen: CDP pen events, each stroke beginning with the pen
+    touching down where it starts (a pen has no hover before it touches)."""
+    box, scale = _scaled_box(page, key)
+    for n, stroke in enumerate(strokes):
+        if n and pause:
+            time.sleep(pause)
+        points = [(box["x"] + x * scale, box["y"] + y * scale) for x, y in stroke]
+        for i, (x, y) in enumerate(points):
+            kind = "mousePressed" if i == 0 else "mouseMoved"
+            cdp.send("Input.dispatchMouseEvent", {
+                "type": kind, "x": x, "y": y, "button": "left", "buttons": 1,
+                "clickCount": 1, "pointerType": "pen", "force": 0.5})
+        cdp.send("Input.dispatchMouseEvent", {
+            "type": "mouseReleased", "x": points[-1][0], "y": points[-1][1],
+            "button": "left", "buttons": 0, "clickCount": 1, "pointerType": "pen"})
+
+
 def stroke_count(page, key: str) -> int:
     """How many strokes the canvas holds (its own count, shown on its element)."""
     return int(page.locator(f".st-key-{key} .hwr-canvas-root").get_attribute("data-strokes"))

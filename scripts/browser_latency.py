@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """Mouse-up to prediction on the page, in a real browser, against the bare round trip.
 
-Starts the app and a bare canvas-only page (same Streamlit, same canvas, no model), draws
-the same digits on both with real mouse events in Chromium, and times from the last
-mouse-up until the answer appears. Prints p50/p95 of both and the overhead of the
-prediction over the bare round trip.
+Starts the app and a bare canvas-only page (same Streamlit, same canvas, no model), and
+the bare page again with recognition added (the marker is the digit), draws the same
+digits on all three with real mouse events in Chromium, and times from the last
+mouse-up until the answer appears. Prints p50/p95 of each and the ratios.
 """
 
 from __future__ import annotations
@@ -84,16 +84,22 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--count", type=int, default=30, help="drawings per page (>= 20)")
     args = p.parse_args(argv)
+    bare_app = REPO / "scripts" / "bare_canvas_app.py"
     with chromium_browser(chromium_or_exit()) as browser:
-        with streamlit_server(REPO / "scripts" / "bare_canvas_app.py") as url:
+        with streamlit_server(bare_app) as url:
             bare = time_drawings(browser, url, args.count)
+        with streamlit_server(bare_app, env={"HWR_BARE_RECOGNIZE": "1"}) as url:
+            bare_model = time_drawings(browser, url, args.count)
         with streamlit_server() as url:
             app = time_drawings(browser, url, args.count)
     print("mouse-up to answer on the page, headless Chromium on this machine:")
     bare50, bare95 = summary("bare canvas round trip", bare)
+    model50, model95 = summary("bare canvas + recognition (no other element)", bare_model)
     app50, app95 = summary("hwr Draw page (rasterize + preprocess + predict + answer)", app)
     print(f"  the Draw page over the bare page: p50 {app50 / bare50:.2f}x "
           f"(+{app50 - bare50:.0f} ms), p95 {app95 / bare95:.2f}x")
+    print(f"  the Draw page over the bare page with recognition: p50 {app50 / model50:.2f}x "
+          f"(+{app50 - model50:.0f} ms), p95 {app95 / model95:.2f}x")
     return 0
 
 

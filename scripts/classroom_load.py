@@ -9,10 +9,13 @@ so 30-100 students fit on this machine beside the server.
 
 Prints and (with --json) writes: drawings, answered, correct, p50_ms and p95_ms (last
 stroke's end to the answer arriving) and server_cpu_ms_per_drawing (the server process's
-CPU time over the run, strokes and Clear included, per drawing). --abusers adds four
+CPU time over the run, strokes and Clear included, less its idle CPU measured for 10 s
+before the class starts, per drawing; the gross figure and the idle rate are there too). --abusers adds four
 bad clients beside the class: one floods strokes, one sends malformed drawings, one an
 oversized message, one disconnects mid-drawing; the class's figures then show whether
-they slowed anyone else down. Bounded: students start drawings only for --seconds, and
+they slowed anyone else down. --browsers N adds N real Chromium pages drawing with the
+mouse beside the class (mouse-up to the answer on the page), to check the simulated
+figures against what a browser sees. Bounded: students start drawings only for --seconds, and
 every reply is awaited at most --timeout seconds.
 """
 
@@ -50,6 +53,15 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def idle_cpu_per_second(pid: int | None, seconds: float = 10.0) -> float | None:
+    """The server's CPU seconds per second while nobody draws (its event loop, file
+    watchers, websocket pings), measured before the class starts."""
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    after = cpu_seconds(pid)
+    return None if before is None or after is None else (after - before) / seconds
+
+
 async def student(url: str, seed: int, seconds: float, period: float, timeout: float,
                   results: list, errors: list) -> None:
     rng = random.Random(seed)
@@ -70,6 +82,57 @@ async def student(url: str, seed: int, seconds: float, period: float, timeout: f
                 await s.clear()
     except Exception as e:  # noqa: BLE001 - every failure is counted and reported
         errors.append(f"student {seed}: {type(e).__name__}: {str(e)[:200]}")
+
+
+async def browser_student(browser, url: str, seed: int, seconds: float, period: float,
+                          results: list, errors: list) -> None:
+    """A real page in Chromium beside the simulated class: mouse strokes, the answer
+    read from the page. Its latency checks the simulated students' figures."""
+    rng = random.Random(1000 + seed)
+    context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = await context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        await page.goto(url)
+        canvas = page.locator(".st-key-canvas-digit canvas.hwr-canvas")
+        await canvas.wait_for()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            await asyncio.sleep(rng.uniform(period / 3, period * 2 / 3))
+            digit, style = rng.choice([c for c in STYLES if len(DIGITS[c[0]][c[1]]) == 1])
+            (stroke,) = place(DIGITS[digit][style], *rng.choice(PLACEMENTS))
+            box = await canvas.bounding_box()
+            scale = box["width"] / 280
+            await page.mouse.move(box["x"] + stroke[0][0] * scale, box["y"] + stroke[0][1] * scale)
+            await page.mouse.down()
+            for x, y in stroke[1::2]:
+                await page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
+            start = time.perf_counter()
+            await page.mouse.up()
+            answer = page.locator(".hwr-answer")
+            await answer.wait_for(state="attached")
+            text = (await answer.inner_text()).strip()
+            results.append((time.perf_counter() - start, text, str(digit), True))
+            await page.locator(".hwr-clear").click()
+            await answer.wait_for(state="detached")
+    except Exception as e:  # noqa: BLE001 - counted and reported
+        errors.append(f"browser {seed}: {type(e).__name__}: {str(e)[:200]}")
+    finally:
+        await context.close()
+
+
+async def browsers_beside(url: str, count: int, seconds: float, period: float,
+                          results: list, errors: list) -> None:
+    from playwright.async_api import async_playwright
+
+    from hwr.browser import CHROMIUM_ARGS, chromium_or_exit
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_or_exit(),
+                                           args=CHROMIUM_ARGS)
+        await asyncio.gather(*[browser_student(browser, url, i, seconds, period, results,
+                                               errors) for i in range(count)])
+        await browser.close()
 
 
 async def flooder(url: str, seconds: float, report: dict) -> None:
@@ -155,10 +218,13 @@ async def wait_for_model(url: str, limit: float = 180.0) -> float:
 
 
 async def run(url: str, students: int, seconds: float, period: float, timeout: float,
-              abusers: bool) -> tuple[list, list, dict]:
+              abusers: bool, browsers: int = 0) -> tuple[list, list, dict]:
     results, errors, report = [], [], {}
     tasks = [student(url, i, seconds, period, timeout, results, errors)
              for i in range(students)]
+    if browsers:
+        in_browsers = report.setdefault("browser_results", [])
+        tasks.append(browsers_beside(url, browsers, seconds, period, in_browsers, errors))
     if abusers:
         tasks += [flooder(url, seconds, report), malformed(url, seconds, report),
                   oversized(url, report), disconnecter(url, report)]
@@ -199,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--server-pid", type=int, help="its process id, for its CPU time")
     p.add_argument("--abusers", action="store_true",
                    help="add a flooding, a malformed, an oversized and a disconnecting client")
+    p.add_argument("--browsers", type=int, default=0,
+                   help="real Chromium pages drawing beside the simulated students")
     p.add_argument("--json", type=Path, help="write the figures here")
     args = p.parse_args(argv)
 
@@ -207,12 +275,27 @@ def main(argv: list[str] | None = None) -> int:
         url, pid = (started, args.server_pid) if args.url else started
         print(f"server ready to answer after {asyncio.run(wait_for_model(url)):.1f} s",
               file=sys.stderr)
-        cpu0, client0 = cpu_seconds(pid), time.process_time()
+        idle = idle_cpu_per_second(pid)
+        cpu0, client0, started = cpu_seconds(pid), time.process_time(), time.monotonic()
         results, errors, report = asyncio.run(run(url, args.students, args.seconds,
-                                                  args.period, args.timeout, args.abusers))
-        cpu1 = cpu_seconds(pid)
+                                                  args.period, args.timeout, args.abusers,
+                                                  args.browsers))
+        cpu1, elapsed = cpu_seconds(pid), time.monotonic() - started
     cpu_s = None if cpu0 is None or cpu1 is None else cpu1 - cpu0
     summary = summarize(results, errors, cpu_s, time.process_time() - client0, args)
+    if cpu_s is not None and idle is not None and results:
+        # What the drawings cost, without what the server spends idle meanwhile.
+        summary["server_idle_cpu_ms_per_s"] = round(idle * 1000, 1)
+        summary["server_cpu_ms_per_drawing_gross"] = summary["server_cpu_ms_per_drawing"]
+        summary["server_cpu_ms_per_drawing"] = round(
+            max(0.0, cpu_s - idle * elapsed) * 1000 / len(results), 1)
+    in_browsers = report.pop("browser_results", None)
+    if in_browsers:
+        ms = np.array([r[0] for r in in_browsers]) * 1000
+        summary.update(browser_drawings=len(ms),
+                       browser_correct=sum(r[1] == r[2] for r in in_browsers),
+                       browser_p50_ms=round(float(np.percentile(ms, 50)), 1),
+                       browser_p95_ms=round(float(np.percentile(ms, 95)), 1))
     summary.update(report)
     print(json.dumps(summary, indent=2))
     if args.json:

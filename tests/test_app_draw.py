@@ -54,7 +54,7 @@ def test_empty_canvas_invites_to_draw(canvas):
     canvas.drawing = as_drawing([])
     at = run_app()
     assert answer(at) is None
-    assert any("Draw a digit" in i.value for i in at.info)
+    assert any("Draw a digit" in md.value and "hwr-note" in md.value for md in at.markdown)
 
 
 def test_drawing_shows_the_right_digit(canvas):

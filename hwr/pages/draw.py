@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 
 import numpy as np
@@ -14,6 +15,7 @@ from hwr.pages.canvas import draw_canvas
 from hwr.pages.common import (
     class_collection,
     figure_html,
+    first_page_shown,
     model_loader,
     presentation_mode,
     recognizer_or_stop,
@@ -34,7 +36,7 @@ WARM_UP_POLL = 0.5  # s between checks whether the model has loaded
 ONE_DIGIT, NUMBER = "One digit", "Several digits"
 SAVED_DRAWING = "hwr_drawing"  # the last drawing of each canvas, to restore it
 CLEAR_REQUEST = "hwr_clear"  # the drawing id the page asks the canvas to clear
-LAST_RESULT = "hwr_last_result"  # (payload, result) of the last recognized drawing
+LAST_RESULT = "hwr_last_result"  # (signature, image, result) of the last drawing read
 LAST_RUN = "hwr_last_recognition"  # time.monotonic() of the last recognition
 INVITATION = "Draw a digit in the box: the prediction appears as soon as you lift the pen."
 WARMING_UP = "Warming up the model: your drawing is answered in a moment."
@@ -81,6 +83,16 @@ def clear_canvas(mode: str) -> None:
     drawing = st.session_state.get(SAVED_DRAWING, {}).get(key)
     if drawing is not None:
         st.session_state.setdefault(CLEAR_REQUEST, {})[key] = drawing.id
+
+
+def show_note(text: str) -> None:
+    """A note where the answer goes (invitation, warming up, nothing drawn).
+
+    A markdown element like the answer itself, so the answer area holds one element of
+    one kind whatever it shows, and no icon font is needed for it."""
+    st.markdown(f'<div class="hwr-note" style="padding:0.75rem 1rem;border-radius:0.5rem;'
+                f'background:rgba(28,131,225,0.1);color:rgb(0,66,128)">{html.escape(text)}'
+                f'</div>', unsafe_allow_html=True)
 
 
 def answer_html(text: str, caption: str) -> str:
@@ -141,7 +153,7 @@ def show_model_input(image: np.ndarray, width: int = 168,
 
 def show_digit(result: Recognition) -> None:
     if result.is_empty:
-        st.info(result.message or INVITATION, icon=":material/draw:")
+        show_note(result.message or INVITATION)
         return
     caption = f"confidence {result.confidence:.1%}"
     if is_unsure(result.probabilities):
@@ -247,40 +259,38 @@ def pace() -> None:
 
 
 def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
-    """The drawing's recognition, computed once per drawing (reruns for other widgets
-    of the drawing area reuse it)."""
+    """The drawing's image and recognition, computed once per drawing (reruns for the
+    other widgets of the drawing area reuse them)."""
     state = st.session_state
     signature = (mode, drawing.id, tuple((b, p.tobytes()) for b, p in drawing.strokes))
     last = state.get(LAST_RESULT)
     if last is not None and last[0] == signature:
-        return last[1]
+        return last[1], last[2]
     pace()
     image = rasterize(drawing)
     result = rec.recognize_number(image) if mode == NUMBER else rec.recognize(image)
-    state[LAST_RESULT] = (signature, result)
-    return result
+    state[LAST_RESULT] = (signature, image, result)
+    return image, result
 
 
-def show_drawing_answer(drawing: Drawing | None, mode: str) -> Recognition | None:
-    """The answer for the drawing on the canvas; the single-digit result, if any."""
+def show_drawing_answer(drawing: Drawing | None, mode: str):
+    """The answer for the drawing on the canvas; (image, single-digit result) if any."""
     if drawing is None or drawing.is_empty:
-        st.info(INVITATION if mode == ONE_DIGIT else
-                "Write a few digits side by side, with a little space between them.",
-                icon=":material/draw:")
+        show_note(INVITATION if mode == ONE_DIGIT else
+                  "Write a few digits side by side, with a little space between them.")
         return None
     loader = model_loader()
     if not loader.ready:
-        st.info(WARMING_UP, icon=":material/hourglass_top:")
+        show_note(WARMING_UP)
         return None
     if loader.error is not None:
         stop_with_load_error(loader.error)
-    rec = loader.recognizer
-    result = recognize_drawing(rec, drawing, mode)
+    image, result = recognize_drawing(loader.recognizer, drawing, mode)
     if mode == NUMBER:
         show_number(result)
         return None
     show_digit(result)
-    return None if result.is_empty else result
+    return None if result.is_empty else (image, result)
 
 
 @st.fragment
@@ -294,10 +304,13 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
             except InvalidImageError as e:
                 st.warning(f"That drawing could not be read: {e}", icon=":material/error:")
                 drawing = None
-        with right, st.container(key="hwr-answer-area"):
-            result = show_drawing_answer(drawing, mode)
-    if result is not None:
-        confirm_sample(result, rasterize(drawing), mode)
+        # One digit: on a phone this area sits above the canvas, at a fixed height.
+        area = "hwr-answer-area" if mode == ONE_DIGIT else "hwr-number-answer"
+        with right, st.container(key=area):
+            answered = show_drawing_answer(drawing, mode)
+    if answered is not None:
+        image, result = answered
+        confirm_sample(result, image, mode)
         show_inside(model_loader().recognizer, result)
 
 
@@ -342,6 +355,7 @@ def draw_page() -> None:
         uploaded = upload_image()
         if uploaded is not None:
             show_result_safely(recognizer_or_stop(), uploaded, mode)
+    first_page_shown()
     loader = model_loader()
     if not loader.ready:
         wait_for_model()

@@ -11,6 +11,7 @@ from hwr.browser import (
     clear_canvas,
     draw_strokes,
     free_port,
+    pen_strokes,
     stroke_count,
     streamlit_server,
     touch_strokes,
@@ -150,6 +151,18 @@ def test_phone_touch_strokes_start_anywhere(phone, artifacts):
             clear_canvas(phone)
             phone.locator(".hwr-answer").wait_for(state="detached")
     assert not failures, failures
+
+
+def test_pen_strokes_begin_in_the_top_right_band(page):
+    """A pen touches down with no hover first: a 7 and a 4 begun in the canvas's top
+    right corner (where the old canvas's invisible toolbar took the stroke) are read."""
+    cdp = page.context.new_cdp_session(page)
+    for digit, strokes in ((7, place(DIGITS[7][0], 150, 0, 125)),
+                           (4, place(DIGITS[4][0], 150, 0, 125))):
+        clear_canvas(page)
+        pen_strokes(page, cdp, KEY, strokes, pause=0.15)
+        assert read_answer(page, str(digit)) == str(digit)
+        assert stroke_count(page, KEY) == len(strokes)
 
 
 def test_phone_layout_canvas_fills_the_width_and_answer_stays_in_view(phone, artifacts):
