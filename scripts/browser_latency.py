@@ -12,13 +12,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from hwr.browser import (  # noqa: E402
+from hwr.browser import (
     REPO,
     canvas_selector,
     clear_canvas,
@@ -28,7 +25,7 @@ from hwr.browser import (  # noqa: E402
     streamlit_server,
     wait_idle,
 )
-from tests.strokes import DIGITS, PLACEMENTS, place  # noqa: E402
+from tests.strokes import DIGITS, PLACEMENTS, place
 
 KEY = "canvas-digit"
 # One mouse-up per drawing, so the clock times exactly one round trip.

@@ -31,13 +31,11 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from hwr.browser import streamlit_server  # noqa: E402
-from tests.load_client import Student, drawing_payload  # noqa: E402
-from tests.strokes import DIGITS, PLACEMENTS, place  # noqa: E402
+from hwr.browser import streamlit_server
+from tests.load_client import Student, drawing_payload
+from tests.strokes import DIGITS, PLACEMENTS, place
 
 STYLES = [(digit, style) for digit, styles in DIGITS.items() for style in range(len(styles))]
 

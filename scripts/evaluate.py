@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from hwr.recognizer import DEFAULT_MODEL_DIR  # noqa: E402
+from hwr.recognizer import DEFAULT_MODEL_DIR
 
 
 def main(argv: list[str] | None = None) -> int:

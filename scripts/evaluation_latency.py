@@ -17,13 +17,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from hwr.browser import (  # noqa: E402
+from hwr.browser import (
     REPO,
     canvas_selector,
     chromium_browser,

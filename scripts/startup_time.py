@@ -16,11 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from hwr.browser import (  # noqa: E402
+from hwr.browser import (
     REPO,
     canvas_selector,
     chromium_browser,
@@ -28,7 +26,7 @@ from hwr.browser import (  # noqa: E402
     draw_strokes,
     streamlit_server,
 )
-from tests.strokes import DIGITS, PLACEMENTS, place  # noqa: E402
+from tests.strokes import DIGITS, PLACEMENTS, place
 
 KEY = "canvas-digit"
 

@@ -21,10 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from hwr import DigitRecognizer  # noqa: E402
-from hwr.browser import (  # noqa: E402
+from hwr import DigitRecognizer
+from hwr.browser import (
     answer_text,
     canvas_selector,
     chromium_browser,
@@ -35,8 +33,8 @@ from hwr.browser import (  # noqa: E402
     streamlit_server,
     touch_strokes,
 )
-from hwr.drawing import rasterize  # noqa: E402
-from tests.strokes import DIGITS, PLACEMENTS, as_drawing, place  # noqa: E402
+from hwr.drawing import rasterize
+from tests.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
 KEY = "canvas-digit"
 ONE_STROKE = [(d, s) for d, styles in DIGITS.items() for s, st in enumerate(styles)

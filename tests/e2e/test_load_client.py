@@ -11,10 +11,10 @@ from tests.conftest import REPO
 def test_simulated_students_are_answered_and_abusers_contained(app_url, tmp_path):
     out = tmp_path / "load.json"
     run = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "classroom_load.py"), "--url", app_url,
+        [sys.executable, "-m", "scripts.classroom_load", "--url", app_url,
          "--students", "4", "--seconds", "8", "--period", "2", "--abusers",
          "--json", str(out)],
-        capture_output=True, text=True, timeout=300)
+        capture_output=True, text=True, timeout=300, cwd=REPO)
     assert out.exists(), run.stderr[-2000:]
     figures = json.loads(out.read_text())
     assert figures["errors"] == []
