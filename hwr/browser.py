@@ -179,6 +179,20 @@ def clear_canvas(page, key: str = "canvas-digit") -> None:
         button.click()
 
 
+def draw_until_answered(page, key: str, strokes, attempts: int = 60) -> None:
+    """Draw (and clear) until the page answers, then leave it empty: a fresh server
+    loads its model in the background, and a benchmark must not time the warm-up."""
+    for _ in range(attempts):
+        draw_strokes(page, key, strokes)
+        try:
+            page.wait_for_selector(".hwr-answer", state="attached", timeout=3_000)
+            break
+        except Exception:  # noqa: BLE001 - Playwright's timeout: still warming up
+            clear_canvas(page, key)
+    clear_canvas(page, key)
+    page.wait_for_selector(".hwr-answer", state="detached")
+
+
 def wait_idle(page, quiet: float = 0.8, timeout: float = 30.0) -> None:
     """Wait until the app has stopped running and nothing changed for ``quiet`` seconds."""
     deadline = time.time() + timeout

@@ -19,6 +19,7 @@ from hwr.browser import (
     REPO,
     canvas_selector,
     clear_canvas,
+    draw_until_answered,
     chromium_browser,
     chromium_or_exit,
     draw_strokes,
@@ -37,7 +38,7 @@ def time_drawings(browser, url: str, count: int) -> list[float]:
     page.set_default_timeout(60_000)
     page.goto(url)
     page.wait_for_selector(canvas_selector(KEY))
-    wait_for_answer(page, KEY)
+    draw_until_answered(page, KEY, place(SINGLE_STROKE[0], *PLACEMENTS[0]))
     times = []
     for i in range(count + 2):  # the first two warm up
         style = SINGLE_STROKE[i % len(SINGLE_STROKE)]
@@ -54,19 +55,6 @@ def time_drawings(browser, url: str, count: int) -> list[float]:
         wait_idle(page, quiet=0.3)
     page.close()
     return times
-
-
-def wait_for_answer(page, key: str) -> None:
-    """Draw until the page answers: the model loads in the background at start-up."""
-    for _ in range(60):
-        draw_strokes(page, key, place(SINGLE_STROKE[0], *PLACEMENTS[0]))
-        try:
-            page.wait_for_selector(".hwr-answer", state="attached", timeout=3_000)
-            break
-        except Exception:  # noqa: BLE001 - still warming up: try again
-            clear_canvas(page, key)
-    clear_canvas(page, key)
-    page.wait_for_selector(".hwr-answer", state="detached")
 
 
 def summary(name: str, seconds: list[float]) -> tuple[float, float]:

@@ -141,7 +141,7 @@ async def flooder(url: str, seconds: float, report: dict) -> None:
         reader = asyncio.create_task(_drain(s))
         while time.monotonic() < deadline:
             payload = drawing_payload(strokes, sent)
-            await s.ws.send(_rerun_bytes(s, json.dumps({"drawing": payload})))
+            await s.ws.send(s.rerun_message(json.dumps({"drawing": payload}), fragment=True))
             sent += 1
             await asyncio.sleep(0.002)
         reader.cancel()
@@ -151,17 +151,6 @@ async def flooder(url: str, seconds: float, report: dict) -> None:
 async def _drain(s: Student) -> None:
     while True:
         await s.ws.recv()
-
-
-def _rerun_bytes(s: Student, widget_json: str) -> bytes:
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-
-    msg = BackMsg()
-    msg.rerun_script.page_script_hash = s.page_hash
-    msg.rerun_script.fragment_id = s.fragment_id
-    widget = msg.rerun_script.widget_states.widgets.add()
-    widget.id, widget.json_value = s.canvas_id, widget_json
-    return msg.SerializeToString()
 
 
 async def malformed(url: str, seconds: float, report: dict) -> None:
@@ -185,7 +174,8 @@ async def malformed(url: str, seconds: float, report: dict) -> None:
 async def oversized(url: str, report: dict) -> None:
     """A 3 MB 'drawing': the server closes that connection, nobody else notices."""
     async with Student(url) as s:
-        await s.ws.send(_rerun_bytes(s, json.dumps({"drawing": {"strokes": "x" * 3_000_000}})))
+        oversized = json.dumps({"drawing": {"strokes": "x" * 3_000_000}})
+        await s.ws.send(s.rerun_message(oversized, fragment=True))
         try:
             await asyncio.wait_for(_drain(s), 10)
         except Exception as e:  # noqa: BLE001 - the expected end: the server closed
@@ -196,8 +186,8 @@ async def disconnecter(url: str, report: dict) -> None:
     """Closes its socket in the middle of a two-stroke drawing's script run."""
     async with Student(url) as s:
         strokes = place(DIGITS[4][0], *PLACEMENTS[0])
-        await s.ws.send(_rerun_bytes(s, json.dumps({"drawing": drawing_payload(strokes[:1],
-                                                                               0)})))
+        first_stroke = json.dumps({"drawing": drawing_payload(strokes[:1], 0)})
+        await s.ws.send(s.rerun_message(first_stroke, fragment=True))
         await s.ws.close()
     report["disconnected_mid_drawing"] = True
 

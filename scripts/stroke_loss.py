@@ -28,6 +28,7 @@ from hwr.browser import (
     chromium_browser,
     chromium_or_exit,
     clear_canvas,
+    draw_until_answered,
     draw_strokes,
     stroke_count,
     streamlit_server,
@@ -56,19 +57,6 @@ def settle(page, expected: str, strokes: int, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.03)
     return False
-
-
-def ready(page) -> None:
-    """Draw until the page answers: the model loads in the background at start-up."""
-    page.wait_for_selector(canvas_selector(KEY))
-    for _ in range(60):
-        draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
-        try:
-            page.wait_for_selector(".hwr-answer", timeout=3_000)
-            break
-        except Exception:  # noqa: BLE001 - still warming up
-            clear_canvas(page)
-    clear_canvas(page)
 
 
 def run_case(page, rec, case: str, count: int, rng: random.Random, cdp=None) -> list:
@@ -132,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             page.set_default_timeout(60_000)
             page.goto(url)
             context.cdp = context.new_cdp_session(page)
-            ready(page)
+            page.wait_for_selector(canvas_selector(KEY))
+            draw_until_answered(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
             started = time.time()
             lost = run_case(page, rec, case, args.count, random.Random(case), context.cdp)
             report[case] = {"drawings": args.count, "lost": len(lost), "examples": lost[:5],

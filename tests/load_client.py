@@ -20,6 +20,8 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from tests.strokes import as_drawing
+
 CANVAS_COMPONENT = "hwr.canvas"
 ANSWER = re.compile(r'class="hwr-answer"[^>]*>([^<]*)<')
 
@@ -59,8 +61,9 @@ class Student:
     async def __aexit__(self, *exc) -> None:
         await self.ws.close()
 
-    async def rerun(self, widget_json: str | None = None, fragment: bool = False) -> Reply:
-        """Send one rerun request and read the run's deltas until it finishes."""
+    def rerun_message(self, widget_json: str | None = None, fragment: bool = False) -> bytes:
+        """A rerun request as the page sends it: optionally with the canvas's state, and
+        as a rerun of the drawing area's fragment."""
         msg = BackMsg()
         state = msg.rerun_script
         state.page_script_hash = self.page_hash
@@ -71,8 +74,12 @@ class Student:
             widget.json_value = widget_json
         if fragment:
             state.fragment_id = self.fragment_id
+        return msg.SerializeToString()
+
+    async def rerun(self, widget_json: str | None = None, fragment: bool = False) -> Reply:
+        """Send one rerun request and read the run's deltas until it finishes."""
         start = time.perf_counter()
-        await self.ws.send(msg.SerializeToString())
+        await self.ws.send(self.rerun_message(widget_json, fragment))
         reply = Reply()
         try:
             await asyncio.wait_for(self._read_run(reply), self.timeout)
@@ -132,6 +139,4 @@ class Student:
 def drawing_payload(strokes, drawing_id: int, brush: float = 18,
                     size: tuple[int, int] = (280, 280)) -> dict:
     """The canvas's JSON for these strokes (canvas pixels)."""
-    return {"id": drawing_id, "width": size[0], "height": size[1],
-            "strokes": [[brush] + [round(v, 1) for point in stroke for v in point]
-                        for stroke in strokes]}
+    return as_drawing(strokes, *size, brush=brush, drawing_id=drawing_id).to_payload()
