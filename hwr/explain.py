@@ -18,38 +18,60 @@ from hwr.data import IMAGE_SIZE
 
 @dataclass(frozen=True)
 class Explanation:
-    activations: list[tuple[str, np.ndarray]]  # (layer name, (H, W, C) feature maps)
+    activations: list[tuple[str, np.ndarray]]  # (what the layer does, (H, W, C) maps)
     grad_cam: np.ndarray  # (28, 28) in [0, 1]: where the evidence for the class lies
     saliency: np.ndarray  # (28, 28) in [0, 1]: |d probability / d pixel|
     target: int
 
 
-def _conv_outputs(model: keras.Model) -> list[keras.layers.Layer]:
-    """The activation after each convolution (what the next layer sees)."""
+def _conv_outputs(model: keras.Model) -> list[tuple[keras.layers.Conv2D, keras.layers.Layer]]:
+    """Each convolution, with the activation after it (what the next layer sees)."""
     layers = model.layers
     picked = []
     for i, layer in enumerate(layers):
         if isinstance(layer, keras.layers.Conv2D):
             follow = layers[i + 1:i + 3]
             act = next((f for f in follow if isinstance(f, keras.layers.Activation)), layer)
-            picked.append(act)
+            picked.append((layer, act))
     return picked
+
+
+def describe(n: int, conv: keras.layers.Conv2D, height: int, width: int) -> str:
+    """What a convolution does, in words for a student (the Keras names stay in the
+    model card)."""
+    k, filters = conv.kernel_size[0], conv.filters
+    if n == 1:
+        return (f"Layer {n}: {filters} small pattern detectors, each looking at {k}x{k} "
+                "pixels of the drawing: edges and bits of strokes.")
+    if height == 1 and width == 1:
+        return (f"Layer {n}: {filters} detectors that each see the whole digit at once: "
+                "the answer is weighed from these.")
+    if conv.strides[0] > 1:
+        return (f"Layer {n}: {filters} detectors over {k}x{k} patches of the layer before, "
+                f"shrinking the picture to {height}x{width}: each now sees a larger part "
+                "of the digit.")
+    return (f"Layer {n}: {filters} detectors combining {k}x{k} patches of the layer before "
+            "into larger shapes: curves, corners, loops.")
 
 
 @functools.lru_cache(maxsize=4)
 def _probe(model: keras.Model) -> tuple[list[str], keras.Model]:
-    """A model returning every conv activation and the output; built once per model.
+    """A model returning every conv activation and the output, and what each layer does;
+    built once per model.
 
     The layers are re-applied to a fresh Input, since a loaded Sequential model has no
     symbolic outputs of its own until it is called."""
     picked = _conv_outputs(model)
+    activations = [act for _, act in picked]
     x = inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1))
     outputs = []
     for layer in model.layers:
         x = layer(x)
-        if layer in picked:
+        if layer in activations:
             outputs.append(x)
-    return [layer.name for layer in picked], keras.Model(inputs, outputs + [x])
+    words = [describe(n, conv, out.shape[1], out.shape[2])
+             for n, ((conv, _), out) in enumerate(zip(picked, outputs), start=1)]
+    return words, keras.Model(inputs, outputs + [x])
 
 
 def explain(model: keras.Model, image: np.ndarray, target: int | None = None) -> Explanation:

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from hwr.browser import (
+from tests.support.browser import (
     REPO,
     canvas_selector,
     clear_canvas,
@@ -26,7 +26,7 @@ from hwr.browser import (
     streamlit_server,
     wait_idle,
 )
-from tests.strokes import DIGITS, PLACEMENTS, place
+from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 KEY = "canvas-digit"
 # One mouse-up per drawing, so the clock times exactly one round trip.

@@ -2,8 +2,8 @@
 """A class at once: N simulated students drawing digits against one app server.
 
 Each student is a websocket client that speaks Streamlit's protocol as the Draw page does
-(``tests/load_client.py``): it opens a session, then every ~3 s (randomized) draws a real
-digit from ``tests/strokes.py`` stroke by stroke, sending the canvas's payload at each
+(``tests/support/load_client.py``): it opens a session, then every ~3 s (randomized) draws a real
+digit from ``tests/support/strokes.py`` stroke by stroke, sending the canvas's payload at each
 stroke's end, reads the answer, looks at it, and presses Clear. No browser per student,
 so 30-100 students fit on this machine beside the server.
 
@@ -33,9 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr.browser import streamlit_server
-from tests.load_client import Student, drawing_payload
-from tests.strokes import DIGITS, PLACEMENTS, place
+from tests.support.browser import streamlit_server
+from tests.support.load_client import Student, drawing_payload
+from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 STYLES = [(digit, style) for digit, styles in DIGITS.items() for style in range(len(styles))]
 
@@ -123,7 +123,7 @@ async def browsers_beside(url: str, count: int, seconds: float, period: float,
                           results: list, errors: list) -> None:
     from playwright.async_api import async_playwright
 
-    from hwr.browser import CHROMIUM_ARGS, chromium_or_exit
+    from tests.support.browser import CHROMIUM_ARGS, chromium_or_exit
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium_or_exit(),

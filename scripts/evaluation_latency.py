@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from hwr.browser import (
+from tests.support.browser import (
     REPO,
     canvas_selector,
     chromium_browser,

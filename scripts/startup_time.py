@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr.browser import (
+from tests.support.browser import (
     REPO,
     canvas_selector,
     chromium_browser,
@@ -26,7 +26,7 @@ from hwr.browser import (
     draw_strokes,
     streamlit_server,
 )
-from tests.strokes import DIGITS, PLACEMENTS, place
+from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 KEY = "canvas-digit"
 

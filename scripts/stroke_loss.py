@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from hwr import DigitRecognizer
-from hwr.browser import (
+from tests.support.browser import (
     answer_text,
     canvas_selector,
     chromium_browser,
@@ -35,7 +35,7 @@ from hwr.browser import (
     touch_strokes,
 )
 from hwr.drawing import rasterize
-from tests.strokes import DIGITS, PLACEMENTS, as_drawing, place
+from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
 KEY = "canvas-digit"
 ONE_STROKE = [(d, s) for d, styles in DIGITS.items() for s, st in enumerate(styles)

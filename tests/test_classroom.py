@@ -134,6 +134,12 @@ def test_explanation_shapes_and_values(recognizer, mnist_test):
     assert len(explanation.activations) == 7  # every convolution
     first_name, first = explanation.activations[0]
     assert first.shape == (26, 26, 32) and np.isfinite(first).all()
+    # words for students, not Keras layer names
+    words = [name for name, _ in explanation.activations]
+    assert words[0].startswith("Layer 1: 32 small pattern detectors, each looking at 3x3")
+    assert "shrinking the picture to 12x12" in words[2]
+    assert "whole digit" in words[-1]
+    assert not any("conv" in w.lower() or "activation" in w.lower() for w in words)
     grid = feature_grid(first)
     assert grid.ndim == 2 and 0 <= grid.min() and grid.max() <= 1
     assert overlay(image, explanation.grad_cam).shape == (168, 168, 3)

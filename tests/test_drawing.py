@@ -7,7 +7,7 @@ import pytest
 
 from hwr.drawing import MAX_POINTS, MAX_STROKES, parse_drawing, rasterize
 from hwr.preprocess import InvalidImageError
-from tests.strokes import DIGITS, PLACEMENTS, as_drawing, place
+from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
 
 def payload(strokes, width=280, height=280, **extra):

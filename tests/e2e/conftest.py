@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hwr.browser import (
+from tests.support.browser import (
     CHROMIUM_ENV,
     canvas_selector,
     chromium_browser,

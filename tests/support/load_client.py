@@ -20,7 +20,7 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from tests.strokes import as_drawing
+from tests.support.strokes import as_drawing
 
 CANVAS_COMPONENT = "hwr.canvas"
 ANSWER = re.compile(r'class="hwr-answer"[^>]*>([^<]*)<')
@@ -39,9 +39,10 @@ class Reply:
 class Student:
     """One browser tab's worth of protocol: a session, the canvas, its fragment."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0):
+    def __init__(self, base_url: str, timeout: float = 30.0, query: str = ""):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.query = query  # the page address's query string, e.g. "name=Ana"
         self.ws = None
         self.page_hash = ""
         self.canvas_id: str | None = None
@@ -67,6 +68,7 @@ class Student:
         msg = BackMsg()
         state = msg.rerun_script
         state.page_script_hash = self.page_hash
+        state.query_string = self.query
         state.widget_states.SetInParent()
         if widget_json is not None:
             widget = state.widget_states.widgets.add()
