@@ -8,6 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def knob(default, help: str, **kwargs):
+    """A config field with its help text (``scripts/train.py --help`` shows it)."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default),
+                     metadata={"help": help}, **kwargs)
+    return field(default=default, metadata={"help": help}, **kwargs)
+
+
 @dataclass
 class AugmentConfig:
     """Random transforms applied to training batches only (never at inference).
@@ -16,46 +24,75 @@ class AugmentConfig:
     would teach the network wrong labels.
     """
 
-    enabled: bool = True
-    rotation_degrees: float = 10.0
-    shift_fraction: float = 0.1
-    shear: float = 0.15
-    zoom_fraction: float = 0.1
-    # Keras' RandomElasticTransform (elastic distortion took early CNNs to 99.6%); off by
-    # default: it resamples the image a second time, and the affine transform plus stroke
-    # thickness already reach the target.
-    elastic_probability: float = 0.0
-    elastic_scale: float = 0.5
-    # Browser strokes are thicker or thinner than MNIST's pen: blend each image towards
-    # its dilation (up to ``thicken``) or erosion (up to ``thin``).
-    thickness_probability: float = 0.5
-    thicken: float = 1.0
-    thin: float = 0.5
-    flip: bool = False
+    enabled: bool = knob(True, "augment the training batches at all")
+    rotation_degrees: float = knob(10.0, "largest random rotation, degrees")
+    shift_fraction: float = knob(0.1, "largest random shift, as a fraction of the side")
+    shear: float = knob(0.15, "largest random shear")
+    zoom_fraction: float = knob(0.1, "largest random zoom in or out")
+    elastic_probability: float = knob(
+        0.0, "share of images given Keras' RandomElasticTransform (off: the affine "
+             "transform and stroke thickness already reach the target)")
+    elastic_scale: float = knob(0.5, "strength of the elastic distortion")
+    thickness_probability: float = knob(
+        0.5, "share of images made thicker or thinner (browser strokes differ from "
+             "MNIST's pen)")
+    thicken: float = knob(1.0, "largest blend towards the image's 3x3 dilation")
+    thin: float = knob(0.5, "largest blend towards the image's 3x3 erosion")
+    flip: bool = knob(False, "mirror images left-right (wrong for 2, 3, 5, 7)")
+
+
+@dataclass
+class StyleConfig:
+    """Ways of writing that MNIST lacks, and drawings that are not digits.
+
+    Each style share is the fraction of that digit's training images that get the style,
+    drawn on the fly in every batch (``hwr.styles``; the two ones split the 1s). The
+    validation split gets the same shares, drawn once. ``non_digits`` generated
+    non-digit drawings (``hwr.nondigits``) become an eleventh class, "not a digit";
+    0 trains a ten-class model as before.
+    """
+
+    slashed_zero: float = knob(0.3, "share of the 0s given a slash")
+    flagged_one: float = knob(0.2, "share of the 1s given a flag (the continental 1)")
+    footed_one: float = knob(0.1, "share of the 1s given a flag and a foot")
+    crossed_seven: float = knob(0.3, "share of the 7s given a crossbar")
+    non_digits: int = knob(10_000, "generated non-digit drawings learned as an eleventh "
+                                   "class (0: a ten-class model)")
+    non_digit_validation: int = knob(1_000, "generated non-digit drawings added to the "
+                                            "validation split")
+
+    def shares(self) -> dict[str, float]:
+        return {"slashed_zero": self.slashed_zero, "flagged_one": self.flagged_one,
+                "footed_one": self.footed_one, "crossed_seven": self.crossed_seven}
 
 
 @dataclass
 class ModelConfig:
     """The CNN: three stages of conv-conv-strided conv with batch norm, then dropout."""
 
-    filters: tuple[int, ...] = (32, 64)
-    head_filters: int = 128
-    dropout: float = 0.4
+    filters: tuple[int, ...] = knob((32, 64), "filters of each conv stage")
+    head_filters: int = knob(128, "features of the last convolution")
+    dropout: float = knob(0.4, "dropout after each stage")
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = 40
-    batch_size: int = 128
-    learning_rate: float = 2e-3  # peak, after one warm-up epoch; cosine decay to ~0
-    min_learning_rate_fraction: float = 0.005
-    validation_size: int = 5_000  # carved from the training set; the test set chooses nothing
-    seed: int = 42
-    limit: int | None = None  # train on a subset (smoke tests)
-    extra_data: list[str] = field(default_factory=list)  # .npz/IDX dirs added to training
-    init_from: str | None = None  # a model directory to fine-tune instead of starting anew
+    epochs: int = knob(40, "training epochs")
+    batch_size: int = knob(128, "batch size")
+    learning_rate: float = knob(2e-3, "peak Adam learning rate, after one warm-up epoch; "
+                                      "cosine decay to almost zero")
+    min_learning_rate_fraction: float = knob(0.005, "the decay's end, as a fraction of "
+                                                    "the peak")
+    validation_size: int = knob(5_000, "images carved from the training set for "
+                                        "validation (the test set chooses nothing)")
+    seed: int = knob(42, "random seed (split, shuffling, augmentation, styles)")
+    limit: int | None = knob(None, "train on only this many images (smoke tests)")
+    extra_data: list[str] = knob([], "more training digits: .npz files with x/y or "
+                                     "directories of training IDX files")
+    init_from: str | None = knob(None, "a model directory to start from (fine-tuning)")
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    styles: StyleConfig = field(default_factory=StyleConfig)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -66,8 +103,13 @@ class TrainConfig:
         model = ModelConfig(**{**d.pop("model", {})})
         model.filters = tuple(model.filters)
         augment = AugmentConfig(**d.pop("augment", {}))
+        # A model card written before styles existed trained on plain MNIST.
+        styles = StyleConfig(**d.pop("styles")) if "styles" in d else StyleConfig(
+            slashed_zero=0, flagged_one=0, footed_one=0, crossed_seven=0, non_digits=0,
+            non_digit_validation=0)
         known = {f.name for f in dataclasses.fields(cls)}
-        return cls(model=model, augment=augment, **{k: v for k, v in d.items() if k in known})
+        return cls(model=model, augment=augment, styles=styles,
+                   **{k: v for k, v in d.items() if k in known})
 
     @classmethod
     def from_json(cls, path: str | Path) -> "TrainConfig":

@@ -18,7 +18,8 @@ import numpy as np
 
 DATA_DIR_ENV = "HWR_DATA_DIR"
 IMAGE_SIZE = 28
-NUM_CLASSES = 10
+NUM_CLASSES = 10  # the digits
+NOT_A_DIGIT = NUM_CLASSES  # the eleventh output of a model that knows non-digits
 TRAIN_COUNT = 60_000
 TEST_COUNT = 10_000
 

@@ -12,12 +12,33 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr.data import NUM_CLASSES
+from hwr.data import NOT_A_DIGIT, NUM_CLASSES
 
 METRICS_FILE = "metrics.json"
 PREDICTIONS_FILE = "test_predictions.npz"
 MODEL_FILE = "model.keras"
 CLASSES = list(range(NUM_CLASSES))
+MEASURED_KEYS = ("styles", "not_a_digit")  # written by evaluate_model, never kept stale
+NOT_A_DIGIT_THRESHOLD = 0.5  # "not a digit" when the model gives it at least this
+
+
+def split_scores(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A model's softmax -> (the digits' probabilities, the probability of no digit).
+
+    The digits' probabilities are renormalized to sum to 1: they answer "if this is a
+    digit, which one?", which is what the bars and the confusion matrix show. A
+    ten-class model (one trained before "not a digit" existed) never says no digit."""
+    scores = np.asarray(scores, np.float32)
+    if scores.shape[-1] == NUM_CLASSES:
+        return scores, np.zeros(scores.shape[:-1], np.float32)
+    digits = scores[..., :NUM_CLASSES]
+    total = digits.sum(axis=-1, keepdims=True)
+    digits = np.where(total > 0, digits / np.maximum(total, 1e-12), 1.0 / NUM_CLASSES)
+    return digits.astype(np.float32), scores[..., NOT_A_DIGIT]
+
+
+def flagged(not_digit: np.ndarray) -> np.ndarray:
+    return np.asarray(not_digit) >= NOT_A_DIGIT_THRESHOLD
 
 
 class StalePredictionsError(RuntimeError):
@@ -28,11 +49,17 @@ def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def confusion(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """The 10x10 confusion matrix: rows the true digit, columns the predicted one."""
+    from sklearn.metrics import confusion_matrix
+
+    return confusion_matrix(y_true, y_pred, labels=CLASSES)
+
+
 def compute_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict:
     """Accuracy, loss, per-class precision/recall/F1/support and the confusion matrix."""
     from sklearn.metrics import (  # here: the app imports this module on every start
         accuracy_score,
-        confusion_matrix,
         log_loss,
         precision_recall_fscore_support,
     )
@@ -55,7 +82,7 @@ def compute_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict:
             }
             for c in CLASSES
         },
-        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=CLASSES).tolist(),
+        "confusion_matrix": confusion(y_true, y_pred).tolist(),
     }
 
 
@@ -95,6 +122,8 @@ def write_results(model_dir: str | Path, labels: np.ndarray, probabilities: np.n
     model_dir = Path(model_dir)
     metrics_path = model_dir / METRICS_FILE
     old = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    for key in MEASURED_KEYS:  # figures of an earlier evaluation, maybe of another model
+        old.pop(key, None)
     metrics = {**old, **(extra or {}), **compute_metrics(labels, probabilities)}
     metrics["model_sha256"] = file_sha256(model_dir / MODEL_FILE)
     metrics_path.write_text(json.dumps(metrics, indent=1))
@@ -129,3 +158,67 @@ def hesitant_successes(labels: np.ndarray, probabilities: np.ndarray, top: int) 
     predicted = probabilities.argmax(axis=1)
     right = np.flatnonzero(predicted == labels)
     return right[np.argsort(probabilities[right].max(axis=1))][:top]
+
+
+def style_metrics(score, images: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict:
+    """Accuracy on each writing style drawn onto the MNIST *test* digits (hwr.styles).
+
+    ``score`` maps float (N, 28, 28) images to the model's softmax. A styled digit is
+    read right when its digit wins *and* it is not called "not a digit". Also counts
+    what the misread ones were read as, so a slashed zero read as 8 shows."""
+    from hwr.styles import STYLES, style_test_set
+
+    out = {}
+    for name in STYLES:
+        images_s, labels_s = style_test_set(images, labels, name, seed)
+        digits, not_digit = split_scores(score(images_s.astype(np.float32) / 255.0))
+        predicted = digits.argmax(axis=1)
+        misread = predicted != labels_s
+        wrong = misread | flagged(not_digit)
+        out[name] = {
+            "accuracy": float(1 - wrong.mean()),
+            "count": int(len(labels_s)),
+            "flagged_not_a_digit": float(flagged(not_digit).mean()),
+            "read_as": {str(d): int(((predicted == d) & misread).sum())
+                        for d in CLASSES if ((predicted == d) & misread).any()},
+        }
+    return out
+
+
+def non_digit_metrics(score, count: int = 2_000, seed: int = 10_001) -> dict:
+    """How many held-out non-digit drawings (other fonts, other seeds) are flagged."""
+    from hwr.nondigits import test_canvases, to_mnist
+
+    canvases, kinds = test_canvases(count, seed)
+    _, not_digit = split_scores(score(to_mnist(canvases).astype(np.float32) / 255.0))
+    hits = flagged(not_digit)
+    kinds = np.array(kinds)
+    return {
+        "flagged": float(hits.mean()),
+        "count": int(len(hits)),
+        "by_kind": {k: float(hits[kinds == k].mean()) for k in sorted(set(kinds))},
+    }
+
+
+def digit_flag_metrics(labels: np.ndarray, probabilities: np.ndarray,
+                       not_digit: np.ndarray) -> dict:
+    """Plain MNIST test digits called "not a digit", and the 0/8 confusions."""
+    predicted = probabilities.argmax(axis=1)
+    return {
+        "mnist_flagged": float(flagged(not_digit).mean()),
+        "eights_read_as_zero": float((predicted[labels == 8] == 0).mean()),
+        "zeros_read_as_eight": float((predicted[labels == 0] == 8).mean()),
+    }
+
+
+def evaluate_model(score, images: np.ndarray, labels: np.ndarray,
+                   non_digits: int = 2_000) -> tuple[np.ndarray, dict]:
+    """Everything measured on a model: the MNIST test digits' probabilities, and the
+    extra figures for ``write_results`` (writing styles, "not a digit")."""
+    probabilities, not_digit = split_scores(score(images.astype(np.float32) / 255.0))
+    extra = {
+        "styles": style_metrics(score, images, labels),
+        "not_a_digit": {**digit_flag_metrics(labels, probabilities, not_digit),
+                        "non_digits": non_digit_metrics(score, non_digits)},
+    }
+    return probabilities, extra

@@ -24,8 +24,9 @@ def _conv_bn(filters: int, kernel: int, strides: int = 1, padding: str = "valid"
     ]
 
 
-def build_model(config: ModelConfig | None = None) -> keras.Model:
-    """A Sequential CNN: 28x28x1 floats in [0, 1] -> softmax over the 10 digits."""
+def build_model(config: ModelConfig | None = None, classes: int = NUM_CLASSES + 1) -> keras.Model:
+    """A Sequential CNN: 28x28x1 floats in [0, 1] -> softmax over the 10 digits and, as
+    an eleventh class, "not a digit" (``classes=10`` leaves it out)."""
     config = config or ModelConfig()
     stack: list = [keras.Input(shape=INPUT_SHAPE)]
     for filters in config.filters:
@@ -37,6 +38,6 @@ def build_model(config: ModelConfig | None = None) -> keras.Model:
     stack += [
         layers.Flatten(),
         layers.Dropout(config.dropout),
-        layers.Dense(NUM_CLASSES, activation="softmax"),
+        layers.Dense(classes, activation="softmax"),
     ]
     return keras.Sequential(stack, name="hwr_cnn")

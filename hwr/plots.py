@@ -1,4 +1,5 @@
-"""Static matplotlib figures (for downloads and reports)."""
+"""Figures: static matplotlib ones (downloads, reports, pictures of examples) and the
+confusion matrix as a Vega-Lite spec for the pages."""
 
 from __future__ import annotations
 
@@ -75,3 +76,56 @@ def figure_png(fig: plt.Figure) -> bytes:
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
+
+
+def example_rows_figure(rows: dict[str, np.ndarray], title: str = "") -> plt.Figure:
+    """Rows of 28x28 images, each row named on its left (the writing styles, non-digits)."""
+    per_row = max(len(images) for images in rows.values())
+    fig, axes = plt.subplots(len(rows), per_row, figsize=(0.75 * per_row + 1.6, 0.8 * len(rows)),
+                             dpi=110, squeeze=False)
+    for ax_row, (name, images) in zip(axes, rows.items()):
+        for i, ax in enumerate(ax_row):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if i < len(images):
+                ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=255)
+        ax_row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def confusion_chart(confusion: np.ndarray, normalize: bool) -> dict:
+    """The heat map as a Vega-Lite spec (click a cell to select it), built and validated
+    once per matrix: Altair's schema validation costs ~40 ms a chart, on every rerun if
+    left to st.altair_chart."""
+    import altair as alt
+    import pandas as pd
+
+    values = normalize_rows(confusion) if normalize else np.asarray(confusion, dtype=float)
+    fills = error_colors(values)
+    strong = strong_errors(values)
+    df = pd.DataFrame([
+        {"true": t, "predicted": p, "count": int(confusion[t][p]), "value": values[t][p],
+         "fill": fills[t][p],
+         "ink": ("#888" if t == p else "#c4c4c4" if confusion[t][p] == 0
+                 else "white" if strong[t][p] else "black"),
+         "label": f"{values[t][p]:.1%}" if normalize else str(int(confusion[t][p]))}
+        for t in range(len(values)) for p in range(len(values))
+    ])
+    pick = alt.selection_point(name="cell", fields=["true", "predicted"], on="click")
+    base = alt.Chart(df).encode(
+        x=alt.X("predicted:O", title="predicted digit", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("true:O", title="true digit"),
+    )
+    cells = base.mark_rect(stroke="#e6e6e6").encode(
+        color=alt.Color("fill:N", scale=None),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)),
+        tooltip=["true", "predicted", "count", alt.Tooltip("value:Q", format=".3")],
+    ).add_params(pick)
+    text = base.mark_text(fontSize=11).encode(text="label:N",
+                                              color=alt.Color("ink:N", scale=None))
+    return (cells + text).properties(height=420).to_dict()

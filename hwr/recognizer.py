@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from hwr.data import IMAGE_SIZE, NUM_CLASSES
-from hwr.evaluate import MODEL_FILE
+from hwr.evaluate import MODEL_FILE, flagged, split_scores
 from hwr.preprocess import InvalidImageError, Preprocessed, preprocess, preprocess_number
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
@@ -37,8 +37,11 @@ class Recognition:
 
     is_empty: bool
     model_input: np.ndarray  # the (28, 28) image the model saw
+    # each digit's probability, given that the drawing is a digit (they sum to 1)
     probabilities: np.ndarray = field(default_factory=lambda: np.zeros(NUM_CLASSES, np.float32))
     message: str = ""  # why it is empty, for the user
+    not_a_digit: bool = False  # something was drawn, but it looks like no digit
+    not_a_digit_probability: float = 0.0
 
     @property
     def digit(self) -> int | None:
@@ -57,7 +60,8 @@ class NumberRecognition:
 
     @property
     def text(self) -> str:
-        return "".join(str(d.digit) for d in self.digits)
+        """The digits read, with "?" for a part that looks like no digit."""
+        return "".join("?" if d.not_a_digit else str(d.digit) for d in self.digits)
 
     @property
     def is_empty(self) -> bool:
@@ -99,10 +103,11 @@ class DigitRecognizer:
         except Exception as e:  # Keras raises many types for damaged archives
             raise ModelLoadError(f"{path} could not be loaded ({e}). {RESTORE_HINT}") from e
         if tuple(model.input_shape[1:]) != (IMAGE_SIZE, IMAGE_SIZE, 1) or \
-                tuple(model.output_shape[1:]) != (NUM_CLASSES,):
+                tuple(model.output_shape[1:]) not in ((NUM_CLASSES,), (NUM_CLASSES + 1,)):
             raise ModelLoadError(
                 f"{path} takes {model.input_shape} and returns {model.output_shape}; hwr "
-                f"needs (None, 28, 28, 1) -> (None, 10). {RESTORE_HINT}"
+                f"needs (None, 28, 28, 1) -> (None, 10) or, with 'not a digit', "
+                f"(None, 11). {RESTORE_HINT}"
             )
         return cls(model, model_dir)
 
@@ -114,8 +119,15 @@ class DigitRecognizer:
         except (OSError, ValueError):
             return {}
 
-    def predict_proba(self, x) -> np.ndarray:
-        """(28, 28) -> (10,), or (N, 28, 28) -> (N, 10): MNIST-style floats in [0, 1]."""
+    @property
+    def knows_non_digits(self) -> bool:
+        """Whether the model has the eleventh class, "not a digit"."""
+        return int(self.model.output_shape[-1]) > NUM_CLASSES
+
+    def predict_scores(self, x) -> np.ndarray:
+        """The model's raw softmax: (28, 28) -> (10,) or (11,), or (N, 28, 28) -> (N, ...).
+
+        Images are MNIST-style floats in [0, 1]."""
         try:
             with np.errstate(over="ignore"):  # overflow gives inf, refused below
                 array = np.asarray(x, dtype=np.float32)
@@ -134,10 +146,15 @@ class DigitRecognizer:
             raise InvalidImageError("The images contain NaN or infinite values.")
         array = np.clip(array, 0.0, 1.0)[..., np.newaxis]
         if len(array) == 0:
-            return np.zeros((0, NUM_CLASSES), np.float32)
+            return np.zeros((0, int(self.model.output_shape[-1])), np.float32)
         chunks = [self._infer(array[i:i + BATCH]).numpy() for i in range(0, len(array), BATCH)]
         probs = np.concatenate(chunks)
         return probs[0] if single else probs
+
+    def predict_proba(self, x) -> np.ndarray:
+        """(28, 28) -> (10,), or (N, 28, 28) -> (N, 10): each digit's probability, given
+        that the image is a digit."""
+        return split_scores(self.predict_scores(x))[0]
 
     def predict(self, x) -> np.ndarray | int:
         """The most probable digit for each image (an int for a single image)."""
@@ -147,7 +164,13 @@ class DigitRecognizer:
     def _recognition(self, prepared: Preprocessed) -> Recognition:
         if prepared.is_empty:
             return Recognition(True, prepared.image, message=prepared.message)
-        return Recognition(False, prepared.image, self.predict_proba(prepared.image))
+        return self._answer(prepared.image, self.predict_scores(prepared.image))
+
+    @staticmethod
+    def _answer(image: np.ndarray, scores: np.ndarray) -> Recognition:
+        digits, not_digit = split_scores(scores)
+        return Recognition(False, image, digits, not_a_digit=bool(flagged(not_digit)),
+                           not_a_digit_probability=float(not_digit))
 
     def recognize(self, drawing) -> Recognition:
         """Any drawing, photo or array -> the digit, its probabilities and the model input."""
@@ -158,5 +181,5 @@ class DigitRecognizer:
         images = preprocess_number(drawing)
         if not images:
             return NumberRecognition([])
-        probs = self.predict_proba(np.stack(images))
-        return NumberRecognition([Recognition(False, im, p) for im, p in zip(images, probs)])
+        scores = self.predict_scores(np.stack(images))
+        return NumberRecognition([self._answer(im, s) for im, s in zip(images, scores)])

@@ -22,10 +22,20 @@ import numpy as np
 import tensorflow as tf
 
 from hwr.augment import make_augment_fn
-from hwr.config import TrainConfig
-from hwr.data import NUM_CLASSES, Mnist, load_extra, load_mnist, to_model_input
-from hwr.evaluate import MODEL_FILE, write_results
+from hwr.config import StyleConfig, TrainConfig
+from hwr.data import (
+    NOT_A_DIGIT,
+    NUM_CLASSES,
+    TRAIN_COUNT,
+    Mnist,
+    load_extra,
+    load_mnist,
+    to_model_input,
+)
+from hwr.evaluate import MODEL_FILE, evaluate_model, write_results
 from hwr.model import build_model
+from hwr.nondigits import training_set as non_digit_set
+from hwr.styles import apply_styles
 
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.json"
@@ -42,14 +52,58 @@ def split_train_validation(mnist: Mnist, config: TrainConfig):
     return (mnist.x_train[train], mnist.y_train[train]), (mnist.x_train[val], mnist.y_train[val])
 
 
+def output_count(config: TrainConfig) -> int:
+    return NUM_CLASSES + 1 if config.styles.non_digits > 0 else NUM_CLASSES
+
+
+def add_non_digits(images: np.ndarray, labels: np.ndarray, count: int,
+                   seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Append ``count`` generated non-digit drawings, labelled NOT_A_DIGIT."""
+    if count <= 0:
+        return images, labels
+    extra = non_digit_set(count, seed)
+    return (np.concatenate([images, extra]),
+            np.concatenate([labels, np.full(count, NOT_A_DIGIT, labels.dtype)]))
+
+
+def style_validation(images: np.ndarray, labels: np.ndarray, styles: StyleConfig,
+                     seed: int) -> np.ndarray:
+    """The validation digits with the training shares of styles, drawn once (seeded)."""
+    styled = apply_styles(images.astype(np.float32) / 255.0, labels, styles.shares(),
+                          np.random.default_rng([seed, 1]))
+    return np.round(styled * 255).astype(np.uint8)
+
+
+def make_style_fn(styles: StyleConfig):
+    """A ``Dataset.map`` function over ((images, labels), seed) batches that draws the
+    writing styles onto a share of each digit (numpy, so it runs as a numpy_function)."""
+    shares = styles.shares()
+
+    def draw(images: np.ndarray, onehot: np.ndarray, seed: np.ndarray) -> np.ndarray:
+        rng = np.random.default_rng(int(seed) & 0x7FFFFFFF)
+        return apply_styles(images, onehot.argmax(axis=1), shares, rng)
+
+    def style(batch, seed):
+        images, labels = batch
+        styled = tf.numpy_function(draw, [images, labels, seed], tf.float32, stateful=False)
+        styled.set_shape(images.shape)
+        return styled, labels
+
+    return style
+
+
 def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig,
-                 training: bool) -> tf.data.Dataset:
+                 training: bool, classes: int = NUM_CLASSES + 1) -> tf.data.Dataset:
     ds = tf.data.Dataset.from_tensor_slices(
-        (to_model_input(images), keras.utils.to_categorical(labels, NUM_CLASSES))
+        (to_model_input(images), keras.utils.to_categorical(labels, classes))
     )
     if training:
         ds = ds.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True)
         ds = ds.batch(config.batch_size, drop_remainder=len(images) >= config.batch_size)
+        if any(share > 0 for share in config.styles.shares().values()):
+            seeds = tf.data.Dataset.random(seed=config.seed)
+            ds = tf.data.Dataset.zip((ds, seeds)).map(
+                make_style_fn(config.styles), num_parallel_calls=tf.data.AUTOTUNE)
         if config.augment.enabled:
             ds = ds.map(make_augment_fn(config.augment, config.seed),
                         num_parallel_calls=tf.data.AUTOTUNE)
@@ -109,14 +163,27 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
         x_extra, y_extra = load_extra(path)
         x_train, y_train = np.concatenate([x_train, x_extra]), np.concatenate([y_train, y_extra])
         print(f"Added {len(x_extra)} training images from {path}", flush=True)
-    train_ds = make_dataset(x_train, y_train, config, training=True)
-    val_ds = make_dataset(x_val, y_val, config, training=False)
-    steps_per_epoch = int(train_ds.cardinality())
-
-    model = build_model(config.model)
+    classes = output_count(config)
+    start = None
     if config.init_from:
         start = keras.saving.load_model(Path(config.init_from) / MODEL_FILE, compile=False,
                                         safe_mode=True)
+        classes = int(start.output_shape[-1])  # a fine-tune keeps the model's classes
+    digit_counts = {"train_count": len(x_train), "validation_count": len(x_val)}
+    if classes > NUM_CLASSES:
+        x_val = style_validation(x_val, y_val, config.styles, config.seed)
+        share = min(1.0, config.limit / TRAIN_COUNT) if config.limit else 1.0  # smoke runs
+        x_train, y_train = add_non_digits(x_train, y_train,
+                                          round(config.styles.non_digits * share), config.seed)
+        x_val, y_val = add_non_digits(x_val, y_val,
+                                      round(config.styles.non_digit_validation * share),
+                                      config.seed + 1)
+    train_ds = make_dataset(x_train, y_train, config, training=True, classes=classes)
+    val_ds = make_dataset(x_val, y_val, config, training=False, classes=classes)
+    steps_per_epoch = int(train_ds.cardinality())
+
+    model = build_model(config.model, classes)
+    if start is not None:
         model.set_weights(start.get_weights())
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate_schedule(config, steps_per_epoch)),
@@ -155,7 +222,7 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
     train_seconds = time.time() - started
 
     try:
-        best = build_model(config.model)  # uncompiled: no optimizer state in the shipped file
+        best = build_model(config.model, classes)  # uncompiled: no optimizer state shipped
         best.set_weights(keras.saving.load_model(checkpoint, safe_mode=True).get_weights())
         best.save(work / MODEL_FILE)
         checkpoint.unlink()
@@ -166,10 +233,16 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
             "command": " ".join(sys.argv),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "versions": library_versions(),
-            "data": {"source": mnist.source, "sha256": mnist.checksums,
-                     "train_count": len(x_train), "validation_count": len(x_val)},
+            "data": {"source": mnist.source, "sha256": mnist.checksums, **digit_counts,
+                     "non_digit_train_count": len(x_train) - digit_counts["train_count"],
+                     "non_digit_validation_count":
+                         len(x_val) - digit_counts["validation_count"]},
         }, indent=1))
-        probabilities = best.predict(to_model_input(mnist.x_test), batch_size=1024, verbose=0)
+        def score(images: np.ndarray) -> np.ndarray:
+            return best.predict(images[..., np.newaxis], batch_size=1024, verbose=0)
+
+        probabilities, measured = evaluate_model(score, mnist.x_test, mnist.y_test,
+                                                 non_digits=200 if config.limit else 2_000)
         best_epoch = int(np.argmax(hist["val_accuracy"])) + 1
         metrics = write_results(work, mnist.y_test, probabilities, extra={
             "train_seconds": round(train_seconds, 1),
@@ -177,6 +250,7 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
             "best_epoch": best_epoch,
             "val_accuracy": max(hist["val_accuracy"]),
             "parameters": int(best.count_params()),
+            **measured,
         })
         _replace_dir(work, out_dir)
     except BaseException:

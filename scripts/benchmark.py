@@ -5,7 +5,8 @@
    drawings, p50/p95, beside the same drawings through a plain `model.predict` call.
 2. Accuracy on canvas-like renderings of the MNIST test digits (brush-thick strokes,
    35-90% of the canvas height, anywhere on it, slightly rotated; seeded), beside the
-   naive approach of shrinking the whole canvas to 28x28.
+   naive approach of shrinking the whole canvas to 28x28, and how many of them the
+   model calls "not a digit".
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def latency(rec, drawings: list[np.ndarray], baseline_count: int) -> None:
 
 def robustness(rec, images: np.ndarray, labels: np.ndarray, seed: int) -> None:
     from hwr.preprocess import preprocess
-    from hwr.synth import canvas_like, naive_resize
+    from tests.support.synth import canvas_like, naive_resize
 
     rng = np.random.default_rng(seed)
     ours = np.empty((len(images), 28, 28), np.float32)
@@ -60,10 +61,17 @@ def robustness(rec, images: np.ndarray, labels: np.ndarray, seed: int) -> None:
         if (i + 1) % 2000 == 0:
             print(f"  rendered {i + 1}/{len(images)}", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - start
-    acc = float((rec.predict(ours) == labels).mean())
+    from hwr.evaluate import flagged, split_scores
+
+    digits, not_digit = split_scores(rec.predict_scores(ours))
+    acc = float((digits.argmax(axis=1) == labels).mean())
     naive_acc = float((rec.predict(naive) == labels).mean())
     print(f"robustness, {len(images)} canvas-like MNIST test digits (seed {seed}):")
     print(f"  hwr preprocessing: accuracy {acc:.2%}")
+    if rec.knows_non_digits:
+        hits = flagged(not_digit)
+        print(f"  called 'not a digit': {hits.mean():.2%} "
+              f"(by digit: {np.bincount(labels[hits], minlength=10).tolist()})")
     print(f"  naive 280->28 resize: accuracy {naive_acc:.2%}")
     print(f"  (rendering + preprocessing took {elapsed:.0f} s)")
 
@@ -83,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from hwr import DigitRecognizer
     from hwr.data import load_test_set
-    from hwr.synth import canvas_like
+    from tests.support.synth import canvas_like
 
     rec = DigitRecognizer.load(args.model_dir)
     images, labels = load_test_set(args.data_dir)

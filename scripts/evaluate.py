@@ -1,8 +1,10 @@
 #!/usr/bin/env python
-"""Evaluate a model directory on the MNIST test set.
+"""Evaluate a model directory on the MNIST test set, its writing styles and non-digits.
 
 (Re)writes its metrics.json and test_predictions.npz (the per-image probabilities the
-Evaluation page shows) and prints the accuracy.
+Evaluation page shows) and prints the accuracy, the accuracy on each writing style drawn
+onto the MNIST test digits (hwr.styles), how often 8 and 0 are confused, and how often
+"not a digit" is said of held-out non-digit drawings and of MNIST test digits.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from hwr import DigitRecognizer, ModelLoadError
     from hwr.data import MnistFileError, load_test_set
-    from hwr.evaluate import write_results
+    from hwr.evaluate import evaluate_model, write_results
 
     try:
         rec = DigitRecognizer.load(args.model_dir)
@@ -32,12 +34,38 @@ def main(argv: list[str] | None = None) -> int:
     except (ModelLoadError, MnistFileError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    probabilities = rec.predict_proba(images.astype("float32") / 255.0)
-    metrics = write_results(rec.model_dir, labels, probabilities)
-    print(f"Test accuracy {metrics['test_accuracy']:.4%} ({metrics['test_errors']} errors "
-          f"of {metrics['test_count']}), loss {metrics['test_loss']:.4f}; "
-          f"wrote {rec.model_dir}/metrics.json")
+    probabilities, measured = evaluate_model(rec.predict_scores, images, labels)
+    metrics = write_results(rec.model_dir, labels, probabilities, extra=measured)
+    print(report(metrics, rec.knows_non_digits))
+    print(f"wrote {rec.model_dir}/metrics.json")
     return 0
+
+
+def report(metrics: dict, knows_non_digits: bool) -> str:
+    """The figures as a short table, as the README shows them."""
+    flags = metrics["not_a_digit"]
+    non_digits = flags["non_digits"]
+    lines = [
+        f"MNIST test accuracy          {metrics['test_accuracy']:.2%} "
+        f"({metrics['test_errors']} errors of {metrics['test_count']}), "
+        f"loss {metrics['test_loss']:.4f}",
+        f"MNIST test 8s read as 0      {flags['eights_read_as_zero']:.2%}",
+        f"MNIST test 0s read as 8      {flags['zeros_read_as_eight']:.2%}",
+    ]
+    for name, style in metrics["styles"].items():
+        read_as = ", ".join(f"{n} as {d}" for d, n in style["read_as"].items()) or "none"
+        lines.append(f"style {name:<22} {style['accuracy']:.2%} of {style['count']} "
+                     f"(misread: {read_as}; 'not a digit': "
+                     f"{style['flagged_not_a_digit']:.2%})")
+    if not knows_non_digits:
+        lines.append("this model has no 'not a digit' class")
+    else:
+        lines.append(f"non-digits flagged           {non_digits['flagged']:.2%} of "
+                     f"{non_digits['count']} held-out drawings")
+        worst = sorted(non_digits["by_kind"].items(), key=lambda kv: kv[1])[:4]
+        lines.append("  least flagged: " + ", ".join(f"{k} {v:.0%}" for k, v in worst))
+        lines.append(f"MNIST test digits flagged    {flags['mnist_flagged']:.2%}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -3,66 +3,93 @@
 
 The defaults are the configuration of the shipped model (hwr/models/default), so
 `python scripts/train.py --data-dir ../shared/mnist` trains it again from scratch.
+Every field of the training config (hwr/config.py) has a flag below, made from the
+config itself; `--config` starts from a recorded run's config.json instead, and the
+flags given explicitly override it.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+import typing
 from pathlib import Path
 
 from hwr.config import TrainConfig
 
+PATH_FIELDS = ("extra_data", "init_from")  # resolved to absolute paths when recorded
+
+
+def _flag_type(hint) -> dict:
+    """argparse keywords for a config field's type hint."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        return {"action": argparse.BooleanOptionalAction}
+    if origin in (list, tuple):
+        return {"type": args[0], "nargs": "+"} if origin is tuple else \
+            {"type": args[0], "action": "append"}
+    if args:  # Optional[X]
+        return {"type": args[0]}
+    return {"type": hint}
+
+
+def add_config_flags(parser, cls=TrainConfig, prefix: str = "") -> None:
+    """One flag per field of the config dataclass (nested ones prefixed: --styles-...)."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        hint, dest = hints[f.name], prefix + f.name
+        if dataclasses.is_dataclass(hint):
+            group = parser.add_argument_group(f"{f.name}: {hint.__doc__.splitlines()[0]}")
+            add_config_flags(group, hint, f"{dest}.")
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        parser.add_argument("--" + dest.replace(".", "-").replace("_", "-"), dest=dest,
+                            default=argparse.SUPPRESS, metavar=f.name.upper(),
+                            help=f"{f.metadata.get('help', '')} (default: {default})",
+                            **_flag_type(hint))
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    defaults = TrainConfig()
     p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--epochs", type=int, default=defaults.epochs, help="training epochs")
-    p.add_argument("--batch-size", type=int, default=defaults.batch_size, help="batch size")
-    p.add_argument("--learning-rate", type=float, default=defaults.learning_rate,
-                   help="peak Adam learning rate (after one warm-up epoch, then cosine decay)")
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default=None,
                    help="directory with the four MNIST IDX files (.gz or raw); default: "
                         "$HWR_DATA_DIR, else download with keras.datasets.mnist")
     p.add_argument("--out", default="runs/default",
                    help="model directory to write (replaced only when the run succeeds)")
-    p.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
-    p.add_argument("--no-augment", action="store_true", help="train without augmentation")
-    p.add_argument("--limit", type=int, default=None,
-                   help="use only N training images (smoke tests)")
-    p.add_argument("--extra-data", action="append", default=[], metavar="PATH",
-                   help="more training digits: an .npz with x/y or a directory of "
-                        "training IDX files, e.g. the Class page's export (repeatable)")
-    p.add_argument("--init-from", default=None, metavar="MODEL_DIR",
-                   help="start from this model's weights (fine-tuning) instead of scratch")
     p.add_argument("--config", default=None,
                    help="a model directory's config.json to reproduce (other flags given "
                         "explicitly override it)")
+    p.add_argument("--no-augment", dest="augment.enabled", action="store_false",
+                   default=argparse.SUPPRESS, help="train without augmentation")
+    add_config_flags(p)
     return p.parse_args(argv)
 
 
-def config_from_args(args: argparse.Namespace, argv: list[str]) -> TrainConfig:
+def config_from_args(args: argparse.Namespace, argv: list[str] | None = None) -> TrainConfig:
+    """The recorded or default config, with every flag given explicitly applied."""
     config = TrainConfig.from_json(args.config) if args.config else TrainConfig()
-    given = {a.split("=")[0] for a in argv if a.startswith("--")}
-    for flag, attr in (("--epochs", "epochs"), ("--batch-size", "batch_size"),
-                       ("--learning-rate", "learning_rate"), ("--seed", "seed"),
-                       ("--limit", "limit")):
-        if not args.config or flag in given:
-            setattr(config, attr, getattr(args, attr))
-    if args.no_augment:
-        config.augment.enabled = False
-    if args.extra_data:
-        config.extra_data = [str(Path(p).resolve()) for p in args.extra_data]
-    if args.init_from:
-        config.init_from = str(Path(args.init_from).resolve())
+    for dest, value in vars(args).items():
+        *parents, name = dest.split(".")
+        target = config
+        for parent in parents:
+            target = getattr(target, parent)
+        if not dataclasses.is_dataclass(target) or name not in \
+                {f.name for f in dataclasses.fields(target)}:
+            continue  # --data-dir, --out, --config
+        if name in PATH_FIELDS and value is not None:
+            value = [str(Path(v).resolve()) for v in value] if isinstance(value, list) \
+                else str(Path(value).resolve())
+        setattr(target, name, tuple(value) if name == "filters" else value)
     return config
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    config = config_from_args(args, argv)
+    config = config_from_args(args)
     from hwr.train import train  # TensorFlow loads only after --help and argument errors
 
     try:

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 import re
 import shutil
 
@@ -32,11 +33,11 @@ def test_page_renders_from_shipped_files():
     at = evaluation_app().run()
     assert not at.exception
     labels = [m.label for m in at.metric]
-    assert labels == ["Test accuracy", "Errors", "Test loss"]
+    assert labels[:3] == ["Test accuracy", "Errors", "Test loss"]
     saved_accuracy = (load_predictions(DEFAULT_MODEL_DIR)[1].argmax(1)
                       == load_predictions(DEFAULT_MODEL_DIR)[0]).mean()
     assert at.metric[0].value == f"{saved_accuracy:.2%}"
-    assert len(at.table) == 2  # per-class table and confused pairs
+    assert len(at.table) == 3  # per-class table, confused pairs, writing styles
     assert len(at.table[0].value) == 10
     assert any("rotation_degrees" in m.value for m in at.markdown)  # the model card
 
@@ -96,10 +97,31 @@ def test_stale_predictions_offer_to_compute(tmp_path, monkeypatch):
     shutil.copytree(DEFAULT_MODEL_DIR, model)
     (model / PREDICTIONS_FILE).unlink()
     monkeypatch.setenv("HWR_MODEL_DIR", str(model))
-    at = evaluation_app().run()
+    monkeypatch.setenv("HWR_TEACHER_PASSCODE", "x")
+    at = evaluation_app().run()  # a student: told, no button, no path
     assert not at.exception
+    assert not [b for b in at.button if b.key == "compute"]
+    assert not any(str(model) in w.value for w in at.warning)
+    at.session_state["hwr_teacher"] = True  # the teacher's session
+    at.run()
     assert any("cannot be used" in w.value for w in at.warning)
     at.button(key="compute").click().run()
     assert not at.exception
     assert (model / PREDICTIONS_FILE).exists()
     assert load_predictions(model)[1].shape == (10_000, 10)
+    metrics = json.loads((model / "metrics.json").read_text())
+    assert set(metrics["styles"]) >= {"slashed_zero", "crossed_seven"}
+    assert "non_digits" in metrics["not_a_digit"]
+
+
+def test_writing_styles_and_non_digits_are_reported_with_examples():
+    at = evaluation_app().run()
+    assert not at.exception
+    styles = [t for t in at.table if "read right" in str(t.value.columns.tolist())]
+    assert len(styles) == 1
+    assert set(styles[0].value.index) == {"slashed zero", "flagged one", "footed one",
+                                          "crossed seven"}
+    labels = {m.label for m in at.metric}
+    assert {"8s read as 0", "0s read as 8", "Non-digits called 'not a digit'"} <= labels
+    assert any("restyled" in (img.caption or "") for el in at.get("image")
+               for img in el.proto.imgs)

@@ -12,8 +12,10 @@ from tests.conftest import synthetic_digits
 def test_model_maps_images_to_class_probabilities():
     model = build_model(ModelConfig())
     out = model(np.random.rand(3, 28, 28, 1).astype("float32"), training=False).numpy()
-    assert out.shape == (3, 10)
+    assert out.shape == (3, 11)  # ten digits and "not a digit"
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+    ten = build_model(ModelConfig(), classes=10)
+    assert ten(np.zeros((1, 28, 28, 1), "float32"), training=False).shape == (1, 10)
     assert 200_000 < model.count_params() < 500_000  # small enough for instant inference
 
 
@@ -29,6 +31,7 @@ def test_model_has_no_augmentation_layers():
 def test_config_round_trips_through_json(tmp_path):
     config = TrainConfig(epochs=3, limit=50)
     config.augment.flip = True
+    config.styles.slashed_zero = 0.5
     path = tmp_path / "config.json"
     import json
 
@@ -70,3 +73,10 @@ def test_stroke_thickness_changes_ink_amount_both_ways(batch):
 
 def test_flip_is_off_by_default():
     assert AugmentConfig().flip is False
+
+
+def test_a_model_card_from_before_styles_reads_as_plain_mnist():
+    """The shipped model's config.json of an earlier version has no styles section."""
+    config = TrainConfig.from_dict({"epochs": 40, "augment": {}, "model": {}})
+    assert config.styles.non_digits == 0
+    assert not any(config.styles.shares().values())

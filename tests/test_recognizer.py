@@ -9,7 +9,7 @@ import pytest
 
 from hwr import DigitRecognizer, InvalidImageError, ModelLoadError
 from hwr.recognizer import DEFAULT_MODEL_DIR
-from hwr.synth import canvas_like, canvas_number
+from tests.support.synth import canvas_like, canvas_number
 
 
 def test_shipped_model_scores_on_first_thousand_test_images(recognizer, mnist_test):
@@ -36,7 +36,7 @@ def test_shapes_and_types(recognizer, mnist_test):
 
 def test_large_batches_match_keras_predict(recognizer, mnist_test):
     images = mnist_test[0][:2500] / 255.0
-    ours = recognizer.predict_proba(images)  # crosses the 1024-image chunk boundary
+    ours = recognizer.predict_scores(images)  # crosses the 1024-image chunk boundary
     plain = recognizer.model.predict(images[..., None].astype("float32"), verbose=0)
     np.testing.assert_allclose(ours, plain, atol=1e-5)
 
@@ -116,3 +116,79 @@ def test_model_with_code_is_refused_in_safe_mode(tmp_path):
     model.save(tmp_path / "m" / "model.keras")
     with pytest.raises(ModelLoadError, match="could not be loaded"):
         DigitRecognizer.load(tmp_path / "m")
+
+
+def _fixed_model(tmp_path, logits: list[float]):
+    """A model directory whose model answers the same softmax for every image."""
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(len(logits), kernel_initializer="zeros",
+                                                 activation="softmax")])
+    model.layers[-1].bias.assign(np.array(logits, np.float32))
+    (tmp_path / "m").mkdir()
+    model.save(tmp_path / "m" / "model.keras")
+    return DigitRecognizer.load(tmp_path / "m")
+
+
+def test_eleventh_output_means_not_a_digit(tmp_path):
+    rec = _fixed_model(tmp_path, [0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 4])
+    assert rec.knows_non_digits
+    drawing = canvas_like(np.pad(np.full((10, 10), 255, np.uint8), 9),
+                          np.random.default_rng(0))
+    result = rec.recognize(drawing)
+    assert result.not_a_digit and not result.is_empty
+    assert result.not_a_digit_probability > 0.5
+    assert result.digit == 3  # the best guess among the digits is still given
+    assert result.probabilities.shape == (10,)
+    np.testing.assert_allclose(result.probabilities.sum(), 1.0, rtol=1e-5)
+    number = rec.recognize_number(canvas_number([np.pad(np.full((10, 6), 255, np.uint8), 9)] * 2,
+                                                np.random.default_rng(0)))
+    assert len(number.digits) == 2 and all(d.not_a_digit for d in number.digits)
+    assert number.text == "??"
+
+
+def test_a_likely_digit_is_not_flagged(tmp_path):
+    rec = _fixed_model(tmp_path, [0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 1])
+    result = rec.recognize(canvas_like(np.pad(np.full((10, 10), 255, np.uint8), 9),
+                                       np.random.default_rng(0)))
+    assert not result.not_a_digit and result.digit == 7
+
+
+def test_nothing_drawn_stays_empty_not_non_digit(tmp_path):
+    rec = _fixed_model(tmp_path, [0] * 10 + [9])
+    result = rec.recognize(np.zeros((280, 280), np.uint8))
+    assert result.is_empty and not result.not_a_digit and result.digit is None
+
+
+def test_a_ten_class_model_never_says_not_a_digit(tmp_path):
+    rec = _fixed_model(tmp_path, [0, 3] + [0] * 8)
+    assert not rec.knows_non_digits
+    result = rec.recognize(canvas_like(np.pad(np.full((10, 10), 255, np.uint8), 9),
+                                       np.random.default_rng(0)))
+    assert not result.not_a_digit and result.digit == 1
+
+
+def test_shipped_model_flags_held_out_non_digits_but_not_digits(recognizer, mnist_test):
+    """Letters in fonts it never saw and shapes from other seeds, against canvas-like
+    renderings of MNIST test digits, all through ``recognize`` as the app does."""
+    from hwr.nondigits import test_canvases
+
+    canvases, _ = test_canvases(200, seed=777)
+    flagged = np.mean([recognizer.recognize(c).not_a_digit for c in canvases])
+    assert flagged >= 0.85
+    images, labels = mnist_test
+    rng = np.random.default_rng(5)
+    results = [recognizer.recognize(canvas_like(images[i], rng)) for i in range(300)]
+    assert np.mean([r.not_a_digit for r in results]) <= 0.02
+    assert np.mean([r.digit == labels[i] for i, r in enumerate(results)]) >= 0.97
+
+
+def test_shipped_model_reads_the_writing_styles(recognizer, mnist_test):
+    from hwr.styles import STYLES, style_test_set
+
+    images, labels = mnist_test
+    for name in STYLES:
+        styled, styled_labels = style_test_set(images[:1500], labels[:1500], name, seed=9)
+        digits = recognizer.predict(styled / 255.0)
+        assert (digits == styled_labels).mean() >= 0.95, name
+    eights = images[labels == 8][:500] / 255.0
+    assert (recognizer.predict(eights) == 0).mean() <= 0.01

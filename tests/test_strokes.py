@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.strokes import DIGITS, PLACEMENTS, place, render
+from tests.support.strokes import DIGITS, NON_DIGITS, PLACEMENTS, STYLED, place, render
 
 CASES = [(digit, style, placement) for digit, styles in DIGITS.items()
          for style in range(len(styles)) for placement in PLACEMENTS]
@@ -19,3 +19,18 @@ def test_thin_and_thick_brushes(recognizer, brush):
     for digit, styles in DIGITS.items():
         drawing = render(place(styles[0], *PLACEMENTS[3]), brush=brush)
         assert recognizer.recognize(drawing).digit == digit
+
+
+@pytest.mark.parametrize("name", list(STYLED))
+@pytest.mark.parametrize("placement", PLACEMENTS)
+def test_writing_styles_mnist_lacks_are_read_right(recognizer, name, placement):
+    digit, strokes = STYLED[name]
+    result = recognizer.recognize(render(place(strokes, *placement)))
+    assert result.digit == digit and not result.not_a_digit
+
+
+@pytest.mark.parametrize("name", list(NON_DIGITS))
+def test_drawings_that_are_not_digits_are_flagged(recognizer, name):
+    for placement in PLACEMENTS:
+        result = recognizer.recognize(render(place(NON_DIGITS[name], *placement)))
+        assert result.not_a_digit and not result.is_empty, placement

@@ -4,6 +4,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -71,7 +72,25 @@ def test_trained_model_loads_and_predicts(trained):
     rec = DigitRecognizer.load(out)
     probs = rec.predict_proba(np.zeros((5, 28, 28), np.float32))
     assert probs.shape == (5, 10)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert rec.predict_scores(np.zeros((5, 28, 28), np.float32)).shape == (5, 11)
+    assert rec.knows_non_digits
     assert rec.model_dir == out
+
+
+def test_training_records_styles_and_measures_them(trained):
+    out, _ = trained
+    config = json.loads((out / "config.json").read_text())
+    styles = config["train"]["styles"]
+    assert styles["slashed_zero"] > 0 and styles["non_digits"] > 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["styles"]) == {"slashed_zero", "flagged_one", "footed_one",
+                                      "crossed_seven"}
+    for style in metrics["styles"].values():
+        assert 0 <= style["accuracy"] <= 1 and style["count"] > 0
+    flags = metrics["not_a_digit"]
+    assert flags["non_digits"]["count"] == 200 and 0 <= flags["non_digits"]["flagged"] <= 1
+    assert 0 <= flags["mnist_flagged"] <= 1
 
 
 def test_config_reproduces_recorded_run(trained, train_script):
@@ -112,4 +131,51 @@ def test_ctrl_c_keeps_best_checkpoint_and_the_old_model(trained, tmp_path):
     assert (out / "model.keras").read_bytes() == before
     kept = out.with_name(f"{out.name}.interrupted") / "best.keras"
     assert kept.exists()
-    assert keras.saving.load_model(kept).output_shape == (None, 10)
+    assert keras.saving.load_model(kept).output_shape == (None, 11)  # digits + not a digit
+
+
+def config_leaves(cls, prefix=""):
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(hints[f.name]):
+            yield from config_leaves(hints[f.name], f"{prefix}{f.name}-")
+        else:
+            yield f"--{prefix}{f.name}".replace("_", "-")
+
+
+def test_every_config_field_has_a_flag_with_help():
+    from hwr.config import TrainConfig
+
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"), "--help"],
+                            capture_output=True, text=True, check=True)
+    flags = list(config_leaves(TrainConfig))
+    assert len(flags) > 25
+    for flag in flags:
+        assert flag in result.stdout, flag
+    assert "(default: 0.3)" in result.stdout and "share of the 0s given a slash" in \
+        result.stdout
+
+
+def test_nested_flags_set_the_config_and_override_a_recorded_one(train_script, tmp_path):
+    import json
+
+    from hwr.config import TrainConfig
+
+    recorded = TrainConfig(epochs=7)
+    recorded.styles.slashed_zero = 0.9
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"train": recorded.to_dict()}))
+    argv = ["--config", str(path), "--styles-crossed-seven", "0.5", "--model-filters", "16",
+            "32", "--no-augment-flip", "--augment-thin", "0.25", "--extra-data", "a.npz",
+            "--extra-data", "b"]
+    config = train_script.config_from_args(train_script.parse_args(argv))
+    assert config.epochs == 7 and config.styles.slashed_zero == 0.9  # kept from the file
+    assert config.styles.crossed_seven == 0.5 and config.model.filters == (16, 32)
+    assert config.augment.thin == 0.25 and config.augment.flip is False
+    assert [Path(p).name for p in config.extra_data] == ["a.npz", "b"]
+    assert all(Path(p).is_absolute() for p in config.extra_data)
+    assert not train_script.config_from_args(train_script.parse_args(["--no-augment"])
+                                             ).augment.enabled

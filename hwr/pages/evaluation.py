@@ -20,21 +20,26 @@ from hwr.evaluate import (
     confident_mistakes,
     hesitant_successes,
     load_predictions,
+    evaluate_model,
     most_confused_pairs,
     write_results,
 )
-from hwr.pages.common import figure_html, recognizer_or_stop, show_image_grid
+from hwr.pages.common import (
+    GALLERY_MAX,
+    THUMBNAIL_SIZE,
+    confusion_chart,
+    figure_html,
+    is_teacher,
+    recognizer_or_stop,
+    show_image_grid,
+)
 from hwr.plots import (
     confusion_matrix_figure,
-    error_colors,
+    example_rows_figure,
     figure_png,
-    normalize_rows,
-    strong_errors,
 )
 from hwr.recognizer import DigitRecognizer
 
-GALLERY_MAX = 48
-THUMBNAIL_SIZE = 84  # 3x the 28x28 image
 CURVE_WIDTH = 300
 DIGITS = list(range(10))
 
@@ -64,19 +69,26 @@ def confusion_png(confusion: np.ndarray, normalize: bool) -> bytes:
 
 
 def compute_predictions(rec: DigitRecognizer) -> None:
-    """Predict the 10,000 test images with a progress bar and save the results."""
+    """Measure the model on the test digits, the styles and non-digits, with progress."""
     try:
         images, labels = load_test_set()
     except (MnistFileError, OSError, ValueError) as e:
         st.error(f"The MNIST test set could not be read: {e}. Set HWR_DATA_DIR.")
         return
     bar = st.progress(0.0, text="Predicting the 10,000 test images...")
-    chunks, step = [], 500
-    for start in range(0, len(images), step):
-        chunks.append(rec.predict_proba(images[start:start + step] / 255.0))
-        bar.progress(min(1.0, (start + step) / len(images)),
-                     text=f"Predicted {min(start + step, len(images)):,} of {len(images):,}")
-    write_results(rec.model_dir, labels, np.concatenate(chunks))
+    done = {"images": 0}
+    total = len(images) * 2 + 2_000  # test digits, styled digits (about as many), non-digits
+
+    def score(batch: np.ndarray) -> np.ndarray:
+        scores = rec.predict_scores(batch)
+        done["images"] += len(batch)
+        bar.progress(min(1.0, done["images"] / total),
+                     text=f"Predicted {done['images']:,} images (test digits, writing "
+                          "styles, non-digits)")
+        return scores
+
+    probabilities, measured = evaluate_model(score, images, labels)
+    write_results(rec.model_dir, labels, probabilities, extra=measured)
     cached_predictions.clear()
     bar.empty()
     st.rerun()
@@ -87,6 +99,10 @@ def load_results(rec: DigitRecognizer) -> tuple[np.ndarray, np.ndarray] | None:
     try:
         return cached_predictions(str(rec.model_dir), model_file.stat().st_mtime)
     except StalePredictionsError as e:
+        if not is_teacher():  # the reason names server paths; the work is the teacher's
+            st.warning("This model's test results have not been computed yet: the teacher "
+                       "can compute them on this page.", icon=":material/warning:")
+            return None
         st.warning(f"The saved test results cannot be used: {e}. They can be computed now "
                    "(about a minute).", icon=":material/warning:")
         if st.button("Compute the test results", key="compute", type="primary"):
@@ -119,6 +135,15 @@ def show_model_card(rec: DigitRecognizer) -> None:
         )
         st.markdown("**Augmentation**: " + ", ".join(
             f"`{k}` {v}" for k, v in train.get("augment", {}).items()))
+        styles = train.get("styles", {})
+        shares = {k: v for k, v in styles.items() if isinstance(v, float) and v > 0}
+        st.markdown(
+            "**Writing styles** (share of that digit's training images): "
+            + (", ".join(f"{k.replace('_', ' ')} {v:.0%}" for k, v in shares.items())
+               or "none")
+            + ". **Not a digit**: " + (
+                f"{styles['non_digits']:,} generated drawings (letters, shapes) as an "
+                "eleventh class" if styles.get("non_digits") else "not learned"))
         st.markdown("**Data checksums (sha256)**\n" + "".join(
             f"\n- {name}: `{digest}`"
             for name, digest in config.get("data", {}).get("sha256", {}).items()))
@@ -141,36 +166,6 @@ def _select_cell() -> None:
     if points:
         st.session_state.cm_true = int(points[0]["true"])
         st.session_state.cm_pred = int(points[0]["predicted"])
-
-
-@st.cache_data
-def confusion_chart(confusion: np.ndarray, normalize: bool) -> dict:
-    """The heat map as a Vega-Lite spec, built and validated once per matrix: Altair's
-    schema validation costs ~40 ms a chart, on every rerun if left to st.altair_chart."""
-    values = normalize_rows(confusion) if normalize else np.asarray(confusion, dtype=float)
-    fills = error_colors(values)
-    strong = strong_errors(values)
-    df = pd.DataFrame([
-        {"true": t, "predicted": p, "count": int(confusion[t][p]), "value": values[t][p],
-         "fill": fills[t][p],
-         "ink": ("#888" if t == p else "#c4c4c4" if confusion[t][p] == 0
-                 else "white" if strong[t][p] else "black"),
-         "label": f"{values[t][p]:.1%}" if normalize else str(int(confusion[t][p]))}
-        for t in DIGITS for p in DIGITS
-    ])
-    pick = alt.selection_point(name="cell", fields=["true", "predicted"], on="click")
-    base = alt.Chart(df).encode(
-        x=alt.X("predicted:O", title="predicted digit", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("true:O", title="true digit"),
-    )
-    cells = base.mark_rect(stroke="#e6e6e6").encode(
-        color=alt.Color("fill:N", scale=None),
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)),
-        tooltip=["true", "predicted", "count", alt.Tooltip("value:Q", format=".3")],
-    ).add_params(pick)
-    text = base.mark_text(fontSize=11).encode(text="label:N",
-                                              color=alt.Color("ink:N", scale=None))
-    return (cells + text).properties(height=420).to_dict()
 
 
 def show_confusion(confusion: np.ndarray) -> None:
@@ -262,6 +257,45 @@ def training_curves_chart(history: dict) -> dict:
                        panel("accuracy", alt.Scale(zero=False))).to_dict()
 
 
+@st.cache_data
+def examples_png(images: np.ndarray, labels: np.ndarray) -> bytes:
+    from hwr import nondigits, styles
+
+    rows = styles.examples(images, labels, per_style=10)
+    rows.update(nondigits.examples(10))
+    return figure_png(example_rows_figure(rows))
+
+
+def show_styles(rec: DigitRecognizer, labels: np.ndarray, images: np.ndarray | None) -> None:
+    """Accuracy on each writing style MNIST lacks, and on drawings that are no digit."""
+    saved = rec.metadata("metrics.json")
+    if "styles" not in saved:
+        st.info("This model's writing styles have not been measured: run "
+                "`python scripts/evaluate.py`.", icon=":material/info:")
+        return
+    flags = saved["not_a_digit"]
+    table = pd.DataFrame([{
+        "style": name.replace("_", " "),
+        "read right": style["accuracy"],
+        "images": style["count"],
+        "misread as": ", ".join(f"{d} ({n})" for d, n in style["read_as"].items()) or "-",
+        "called not a digit": style["flagged_not_a_digit"],
+    } for name, style in saved["styles"].items()]).set_index("style")
+    st.table(table.style.format({"read right": "{:.2%}", "called not a digit": "{:.2%}"}))
+    a, b, c, d = st.columns(4)
+    if rec.knows_non_digits:
+        a.metric("Non-digits called 'not a digit'", f"{flags['non_digits']['flagged']:.1%}",
+                 help=f"{flags['non_digits']['count']:,} held-out drawings: letters in "
+                      "fonts never trained on, shapes from other seeds")
+        b.metric("Test digits called 'not a digit'", f"{flags['mnist_flagged']:.2%}")
+    c.metric("8s read as 0", f"{flags['eights_read_as_zero']:.2%}")
+    d.metric("0s read as 8", f"{flags['zeros_read_as_eight']:.2%}")
+    if images is not None:
+        st.image(examples_png(images, labels),
+                 caption="Examples: MNIST test digits restyled (never trained on), and "
+                         "held-out non-digit drawings as the model sees them")
+
+
 def show_training_curves(rec: DigitRecognizer) -> None:
     history = rec.metadata("history.json")
     if not all(history.get(k) for k in ("loss", "val_loss", "accuracy", "val_accuracy")):
@@ -291,5 +325,7 @@ def evaluation_page() -> None:
     show_cell(labels, probabilities, images)
     st.header("Where it errs")
     show_errors(confusion, labels, probabilities, images)
+    st.header("Writing styles and drawings that are not digits")
+    show_styles(rec, labels, images)
     st.header("Training curves")
     show_training_curves(rec)

@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from hwr.browser import (
+from tests.support.browser import (
     answer_text,
     canvas_selector,
     clear_canvas,
@@ -20,7 +20,7 @@ from hwr.browser import (
 from hwr.evaluate import load_predictions, most_confused_pairs
 from hwr.recognizer import DEFAULT_MODEL_DIR
 from tests.e2e.conftest import CANVAS
-from tests.strokes import DIGITS, PLACEMENTS, place
+from tests.support.strokes import DIGITS, NON_DIGITS, PLACEMENTS, STYLED, place
 
 KEY = "canvas-digit"
 # Every style of every digit, each at one of the placements (sizes and positions vary).
@@ -55,6 +55,33 @@ def test_every_drawn_digit_is_recognized(page, artifacts):
         page.locator(".hwr-answer").wait_for(state="detached")
     assert not failures, failures
 
+
+def test_writing_styles_mnist_lacks_are_read_right(page, artifacts):
+    """A slashed zero, a flagged one, a one with a foot and a crossed seven, by mouse."""
+    failures = []
+    for name, (digit, strokes) in STYLED.items():
+        clear_canvas(page)
+        draw_strokes(page, KEY, place(strokes, *PLACEMENTS[0]), pause=0.15)
+        got = read_answer(page, str(digit))
+        if got != str(digit):
+            failures.append((name, got))
+            page.screenshot(path=artifacts / f"style-failed-{name}.png")
+    assert not failures, failures
+
+
+def test_a_drawing_that_is_no_digit_is_called_so(page, artifacts):
+    """A heart and a house: the answer says so plainly, the best guess only small."""
+    for name in ("heart", "house"):
+        clear_canvas(page)
+        draw_strokes(page, KEY, place(NON_DIGITS[name], *PLACEMENTS[0]), pause=0.15)
+        got = read_answer(page, "That does not look like a digit")
+        page.screenshot(path=artifacts / f"not-a-digit-{name}.png")
+        assert got == "That does not look like a digit", (name, got)
+        assert "best guess" in page.locator(".hwr-caption").first.inner_text()
+        assert page.get_by_role("button", name="Yes, it is a").count() == 0
+    clear_canvas(page)
+    draw_strokes(page, KEY, place(DIGITS[3][0], *PLACEMENTS[0]))
+    assert read_answer(page, "3") == "3"  # and a digit after it is a digit again
 
 def test_drawing_right_after_clear_is_read(page):
     """Clear acts in the browser: a digit begun 0-300 ms later keeps every stroke."""
@@ -134,6 +161,14 @@ def test_several_digits_are_read_as_a_number(page, artifacts):
     got = read_answer(page, "207")
     page.screenshot(path=artifacts / "draw-number.png", full_page=True)
     assert got == "207"
+
+    clear_canvas(page, "canvas-number")
+    strokes = place(DIGITS[2][0], 40, 30, 160) + place(NON_DIGITS["heart"], 240, 30, 160) + \
+        place(DIGITS[7][0], 440, 30, 160)
+    draw_strokes(page, "canvas-number", strokes)
+    got = read_answer(page, "2?7")
+    page.screenshot(path=artifacts / "draw-number-not-a-digit.png", full_page=True)
+    assert got == "2?7"
 
 
 def test_phone_touch_strokes_start_anywhere(phone, artifacts):

@@ -1,0 +1,231 @@
+"""Writing styles that MNIST lacks, drawn onto MNIST digits.
+
+MNIST's writers were US Census staff and US students: zeros with a slash, ones with a
+long flag or a foot, and sevens with a crossbar are nearly
+absent, so a model trained on it reads a slashed zero as 8 and a European one as 7.
+Each style here adds the missing stroke to a real MNIST digit of that class, with the
+digit's own stroke width and slant, and normalizes the result again the way MNIST was
+normalized (20x20 box, centre of mass centred), so the new stroke may reach past the
+original frame. Training applies the styles on the fly to a share of each class
+(``StyleConfig``); evaluation applies them to the MNIST *test* digits only.
+
+Everything is numpy on 28x28 float images (ink = 1) and deterministic under a seed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy import ndimage
+
+from hwr.preprocess import center_digit
+
+PAD = 14  # strokes are drawn on a 56x56 field so they may leave the 28x28 frame
+INK = 0.3  # a pixel is ink above this, for measuring a digit's shape
+EDGE_SOFTNESS = 1.2  # pixels over which a drawn stroke fades out, like MNIST's pen
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Where a digit's ink is on the padded field, and how it is written."""
+
+    ink: np.ndarray  # (56, 56) float, the digit padded
+    top: float
+    bottom: float
+    left: float
+    right: float
+    slant: float  # dx/dy of the ink's main axis (positive: leaning right at the top)
+    width: float  # stroke width in pixels
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+    def shear(self, y: float, x: float, cy: float) -> tuple[float, float]:
+        """An upright point (relative to the row ``cy``) tilted with the digit's slant."""
+        return y, x - self.slant * (y - cy)
+
+
+def measure(image: np.ndarray) -> Shape | None:
+    """The shape of a 28x28 digit, or None when it holds (almost) no ink."""
+    ink = np.pad(np.asarray(image, np.float32), PAD)
+    mask = ink > INK
+    if mask.sum() < 5:
+        return None
+    ys, xs = np.nonzero(mask)
+    weights = ink[ys, xs]
+    cy, cx = np.average(ys, weights=weights), np.average(xs, weights=weights)
+    var_y = np.average((ys - cy) ** 2, weights=weights)
+    slant = -np.average((xs - cx) * (ys - cy), weights=weights) / max(var_y, 1e-6)
+    depth = ndimage.distance_transform_edt(mask)[mask]
+    width = float(np.clip(2 * np.percentile(depth, 90) - 0.5, 1.5, 5.0))
+    return Shape(ink, float(ys.min()), float(ys.max()), float(xs.min()), float(xs.max()),
+                 float(np.clip(slant, -1.0, 1.0)), width)
+
+
+_GRID = np.mgrid[0:28 + 2 * PAD, 0:28 + 2 * PAD].astype(np.float32)
+
+
+def draw_segment(field: np.ndarray, start: tuple[float, float], end: tuple[float, float],
+                 width: float) -> None:
+    """Add an anti-aliased straight stroke (y, x) -> (y, x) of ``width`` pixels, in place."""
+    (y0, x0), (y1, x1) = start, end
+    yy, xx = _GRID
+    dy, dx = y1 - y0, x1 - x0
+    length2 = dy * dy + dx * dx
+    t = np.clip(((yy - y0) * dy + (xx - x0) * dx) / max(length2, 1e-6), 0.0, 1.0)
+    distance = np.hypot(yy - (y0 + t * dy), xx - (x0 + t * dx))
+    stroke = np.clip((width / 2 - distance) / EDGE_SOFTNESS + 0.5, 0.0, 1.0)
+    np.maximum(field, stroke, out=field)
+
+
+def _finish(field: np.ndarray) -> np.ndarray:
+    """The padded field -> 28x28, normalized again as MNIST was (``finish=False`` in a
+    style function returns the padded field itself, for tests)."""
+    rows = np.flatnonzero((field > 0.05).any(axis=1))
+    cols = np.flatnonzero((field > 0.05).any(axis=0))
+    crop = field[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return center_digit(crop)
+
+
+def _ink_columns(shape: Shape, row: float) -> np.ndarray:
+    """Columns with ink in the row nearest ``row`` that has any."""
+    for offset in range(0, 6):
+        for r in (round(row) + offset, round(row) - offset):
+            cols = np.flatnonzero(shape.ink[r] > INK)
+            if cols.size:
+                return cols
+    return np.array([(shape.left + shape.right) / 2])
+
+
+def slashed_zero(image: np.ndarray, rng: np.random.Generator, finish: bool = True) -> np.ndarray:
+    """Ø: a straight stroke through the oval, from diagonal to near-vertical, starting
+    inside the oval or at it and ending well past it (mostly '/', sometimes '\\')."""
+    shape = measure(image)
+    if shape is None:
+        return image
+    field = shape.ink.copy()
+    cy, cx = (shape.top + shape.bottom) / 2, (shape.left + shape.right) / 2
+    a, b = max(shape.height / 2, 1.0), max((shape.right - shape.left) / 2, 1.0)
+    angle = math.radians(rng.uniform(5, 45))  # from vertical
+    mirror = -1.0 if rng.random() < 0.15 else 1.0
+    sin, cos = math.sin(angle) * mirror, math.cos(angle)
+    # the oval's radius in this direction (before slant)
+    radius = 1.0 / math.hypot(cos / a, sin / b)
+    ends = []
+    reaches = rng.permutation([rng.uniform(1.05, 1.5), rng.uniform(0.6, 1.5)])
+    for sign, reach in zip((-1.0, 1.0), radius * reaches):  # the upper end, the lower end
+        ends.append(shape.shear(cy + sign * reach * cos, cx - sign * reach * sin, cy))
+    draw_segment(field, ends[0], ends[1], shape.width * rng.uniform(0.85, 1.1))
+    return _finish(field) if finish else field
+
+
+def _flag(image: np.ndarray, rng: np.random.Generator, foot: bool,
+          finish: bool = True) -> np.ndarray:
+    shape = measure(image)
+    if shape is None:
+        return image
+    field = shape.ink.copy()
+    top_cols = _ink_columns(shape, shape.top)
+    bottom_cols = _ink_columns(shape, shape.bottom)
+    top = (shape.top, float(top_cols.mean()))
+    bottom = (shape.bottom, float(bottom_cols.mean()))
+    stem = math.atan2(bottom[1] - top[1], bottom[0] - top[0])  # 0: straight down
+    # The flag leaves the stem to the left and downwards: steeper and shorter than a 7's
+    # top bar, with which a longer or flatter flag would teach the model to confuse it.
+    turn = math.radians(rng.uniform(15, 45))
+    length = shape.height * rng.uniform(0.15, 0.5)
+    end = (top[0] + length * math.cos(stem - turn), top[1] + length * math.sin(stem - turn))
+    width = shape.width * rng.uniform(0.85, 1.1)
+    draw_segment(field, end, top, width)
+    if foot:
+        half = shape.height * rng.uniform(0.18, 0.35)
+        tilt = math.tan(math.radians(rng.uniform(-5, 5)))
+        offset = shape.height * rng.uniform(-0.05, 0.05)
+        draw_segment(field, (bottom[0] + tilt * half, bottom[1] - half + offset),
+                     (bottom[0] - tilt * half, bottom[1] + half + offset), width)
+    return _finish(field) if finish else field
+
+
+def flagged_one(image: np.ndarray, rng: np.random.Generator, finish: bool = True) -> np.ndarray:
+    """The continental 1: a flag from the top of the stem down to the left, from a short
+    serif to a long upstroke (15-50% of the height), 15-45 degrees off the stem."""
+    return _flag(image, rng, False, finish)
+
+
+def footed_one(image: np.ndarray, rng: np.random.Generator, finish: bool = True) -> np.ndarray:
+    """A flagged 1 with a foot: a short bar across the bottom of the stem."""
+    return _flag(image, rng, True, finish)
+
+
+def crossed_seven(image: np.ndarray, rng: np.random.Generator, finish: bool = True) -> np.ndarray:
+    """7 with a short bar across the middle of its stem."""
+    shape = measure(image)
+    if shape is None:
+        return image
+    field = shape.ink.copy()
+    row = shape.top + shape.height * rng.uniform(0.45, 0.62)
+    cols = _ink_columns(shape, row)
+    stem_x = float(cols.mean())
+    half = max(shape.right - shape.left, shape.height * 0.5) * rng.uniform(0.2, 0.32)
+    shift = half * rng.uniform(-0.25, 0.25)
+    tilt = math.tan(math.radians(rng.uniform(-8, 8)))
+    draw_segment(field, (row + tilt * half, stem_x - half + shift),
+                 (row - tilt * half, stem_x + half + shift), shape.width * rng.uniform(0.85, 1.1))
+    return _finish(field) if finish else field
+
+
+STYLES: dict[str, tuple[int, Callable[[np.ndarray, np.random.Generator], np.ndarray]]] = {
+    "slashed_zero": (0, slashed_zero),
+    "flagged_one": (1, flagged_one),
+    "footed_one": (1, footed_one),
+    "crossed_seven": (7, crossed_seven),
+}
+"""Each style's name -> (the digit it is a way of writing, the function drawing it)."""
+
+
+def apply_styles(images: np.ndarray, labels: np.ndarray, shares: dict[str, float],
+                 rng: np.random.Generator) -> np.ndarray:
+    """Restyle a random share of each class (float images in [0, 1], (N, 28, 28[, 1])).
+
+    ``shares`` maps a style name to the fraction of its digit's images that get it; the
+    styles of one digit split its images (a 1 gets at most one of flag or foot). Labels
+    never change: a slashed zero is a zero."""
+    out = np.array(images, np.float32, copy=True)
+    squeeze = out.ndim == 4
+    plane = out[..., 0] if squeeze else out
+    draws = rng.random(len(labels))
+    for digit in np.unique(labels):
+        styles = [(n, s) for n, s in shares.items()
+                  if s > 0 and n in STYLES and STYLES[n][0] == digit]
+        low = 0.0
+        for name, share in styles:
+            chosen = np.flatnonzero((labels == digit) & (draws >= low) & (draws < low + share))
+            low += share
+            for i in chosen:
+                plane[i] = STYLES[name][1](plane[i], rng)
+    return out
+
+
+def style_test_set(images: np.ndarray, labels: np.ndarray, name: str,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Every image of the style's digit, restyled (seeded): uint8 MNIST-style test data."""
+    digit, draw = STYLES[name]
+    rng = np.random.default_rng([seed, list(STYLES).index(name)])
+    chosen = np.flatnonzero(labels == digit)
+    styled = np.stack([draw(images[i].astype(np.float32) / 255.0, rng) for i in chosen])
+    return np.round(styled * 255).astype(np.uint8), labels[chosen]
+
+
+def examples(images: np.ndarray, labels: np.ndarray, per_style: int = 8,
+             seed: int = 0) -> dict[str, np.ndarray]:
+    """A few MNIST digits in each style, for pictures: name -> uint8 (n, 28, 28)."""
+    rows = {}
+    for name, (digit, _) in STYLES.items():
+        picked = np.flatnonzero(labels == digit)[:per_style]
+        rows[name.replace("_", " ")] = style_test_set(images[picked], labels[picked], name,
+                                                      seed)[0]
+    return rows

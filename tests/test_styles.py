@@ -1,0 +1,116 @@
+"""The writing-style generators and the non-digit drawings used in training."""
+
+import numpy as np
+import pytest
+
+from hwr import nondigits
+from hwr.styles import PAD, STYLES, apply_styles, measure, style_test_set
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_test):
+    images, labels = mnist_test
+    picked = np.concatenate([np.flatnonzero(labels == d)[:40] for d in (0, 1, 7, 8)])
+    return images[picked], labels[picked]
+
+
+@pytest.mark.parametrize("name", list(STYLES))
+def test_style_adds_a_stroke_inside_the_frame_and_keeps_the_label(digits, name):
+    images, labels = digits
+    styled, styled_labels = style_test_set(images, labels, name, seed=3)
+    digit = STYLES[name][0]
+    originals = images[labels == digit]
+    assert len(styled) == len(originals) > 0
+    assert (styled_labels == digit).all()
+    assert styled.dtype == np.uint8 and styled.shape[1:] == (28, 28)
+    # normalized as MNIST was: the whole drawing, added stroke included, fitted into a
+    # 20x20 box inside the 28x28 frame (so nothing was cut off by the frame)
+    for image in styled:
+        rows = np.flatnonzero(image.max(axis=1) > 30)
+        cols = np.flatnonzero(image.max(axis=0) > 30)
+        assert 15 <= max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 <= 22
+
+
+@pytest.mark.parametrize("name", list(STYLES))
+def test_style_keeps_the_digit_and_adds_a_stroke(digits, name):
+    """Before renormalizing: every pixel of the digit is kept, and new ink is added."""
+    images, labels = digits
+    digit, draw = STYLES[name]
+    rng = np.random.default_rng(2)
+    added = []
+    for original in images[labels == digit][:20] / 255.0:
+        field = draw(original, rng, finish=False)
+        padded = np.pad(original, PAD)
+        assert (field >= padded - 1e-6).all()
+        added.append(((field > 0.5) & (padded < 0.1)).sum())
+    assert min(added) >= 1 and np.median(added) >= 8
+
+
+@pytest.mark.parametrize("name", list(STYLES))
+def test_style_is_deterministic_under_a_seed(digits, name):
+    images, labels = digits
+    a, _ = style_test_set(images, labels, name, seed=5)
+    b, _ = style_test_set(images, labels, name, seed=5)
+    c, _ = style_test_set(images, labels, name, seed=6)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_styles_keep_the_stroke_width_of_the_digit(digits):
+    """A thin digit gets a thin slash, a bold digit a bold one (measured on the result)."""
+    images, labels = digits
+    zeros = images[labels == 0].astype(np.float32) / 255
+    widths = np.array([measure(z).width for z in zeros])
+    thin, bold = zeros[np.argmin(widths)], zeros[np.argmax(widths)]
+    rng = np.random.default_rng(0)
+    thin_styled = STYLES["slashed_zero"][1](thin, rng)
+    bold_styled = STYLES["slashed_zero"][1](bold, rng)
+    assert measure(bold_styled).width > measure(thin_styled).width
+
+
+def test_apply_styles_restyles_only_the_share_of_each_class(digits):
+    images, labels = digits
+    floats = images.astype(np.float32) / 255
+    out = apply_styles(floats, labels, {"slashed_zero": 0.5, "crossed_seven": 0.0},
+                       np.random.default_rng(1))
+    changed = np.abs(out - floats).max(axis=(1, 2)) > 0.2
+    assert not changed[labels == 8].any() and not changed[labels == 7].any()
+    assert 0.25 < changed[labels == 0].mean() < 0.75
+    assert out.shape == floats.shape
+
+
+def test_apply_styles_leaves_an_empty_image_alone():
+    empty = np.zeros((2, 28, 28), np.float32)
+    out = apply_styles(empty, np.array([0, 1]), {"slashed_zero": 1.0, "flagged_one": 1.0},
+                       np.random.default_rng(0))
+    assert not out.any()
+
+
+def test_non_digit_drawings_are_canvas_drawings_made_mnist_style():
+    canvases, kinds = nondigits.canvas_drawings(40, seed=0, fonts=nondigits.find_fonts("DejaVu"))
+    assert len(canvases) == len(kinds) == 40
+    assert {k for k in kinds} - {"letter"} <= set(nondigits.SHAPES)
+    assert "letter" in kinds and len(set(kinds)) > 5
+    assert all(c.shape == (280, 280) and c.max() == 255 for c in canvases)
+    images = nondigits.to_mnist(canvases)
+    assert images.shape == (40, 28, 28) and images.dtype == np.uint8
+    assert (images.reshape(40, -1).max(axis=1) > 200).all()  # each has ink
+
+
+def test_non_digits_are_seeded_and_the_test_set_differs_from_training():
+    a = nondigits.training_set(20, seed=3)
+    assert np.array_equal(a, nondigits.training_set(20, seed=3))
+    test, _ = nondigits.test_canvases(20, seed=4)
+    assert not np.array_equal(a, nondigits.to_mnist(test))
+
+
+def test_letters_written_like_digits_are_never_non_digits():
+    assert not set("OoDQIlJLTZSBGbgq") & set(nondigits.LETTERS)
+    assert {"A", "K", "x", "h"} <= set(nondigits.LETTERS)
+
+
+def test_every_shape_draws_ink():
+    rng = np.random.default_rng(0)
+    for kind in nondigits.SHAPES:
+        canvas = nondigits.shape(rng, kind)
+        assert canvas.max() == 255, kind
