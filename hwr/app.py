@@ -1,7 +1,7 @@
 """hwr: draw a digit, see what a CNN trained on MNIST thinks it is.
 
 Routes only; Streamlit runs this for every visitor (``streamlit_app.py`` starts the
-server). The Evaluation and Class pages (pandas, Altair, matplotlib) are imported
+server). The Evaluation, Class and Teach pages (pandas, Altair, matplotlib) are imported
 when they are opened, so the first page a student sees does not wait for them.
 """
 
@@ -22,6 +22,12 @@ def class_() -> None:
     class_page()
 
 
+def teach() -> None:
+    from hwr.pages.teach import teach_page
+
+    teach_page()
+
+
 st.set_page_config(page_title="hwr: handwritten digits", page_icon=":material/draw:",
                    layout="wide")
 page = st.navigation([
@@ -32,5 +38,6 @@ page = st.navigation([
     st.Page(evaluation, title="Evaluation", icon=":material/analytics:",
             url_path="evaluation"),
     st.Page(class_, title="Class", icon=":material/school:", url_path="class"),
+    st.Page(teach, title="Teach", icon=":material/co_present:", url_path="teach"),
 ])
 page.run()

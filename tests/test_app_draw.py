@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
-from tests.strokes import DIGITS, PLACEMENTS, as_drawing, place
+from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
 APP = str(REPO / "hwr" / "app.py")  # the pages; streamlit_app.py adds the server start
 
@@ -105,10 +105,19 @@ def test_a_flood_of_drawings_is_paced(canvas, monkeypatch):
     assert len(sleeps) == 1 and 0 < sleeps[0] <= draw.MIN_INTERVAL
 
 
-def test_missing_model_shows_how_to_restore(canvas, monkeypatch, tmp_path):
+def test_missing_model_shows_the_teacher_how_to_restore(canvas, monkeypatch, tmp_path):
     monkeypatch.setenv("HWR_MODEL_DIR", str(tmp_path / "gone"))
+    monkeypatch.setattr("hwr.pages.common.is_teacher", lambda: True)
     at = run_app()
     assert any("could not be loaded" in e.value and "train.py" in e.value for e in at.error)
+
+
+def test_missing_model_tells_a_student_no_server_path(canvas, monkeypatch, tmp_path):
+    monkeypatch.setenv("HWR_MODEL_DIR", str(tmp_path / "gone"))
+    at = run_app()
+    errors = [e.value for e in at.error]
+    assert any("could not be loaded" in e and "teacher" in e for e in errors)
+    assert not any(str(tmp_path) in e or "train.py" in e for e in errors)
 
 
 def drawn_seven(canvas, mnist_test=None):
@@ -145,14 +154,17 @@ def test_confirming_saves_to_the_class_collection(canvas, mnist_test, class_db):
     assert canvas.calls[-1]["clear_id"] == canvas.drawing.id  # the filed drawing is cleared
 
 
-def test_class_page_shows_accuracy_of_collected_digits(class_db):
+def test_class_page_shows_accuracy_of_collected_digits(class_db, monkeypatch):
     from hwr.collection import ClassCollection
 
+    monkeypatch.setenv("HWR_TEACHER_PASSCODE", "x")
     db = ClassCollection(class_db)
     db.add(np.zeros((28, 28)), 3, np.eye(10)[3])
     db.add(np.zeros((28, 28)), 5, np.eye(10)[3])
     at = AppTest.from_string("from hwr.pages.classroom import class_page\nclass_page()\n",
-                             default_timeout=60).run()
+                             default_timeout=60)
+    at.session_state["hwr_teacher"] = True  # a session that entered the passcode
+    at.run()
     assert not at.exception
     assert at.metric[0].value == "2" and at.metric[1].value == "50.0%"
     misread = [el.value for el in at.get("html") if "hwr-thumb" in el.value]
@@ -172,3 +184,77 @@ def test_presentation_mode_enlarges_canvas_and_answer(canvas, mnist_test):
     assert canvas.calls[-1]["max_css_width"] > normal
     assert canvas.calls[-1]["width"] == 280  # the same drawing, shown larger
     assert any("14rem" in md.value for md in at.markdown)
+
+
+def test_a_drawing_that_is_no_digit_is_said_plainly(canvas):
+    from tests.support.strokes import NON_DIGITS
+
+    canvas.drawing = as_drawing(place(NON_DIGITS["house"], *PLACEMENTS[0]))
+    at = run_app()
+    text = " ".join(md.value for md in at.markdown)
+    assert "That does not look like a digit" in text and "best guess" in text
+    assert answer(at) is None  # no big digit
+    assert not [b for b in at.button if b.key == "confirm_yes"]  # nothing to confirm
+
+
+def test_while_a_class_runs_drawings_go_on_its_wall(canvas, class_db):
+    from hwr.collection import ClassCollection
+
+    lesson = ClassCollection(class_db).start_class("7B")
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]), drawing_id=3)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["name"] = "<b>Ana</b>"
+    at.run()
+    assert not at.exception
+    assert any("class wall" in c.value for c in at.caption)
+    wall = ClassCollection(class_db).wall(lesson.id)
+    assert [(w.predicted, w.nickname) for w in wall] == [(7, "<b>Ana</b>")]
+    at.button(key="confirm_yes").click().run()
+    assert ClassCollection(class_db).wall(lesson.id)[0].label == 7
+    assert ClassCollection(class_db).count(lesson.id) == 1
+
+
+def test_without_a_class_nothing_goes_on_a_wall(canvas, class_db):
+    from hwr.collection import ClassCollection
+
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
+    at = run_app()
+    assert not any("class wall" in c.value for c in at.caption)
+    lesson = ClassCollection(class_db).start_class("later")
+    assert ClassCollection(class_db).wall(lesson.id) == []
+
+
+def test_a_full_class_wall_gets_a_plain_note(canvas, class_db, monkeypatch):
+    from hwr.collection import ClassCollection
+
+    monkeypatch.setenv("HWR_CLASS_MAX_DRAWINGS", "1")
+    db = ClassCollection(class_db)
+    lesson = db.start_class("7B")
+    db.post_drawing(lesson.id, "someone", 1, "", 1, False, 0.9, np.zeros((28, 28)))
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
+    at = run_app()
+    assert answer(at) == "7"  # answered all the same
+    assert any("wall is full" in c.value for c in at.caption)
+    assert len(db.wall(lesson.id)) == 1
+
+
+def test_posts_are_limited_to_about_one_a_second():
+    from hwr.pages.common import PostLimiter
+
+    now = [0.0]
+    limiter = PostLimiter(per_second=1.0, burst=3, clock=lambda: now[0])
+    assert [limiter.allow() for _ in range(5)] == [True, True, True, False, False]
+    now[0] = 1.0
+    assert limiter.allow() and not limiter.allow()
+    now[0] = 100.0
+    assert sum(limiter.allow() for _ in range(10)) == 3  # the burst never grows past 3
+
+
+def test_a_nickname_is_cleaned_and_kept_in_the_address(canvas):
+    canvas.drawing = as_drawing([])
+    at = run_app()
+    at.sidebar.text_input(key="nickname").set_value("  Ana\x07  B ").run()
+    assert not at.exception
+    assert at.query_params["name"] == "Ana B"
+    at.sidebar.text_input(key="nickname").set_value("").run()
+    assert "name" not in at.query_params

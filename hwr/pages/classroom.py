@@ -1,13 +1,26 @@
-"""The Class page: how well the model reads the class's own handwriting."""
+"""The Class page: how well the model reads the class's own handwriting.
+
+Everyone sees the running class's digits (or all of them between classes); only the
+teacher can look at another class, export, or delete.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from hwr.collection import Samples, export_idx_zip, export_npz, to_uint8
-from hwr.pages.common import class_collection, figure_html, show_image_grid
-from hwr.pages.evaluation import GALLERY_MAX, THUMBNAIL_SIZE, confusion_chart
+from hwr.collection import ALL_SAMPLES, NO_CLASS, Samples, export_idx_zip, export_npz, to_uint8
+from hwr.evaluate import confusion
+from hwr.pages.common import (
+    GALLERY_MAX,
+    THUMBNAIL_SIZE,
+    class_collection,
+    confusion_chart,
+    figure_html,
+    is_teacher,
+    running_class,
+    show_image_grid,
+)
 
 
 def show_summary(samples: Samples) -> None:
@@ -18,10 +31,9 @@ def show_summary(samples: Samples) -> None:
 
 
 def show_class_confusion(samples: Samples) -> None:
-    confusion = np.zeros((10, 10), int)
-    np.add.at(confusion, (samples.labels, samples.predicted), 1)
     normalize = st.toggle("Normalize per true digit", key="class_normalize")
-    st.vega_lite_chart(spec=confusion_chart(confusion, normalize), width="stretch",
+    st.vega_lite_chart(spec=confusion_chart(confusion(samples.labels, samples.predicted),
+                                             normalize), width="stretch",
                        key="class_cm")
 
 
@@ -50,33 +62,48 @@ def show_export(samples: Samples) -> None:
                       icon=":material/download:")
 
 
-def delete_all(count: int) -> None:
-    sure = st.checkbox(f"Yes, delete all {count} collected digits for good",
+def delete_all(count: int, class_id: int | None, what: str) -> None:
+    sure = st.checkbox(f"Yes, delete {what}'s {count} collected digits for good",
                        key="confirm_delete")
-    if st.button("Delete all", key="delete_all", type="primary", disabled=not sure,
+    if st.button("Delete them", key="delete_all", type="primary", disabled=not sure,
                  icon=":material/delete_forever:"):
-        deleted = class_collection().delete_all()
+        deleted = class_collection().delete_all(class_id)
         st.session_state.pop("confirm_delete", None)
         st.toast(f"Deleted {deleted} digits")
         st.rerun()
 
 
+def choose_class() -> tuple[int | None, str]:
+    """Which digits to show: the teacher may pick any class; everyone else sees the
+    running class's, or all of them between classes."""
+    lesson = running_class()
+    if not is_teacher():
+        return (lesson.id, lesson.name) if lesson else (ALL_SAMPLES, "all classes")
+    options = [(c.id, c.name) for c in class_collection().classes()]
+    options += [(NO_CLASS, "collected outside a class"), (ALL_SAMPLES, "all classes")]
+    default = next((i for i, (cid, _) in enumerate(options)
+                    if lesson is not None and cid == lesson.id), len(options) - 1)
+    return st.selectbox("Digits of", options, index=default, format_func=lambda o: o[1],
+                        key="class_choice")
+
+
 def class_page() -> None:
     st.title("Our class's digits")
-    collection = class_collection()
-    samples = collection.samples()
+    class_id, what = choose_class()
+    samples = class_collection().samples(class_id)
     if len(samples) == 0:
         st.info("No digits collected yet: on the Draw page, confirm or correct a prediction "
                 "to add the drawing here.", icon=":material/school:")
-        st.caption(f"Stored in {collection.path}")
         return
     show_summary(samples)
     st.header("Confusion matrix")
     show_class_confusion(samples)
     st.header("Misread digits")
     show_misread(samples)
+    if not is_teacher():
+        return
     st.header("Export")
     show_export(samples)
-    with st.expander("Delete the collection"):
-        delete_all(len(samples))
-    st.caption(f"Stored in {collection.path}")
+    with st.expander("Delete these digits"):
+        delete_all(len(samples), class_id, what)
+    st.caption(f"Stored in {class_collection().path} (only the teacher sees this).")

@@ -1,4 +1,5 @@
-"""What every page shares: the recognizer, loaded once per server process."""
+"""What every page shares: the recognizer (loaded once per server process), the class
+state, and who is the teacher."""
 
 from __future__ import annotations
 
@@ -7,21 +8,34 @@ import html
 import os
 import re
 import threading
+import time
+import uuid
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 import hwr.pages.runtime_fixes  # noqa: F401 - patches Streamlit once, see there
-from hwr.collection import ClassCollection, default_db_path, png_bytes
+from hwr.collection import ClassCollection, Lesson, default_db_path, png_bytes
 from hwr.recognizer import (
     DEFAULT_MODEL_DIR,
     DigitRecognizer,
     ModelLoadError,
     check_model_dir,
 )
+from hwr.teacher import (
+    PASSCODE_ENV,
+    PUBLIC_URL_ENV,
+    TRIES_PER_MINUTE,
+    TRIES_PER_MINUTE_ALL,
+    TryLimiter,
+    is_local_browser,
+    passcode_matches,
+)
 
 MODEL_DIR_ENV = "HWR_MODEL_DIR"
+GALLERY_MAX = 48  # images in one gallery
+THUMBNAIL_SIZE = 84  # 3x the 28x28 image
 
 
 def model_dir() -> str:
@@ -112,7 +126,14 @@ def model_loader() -> ModelLoader:
 
 
 def stop_with_load_error(error: ModelLoadError) -> None:
-    st.error("**The model could not be loaded.**\n\n" + str(error))
+    """The teacher gets the details (a server path, how to restore); a student a plain
+    sentence."""
+    if is_teacher():
+        st.error("**The model could not be loaded.**\n\n" + str(error))
+    else:
+        print(f"hwr: the model could not be loaded: {error}", flush=True)
+        st.error("**The model could not be loaded.** Please tell your teacher: the details "
+                 "are on the Teach page and in the server's console.")
     st.stop()
 
 
@@ -134,8 +155,114 @@ def _collection(path: str) -> ClassCollection:
 
 
 def class_collection() -> ClassCollection:
-    """The class's digits (SQLite at $HWR_CLASS_DB, by default ~/.hwr/)."""
+    """The class's state (SQLite at $HWR_CLASS_DB, by default ~/.hwr/)."""
     return _collection(str(default_db_path()))
+
+
+@st.cache_data(ttl=1.0, show_spinner=False)
+def _running_class(path: str) -> Lesson | None:
+    return ClassCollection(path).current_class()
+
+
+def running_class() -> Lesson | None:
+    """The class that runs now, if any (read at most once a second per server)."""
+    return _running_class(str(default_db_path()))
+
+
+def class_changed() -> None:
+    """A class started, ended or reopened: every page sees it at its next run."""
+    _running_class.clear()
+
+
+def student_id() -> str:
+    """A random name for this browser session, for the wall (never shown)."""
+    if "hwr_student" not in st.session_state:
+        st.session_state.hwr_student = uuid.uuid4().hex[:12]
+    return st.session_state.hwr_student
+
+
+# --- the teacher ------------------------------------------------------------------
+
+TEACHER_KEY = "hwr_teacher"
+
+
+def teacher_passcode() -> str:
+    """$HWR_TEACHER_PASSCODE, else ``teacher_passcode`` in .streamlit/secrets.toml."""
+    passcode = os.environ.get(PASSCODE_ENV, "")
+    if passcode:
+        return passcode
+    try:
+        return str(st.secrets.get("teacher_passcode", "") or "")
+    except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one
+        return ""
+
+
+def public_url() -> str:
+    return os.environ.get(PUBLIC_URL_ENV, "").strip()
+
+
+def is_teacher() -> bool:
+    """This session has the teacher's controls: it entered the passcode or, with none
+    configured, it is a browser on the server's own machine."""
+    if teacher_passcode():
+        return st.session_state.get(TEACHER_KEY) is True
+    return is_local_browser(st.context.ip_address, st.context.headers.get("Host"),
+                            public_url())
+
+
+@st.cache_resource
+def _all_tries() -> TryLimiter:
+    return TryLimiter(TRIES_PER_MINUTE_ALL)
+
+
+def _try_passcode(given: str) -> str:
+    """Check one try; returns what to tell the person ("" when it opened)."""
+    mine = st.session_state.setdefault("hwr_tries", TryLimiter(TRIES_PER_MINUTE))
+    if not (mine.allow() and _all_tries().allow()):
+        return f"Too many tries: wait {max(mine.wait_seconds(), 1)} seconds."
+    if passcode_matches(given, teacher_passcode()):
+        st.session_state[TEACHER_KEY] = True
+        return ""
+    return "That is not the passcode."
+
+
+def unlock_form() -> None:
+    """Where a teacher enters the passcode (or learns how to set one)."""
+    if not teacher_passcode():
+        st.info("The teacher's controls open only in a browser on the computer that runs "
+                "the app. To teach from another device, set a passcode: start the app with "
+                f"`{PASSCODE_ENV}=...`, or put `teacher_passcode = \"...\"` in "
+                "`.streamlit/secrets.toml`.", icon=":material/lock:")
+        return
+    with st.form("hwr_unlock", clear_on_submit=True, border=False):
+        given = st.text_input("Teacher's passcode", type="password", key="hwr_passcode",
+                              max_chars=200)
+        if st.form_submit_button("Unlock", icon=":material/lock_open:"):
+            note = _try_passcode(given)
+            if not note:
+                st.rerun()
+            st.warning(note, icon=":material/lock:")
+
+
+class PostLimiter:
+    """About one post per second per session, with a small burst (draw, clear, draw)."""
+
+    def __init__(self, per_second: float = 1.0, burst: int = 3, clock=time.monotonic):
+        self.rate, self.burst, self.clock = per_second, burst, clock
+        self.tokens, self.last = float(burst), clock()
+
+    def allow(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def post_limiter() -> PostLimiter:
+    return st.session_state.setdefault("hwr_posts", PostLimiter())
 
 
 def presentation_mode() -> bool:
@@ -161,6 +288,14 @@ def figure_html(image: np.ndarray, caption: str, size: int) -> str:
             f'{pixel_image_html(image, size, re.sub("<[^>]+>", " ", caption))}'
             f'<figcaption style="font-size:0.7rem;color:#666;line-height:1.3">{caption}'
             f'</figcaption></figure>')
+
+
+@st.cache_data
+def confusion_chart(confusion: np.ndarray, normalize: bool) -> dict:
+    """The clickable confusion matrix's spec (hwr.plots), built once per matrix."""
+    from hwr.plots import confusion_chart as chart  # matplotlib, Altair: only when shown
+
+    return chart(confusion, normalize)
 
 
 def show_image_grid(figures: list[str], size: int) -> None:

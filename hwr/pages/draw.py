@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from hwr.collection import to_uint8
+from hwr.collection import ClassFullError, to_uint8
 from hwr.drawing import Drawing, rasterize
 from hwr.pages.canvas import draw_canvas
 from hwr.pages.common import (
@@ -17,12 +17,16 @@ from hwr.pages.common import (
     figure_html,
     first_page_shown,
     model_loader,
+    post_limiter,
     presentation_mode,
     recognizer_or_stop,
+    running_class,
     stop_with_load_error,
+    student_id,
 )
 from hwr.preprocess import MAX_UPLOAD_BYTES, InvalidImageError, load_upload
 from hwr.recognizer import DigitRecognizer, NumberRecognition, Recognition
+from hwr.teacher import NICKNAME_MAX, clean_nickname
 
 CANVAS_SIZE = 280  # the drawing's own pixels; on screen it fills its column
 CANVAS_CSS_WIDTH = 420  # the largest it is shown on a laptop
@@ -151,9 +155,26 @@ def show_model_input(image: np.ndarray, width: int = 168,
                 '</div>', unsafe_allow_html=True)
 
 
+NOT_A_DIGIT = "That does not look like a digit"
+
+
+def not_a_digit_html(result: Recognition) -> str:
+    """The plain "not a digit" answer, the best guess only small beneath it."""
+    return (f'<div class="hwr-answer hwr-not-a-digit" style="font-size:2rem;font-weight:700;'
+            f'line-height:1.2;text-align:center;padding:1.5rem 0 0.5rem">{NOT_A_DIGIT}</div>'
+            f'<div class="hwr-caption" style="font-size:0.875rem;color:rgba(49,51,63,0.6);'
+            f'text-align:center;margin:0 0 0.75rem">If it is one, the best guess is a '
+            f'{result.digit} ({result.confidence:.0%})</div>')
+
+
 def show_digit(result: Recognition) -> None:
     if result.is_empty:
         show_note(result.message or INVITATION)
+        return
+    if result.not_a_digit:
+        st.markdown(not_a_digit_html(result), unsafe_allow_html=True)
+        with st.container(key="hwr-details"):
+            show_model_input(result.model_input)
         return
     caption = f"confidence {result.confidence:.1%}"
     if is_unsure(result.probabilities):
@@ -166,27 +187,78 @@ def show_digit(result: Recognition) -> None:
         show_model_input(result.model_input)
 
 
-def file_sample(result: Recognition, picture, label: int | None, mode: str) -> None:
-    """Save the drawing under its right label, then clear the canvas for the next one."""
+def file_sample(result: Recognition, picture, label: int | None, mode: str,
+                drawing_id: int | None = None) -> None:
+    """Save the drawing under its right label (in the running class, and on its wall),
+    then clear the canvas for the next one."""
     if label is None:
         return
-    class_collection().add(result.model_input, label, result.probabilities, picture)
-    st.toast(f"Saved as a {label}: {class_collection().count()} class digits so far",
-             icon=":material/save:")
+    if not post_limiter().allow():
+        st.toast("That was quick: wait a second, then save again.", icon=":material/timer:")
+        return
+    lesson = running_class()
+    collection = class_collection()
+    collection.add(result.model_input, label, result.probabilities, picture,
+                   class_id=lesson.id if lesson else None)
+    if lesson is not None and drawing_id is not None:
+        collection.label_drawing(lesson.id, student_id(), drawing_id, label)
+    count = collection.count(lesson.id) if lesson else collection.count()
+    st.toast(f"Saved as a {label}: {count} class digits so far", icon=":material/save:")
     st.session_state.pop("confirm_label", None)
     clear_canvas(mode)
 
 
-def confirm_sample(result: Recognition, picture: np.ndarray, mode: str) -> None:
+def nickname() -> str:
+    """The student's optional nickname, kept in the page's address (``?name=``) so a
+    phone that sleeps and reconnects keeps it."""
+    if "nickname" not in st.session_state:
+        st.session_state.nickname = clean_nickname(st.query_params.get("name", ""))
+    name = clean_nickname(st.sidebar.text_input(
+        "Your nickname (optional)", key="nickname", max_chars=NICKNAME_MAX,
+        help="Shown beside your drawings on the class wall"))
+    if name != st.query_params.get("name", ""):
+        if name:
+            st.query_params["name"] = name
+        else:
+            st.query_params.pop("name", None)
+    return name
+
+
+def post_to_wall(drawing: Drawing, result: Recognition) -> None:
+    """While a class runs, the drawing goes on its wall (updated at each stroke)."""
+    lesson = running_class()
+    if lesson is None:
+        return
+    new = st.session_state.get("wall_drawing") != (lesson.id, drawing.id)
+    if new and not post_limiter().allow():
+        st.caption("Your drawings come faster than the class wall takes them: this one is "
+                   "not on the wall.")
+        return
+    try:
+        class_collection().post_drawing(
+            lesson.id, student_id(), drawing.id,
+            clean_nickname(st.session_state.get("nickname", "")), result.digit,
+            result.not_a_digit, result.confidence, result.model_input)
+    except ClassFullError:
+        st.caption("The class wall is full: your drawing is answered here but not shown "
+                   "there.")
+        return
+    st.session_state.wall_drawing = (lesson.id, drawing.id)
+
+
+def confirm_sample(result: Recognition, picture: np.ndarray, mode: str,
+                   drawing_id: int | None = None) -> None:
     """One click files the drawing under its right label in the class collection."""
     st.markdown("**Is it right?** Saving adds the drawing to the class's digits.")
     yes, label, save = st.columns([2, 1, 1], vertical_alignment="bottom")
-    yes.button(f"Yes, it is a {result.digit}", key="confirm_yes", icon=":material/check:",
-               on_click=file_sample, args=(result, picture, result.digit, mode))
+    if not result.not_a_digit:  # a drawing that is no digit has no digit to confirm
+        yes.button(f"Yes, it is a {result.digit}", key="confirm_yes", icon=":material/check:",
+                   on_click=file_sample, args=(result, picture, result.digit, mode,
+                                               drawing_id))
     correct = label.selectbox("No, it is a", range(10), index=None, key="confirm_label",
                               placeholder="digit")
     save.button("Save", key="confirm_save", disabled=correct is None,
-                on_click=file_sample, args=(result, picture, correct, mode))
+                on_click=file_sample, args=(result, picture, correct, mode, drawing_id))
 
 
 def show_inside(rec: DigitRecognizer, result: Recognition) -> None:
@@ -208,8 +280,14 @@ def show_inside(rec: DigitRecognizer, result: Recognition) -> None:
         picture = Image.fromarray((grid * 255).astype(np.uint8))
         st.image(picture.resize((grid.shape[1] * scale, grid.shape[0] * scale),
                                 Image.Resampling.NEAREST),
-                 caption=f"{name}: {maps.shape[2]} feature maps of {maps.shape[0]}x"
-                         f"{maps.shape[1]} (first 32 shown)")
+                 caption=f"{name} ({maps.shape[2]} maps of {maps.shape[0]}x{maps.shape[1]}"
+                         f"{', the first 32 shown' if maps.shape[2] > 32 else ''})")
+
+
+def part_caption(part: Recognition) -> str:
+    if part.not_a_digit:
+        return f"? not a digit (maybe {part.digit})"
+    return f"{part.digit} ({part.confidence:.0%})"
 
 
 def show_number(result: NumberRecognition) -> None:
@@ -217,15 +295,18 @@ def show_number(result: NumberRecognition) -> None:
         st.info("Write a few digits side by side, with a little space between them.",
                 icon=":material/draw:")
         return
-    show_answer(result.text, f"{len(result.digits)} digits, read left to right")
+    caption = f"{len(result.digits)} digits, read left to right"
+    if any(part.not_a_digit for part in result.digits):
+        caption += " · ? marks a part that does not look like a digit"
+    show_answer(result.text, caption)
     columns = st.columns(min(len(result.digits), 8))
     for i, digit in enumerate(result.digits):
         with columns[i % len(columns)]:
-            show_model_input(digit.model_input, width=84,
-                             caption=f"{digit.digit} ({digit.confidence:.0%})")
+            show_model_input(digit.model_input, width=84, caption=part_caption(digit))
     with st.expander("Probabilities of each digit"):
         for i, digit in enumerate(result.digits):
-            st.write(f"Digit {i + 1}: **{digit.digit}**")
+            st.write(f"Digit {i + 1}: **{digit.digit}**" + (
+                " (does not look like a digit)" if digit.not_a_digit else ""))
             show_unsure_note(digit)
             show_probabilities(digit.probabilities)
 
@@ -308,9 +389,12 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
         area = "hwr-answer-area" if mode == ONE_DIGIT else "hwr-number-answer"
         with right, st.container(key=area):
             answered = show_drawing_answer(drawing, mode)
+    if running_class() is not None:
+        st.caption("Your drawings appear on the class wall.")
     if answered is not None:
         image, result = answered
-        confirm_sample(result, image, mode)
+        post_to_wall(drawing, result)
+        confirm_sample(result, image, mode, drawing.id)
         show_inside(model_loader().recognizer, result)
 
 
@@ -344,6 +428,7 @@ def draw_page() -> None:
     st.html(PAGE_CSS)
     large = presentation_mode()
     brush = st.sidebar.slider("Stroke width", 6, 40, DEFAULT_STROKE, key="stroke_width")
+    nickname()
     with st.container(key="hwr-draw-title"):
         st.title("Draw a digit")
     mode = st.segmented_control("What to read", [ONE_DIGIT, NUMBER], default=ONE_DIGIT,

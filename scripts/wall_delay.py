@@ -1,0 +1,120 @@
+#!/usr/bin/env python
+"""How long a student's drawing takes to reach the class wall, with a class drawing.
+
+Starts an app server with a passcode and a throwaway class database, starts a class,
+opens the Teach page in Chromium as the teacher (the wall refreshes itself there), and
+lets N simulated students (``tests/support/load_client.py``, each with its own nickname) draw
+digits every ~3 s. A MutationObserver in the teacher's page notes when each drawing
+first shows on the wall in its final form (the nickname, the drawing's number, the
+answer); the delay is from the student's last stroke end to that moment, on this
+machine's clock. Prints p50/p95/max and how many drawings reached the wall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from tests.support.browser import CHROMIUM_ARGS, chromium_or_exit, streamlit_server
+from hwr.collection import ClassCollection
+from scripts.classroom_load import STYLES, wait_for_model
+from tests.support.load_client import Student
+from tests.support.strokes import DIGITS, PLACEMENTS, place
+
+PASSCODE = "wall-delay"
+OBSERVER = """() => {
+  window.hwrSeen = {};
+  const note = () => document.querySelectorAll('.hwr-wall-tile').forEach(tile => {
+    const name = tile.querySelector('.hwr-nickname').textContent.trim();
+    const key = name + '#' + tile.dataset.drawing + '#' + tile.querySelector('b').textContent;
+    if (!(key in window.hwrSeen)) window.hwrSeen[key] = Date.now() / 1000;
+  });
+  new MutationObserver(note).observe(document.body, {childList: true, subtree: true});
+}"""
+
+
+async def student(url: str, n: int, seconds: float, period: float, sent: list,
+                  errors: list) -> None:
+    rng = random.Random(n)
+    try:
+        async with Student(url, query=f"name=s{n}") as s:
+            deadline = time.monotonic() + seconds
+            await asyncio.sleep(rng.uniform(0, period))
+            while time.monotonic() < deadline:
+                digit, style = rng.choice(STYLES)
+                strokes = place(DIGITS[digit][style], *rng.choice(PLACEMENTS))
+                for k in range(1, len(strokes) + 1):
+                    await asyncio.sleep(rng.uniform(0.3, 0.7))
+                    if k == len(strokes):
+                        ended = time.time()
+                    reply = await s.draw(strokes[:k])
+                if reply.answer is not None:
+                    sent.append((f"s{n}#{s.drawing_id}#{reply.answer}", ended))
+                await asyncio.sleep(rng.uniform(period * 2 / 3, period * 4 / 3))
+                await s.clear()
+    except Exception as e:  # noqa: BLE001 - counted and reported
+        errors.append(f"student {n}: {type(e).__name__}: {str(e)[:200]}")
+
+
+async def measure(url: str, students: int, seconds: float, period: float) -> dict:
+    from playwright.async_api import async_playwright
+
+    sent, errors = [], []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_or_exit(),
+                                           args=CHROMIUM_ARGS)
+        teacher = await (await browser.new_context(
+            viewport={"width": 1280, "height": 1000})).new_page()
+        teacher.set_default_timeout(60_000)
+        await teacher.goto(f"{url}/teach")
+        await teacher.get_by_label("Teacher's passcode").fill(PASSCODE)
+        await teacher.get_by_role("button", name="Unlock").click()
+        await teacher.get_by_role("button", name="End the class").wait_for()
+        await teacher.evaluate(OBSERVER)
+        await asyncio.gather(*[student(url, n, seconds, period, sent, errors)
+                               for n in range(students)])
+        await asyncio.sleep(3.0)  # the last drawings' way to the wall
+        seen = await teacher.evaluate("window.hwrSeen")
+        await browser.close()
+    delays = np.array([seen[key] - ended for key, ended in sent if key in seen])
+    return {
+        "students": students, "seconds": seconds, "period_s": period,
+        "drawings": len(sent), "on_the_wall": len(delays),
+        "p50_s": round(float(np.percentile(delays, 50)), 2) if len(delays) else None,
+        "p95_s": round(float(np.percentile(delays, 95)), 2) if len(delays) else None,
+        "max_s": round(float(delays.max()), 2) if len(delays) else None,
+        "errors": errors,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--students", type=int, default=30)
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--period", type=float, default=3.0)
+    p.add_argument("--json", type=Path)
+    args = p.parse_args(argv)
+
+    db = Path(tempfile.mkdtemp(prefix="hwr-wall-")) / "class.sqlite3"
+    ClassCollection(db).start_class("wall delay")
+    env = {"HWR_CLASS_DB": str(db), "HWR_TEACHER_PASSCODE": PASSCODE}
+    with streamlit_server(env=env) as url:
+        asyncio.run(wait_for_model(url))
+        summary = asyncio.run(measure(url, args.students, args.seconds, args.period))
+    print(json.dumps(summary, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    return 0 if summary["on_the_wall"] == summary["drawings"] > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""The teacher's rules (passcode, loopback, join address, nicknames) and the class state."""
+
+import numpy as np
+import pytest
+
+from hwr.collection import NO_CLASS, ClassCollection, ClassFullError
+from hwr.teacher import (
+    NICKNAME_MAX,
+    TryLimiter,
+    clean_nickname,
+    is_local_browser,
+    join_url,
+    passcode_matches,
+    qr_svg,
+    with_nickname,
+)
+
+
+@pytest.mark.parametrize("given", ["", "wrong", "secret ", "SECRET", "x" * 100_000, "秘密",
+                                   "\x00secret", "secret\ud800"])
+def test_wrong_passcodes_are_refused(given):
+    assert not passcode_matches(given, "secret")
+
+
+def test_the_right_passcode_opens_and_none_configured_opens_nothing():
+    assert passcode_matches("secret", "secret")
+    assert passcode_matches("Grüße 7B", "Grüße 7B")
+    assert not passcode_matches("", "")
+    assert not passcode_matches(None, "secret")
+
+
+def test_tries_are_limited_per_minute():
+    now = [0.0]
+    limiter = TryLimiter(3, window=60, clock=lambda: now[0])
+    assert [limiter.allow() for _ in range(4)] == [True, True, True, False]
+    assert limiter.wait_seconds() == 60
+    now[0] = 59.0
+    assert not limiter.allow()
+    now[0] = 60.5
+    assert limiter.allow()
+
+
+@pytest.mark.parametrize("ip, host, public, local", [
+    (None, "localhost:8501", None, True),
+    ("127.0.0.1", "127.0.0.1:8501", None, True),
+    ("::1", "[::1]:8501", None, True),
+    (None, "localhost", None, True),
+    ("10.1.2.3", "localhost:8501", None, False),  # another machine
+    ("192.168.1.20", "192.168.1.5:8501", None, False),
+    (None, "hwr.school.example:443", None, False),  # a proxy on this machine
+    (None, "localhost:8501", "https://hwr.school.example", False),  # behind a proxy
+    (None, None, None, False),  # no headers at all: not provably local
+    ("not an ip", "localhost", None, False),
+])
+def test_only_a_browser_on_the_server_machine_is_local(ip, host, public, local):
+    assert is_local_browser(ip, host, public) is local
+
+
+def test_join_address_replaces_localhost_with_the_network_address():
+    assert join_url("http://localhost:8501/class", None, "192.168.1.5") == \
+        "http://192.168.1.5:8501/"
+    assert join_url("http://127.0.0.1:8501/", None, "10.0.0.7") == "http://10.0.0.7:8501/"
+    assert join_url("http://192.168.1.5:8501/teach", None, "10.0.0.7") == \
+        "http://192.168.1.5:8501/"
+    assert join_url("http://localhost:8501/", "https://hwr.school.example/app",
+                    "10.0.0.7") == "https://hwr.school.example/app/"
+    assert join_url(None, None, None) == "http://localhost:8501/"
+
+
+def test_qr_code_decodes_to_the_join_address():
+    zxingcpp = pytest.importorskip("zxingcpp")
+    import io
+
+    import segno
+    from PIL import Image
+
+    url = "http://192.168.1.5:8501/"
+    assert "<svg" in qr_svg(url)
+    buf = io.BytesIO()
+    segno.make(url, error="m").save(buf, kind="png", scale=8, border=4)
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(buf.getvalue())))
+    assert [d.text for d in decoded] == [url]
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("Ana", "Ana"),
+    ("  Ana   B  ", "Ana B"),
+    ("a" * 10_000, "a" * NICKNAME_MAX),
+    ("Ana\x00\x07\u202e\u200b", "Ana"),
+    ("<script>alert(1)</script>", "<script>alert(1)</script>"[:NICKNAME_MAX]),
+    (None, ""),
+    ("\n\t", ""),
+])
+def test_nicknames_are_cleaned_and_cut(raw, clean):
+    assert clean_nickname(raw) == clean
+
+
+def test_nickname_travels_in_the_address():
+    assert with_nickname("http://h:1/", "Ana B&C") == "http://h:1/?name=Ana%20B%26C"
+    assert with_nickname("http://h:1/", "") == "http://h:1/"
+
+
+def image(value: float = 1.0) -> np.ndarray:
+    out = np.zeros((28, 28), np.float32)
+    out[5:20, 10:14] = value
+    return out
+
+
+def test_classes_start_end_and_reopen(tmp_path):
+    db = ClassCollection(tmp_path / "c.sqlite3")
+    assert db.current_class() is None
+    a = db.start_class("7B, 25 Nov")
+    assert db.current_class() == a and a.running
+    b = db.start_class("  8A  ")
+    assert db.current_class().id == b.id and db.current_class().name == "8A"
+    assert [c.id for c in db.classes()] == [b.id, a.id]
+    assert not db.classes()[1].running  # starting 8A ended 7B
+    db.end_class()
+    assert db.current_class() is None
+    db.reopen_class(a.id)
+    assert db.current_class().id == a.id
+
+
+def test_samples_belong_to_their_class(tmp_path):
+    db = ClassCollection(tmp_path / "c.sqlite3")
+    probs = np.eye(10)[3]
+    db.add(image(), 3, probs)  # before any class
+    lesson = db.start_class("7B")
+    db.add(image(), 3, probs, class_id=lesson.id)
+    db.add(image(), 5, probs, class_id=lesson.id)
+    assert db.count() == 3 and db.count(lesson.id) == 2 and db.count(NO_CLASS) == 1
+    assert list(db.samples(lesson.id).labels) == [3, 5]
+    assert db.delete_all(lesson.id) == 2
+    assert db.count() == 1
+
+
+def test_a_collection_from_before_classes_is_upgraded(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:  # the schema of the previous version
+        conn.execute("CREATE TABLE samples (id INTEGER PRIMARY KEY AUTOINCREMENT, created "
+                     "TEXT NOT NULL, label INTEGER NOT NULL, predicted INTEGER NOT NULL, "
+                     "probabilities TEXT NOT NULL, model_input BLOB NOT NULL, drawing_png BLOB)")
+        conn.execute("INSERT INTO samples (created, label, predicted, probabilities, "
+                      "model_input) VALUES ('2026-01-01', 4, 4, ?, ?)",
+                      (str([0.1] * 10), image().tobytes()))
+    db = ClassCollection(path)
+    assert db.count() == 1 and db.count(NO_CLASS) == 1
+    assert db.samples().labels.tolist() == [4]
+
+
+def test_the_wall_keeps_the_latest_state_of_each_drawing(tmp_path):
+    db = ClassCollection(tmp_path / "c.sqlite3")
+    lesson = db.start_class("7B")
+    db.post_drawing(lesson.id, "s1", 1, "Ana", 1, False, 0.6, image(0.5))
+    db.post_drawing(lesson.id, "s2", 1, "", 8, False, 0.9, image())
+    db.post_drawing(lesson.id, "s1", 1, "Ana", 4, False, 0.99, image())  # second stroke
+    wall = db.wall(lesson.id)
+    assert [(w.student, w.predicted) for w in wall] == [("s2", 8), ("s1", 4)]
+    assert wall[1].image.dtype == np.uint8 and wall[1].image.max() == 255
+    db.label_drawing(lesson.id, "s1", 1, 4)
+    db.label_drawing(lesson.id, "s2", 1, 0)
+    db.post_drawing(lesson.id, "s3", 1, "", 3, True, 0.4, image())
+    stats = db.wall_stats(lesson.id)
+    assert stats.drawings == 3 and stats.students_active == 3
+    assert stats.labelled == 2 and stats.accuracy == 0.5
+    assert stats.confusion == (0, 8, 1)
+    assert db.wall(lesson.id)[0].not_a_digit
+
+
+def test_a_full_class_refuses_new_drawings_but_updates_old_ones(tmp_path):
+    db = ClassCollection(tmp_path / "c.sqlite3")
+    lesson = db.start_class("7B")
+    db.post_drawing(lesson.id, "s1", 1, "", 1, False, 0.6, image(), limit=2)
+    db.post_drawing(lesson.id, "s1", 2, "", 2, False, 0.6, image(), limit=2)
+    with pytest.raises(ClassFullError):
+        db.post_drawing(lesson.id, "s1", 3, "", 3, False, 0.6, image(), limit=2)
+    db.post_drawing(lesson.id, "s1", 2, "", 7, False, 0.6, image(), limit=2)
+    assert [w.predicted for w in db.wall(lesson.id)] == [7, 1]
+
+
+def test_walls_are_per_class(tmp_path):
+    db = ClassCollection(tmp_path / "c.sqlite3")
+    a = db.start_class("7B")
+    db.post_drawing(a.id, "s1", 1, "", 1, False, 0.6, image())
+    b = db.start_class("8A")
+    assert db.wall(b.id) == [] and len(db.wall(a.id)) == 1
