@@ -212,6 +212,15 @@ def test_while_a_class_runs_drawings_go_on_its_wall(canvas, class_db):
     at.button(key="confirm_yes").click().run()
     assert ClassCollection(class_db).wall(lesson.id)[0].label == 7
     assert ClassCollection(class_db).count(lesson.id) == 1
+    ClassCollection(class_db).end_class()  # the teacher ends it; this page draws on
+    from hwr.pages.common import class_changed
+
+    class_changed()
+    canvas.drawing = as_drawing(place(DIGITS[1][0], *PLACEMENTS[0]), drawing_id=4)
+    at.run()
+    assert not at.exception and answer(at) == "1"
+    assert any("class has ended" in c.value for c in at.caption)
+    assert len(ClassCollection(class_db).wall(lesson.id)) == 1
 
 
 def test_without_a_class_nothing_goes_on_a_wall(canvas, class_db):

@@ -389,8 +389,12 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
         area = "hwr-answer-area" if mode == ONE_DIGIT else "hwr-number-answer"
         with right, st.container(key=area):
             answered = show_drawing_answer(drawing, mode)
-    if running_class() is not None:
+    lesson = running_class()
+    if lesson is not None:
         st.caption("Your drawings appear on the class wall.")
+    elif st.session_state.get("wall_drawing"):  # this page drew for a class that ended
+        st.caption("The class has ended: your drawings are still answered here, but no "
+                   "longer shown on a wall.")
     if answered is not None:
         image, result = answered
         post_to_wall(drawing, result)
