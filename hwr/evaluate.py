@@ -31,9 +31,12 @@ def split_scores(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scores = np.asarray(scores, np.float32)
     if scores.shape[-1] == NUM_CLASSES:
         return scores, np.zeros(scores.shape[:-1], np.float32)
-    digits = scores[..., :NUM_CLASSES]
+    # float64: when the model is sure there is no digit, the digits' share can be a
+    # denormal float32 (1e-40), and dividing there would not sum to 1
+    digits = scores[..., :NUM_CLASSES].astype(np.float64)
     total = digits.sum(axis=-1, keepdims=True)
-    digits = np.where(total > 0, digits / np.maximum(total, 1e-12), 1.0 / NUM_CLASSES)
+    some = total > 0
+    digits = np.where(some, digits / np.where(some, total, 1.0), 1.0 / NUM_CLASSES)
     return digits.astype(np.float32), scores[..., NOT_A_DIGIT]
 
 

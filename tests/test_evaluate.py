@@ -137,3 +137,20 @@ def test_error_colours_single_out_the_mistakes():
     assert "#ffffff" not in reds and DIAGONAL_COLOR not in reds
     darkness = [sum(int(c[k:k + 2], 16) for k in (1, 3, 5)) for c in reds]
     assert darkness[1] < darkness[0]  # more errors, darker red
+
+
+@pytest.mark.parametrize("digit_share", [0.5, 1e-9, 1e-38, 1e-44, 0.0])
+def test_digit_probabilities_sum_to_one_however_sure_the_model_is_of_no_digit(digit_share):
+    from hwr.evaluate import split_scores
+
+    scores = np.zeros((2, 11), np.float32)
+    scores[:, 3] = np.float32(digit_share * 0.7)
+    scores[:, 5] = np.float32(digit_share * 0.3)
+    scores[:, 10] = 1.0 - digit_share
+    digits, not_digit = split_scores(scores)
+    assert digits.shape == (2, 10) and not_digit.shape == (2,)
+    np.testing.assert_allclose(digits.sum(axis=1), 1.0, atol=1e-6)
+    if digit_share >= 1e-9:
+        assert digits[0].argmax() == 3
+    single, _ = split_scores(scores[0])
+    assert single.shape == (10,) and single.sum() == pytest.approx(1.0, abs=1e-6)
