@@ -236,12 +236,12 @@ class ClassCollection:
 
     def start_class(self, name: str) -> Lesson:
         """Start a class (ending the one that runs, if any)."""
-        now = _now()
+        now, name = _now(), name.strip()[:80] or "Class"
         with closing(self._connect()) as conn, conn:
             conn.execute("UPDATE classes SET ended = ? WHERE ended IS NULL", (now,))
             cursor = conn.execute("INSERT INTO classes (name, started) VALUES (?, ?)",
-                                  (name.strip()[:80] or "Class", now))
-            return Lesson(int(cursor.lastrowid), name.strip()[:80] or "Class", now, None)
+                                  (name, now))
+            return Lesson(int(cursor.lastrowid), name, now, None)
 
     def end_class(self) -> None:
         with closing(self._connect()) as conn, conn:

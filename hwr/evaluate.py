@@ -18,6 +18,7 @@ METRICS_FILE = "metrics.json"
 PREDICTIONS_FILE = "test_predictions.npz"
 MODEL_FILE = "model.keras"
 CLASSES = list(range(NUM_CLASSES))
+NON_DIGIT_TEST_COUNT = 2_000  # held-out non-digit drawings measured per model
 MEASURED_KEYS = ("styles", "not_a_digit")  # written by evaluate_model, never kept stale
 NOT_A_DIGIT_THRESHOLD = 0.5  # "not a digit" when the model gives it at least this
 
@@ -188,7 +189,7 @@ def style_metrics(score, images: np.ndarray, labels: np.ndarray, seed: int = 0) 
     return out
 
 
-def non_digit_metrics(score, count: int = 2_000, seed: int = 10_001) -> dict:
+def non_digit_metrics(score, count: int = NON_DIGIT_TEST_COUNT, seed: int = 10_001) -> dict:
     """How many held-out non-digit drawings (other fonts, other seeds) are flagged."""
     from hwr.nondigits import test_canvases, to_mnist
 
@@ -215,7 +216,7 @@ def digit_flag_metrics(labels: np.ndarray, probabilities: np.ndarray,
 
 
 def evaluate_model(score, images: np.ndarray, labels: np.ndarray,
-                   non_digits: int = 2_000) -> tuple[np.ndarray, dict]:
+                   non_digits: int = NON_DIGIT_TEST_COUNT) -> tuple[np.ndarray, dict]:
     """Everything measured on a model: the MNIST test digits' probabilities, and the
     extra figures for ``write_results`` (writing styles, "not a digit")."""
     probabilities, not_digit = split_scores(score(images.astype(np.float32) / 255.0))

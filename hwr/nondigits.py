@@ -7,8 +7,9 @@ installed on the machine, shapes as polylines drawn with a round brush), then
 ``preprocess`` as for any drawing, so their stroke widths and framing match the app's.
 
 Letters written like digits (O, o, D, Q, I, l, J, L, T, Z, S, B, G, b, g, q, and s and z,
-which are S and Z made small) are left out: reading them as digits is right. Training uses one set of fonts (DejaVu) and the test
-set another (Liberation) with other seeds, so the test measures drawings never seen.
+which are S and Z made small) are left out: reading them as digits is right. Training
+uses one set of fonts (DejaVu) and the test set another (Liberation) with other seeds,
+so the test measures drawings never seen.
 """
 
 from __future__ import annotations
@@ -239,10 +240,9 @@ def shape(rng: np.random.Generator, kind: str | None = None) -> np.ndarray:
     """A shape drawn with a round brush on the canvas, by a slightly shaky hand."""
     kind = kind or list(SHAPES)[rng.integers(len(SHAPES))]
     strokes = SHAPES[kind](rng)
-    angle = math.radians(rng.uniform(-20, 20))
+    angle = rng.uniform(-20, 20)
     stretch = np.array([rng.uniform(0.7, 1.3), 1.0])
-    rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
-    strokes = [((s @ rotation.T) * stretch) + rng.normal(0, 0.008, s.shape) for s in strokes]
+    strokes = [_rotate(s, angle) * stretch + rng.normal(0, 0.008, s.shape) for s in strokes]
     points = np.vstack(strokes)
     low, extent = points.min(axis=0), (points.max(axis=0) - points.min(axis=0)).max()
     size = rng.uniform(0.35, 0.9) * CANVAS

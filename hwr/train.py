@@ -32,7 +32,7 @@ from hwr.data import (
     load_mnist,
     to_model_input,
 )
-from hwr.evaluate import MODEL_FILE, evaluate_model, write_results
+from hwr.evaluate import MODEL_FILE, NON_DIGIT_TEST_COUNT, evaluate_model, write_results
 from hwr.model import build_model
 from hwr.nondigits import training_set as non_digit_set
 from hwr.styles import apply_styles
@@ -241,8 +241,8 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
         def score(images: np.ndarray) -> np.ndarray:
             return best.predict(images[..., np.newaxis], batch_size=1024, verbose=0)
 
-        probabilities, measured = evaluate_model(score, mnist.x_test, mnist.y_test,
-                                                 non_digits=200 if config.limit else 2_000)
+        non_digits = 200 if config.limit else NON_DIGIT_TEST_COUNT  # to measure
+        probabilities, measured = evaluate_model(score, mnist.x_test, mnist.y_test, non_digits)
         best_epoch = int(np.argmax(hist["val_accuracy"])) + 1
         metrics = write_results(work, mnist.y_test, probabilities, extra={
             "train_seconds": round(train_seconds, 1),

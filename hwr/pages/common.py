@@ -161,7 +161,7 @@ def class_collection() -> ClassCollection:
 
 @st.cache_data(ttl=1.0, show_spinner=False)
 def _running_class(path: str) -> Lesson | None:
-    return ClassCollection(path).current_class()
+    return _collection(path).current_class()
 
 
 def running_class() -> Lesson | None:

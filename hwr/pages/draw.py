@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from hwr.collection import ClassFullError, to_uint8
+from hwr.collection import ClassFullError, Lesson, to_uint8
 from hwr.drawing import Drawing, rasterize
 from hwr.pages.canvas import draw_canvas
 from hwr.pages.common import (
@@ -224,11 +224,8 @@ def nickname() -> str:
     return name
 
 
-def post_to_wall(drawing: Drawing, result: Recognition) -> None:
-    """While a class runs, the drawing goes on its wall (updated at each stroke)."""
-    lesson = running_class()
-    if lesson is None:
-        return
+def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
+    """The drawing goes on the running class's wall (updated at each stroke)."""
     new = st.session_state.get("wall_drawing") != (lesson.id, drawing.id)
     if new and not post_limiter().allow():
         st.caption("Your drawings come faster than the class wall takes them: this one is "
@@ -397,7 +394,8 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
                    "longer shown on a wall.")
     if answered is not None:
         image, result = answered
-        post_to_wall(drawing, result)
+        if lesson is not None:
+            post_to_wall(lesson, drawing, result)
         confirm_sample(result, image, mode, drawing.id)
         show_inside(model_loader().recognizer, result)
 

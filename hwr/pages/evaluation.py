@@ -14,6 +14,7 @@ import streamlit as st
 
 from hwr.data import MnistFileError, load_test_set
 from hwr.evaluate import (
+    NON_DIGIT_TEST_COUNT,
     StalePredictionsError,
     cell_indices,
     compute_metrics,
@@ -77,7 +78,10 @@ def compute_predictions(rec: DigitRecognizer) -> None:
         return
     bar = st.progress(0.0, text="Predicting the 10,000 test images...")
     done = {"images": 0}
-    total = len(images) * 2 + 2_000  # test digits, styled digits (about as many), non-digits
+    from hwr.styles import STYLES
+
+    styled = sum(int((labels == digit).sum()) for digit, _ in STYLES.values())
+    total = len(images) + styled + NON_DIGIT_TEST_COUNT  # digits, restyled, non-digits
 
     def score(batch: np.ndarray) -> np.ndarray:
         scores = rec.predict_scores(batch)
