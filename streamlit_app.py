@@ -1,6 +1,6 @@
 """`streamlit run streamlit_app.py`: hwr's server, with its start-up work.
 
-The pages are routed by ``hwr/app.py``, which Streamlit runs for every visitor. This file
+The pages are routed by ``hwr/pages/router.py``, which Streamlit runs for every visitor. This file
 is read once, when the server starts: it loads the model in the background then (so the
 first visitor's drawing does not wait for TensorFlow) and applies hwr's changes to
 Streamlit's runtime (``hwr/pages/runtime_fixes.py``) before any browser connects.
@@ -19,4 +19,4 @@ async def lifespan(app):
     yield
 
 
-app = st.App("hwr/app.py", lifespan=lifespan)
+app = st.App("hwr/pages/router.py", lifespan=lifespan)

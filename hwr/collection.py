@@ -129,6 +129,7 @@ class Samples:
     predicted: np.ndarray
     probabilities: np.ndarray  # (N, 10)
     created: list[str]
+    students: tuple = ()  # who wrote each (a browser session), None where unknown
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -162,14 +163,17 @@ class ClassCollection:
             columns = {row[1] for row in conn.execute("PRAGMA table_info(samples)")}
             if "class_id" not in columns:  # a collection written before classes existed
                 conn.execute("ALTER TABLE samples ADD COLUMN class_id INTEGER")
+            if "student" not in columns:  # ... or before it knew who wrote what
+                conn.execute("ALTER TABLE samples ADD COLUMN student TEXT")
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30.0)
 
     def add(self, model_input: np.ndarray, label: int, probabilities: np.ndarray,
             drawing: np.ndarray | Image.Image | None = None,
-            class_id: int | None = None) -> int:
-        """Store one confirmed sample (of the class ``class_id``, if one runs); its id."""
+            class_id: int | None = None, student: str | None = None) -> int:
+        """Store one confirmed sample (of the class ``class_id``, if one runs, and by the
+        browser session ``student``, so a fine-tune can hold out whole students); its id."""
         image = np.asarray(model_input, np.float32)
         if image.shape != (IMAGE_SIZE, IMAGE_SIZE):
             raise ValueError(f"model_input must be 28x28, got {image.shape}")
@@ -182,11 +186,12 @@ class ClassCollection:
             np.clip(image, 0, 1).astype(np.float32).tobytes(),
             png_bytes(drawing) if drawing is not None else None,
             class_id,
+            student,
         )
         with closing(self._connect()) as conn, conn:
             cursor = conn.execute(
                 "INSERT INTO samples (created, label, predicted, probabilities, model_input,"
-                " drawing_png, class_id) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+                " drawing_png, class_id, student) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
             return int(cursor.lastrowid)
 
     @staticmethod
@@ -208,7 +213,8 @@ class ClassCollection:
         where, args = self._class_filter(class_id)
         with closing(self._connect()) as conn:
             rows = conn.execute("SELECT id, created, label, predicted, probabilities, "
-                                f"model_input FROM samples{where} ORDER BY id", args).fetchall()
+                                f"model_input, student FROM samples{where} ORDER BY id",
+                                args).fetchall()
         images = np.array([np.frombuffer(r[5], np.float32).reshape(IMAGE_SIZE, IMAGE_SIZE)
                            for r in rows], np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
         return Samples(
@@ -218,6 +224,7 @@ class ClassCollection:
             predicted=np.array([r[3] for r in rows], np.int64),
             probabilities=np.array([json.loads(r[4]) for r in rows], np.float32).reshape(-1, 10),
             created=[r[1] for r in rows],
+            students=tuple(r[6] for r in rows),
         )
 
     def drawing(self, sample_id: int) -> bytes | None:

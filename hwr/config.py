@@ -76,6 +76,34 @@ class ModelConfig:
 
 
 @dataclass
+class FineTuneConfig:
+    """Learning a class's own digits, from a trained model (the Class page's button and
+    ``scripts/train.py --init-from``).
+
+    A few hundred class digits must count against the model's 60,000: each epoch shows
+    every class digit ``class_repeats`` times, beside a fresh sample of ``replay`` MNIST
+    training digits (with the model's writing styles and non-digits) so that nothing it
+    knew is forgotten; a small learning rate and few epochs keep it close to where it
+    started. ``held_out`` of the class digits (whole students where the collection knows
+    who wrote what) are never trained on: they measure before and after honestly.
+    """
+
+    epochs: int = knob(4, "passes over the class digits")
+    learning_rate: float = knob(5e-4, "Adam learning rate, cosine decay to almost zero")
+    batch_size: int = knob(64, "batch size")
+    class_repeats: int = knob(4, "times each class digit is shown per epoch")
+    replay: int = knob(3_000, "MNIST training digits replayed per epoch")
+    non_digit_replay: int = knob(150, "generated non-digits replayed per epoch (models "
+                                      "that know 'not a digit')")
+    freeze_batch_norm: bool = knob(True, "keep the batch-norm statistics learned on MNIST")
+    held_out: float = knob(0.25, "share of the class digits kept aside to measure")
+    min_digits: int = knob(30, "fewest usable class digits to learn from")
+    min_different: int = knob(3, "fewest different digits among them")
+    max_mnist_drop: float = knob(0.003, "MNIST test accuracy a fine-tune may lose before "
+                                        "its activation is warned about")
+
+
+@dataclass
 class TrainConfig:
     epochs: int = knob(40, "training epochs")
     batch_size: int = knob(128, "batch size")
@@ -89,10 +117,12 @@ class TrainConfig:
     limit: int | None = knob(None, "train on only this many images (smoke tests)")
     extra_data: list[str] = knob([], "more training digits: .npz files with x/y or "
                                      "directories of training IDX files")
-    init_from: str | None = knob(None, "a model directory to start from (fine-tuning)")
+    init_from: str | None = knob(None, "a model directory to fine-tune on the --extra-data "
+                                       "digits (the Class page's fine-tune, see finetune)")
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     styles: StyleConfig = field(default_factory=StyleConfig)
+    finetune: FineTuneConfig = field(default_factory=FineTuneConfig)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -107,8 +137,9 @@ class TrainConfig:
         styles = StyleConfig(**d.pop("styles")) if "styles" in d else StyleConfig(
             slashed_zero=0, flagged_one=0, footed_one=0, crossed_seven=0, non_digits=0,
             non_digit_validation=0)
+        finetune = FineTuneConfig(**d.pop("finetune", {}))
         known = {f.name for f in dataclasses.fields(cls)}
-        return cls(model=model, augment=augment, styles=styles,
+        return cls(model=model, augment=augment, styles=styles, finetune=finetune,
                    **{k: v for k, v in d.items() if k in known})
 
     @classmethod

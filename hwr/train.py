@@ -137,7 +137,7 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def _replace_dir(src: Path, dest: Path) -> None:
+def replace_dir(src: Path, dest: Path) -> None:
     """Move ``src`` to ``dest``; an existing ``dest`` is removed only after the move."""
     old = None
     if dest.exists():
@@ -150,7 +150,8 @@ def _replace_dir(src: Path, dest: Path) -> None:
 
 def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None = None,
           verbose: int = 2, callbacks: list | None = None) -> dict:
-    """Train, evaluate on the test set and write a complete model directory; returns metrics.
+    """Train from scratch, evaluate on the test set and write a complete model directory;
+    returns metrics. (Fine-tuning a trained model is ``hwr.finetune``.)
 
     ``callbacks`` are extra Keras callbacks (progress reporting, early stopping)."""
     out_dir = Path(out_dir)
@@ -164,11 +165,6 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
         x_train, y_train = np.concatenate([x_train, x_extra]), np.concatenate([y_train, y_extra])
         print(f"Added {len(x_extra)} training images from {path}", flush=True)
     classes = output_count(config)
-    start = None
-    if config.init_from:
-        start = keras.saving.load_model(Path(config.init_from) / MODEL_FILE, compile=False,
-                                        safe_mode=True)
-        classes = int(start.output_shape[-1])  # a fine-tune keeps the model's classes
     digit_counts = {"train_count": len(x_train), "validation_count": len(x_val)}
     if classes > NUM_CLASSES:
         x_val = style_validation(x_val, y_val, config.styles, config.seed)
@@ -183,8 +179,6 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
     steps_per_epoch = int(train_ds.cardinality())
 
     model = build_model(config.model, classes)
-    if start is not None:
-        model.set_weights(start.get_weights())
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate_schedule(config, steps_per_epoch)),
         loss="categorical_crossentropy",
@@ -252,7 +246,7 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
             "parameters": int(best.count_params()),
             **measured,
         })
-        _replace_dir(work, out_dir)
+        replace_dir(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

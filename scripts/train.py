@@ -3,6 +3,8 @@
 
 The defaults are the configuration of the shipped model (hwr/models/default), so
 `python scripts/train.py --data-dir ../shared/mnist` trains it again from scratch.
+With `--init-from MODEL_DIR --extra-data FILE.npz` it runs instead the Class page's
+fine-tune of that model on a class's exported digits (the finetune flags).
 Every field of the training config (hwr/config.py) has a flag below, made from the
 config itself; `--config` starts from a recorded run's config.json instead, and the
 flags given explicitly override it.
@@ -86,10 +88,30 @@ def config_from_args(args: argparse.Namespace, argv: list[str] | None = None) ->
     return config
 
 
+def fine_tune(config: TrainConfig, args: argparse.Namespace) -> int:
+    """--init-from: the Class page's fine-tune, with its defaults (--finetune-...)."""
+    from hwr.finetune import FineTuneError, fine_tune_files
+
+    try:
+        report = fine_tune_files(config, args.out, data_dir=args.data_dir)
+    except (FineTuneError, ValueError) as e:  # not enough digits, unreadable files
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    held, mnist = report["held_out"], report["mnist"]
+    print(f"Held-out class digits ({held['count']}): {held['before']:.2%} -> "
+          f"{held['after']:.2%}; MNIST test: {mnist['before']:.2%} -> {mnist['after']:.2%}; "
+          f"learned in {report['learn_seconds']:.0f} s; model written to {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     config = config_from_args(args)
+    if config.init_from:
+        return fine_tune(config, args)
     from hwr.train import train  # TensorFlow loads only after --help and argument errors
 
     try:

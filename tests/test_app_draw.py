@@ -1,16 +1,18 @@
 """The Draw page under Streamlit's AppTest, with a drawing injected into the canvas."""
 
 import re
+import time
 import types
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from hwr.recognizer import DEFAULT_MODEL_DIR
 from tests.conftest import REPO
 from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
-APP = str(REPO / "hwr" / "app.py")  # the pages; streamlit_app.py adds the server start
+APP = str(REPO / "hwr" / "pages" / "router.py")  # the pages; streamlit_app.py adds the server start
 
 
 @pytest.fixture
@@ -267,3 +269,56 @@ def test_a_nickname_is_cleaned_and_kept_in_the_address(canvas):
     assert at.query_params["name"] == "Ana B"
     at.sidebar.text_input(key="nickname").set_value("").run()
     assert "name" not in at.query_params
+
+
+def always(digit: int):
+    """A model version that reads everything as ``digit`` (its output bias pushed)."""
+    def write(directory):
+        import keras
+
+        model = keras.saving.load_model(DEFAULT_MODEL_DIR / "model.keras", compile=False)
+        last = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][-1]
+        weights, bias = last.get_weights()
+        bias[digit] += 100.0
+        last.set_weights([weights, bias])
+        model.save(directory / "model.keras")
+    return write
+
+
+def test_every_session_answers_with_the_model_the_teacher_activates(canvas):
+    from hwr.pages.common import activate_model, model_store
+
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
+    student = run_app()
+    assert answer(student) == "7"
+    store = model_store()
+    version = store.add(always(3), parent="original", class_digits=212, class_name="7B")
+    assert activate_model(version.id) == ""
+    student.run()  # the same session's next drawing
+    assert answer(student) == "3"
+    assert any("learned from 212 of our digits" in c.value for c in student.caption)
+    other = run_app()  # and a session that opens the page now
+    assert answer(other) == "3"
+    store.restore_original()
+    student.run()
+    assert answer(student) == "7"
+    assert not any("our digits" in c.value for c in student.caption)
+
+
+def test_a_class_model_that_fails_to_load_falls_back_to_the_original(canvas):
+    from hwr.pages.common import model_store
+
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
+    store = model_store()
+    version = store.add(always(3), parent="original", class_digits=40)
+    store.activate(version.id)
+    (version.path / "model.keras").write_bytes(b"PK\x03\x04 damaged")
+    at = run_app()
+    for _ in range(20):  # the damaged version's load fails in the background first
+        if answer(at) is not None:
+            break
+        time.sleep(0.5)
+        at.run()
+    assert answer(at) == "7"
+    assert any("could not be loaded: the original model answers" in c.value
+               for c in at.caption)

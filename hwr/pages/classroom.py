@@ -10,17 +10,28 @@ import numpy as np
 import streamlit as st
 
 from hwr.collection import ALL_SAMPLES, NO_CLASS, Samples, export_idx_zip, export_npz, to_uint8
+from hwr.config import FineTuneConfig
 from hwr.evaluate import confusion
+from hwr.finetune import FineTuneJob, load_pictures
+from hwr.model_store import ModelVersion
 from hwr.pages.common import (
     GALLERY_MAX,
     THUMBNAIL_SIZE,
+    activate_model,
+    answering_model,
     class_collection,
     confusion_chart,
+    dismiss_fine_tune,
     figure_html,
+    fine_tune_job,
     is_teacher,
+    model_store,
     running_class,
     show_image_grid,
+    start_fine_tune,
 )
+
+FINE_TUNE = FineTuneConfig()  # the button's settings: scripts/train.py's defaults
 
 
 def show_summary(samples: Samples) -> None:
@@ -51,9 +62,9 @@ def show_misread(samples: Samples) -> None:
 
 
 def show_export(samples: Samples) -> None:
-    st.markdown("Fine-tune on these digits: `python scripts/train.py --init-from "
-                "hwr/models/default --extra-data class_digits.npz --epochs 3 "
-                "--learning-rate 2e-4 --out runs/class`")
+    st.markdown("The same fine-tune as the button above, from a command line: `python "
+                "scripts/train.py --init-from hwr/models/default --extra-data "
+                "class_digits.npz --out runs/class`")
     a, b = st.columns(2)
     a.download_button("Download .npz", export_npz(samples), file_name="class_digits.npz",
                       mime="application/octet-stream", icon=":material/download:")
@@ -87,6 +98,144 @@ def choose_class() -> tuple[int | None, str]:
                         key="class_choice")
 
 
+# --- teaching the model -------------------------------------------------------------
+
+def show_active_model() -> None:
+    """Which model answers every student now, and the one click back to the original."""
+    _, version, note = answering_model()
+    if note:
+        st.warning(note, icon=":material/warning:")
+    st.markdown(f"Answering every student now: **{version.label}**.")
+    if not version.is_original and st.button("Back to the original model",
+                                              key="restore_original",
+                                              icon=":material/undo:"):
+        model_store().restore_original()
+        st.toast("The original model answers again.")
+        st.rerun()
+
+
+def start_teaching(class_id: int | None, what: str, samples: Samples) -> None:
+    different = len(np.unique(samples.labels))
+    if len(samples) < FINE_TUNE.min_digits or different < FINE_TUNE.min_different:
+        st.info(f"To learn the class's handwriting the model needs at least "
+                f"{FINE_TUNE.min_digits} digits, of at least {FINE_TUNE.min_different} "
+                f"different kinds (now: {len(samples)} digits, {different} kinds). Draw and "
+                "save more on the Draw page.", icon=":material/school:")
+        return
+    st.markdown(f"The model learns from {what}'s {len(samples)} digits in about half a "
+                "minute, keeping a quarter of them aside to check itself on. Students can "
+                "go on drawing meanwhile.")
+    if st.button("Teach the model our handwriting", key="teach_model", type="primary",
+                 icon=":material/model_training:"):
+        start_fine_tune(class_id, what)
+        st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def show_progress() -> None:
+    """The running fine-tune's progress bar; the page reruns once it is done."""
+    job = fine_tune_job()
+    if job is None or not job.running:
+        st.rerun()
+    progress = job.progress
+    left = progress.seconds_left
+    text = {"preparing": "Getting the digits ready...",
+            "measuring": "Checking the new model...",
+            "saving": "Saving the new model..."}.get(
+        progress.stage, f"Learning: pass {progress.epoch} of {progress.epochs}" +
+        (f", about {left:.0f} s left" if left is not None else ""))
+    st.progress(progress.fraction, text=text)
+    if st.button("Cancel", key="cancel_teach", icon=":material/cancel:"):
+        job.cancel()
+
+
+def percent(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def show_before_after(version: ModelVersion) -> None:
+    """Accuracy before and after, per digit, and the digits it now reads right."""
+    held, mnist = version.report["held_out"], version.report["mnist"]
+    a, b = st.columns(2)
+    a.metric(f"Our held-out digits ({held['count']}, never learned from)",
+             percent(held["after"]), f"{(held['after'] - held['before']) * 100:+.1f} points")
+    b.metric("MNIST test digits (10,000)", percent(mnist["after"]),
+             f"{(mnist['after'] - mnist['before']) * 100:+.2f} points")
+    st.caption(f"Learned from {version.report['trained_on']} of the class's "
+               f"{version.class_digits} digits; the others, chosen "
+               f"{version.report['split']}, only check it.")
+    st.dataframe({
+        "digit": list(range(10)),
+        "ours before": [held["per_digit_before"].get(str(d)) for d in range(10)],
+        "ours after": [held["per_digit_after"].get(str(d)) for d in range(10)],
+        "MNIST before": [mnist["per_digit_before"].get(str(d)) for d in range(10)],
+        "MNIST after": [mnist["per_digit_after"].get(str(d)) for d in range(10)],
+    }, hide_index=True, column_config={
+        c: st.column_config.NumberColumn(format="percent")
+        for c in ("ours before", "ours after", "MNIST before", "MNIST after")})
+    pictures = load_pictures(version.path)
+    if pictures is not None:
+        fixed = np.flatnonzero((pictures["before"] != pictures["labels"]) &
+                               (pictures["after"] == pictures["labels"]))
+        if len(fixed):
+            st.markdown("**Misread before, read right now:**")
+            show_image_grid([figure_html(pictures["images"][i],
+                                         f"a {pictures['labels'][i]}: was "
+                                         f"{pictures['before'][i]}, now {pictures['after'][i]}",
+                                         THUMBNAIL_SIZE) for i in fixed[:GALLERY_MAX]],
+                            THUMBNAIL_SIZE)
+
+
+def choose_new_model(version: ModelVersion) -> None:
+    mnist = version.report["mnist"]
+    drop = mnist["before"] - mnist["after"]
+    risky = drop > FINE_TUNE.max_mnist_drop
+    if risky:
+        st.warning(f"This model reads the MNIST test digits {drop * 100:.2f} points worse "
+                   "than the one it started from: it may read other handwriting worse.",
+                   icon=":material/warning:")
+    sure = st.checkbox("Use it anyway", key="risky_ok") if risky else True
+    use, keep = st.columns(2)
+    if use.button("Use this model for everyone", key="use_model", type="primary",
+                  disabled=not sure, icon=":material/check:"):
+        refused = activate_model(version.id)
+        if refused:
+            st.error(refused)
+            return
+        dismiss_fine_tune()
+        st.toast("Every student's next drawing is read by the class's model.")
+        st.rerun()
+    if keep.button("Keep the old one", key="keep_model", icon=":material/close:"):
+        dismiss_fine_tune()
+        st.rerun()
+
+
+def show_finished(job: FineTuneJob) -> None:
+    if job.version is None:
+        (st.info if job.cancelled else st.error)(job.error or "The fine-tune stopped.",
+                                                 icon=":material/info:")
+        if st.button("OK", key="dismiss_teach"):
+            dismiss_fine_tune()
+            st.rerun()
+        return
+    st.success(f"Done in {job.seconds:.0f} s: the model has learned "
+               f"{job.version.class_name}'s handwriting.", icon=":material/check_circle:")
+    show_before_after(job.version)
+    choose_new_model(job.version)
+
+
+def teach_the_model(class_id: int | None, what: str, samples: Samples) -> None:
+    st.header("Teach the model our handwriting")
+    show_active_model()
+    job = fine_tune_job()
+    if job is None:
+        start_teaching(class_id, what, samples)
+    elif job.running:
+        show_progress()
+    else:
+        show_finished(job)
+
+
 def class_page() -> None:
     st.title("Our class's digits")
     class_id, what = choose_class()
@@ -94,6 +243,9 @@ def class_page() -> None:
     if len(samples) == 0:
         st.info("No digits collected yet: on the Draw page, confirm or correct a prediction "
                 "to add the drawing here.", icon=":material/school:")
+        if is_teacher():
+            st.header("Teach the model our handwriting")
+            show_active_model()
         return
     show_summary(samples)
     st.header("Confusion matrix")
@@ -102,6 +254,7 @@ def class_page() -> None:
     show_misread(samples)
     if not is_teacher():
         return
+    teach_the_model(class_id, what, samples)
     st.header("Export")
     show_export(samples)
     with st.expander("Delete these digits"):

@@ -17,12 +17,9 @@ import streamlit as st
 
 import hwr.pages.runtime_fixes  # noqa: F401 - patches Streamlit once, see there
 from hwr.collection import ClassCollection, Lesson, default_db_path, png_bytes
-from hwr.recognizer import (
-    DEFAULT_MODEL_DIR,
-    DigitRecognizer,
-    ModelLoadError,
-    check_model_dir,
-)
+from hwr.finetune import ClassDigits, FineTuneError, FineTuneJob
+from hwr.model_store import ModelStore, ModelVersion, default_store_root, original_model_dir
+from hwr.recognizer import DigitRecognizer, ModelLoadError, check_model_dir
 from hwr.teacher import (
     PASSCODE_ENV,
     PUBLIC_URL_ENV,
@@ -33,13 +30,8 @@ from hwr.teacher import (
     passcode_matches,
 )
 
-MODEL_DIR_ENV = "HWR_MODEL_DIR"
 GALLERY_MAX = 48  # images in one gallery
 THUMBNAIL_SIZE = 84  # 3x the 28x28 image
-
-
-def model_dir() -> str:
-    return os.environ.get(MODEL_DIR_ENV, str(DEFAULT_MODEL_DIR))
 
 
 def _one_thread_per_inference() -> None:
@@ -110,19 +102,117 @@ class ModelLoader:
         return self._done.wait(timeout)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _loader(path: str) -> ModelLoader:
     return ModelLoader(path)
 
 
-def model_loader() -> ModelLoader:
-    """The shared loader of the current model (starts loading on first use).
+@st.cache_resource
+def _store(root: str, original: str) -> ModelStore:
+    return ModelStore(root, original)
 
-    A failed load is not kept: once the model is restored, the next call loads it."""
-    loader = _loader(model_dir())
+
+def model_store() -> ModelStore:
+    """Where the models live and which one answers (hwr.model_store)."""
+    return _store(str(default_store_root()), str(original_model_dir()))
+
+
+def answering_model() -> tuple[ModelLoader, ModelVersion, str]:
+    """The loader of the model that answers now, its version, and a note when the
+    chosen class model could not be loaded and the original answers instead.
+
+    The active version is read at every call (a small file), so a model the teacher
+    activates answers every session's next drawing, on every server. A failed load of
+    the original is not kept: once the model is restored, the next call loads it."""
+    store = model_store()
+    version = store.active()
+    loader = _loader(str(version.path))
     if loader.ready and loader.error is not None:
-        _loader.clear()
-    return loader
+        if version.is_original:
+            _loader.clear()
+            return loader, version, ""
+        print(f"hwr: model version {version.id} could not be loaded: {loader.error}",
+              flush=True)
+        return (_loader(str(store.original.path)), store.original,
+                "The class's model could not be loaded: the original model answers.")
+    return loader, version, ""
+
+
+def model_loader() -> ModelLoader:
+    """The shared loader of the model that answers now (starts loading on first use)."""
+    return answering_model()[0]
+
+
+def activate_model(version_id: str) -> str:
+    """Make a version the one every session answers with, loading it first so that no
+    student waits; returns "" or why it was refused."""
+    store = model_store()
+    try:
+        version = store.get(version_id)
+    except KeyError:
+        return "That model no longer exists."
+    loader = _loader(str(version.path))
+    first_page_shown()
+    loader.wait()
+    if loader.error is not None:
+        return f"That model could not be loaded ({loader.error}); nothing changed."
+    store.activate(version.id)
+    return ""
+
+
+# --- the class teaching the model ---------------------------------------------------
+
+@st.cache_resource
+def _fine_tune_slots(root: str) -> dict:
+    return {"lock": threading.Lock(), "job": None}
+
+
+def _fine_tune_slot() -> dict:
+    """One fine-tune at a time per model store, in this server."""
+    return _fine_tune_slots(str(model_store().root))
+
+
+def fine_tune_job() -> FineTuneJob | None:
+    """This server's latest fine-tune (running, or finished and not yet dismissed)."""
+    return _fine_tune_slot()["job"]
+
+
+def _mnist_for_replay():
+    from hwr.data import load_mnist
+
+    try:
+        return load_mnist()
+    except Exception as e:  # noqa: BLE001 - a missing folder or a failed download
+        raise FineTuneError(
+            "The MNIST training digits, which remind the model of what it knows, could not "
+            f"be read ({e}): set HWR_DATA_DIR to a folder with the MNIST IDX files, or let "
+            "the server download them once") from None
+
+
+def start_fine_tune(class_id: int | None, class_name: str) -> FineTuneJob:
+    """Start teaching the model the class's digits, unless a fine-tune runs already
+    (two presses, or two teachers, start one run)."""
+    slot = _fine_tune_slot()
+    with slot["lock"]:
+        job = slot["job"]
+        if job is not None and job.running:
+            return job
+
+        def class_digits() -> ClassDigits:
+            samples = class_collection().samples(class_id)
+            return ClassDigits(samples.images, samples.labels, samples.students)
+
+        store = model_store()
+        slot["job"] = FineTuneJob(store, store.active(), class_digits, _mnist_for_replay,
+                                  class_name=class_name).start()
+        return slot["job"]
+
+
+def dismiss_fine_tune() -> None:
+    slot = _fine_tune_slot()
+    with slot["lock"]:
+        if slot["job"] is not None and not slot["job"].running:
+            slot["job"] = None
 
 
 def stop_with_load_error(error: ModelLoadError) -> None:

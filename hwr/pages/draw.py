@@ -13,6 +13,7 @@ from hwr.collection import ClassFullError, Lesson, to_uint8
 from hwr.drawing import Drawing, rasterize
 from hwr.pages.canvas import draw_canvas
 from hwr.pages.common import (
+    answering_model,
     class_collection,
     figure_html,
     first_page_shown,
@@ -199,7 +200,7 @@ def file_sample(result: Recognition, picture, label: int | None, mode: str,
     lesson = running_class()
     collection = class_collection()
     collection.add(result.model_input, label, result.probabilities, picture,
-                   class_id=lesson.id if lesson else None)
+                   class_id=lesson.id if lesson else None, student=student_id())
     if lesson is not None and drawing_id is not None:
         collection.label_drawing(lesson.id, student_id(), drawing_id, label)
     count = collection.count(lesson.id) if lesson else collection.count()
@@ -340,7 +341,8 @@ def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
     """The drawing's image and recognition, computed once per drawing (reruns for the
     other widgets of the drawing area reuse them)."""
     state = st.session_state
-    signature = (mode, drawing.id, tuple((b, p.tobytes()) for b, p in drawing.strokes))
+    signature = (str(rec.model_dir), mode, drawing.id,  # a new model answers anew
+                 tuple((b, p.tobytes()) for b, p in drawing.strokes))
     last = state.get(LAST_RESULT)
     if last is not None and last[0] == signature:
         return last[1], last[2]
@@ -371,6 +373,15 @@ def show_drawing_answer(drawing: Drawing | None, mode: str):
     return None if result.is_empty else (image, result)
 
 
+def show_answering_model() -> None:
+    """Which model answers, once the class has taught one (or why the original does)."""
+    _, version, note = answering_model()
+    if note:
+        st.caption(note)
+    elif not version.is_original:
+        st.caption(f"Answered by {version.label}.")
+
+
 @st.fragment
 def drawing_area(mode: str, large: bool, brush: int) -> None:
     """Canvas and answer: a stroke reruns only this, never the whole page."""
@@ -392,6 +403,7 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
     elif st.session_state.get("wall_drawing"):  # this page drew for a class that ended
         st.caption("The class has ended: your drawings are still answered here, but no "
                    "longer shown on a wall.")
+    show_answering_model()
     if answered is not None:
         image, result = answered
         if lesson is not None:

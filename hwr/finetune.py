@@ -1,0 +1,424 @@
+"""Fine-tuning: a trained model learns a class's own handwriting in seconds.
+
+The class's digits are few (a few hundred against MNIST's 60,000), so each epoch shows
+every one of them several times beside a fresh replay of MNIST digits (with the writing
+styles and non-digits the model already knows, so it forgets nothing), with a small
+learning rate for a few epochs, augmentation on. A share of the class's digits, whole
+students where the collection knows who wrote what, is held out and never trained on:
+it measures the model before and after honestly. The MNIST test set is measured too,
+never used to choose anything.
+
+``FineTuneJob`` runs one fine-tune in a background thread (progress, cancel) and saves
+the result as a new version in the model store; the Class page and
+``scripts/train.py --init-from`` use the same function with the same defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from hwr.config import FineTuneConfig, StyleConfig, TrainConfig
+from hwr.data import IMAGE_SIZE, NOT_A_DIGIT, NUM_CLASSES, Mnist
+from hwr.evaluate import MODEL_FILE, CLASSES, StalePredictionsError, load_predictions
+
+INK_MIN = 0.02  # mean ink below this: an empty drawing, not a digit to learn
+PICTURES_FILE = "held_out.npz"  # the held-out class digits, read before and after
+
+
+class FineTuneError(RuntimeError):
+    """Why a fine-tune cannot run, in a sentence for the teacher."""
+
+
+class NotEnoughDigits(FineTuneError):
+    """Too few class digits, or too few different ones, to learn from."""
+
+
+class Cancelled(RuntimeError):
+    """The teacher cancelled the fine-tune."""
+
+
+@dataclass(frozen=True)
+class ClassDigits:
+    """A class's confirmed digits: float images in [0, 1] and who wrote each (or None)."""
+
+    images: np.ndarray  # (N, 28, 28)
+    labels: np.ndarray  # (N,)
+    students: tuple = ()  # one per image where known, else empty
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def usable(digits: ClassDigits) -> tuple[ClassDigits, int]:
+    """The digits a model can learn from, and how many were skipped (a label outside
+    0-9, an image of the wrong size, not finite, or empty)."""
+    images = np.asarray(digits.images)
+    labels = np.asarray(digits.labels)
+    if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or \
+            len(images) != len(labels):
+        return ClassDigits(np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32),
+                           np.zeros(0, np.int64)), len(labels)
+    images = images.astype(np.float32)
+    finite = np.isfinite(images).all(axis=(1, 2))
+    images = np.where(finite[:, None, None], images, 0.0)
+    ok = finite & np.isin(labels, CLASSES) & (np.clip(images, 0, 1).mean(axis=(1, 2)) >= INK_MIN)
+    students = tuple(s for s, keep in zip(digits.students, ok) if keep) \
+        if len(digits.students) == len(labels) else ()
+    return (ClassDigits(np.clip(images[ok], 0, 1), labels[ok].astype(np.int64), students),
+            int((~ok).sum()))
+
+
+def check_enough(digits: ClassDigits, config: FineTuneConfig) -> None:
+    """Raises NotEnoughDigits with a sentence for the teacher."""
+    different = len(np.unique(digits.labels))
+    if len(digits) < config.min_digits:
+        raise NotEnoughDigits(
+            f"The class has {len(digits)} usable digits: the model needs at least "
+            f"{config.min_digits} to learn from (and some to check itself on). Draw and "
+            "save more on the Draw page.")
+    if different < config.min_different:
+        raise NotEnoughDigits(
+            f"The class's digits are all {' or '.join(map(str, np.unique(digits.labels)))}"
+            f": the model needs at least {config.min_different} different digits, or it "
+            "would learn that every drawing is one of these.")
+
+
+def split_held_out(digits: ClassDigits, share: float,
+                   seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """(train indices, held-out indices, how): whole students held out where the
+    collection knows two or more writers, else digits at random."""
+    rng = np.random.default_rng(seed)
+    n = len(digits)
+    target = max(1, round(n * share))
+    known = [s for s in digits.students if s]
+    if len(digits.students) == n and len(set(known)) >= 2 and len(known) == n:
+        students = np.array(digits.students)
+        order = rng.permutation(np.unique(students))
+        held = np.zeros(n, bool)
+        for student in order:
+            if held.sum() >= target:
+                break
+            if (held | (students == student)).sum() < n:  # keep someone to learn from
+                held |= students == student
+        if held.any():
+            return np.flatnonzero(~held), np.flatnonzero(held), "by student"
+    order = rng.permutation(n)
+    return np.sort(order[target:]), np.sort(order[:target]), "at random"
+
+
+def per_digit_accuracy(labels: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    return {str(d): float((predicted[labels == d] == d).mean())
+            for d in CLASSES if (labels == d).any()}
+
+
+def accuracy_report(labels: np.ndarray, before: np.ndarray, after: np.ndarray) -> dict:
+    return {"before": float((before == labels).mean()), "after": float((after == labels).mean()),
+            "per_digit_before": per_digit_accuracy(labels, before),
+            "per_digit_after": per_digit_accuracy(labels, after), "count": int(len(labels))}
+
+
+@dataclass
+class Progress:
+    """Where a running fine-tune is (read by the page while the thread writes it)."""
+
+    stage: str = "starting"
+    epoch: int = 0
+    epochs: int = 0
+    step: int = 0
+    steps: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def fraction(self) -> float:
+        if not self.epochs or not self.steps:
+            return 0.0
+        return min(1.0, ((self.epoch - 1) * self.steps + self.step) / (self.epochs * self.steps))
+
+    @property
+    def seconds_left(self) -> float | None:
+        done = self.fraction
+        if done <= 0.02:
+            return None
+        return (time.monotonic() - self.started) * (1 - done) / done
+
+
+@dataclass(frozen=True)
+class FineTuned:
+    """A fine-tuned model and what it did: ``report`` (JSON-able) holds the figures."""
+
+    model: object  # keras.Model
+    report: dict
+    test_probabilities: np.ndarray  # the new model on the MNIST test set, for its card
+    test_labels: np.ndarray
+    held_out: dict[str, np.ndarray]  # images, labels, before, after
+
+
+def _replay(mnist: Mnist, count: int, styles: StyleConfig, non_digits: int,
+            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A fresh sample of MNIST training digits, styled as the model learned them, and
+    generated non-digits: what keeps the model from forgetting."""
+    from hwr.nondigits import training_set
+    from hwr.styles import apply_styles
+
+    pick = rng.choice(len(mnist.x_train), size=min(count, len(mnist.x_train)), replace=False)
+    images = apply_styles(mnist.x_train[pick].astype(np.float32) / 255.0,
+                          mnist.y_train[pick], styles.shares(), rng)
+    labels = mnist.y_train[pick].astype(np.int64)
+    if non_digits > 0:
+        extra = training_set(non_digits, int(rng.integers(1 << 30))).astype(np.float32) / 255
+        images = np.concatenate([images, extra])
+        labels = np.concatenate([labels, np.full(non_digits, NOT_A_DIGIT)])
+    return images, labels
+
+
+def _predict(model, images: np.ndarray) -> np.ndarray:
+    from hwr.evaluate import split_scores
+
+    if len(images) == 0:
+        return np.zeros((0, NUM_CLASSES), np.float32)
+    scores = model(images[..., np.newaxis].astype(np.float32), training=False).numpy() \
+        if len(images) <= 256 else model.predict(images[..., np.newaxis], batch_size=1024,
+                                                 verbose=0)
+    return split_scores(scores)[0]
+
+
+def _mnist_before(start_dir: Path, model, mnist: Mnist) -> np.ndarray:
+    """The starting model's MNIST test predictions: saved with it, or computed."""
+    try:
+        labels, probabilities = load_predictions(start_dir)
+        if np.array_equal(labels, mnist.y_test):
+            return probabilities.argmax(axis=1)
+    except StalePredictionsError:
+        pass
+    return _predict(model, mnist.x_test.astype(np.float32) / 255.0).argmax(axis=1)
+
+
+def fine_tune(start_dir: str | Path, digits: ClassDigits, mnist: Mnist,
+              config: TrainConfig | None = None,
+              progress: Callable[[Progress], None] | None = None,
+              cancel: threading.Event | None = None) -> FineTuned:
+    """Teach the model in ``start_dir`` the class's ``digits``; the start model is only
+    read. Raises NotEnoughDigits (before any training) or Cancelled."""
+    import keras
+    import tensorflow as tf
+
+    from hwr.augment import make_augment_fn
+
+    config = config or TrainConfig()
+    ft = config.finetune
+    state = Progress(stage="preparing", epochs=ft.epochs)
+    report_progress = progress or (lambda _: None)
+    report_progress(state)
+    digits, skipped = usable(digits)
+    check_enough(digits, ft)
+    train_idx, held_idx, split = split_held_out(digits, ft.held_out, config.seed)
+    rng = np.random.default_rng(config.seed)
+
+    start = keras.saving.load_model(Path(start_dir) / MODEL_FILE, compile=False,
+                                    safe_mode=True)
+    classes = int(start.output_shape[-1])
+    model = keras.models.clone_model(start)
+    model.set_weights(start.get_weights())
+    if ft.freeze_batch_norm:  # the few class digits must not move MNIST's statistics
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
+
+    held_images, held_labels = digits.images[held_idx], digits.labels[held_idx]
+    held_before = _predict(start, held_images).argmax(axis=1)
+    class_x = np.repeat(digits.images[train_idx], ft.class_repeats, axis=0)
+    class_y = np.repeat(digits.labels[train_idx], ft.class_repeats)
+
+    def epoch_data() -> tf.data.Dataset:
+        replay_x, replay_y = _replay(mnist, ft.replay, config.styles,
+                                     ft.non_digit_replay if classes > NUM_CLASSES else 0, rng)
+        x = np.concatenate([class_x, replay_x])
+        y = np.concatenate([class_y, replay_y])
+        order = rng.permutation(len(x))
+        ds = tf.data.Dataset.from_tensor_slices(
+            (x[order][..., np.newaxis], keras.utils.to_categorical(y[order], classes)))
+        ds = ds.batch(ft.batch_size)
+        if config.augment.enabled:
+            ds = ds.map(make_augment_fn(config.augment, int(rng.integers(1 << 30))))
+        return ds.prefetch(2)
+
+    steps = -(-(len(class_x) + ft.replay + (ft.non_digit_replay if classes > NUM_CLASSES
+                                              else 0)) // ft.batch_size)
+    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(
+        ft.learning_rate, decay_steps=max(1, ft.epochs * steps), alpha=0.05)),
+        loss="categorical_crossentropy")
+    state.stage, state.steps = "learning", steps
+    started = time.monotonic()
+    for epoch in range(1, ft.epochs + 1):
+        state.epoch, state.step = epoch, 0
+        for x, y in epoch_data():
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("The fine-tune was cancelled; nothing was saved.")
+            model.train_on_batch(x, y)
+            state.step += 1
+            report_progress(state)
+    learn_seconds = time.monotonic() - started
+
+    state.stage = "measuring"
+    report_progress(state)
+    held_after = _predict(model, held_images).argmax(axis=1)
+    test_x = mnist.x_test.astype(np.float32) / 255.0
+    test_probabilities = _predict(model, test_x)
+    mnist_before = _mnist_before(Path(start_dir), start, mnist)
+    report = {
+        "class_digits": len(digits), "skipped": skipped, "trained_on": int(len(train_idx)),
+        "split": split, "held_out": accuracy_report(held_labels, held_before, held_after),
+        "mnist": accuracy_report(mnist.y_test, mnist_before,
+                                 test_probabilities.argmax(axis=1)),
+        "learn_seconds": round(learn_seconds, 1),
+        "config": dataclasses.asdict(ft),
+    }
+    held_out = {"images": np.round(held_images * 255).astype(np.uint8),
+                "labels": held_labels.astype(np.uint8), "before": held_before.astype(np.uint8),
+                "after": held_after.astype(np.uint8)}
+    return FineTuned(model, report, test_probabilities, mnist.y_test, held_out)
+
+
+def write_version(fine_tuned: FineTuned, start_dir: str | Path, directory: Path) -> None:
+    """Fill a model store directory: the model (no optimizer state), its card (the
+    start model's config plus the fine-tune's), its MNIST test results and the held-out
+    class digits for the before/after pictures."""
+    import json
+
+    import keras
+
+    from hwr.evaluate import write_results
+
+    clean = keras.models.clone_model(fine_tuned.model)
+    clean.set_weights(fine_tuned.model.get_weights())
+    clean.save(directory / MODEL_FILE)
+    try:
+        card = json.loads((Path(start_dir) / "config.json").read_text())
+    except (OSError, ValueError):
+        card = {}
+    card["finetune"] = fine_tuned.report["config"]
+    card["finetuned_from"] = str(start_dir)
+    (directory / "config.json").write_text(json.dumps(card, indent=1))
+    write_results(directory, fine_tuned.test_labels, fine_tuned.test_probabilities,
+                  extra={"finetune": {k: v for k, v in fine_tuned.report.items()
+                                      if k != "config"}})
+    np.savez_compressed(directory / PICTURES_FILE, **fine_tuned.held_out)
+
+
+def load_pictures(directory: str | Path) -> dict[str, np.ndarray] | None:
+    """The held-out class digits of a version, read before and after; None if absent."""
+    try:
+        with np.load(Path(directory) / PICTURES_FILE, allow_pickle=False) as data:
+            return {k: data[k] for k in ("images", "labels", "before", "after")}
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class FineTuneJob:
+    """One fine-tune in a background thread: progress to show, a cancel button, and at
+    the end a new version in the model store (never activated here) or an error.
+
+    ``load_digits`` and ``load_mnist`` run inside the thread, so pressing the button
+    returns at once."""
+
+    def __init__(self, store, start, load_digits: Callable[[], ClassDigits],
+                 load_mnist: Callable[[], Mnist], class_name: str = "",
+                 config: TrainConfig | None = None):
+        self.store, self.start_version = store, start
+        self.load_digits, self.load_mnist = load_digits, load_mnist
+        self.class_name, self.config = class_name, config or TrainConfig()
+        self.progress = Progress()
+        self.cancel_event = threading.Event()
+        self.version = None  # the new ModelVersion once done
+        self.error: str | None = None
+        self.cancelled = False
+        self.seconds: float | None = None
+        self._thread = threading.Thread(target=self._run, name="hwr-fine-tune", daemon=True)
+
+    def start(self) -> "FineTuneJob":
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self.running
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        try:
+            digits = self.load_digits()
+            usable_digits, _ = usable(digits)
+            check_enough(usable_digits, self.config.finetune)  # before MNIST loads
+            mnist = self.load_mnist()
+            result = fine_tune(self.start_version.path, digits, mnist, self.config,
+                               progress=self._update, cancel=self.cancel_event)
+            if self.cancel_event.is_set():
+                raise Cancelled("The fine-tune was cancelled; nothing was saved.")
+            self.progress.stage = "saving"
+            self.version = self.store.add(
+                lambda d: write_version(result, self.start_version.path, d),
+                parent=self.start_version.id, class_digits=result.report["class_digits"],
+                class_name=self.class_name,
+                report={k: v for k, v in result.report.items() if k != "config"})
+        except Cancelled as e:
+            self.cancelled, self.error = True, str(e)
+        except FineTuneError as e:
+            self.error = str(e)
+        except Exception as e:  # noqa: BLE001 - told to the teacher; nothing was saved
+            self.error = f"The fine-tune failed ({type(e).__name__}: {e}); nothing was saved."
+        finally:
+            self.seconds = time.monotonic() - started
+            self.progress.stage = "done"
+
+    def _update(self, progress: Progress) -> None:
+        self.progress = progress
+
+
+def fine_tune_files(config: TrainConfig, out_dir: str | Path,
+                    data_dir: str | Path | None = None) -> dict:
+    """The command-line form of the Class page's button: fine-tune ``config.init_from``
+    on the digits of ``config.extra_data`` (.npz exports or IDX folders; who wrote them
+    is unknown, so the held-out share is drawn at random) and write a complete model
+    directory to ``out_dir``, replaced only once finished. Returns the report."""
+    import shutil
+    import tempfile
+
+    from hwr.data import load_extra, load_mnist
+    from hwr.train import replace_dir
+
+    if not config.init_from or not config.extra_data:
+        raise FineTuneError("A fine-tune needs --init-from MODEL_DIR and --extra-data FILE.")
+    parts = [load_extra(path) for path in config.extra_data]
+    digits = ClassDigits(np.concatenate([p[0] for p in parts]).astype(np.float32) / 255.0,
+                         np.concatenate([p[1] for p in parts]).astype(np.int64))
+    result = fine_tune(config.init_from, digits, load_mnist(data_dir), config,
+                       progress=_print_progress)
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        write_version(result, config.init_from, work)
+        replace_dir(work, out_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return result.report
+
+
+def _print_progress(progress: Progress) -> None:
+    if progress.stage == "learning" and progress.step == progress.steps:
+        print(f"pass {progress.epoch} of {progress.epochs} done", flush=True)

@@ -1,0 +1,180 @@
+#!/usr/bin/env python
+"""The class teaches the model: how fast, how much better, what it forgets, and whether
+the students' Draw pages keep answering meanwhile.
+
+1. In this process, the fine-tune the Class page's button runs (``hwr.finetune``, its
+   defaults, one TensorFlow thread as in the app server) on --classes synthetic classes
+   of --digits digits each (``tests/support/classes.py``: digits the shipped model never
+   trained on, written on tablets lying askew): wall time, the held-out class digits'
+   error before and after (whole students held out) and MNIST test accuracy after.
+2. With --students N: an app server with one such class in its collection, N simulated
+   students drawing a digit every ~3 s (``scripts/classroom_load.py``'s clients), and a
+   teacher in Chromium who presses "Teach the model our handwriting" on the Class page
+   after --lead seconds: the time from the press to the before/after result on the page,
+   and the students' latency while the fine-tune runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+PASSCODE = "finetune-benchmark"
+
+
+def in_process(classes: int, digits: int, data_dir: str | None) -> dict:
+    from hwr.pages.common import _one_thread_per_inference
+
+    _one_thread_per_inference()  # as the app server runs it
+    from hwr.data import load_mnist
+    from hwr.finetune import fine_tune
+    from hwr.recognizer import DEFAULT_MODEL_DIR
+    from tests.support.classes import tilted_class
+
+    mnist = load_mnist(data_dir)
+    runs = []
+    for seed in range(classes):
+        started = time.perf_counter()
+        report = fine_tune(DEFAULT_MODEL_DIR, tilted_class(mnist, digits, seed=seed),
+                           mnist).report
+        held = report["held_out"]
+        runs.append({
+            "class": seed, "wall_s": round(time.perf_counter() - started, 1),
+            "learn_s": report["learn_seconds"],
+            "held_out_error_before": round(1 - held["before"], 4),
+            "held_out_error_after": round(1 - held["after"], 4),
+            "error_cut": round(1 - (1 - held["after"]) / max(1e-9, 1 - held["before"]), 3),
+            "mnist_before": report["mnist"]["before"], "mnist_after": report["mnist"]["after"],
+        })
+        print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+    wall = [r["wall_s"] for r in runs]
+    return {"digits": digits, "classes": runs, "wall_s_max": max(wall),
+            "wall_s_median": float(np.median(wall)),
+            "error_cut_min": min(r["error_cut"] for r in runs),
+            "mnist_after_min": min(r["mnist_after"] for r in runs)}
+
+
+async def teacher_presses(url: str, lead: float) -> dict:
+    """Unlock on the Teach page, go to the Class page in the same session, press the
+    button, and wait for the result."""
+    from playwright.async_api import async_playwright
+
+    from tests.support.browser import CHROMIUM_ARGS, chromium_or_exit
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_or_exit(),
+                                           args=CHROMIUM_ARGS)
+        page = await (await browser.new_context(
+            viewport={"width": 1280, "height": 1000})).new_page()
+        page.set_default_timeout(120_000)
+        await page.goto(f"{url}/teach")
+        await page.get_by_label("Teacher's passcode").fill(PASSCODE)
+        await page.get_by_role("button", name="Unlock").click()
+        await page.get_by_role("button", name="End the class").wait_for()
+        await page.get_by_role("link", name="Class").click()
+        button = page.get_by_role("button", name="Teach the model our handwriting")
+        await button.wait_for()
+        await asyncio.sleep(lead)
+        pressed = time.monotonic()
+        await button.click()
+        await page.get_by_text("Done in").wait_for(timeout=300_000)
+        done = time.monotonic()
+        await browser.close()
+    return {"pressed": pressed, "done": done}
+
+
+def with_students(students: int, seconds: float, lead: float, digits: int,
+                  data_dir: str | None) -> dict:
+    import os
+
+    from hwr.collection import ClassCollection
+    from hwr.data import load_mnist
+    from scripts.classroom_load import student, wait_for_model
+    from tests.support.browser import streamlit_server
+    from tests.support.classes import tilted_class
+
+    state = Path(tempfile.mkdtemp(prefix="hwr-finetune-"))
+    db = ClassCollection(state / "class.sqlite3")
+    lesson = db.start_class("benchmark class")
+    class_digits = tilted_class(load_mnist(data_dir), digits, seed=0)
+    for image, label, writer in zip(class_digits.images, class_digits.labels,
+                                    class_digits.students):
+        db.add(image, int(label), np.eye(10)[0], class_id=lesson.id, student=writer)
+    env = {"HWR_CLASS_DB": str(db.path), "HWR_TEACHER_PASSCODE": PASSCODE,
+           "HWR_DATA_DIR": str(data_dir or os.environ.get("HWR_DATA_DIR", ""))}
+
+    async def run(url: str) -> tuple[list, list, dict]:
+        results, errors = [], []
+        timed = []
+
+        async def timed_student(i: int) -> None:
+            await student(url, i, seconds, 3.0, 30.0, results, errors)
+
+        async def stamp() -> None:  # when each answer arrived, to split by phase
+            seen = 0
+            while True:
+                await asyncio.sleep(0.05)
+                while seen < len(results):
+                    timed.append((time.monotonic(), results[seen]))
+                    seen += 1
+
+        stamper = asyncio.create_task(stamp())
+        teacher, *_ = await asyncio.gather(teacher_presses(url, lead),
+                                           *[timed_student(i) for i in range(students)])
+        await asyncio.sleep(0.2)
+        stamper.cancel()
+        return timed, errors, teacher
+
+    with streamlit_server(env=env) as url:
+        asyncio.run(wait_for_model(url))
+        timed, errors, teacher = asyncio.run(run(url))
+    during = [r for t, r in timed if teacher["pressed"] <= t <= teacher["done"]]
+    answered = [r for _, r in timed if r[3] and r[1] is not None]
+    ms = np.array([r[0] for r in during if r[3] and r[1] is not None]) * 1000
+    return {
+        "students": students, "class_digits": digits,
+        "press_to_result_s": round(teacher["done"] - teacher["pressed"], 1),
+        "drawings": len(timed), "answered": len(answered),
+        "drawings_during_fine_tune": len(during),
+        "p50_ms_during": round(float(np.percentile(ms, 50)), 1) if len(ms) else None,
+        "p95_ms_during": round(float(np.percentile(ms, 95)), 1) if len(ms) else None,
+        "max_ms_during": round(float(ms.max()), 1) if len(ms) else None,
+        "errors": errors,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--digits", type=int, default=300, help="class digits per class")
+    p.add_argument("--classes", type=int, default=3, help="classes fine-tuned in process")
+    p.add_argument("--students", type=int, default=0,
+                   help="simulated students drawing while the app fine-tunes (0: skip)")
+    p.add_argument("--seconds", type=float, default=60, help="how long they draw")
+    p.add_argument("--lead", type=float, default=10, help="seconds of drawing before the "
+                   "teacher presses the button")
+    p.add_argument("--data-dir", default=None, help="MNIST (default: $HWR_DATA_DIR)")
+    p.add_argument("--json", type=Path)
+    args = p.parse_args(argv)
+
+    summary = {}
+    if args.classes:
+        summary["in_process"] = in_process(args.classes, args.digits, args.data_dir)
+    if args.students:
+        summary["in_the_app"] = with_students(args.students, args.seconds, args.lead,
+                                              args.digits, args.data_dir)
+    print(json.dumps(summary, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The class teaches the model, in real browsers: the teacher presses the button on the
+Class page, sees before and after, gives the new model to everyone, and a student's
+Draw page says which model answers."""
+
+import numpy as np
+import pytest
+
+from hwr.collection import ClassCollection
+from hwr.data import load_mnist
+from tests.support.browser import canvas_selector, draw_strokes, streamlit_server
+from tests.support.classes import tilted_class
+from tests.support.strokes import DIGITS, PLACEMENTS, place
+
+PASSCODE = "7B-secret"
+CLASS_DIGITS = 60
+
+
+@pytest.fixture(scope="module")
+def class_url(mnist_dir, tmp_path_factory):
+    db = ClassCollection(tmp_path_factory.mktemp("class") / "class.sqlite3")
+    lesson = db.start_class("7B")
+    digits = tilted_class(load_mnist(mnist_dir), CLASS_DIGITS, students=4)
+    for image, label, student in zip(digits.images, digits.labels, digits.students):
+        db.add(image, int(label), np.eye(10)[0], class_id=lesson.id, student=student)
+    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db.path),
+                               "HWR_TEACHER_PASSCODE": PASSCODE}) as url:
+        yield url
+
+
+def new_page(browser, url: str):
+    page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    return page
+
+
+def test_the_teacher_teaches_the_model_and_a_student_gets_it(browser, class_url, artifacts):
+    teacher = new_page(browser, f"{class_url}/teach")
+    teacher.get_by_label("Teacher's passcode").fill(PASSCODE)
+    teacher.get_by_role("button", name="Unlock").click()
+    teacher.get_by_role("button", name="End the class").wait_for()
+    teacher.get_by_role("link", name="Class").click()  # the same session, still unlocked
+    teacher.get_by_role("button", name="Teach the model our handwriting").click()
+    teacher.get_by_role("button", name="Cancel").wait_for()  # running, with progress
+    teacher.get_by_text("Done in").wait_for(timeout=240_000)
+    assert teacher.get_by_text("Our held-out digits").count() == 1
+    assert teacher.get_by_text("MNIST test digits (10,000)").count() == 1
+    teacher.screenshot(path=artifacts / "class-fine-tuned.png", full_page=True)
+    teacher.get_by_role("button", name="Use this model for everyone").click()
+    teacher.get_by_role("button", name="Back to the original model").wait_for()
+
+    student = new_page(browser, class_url)
+    student.wait_for_selector(canvas_selector("canvas-digit"))
+    draw_strokes(student, "canvas-digit", place(DIGITS[7][0], *PLACEMENTS[0]))
+    student.get_by_text(f"learned from {CLASS_DIGITS} of our digits").wait_for()
+
+    teacher.get_by_role("button", name="Back to the original model").click()
+    teacher.get_by_text("Answering every student now: the original model").wait_for()
+    teacher.context.close()
+    student.context.close()

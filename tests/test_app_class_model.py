@@ -1,0 +1,80 @@
+"""The Class page's "Teach the model our handwriting", under AppTest: the teacher starts
+a fine-tune, sees before and after, and chooses the model every student gets."""
+
+import numpy as np
+import pytest
+
+from hwr.collection import ClassCollection
+from hwr.data import load_mnist
+from tests.support.classes import tilted_class
+from tests.test_app_teach import page_app, texts
+
+
+@pytest.fixture
+def teacher_page(monkeypatch, mnist_dir):
+    monkeypatch.setenv("HWR_TEACHER_PASSCODE", "7B-secret")
+    monkeypatch.setenv("HWR_DATA_DIR", str(mnist_dir))
+
+    def open_page():
+        at = page_app("class").run()
+        at.session_state["hwr_teacher"] = True
+        return at.run()
+    return open_page
+
+
+def fill_class(class_db, digits) -> int:
+    db = ClassCollection(class_db)
+    lesson = db.start_class("7B")
+    for image, label, student in zip(digits.images, digits.labels, digits.students):
+        db.add(image, int(label), np.eye(10)[0], class_id=lesson.id, student=student)
+    return lesson.id
+
+
+def button(at, key):
+    return next(b for b in at.button if b.key == key)
+
+
+def test_the_teacher_teaches_the_model_and_gives_it_to_everyone(teacher_page, class_db,
+                                                                 mnist_dir):
+    from hwr.pages.common import fine_tune_job, model_store, start_fine_tune
+
+    fill_class(class_db, tilted_class(load_mnist(mnist_dir), count=120, students=6))
+    at = teacher_page()
+    assert "Answering every student now: **the original model" in texts(at)
+    button(at, "teach_model").click().run()
+    assert not at.exception, at.exception
+    job = fine_tune_job()
+    assert job is not None
+    assert any(b.key == "cancel_teach" for b in at.button)  # running, with its cancel
+    assert not any(b.key == "teach_model" for b in at.button)
+    assert start_fine_tune(None, "7B") is job  # a second press (or teacher): one run
+    assert job.wait(240) and job.error is None, job.error
+    at.run()
+    assert not at.exception, at.exception
+    assert "the model has learned 7B's handwriting" in texts(at)
+    labels = {m.label: m for m in at.metric}
+    assert any(label.startswith("Our held-out digits") for label in labels)
+    assert "MNIST test digits (10,000)" in labels
+    assert model_store().active().is_original  # nothing changes until the teacher says
+    button(at, "use_model").click().run()
+    assert not at.exception, at.exception
+    assert model_store().active() == job.version
+    assert "learned from 120 of our digits" in texts(at)
+    button(at, "restore_original").click().run()
+    assert model_store().active().is_original
+
+
+def test_too_few_digits_get_a_plain_message_and_no_button(teacher_page, class_db,
+                                                          mnist_dir):
+    fill_class(class_db, tilted_class(load_mnist(mnist_dir), count=12, students=3))
+    at = teacher_page()
+    assert "needs at least 30 digits" in texts(at)
+    assert not any(b.key == "teach_model" for b in at.button)
+
+
+def test_a_student_cannot_teach_the_model(monkeypatch, class_db, mnist_dir):
+    monkeypatch.setenv("HWR_TEACHER_PASSCODE", "7B-secret")
+    fill_class(class_db, tilted_class(load_mnist(mnist_dir), count=40, students=3))
+    at = page_app("class").run()
+    assert not at.exception
+    assert not any(b.key in ("teach_model", "restore_original") for b in at.button)

@@ -1,0 +1,186 @@
+"""The fine-tune: it learns a class's handwriting from few digits, measures itself on
+digits it never saw, forgets little of MNIST, and never leaves a half-written model."""
+
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from hwr.config import FineTuneConfig, TrainConfig
+from hwr.data import load_mnist
+from hwr.finetune import (
+    ClassDigits,
+    FineTuneError,
+    FineTuneJob,
+    NotEnoughDigits,
+    check_enough,
+    fine_tune,
+    load_pictures,
+    split_held_out,
+    usable,
+)
+from hwr.model_store import ModelStore
+from hwr.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
+from tests.conftest import REPO
+from tests.support.classes import tilted_class
+
+
+@pytest.fixture(scope="module")
+def mnist(mnist_dir):
+    return load_mnist(mnist_dir)
+
+
+@pytest.fixture(scope="module")
+def tilted(mnist) -> ClassDigits:
+    return tilted_class(mnist, count=240, students=8, seed=3)
+
+
+@pytest.fixture(scope="module")
+def tuned(mnist, tilted):
+    """The Class page's fine-tune, with its defaults, on a class the model misreads."""
+    return fine_tune(DEFAULT_MODEL_DIR, tilted, mnist)
+
+
+def quick(**changes) -> TrainConfig:
+    config = TrainConfig()
+    config.finetune = FineTuneConfig(**{"epochs": 1, "replay": 200, **changes})
+    return config
+
+
+def test_it_learns_the_class_and_keeps_mnist(tuned):
+    held, mnist = tuned.report["held_out"], tuned.report["mnist"]
+    assert held["before"] < 0.95  # the class really is misread
+    assert (1 - held["after"]) <= 0.6 * (1 - held["before"])  # error cut by 40% or more
+    assert mnist["after"] >= mnist["before"] - FineTuneConfig().max_mnist_drop
+    assert tuned.report["split"] == "by student"
+
+
+def test_the_held_out_students_are_never_learned_from(tilted):
+    train, held, how = split_held_out(tilted, 0.25, seed=0)
+    students = np.array(tilted.students)
+    assert how == "by student"
+    assert not set(students[train]) & set(students[held])
+    assert sorted([*train, *held]) == list(range(len(tilted)))
+    assert 0.15 <= len(held) / len(tilted) <= 0.4
+
+
+def test_without_writers_the_held_out_digits_are_drawn_at_random(tilted):
+    anonymous = ClassDigits(tilted.images, tilted.labels)
+    train, held, how = split_held_out(anonymous, 0.25, seed=0)
+    assert how == "at random" and not set(train) & set(held)
+    assert len(held) == round(0.25 * len(tilted))
+
+
+def test_the_report_counts_add_up(tuned, tilted):
+    report = tuned.report
+    assert report["trained_on"] + report["held_out"]["count"] == len(tilted)
+    assert len(tuned.held_out["images"]) == report["held_out"]["count"]
+
+
+def test_unusable_digits_are_skipped():
+    rng = np.random.default_rng(0)
+    images = rng.random((6, 28, 28)).astype(np.float32)
+    images[1] = 0  # empty
+    images[2, 0, 0] = np.nan
+    labels = np.array([3, 4, 5, 11, -1, 7])
+    kept, skipped = usable(ClassDigits(images, labels, tuple("abcdef")))
+    assert skipped == 4 and kept.labels.tolist() == [3, 7] and kept.students == ("a", "f")
+    wrong_shape, skipped = usable(ClassDigits(np.zeros((2, 5, 5)), np.array([1, 2])))
+    assert len(wrong_shape) == 0 and skipped == 2
+
+
+def test_too_few_digits_or_kinds_are_refused(tilted):
+    config = FineTuneConfig()
+    few = ClassDigits(tilted.images[:10], tilted.labels[:10])
+    with pytest.raises(NotEnoughDigits, match="at least 30"):
+        check_enough(few, config)
+    two_kinds = np.flatnonzero(np.isin(tilted.labels, [1, 7]))
+    monotone = ClassDigits(tilted.images[two_kinds], tilted.labels[two_kinds])
+    with pytest.raises(NotEnoughDigits, match="different digits"):
+        check_enough(monotone, config)
+
+
+def job(store, mnist, digits, **config):
+    return FineTuneJob(store, store.original, lambda: digits, lambda: mnist,
+                       class_name="7B", config=quick(**config))
+
+
+def test_a_cancelled_run_leaves_the_store_unchanged(tmp_path, mnist, tilted):
+    store = ModelStore(tmp_path / "store")
+    running = job(store, mnist, tilted, epochs=3)
+    learning = threading.Event()
+    original_update = running._update
+    running._update = lambda p: (original_update(p), p.step and learning.set())
+    running.start()
+    assert learning.wait(120)
+    running.cancel()
+    assert running.wait(120)
+    assert running.cancelled and running.version is None and "cancelled" in running.error
+    assert store.versions() == [] and store.active().is_original
+    assert not store.root.exists() or not any(store.root.iterdir())
+
+
+def test_a_failing_run_leaves_the_store_unchanged(tmp_path, mnist, tilted):
+    store = ModelStore(tmp_path / "store")
+
+    def no_mnist():
+        raise FineTuneError("The MNIST training digits could not be read.")
+
+    failing = FineTuneJob(store, store.original, lambda: tilted, no_mnist, config=quick())
+    assert failing.start().wait(60)
+    assert failing.error == "The MNIST training digits could not be read."
+    crashing = job(store, mnist, tilted)
+    crashing.store = None  # saving crashes after the learning
+    assert crashing.start().wait(120)
+    assert "failed" in crashing.error and crashing.version is None
+    assert store.versions() == [] and store.active().is_original
+
+
+def test_too_few_digits_fail_before_any_data_is_read(tmp_path, tilted):
+    store = ModelStore(tmp_path / "store")
+
+    def never():
+        raise AssertionError("MNIST read for a class that cannot be learned")
+
+    few = ClassDigits(tilted.images[:5], tilted.labels[:5])
+    refused = FineTuneJob(store, store.original, lambda: few, never)
+    assert refused.start().wait(10)
+    assert "at least 30" in refused.error and store.versions() == []
+
+
+def test_a_finished_run_is_a_new_version_not_yet_active(tmp_path, mnist, tilted):
+    store = ModelStore(tmp_path / "store")
+    done = job(store, mnist, tilted)
+    assert done.start().wait(180) and done.error is None, done.error
+    version = done.version
+    assert store.versions() == [version] and store.active().is_original
+    assert version.parent == "original" and version.class_digits == len(tilted)
+    assert version.class_name == "7B" and version.report["held_out"]["count"] > 0
+    recognizer = DigitRecognizer.load(version.path)  # a complete, loadable model
+    assert recognizer.knows_non_digits
+    assert load_pictures(version.path)["images"].shape[1:] == (28, 28)
+
+
+def test_the_command_line_runs_the_same_fine_tune(tmp_path, mnist_dir, mnist, tilted):
+    extra = tmp_path / "class_digits.npz"
+    np.savez(extra, x=np.round(tilted.images * 255).astype(np.uint8),
+             y=tilted.labels.astype(np.uint8))
+    out = tmp_path / "class_model"
+    run = subprocess.run(
+        [sys.executable, "scripts/train.py", "--init-from", str(DEFAULT_MODEL_DIR),
+         "--extra-data", str(extra), "--out", str(out), "--data-dir", str(mnist_dir),
+         "--finetune-epochs", "1", "--finetune-replay", "200"],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Held-out class digits (60)" in run.stdout
+    assert DigitRecognizer.load(out).knows_non_digits
+
+    np.savez(extra, x=np.zeros((3, 28, 28), np.uint8), y=np.zeros(3, np.uint8))
+    refused = subprocess.run(
+        [sys.executable, "scripts/train.py", "--init-from", str(DEFAULT_MODEL_DIR),
+         "--extra-data", str(extra), "--out", str(tmp_path / "none"),
+         "--data-dir", str(mnist_dir)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "at least 30" in refused.stderr
+    assert not (tmp_path / "none").exists()
