@@ -1,13 +1,14 @@
 """The class's own state: classes, the live wall's drawings and the collected digits.
 
-One SQLite file holds it all. A *class* is a lesson the teacher starts and ends
+The shared database holds it all (``hwr.storage``: SQLite by default, PostgreSQL for
+several app servers). A *class* is a lesson the teacher starts and ends
 ("7B, 25 Nov"); while one runs, every drawing a student makes is posted to its *wall*
 (the latest state of each drawing, with the model's answer and, once the student says,
 the right label), and each confirmed or corrected digit becomes a *sample* of that
 class's collection. Each sample keeps the 28x28 model input, the drawing as PNG, the
-label and what the model predicted. SQLite in WAL mode with a busy timeout lets 30
-sessions write at once without losing a sample; every write is one transaction on its
-own connection, so no connection is shared between threads.
+label and what the model predicted. Every write is one transaction on a pooled
+connection (SQLite in WAL mode with a busy timeout), so 30 sessions write at once
+without losing a sample, and a write either happened whole or not at all.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ import gzip
 import io
 import json
 import os
-import sqlite3
 import time
 import zipfile
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,47 +26,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from hwr.data import FILES, IMAGE_SIZE
+from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-DB_ENV = "HWR_CLASS_DB"
+from hwr import storage
+from hwr.data import FILES, IMAGE_SIZE
+from hwr.storage import classes, drawings, samples
+
 MAX_DRAWINGS_ENV = "HWR_CLASS_MAX_DRAWINGS"
-DEFAULT_DB = Path.home() / ".hwr" / "class_digits.sqlite3"
 DEFAULT_MAX_DRAWINGS = 5_000  # per class, on its wall
 ALL_SAMPLES = None  # samples(class_id=ALL_SAMPLES): every class's, and those of none
 NO_CLASS = 0  # samples(class_id=NO_CLASS): collected while no class ran
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS samples (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created TEXT NOT NULL,
-    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
-    predicted INTEGER NOT NULL CHECK (predicted BETWEEN 0 AND 9),
-    probabilities TEXT NOT NULL,
-    model_input BLOB NOT NULL,
-    drawing_png BLOB
-);
-CREATE TABLE IF NOT EXISTS classes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL,
-    started TEXT NOT NULL,
-    ended TEXT
-);
-CREATE TABLE IF NOT EXISTS drawings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    class_id INTEGER NOT NULL REFERENCES classes (id),
-    student TEXT NOT NULL,
-    drawing INTEGER NOT NULL,
-    nickname TEXT NOT NULL DEFAULT '',
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    predicted INTEGER NOT NULL,
-    not_a_digit INTEGER NOT NULL DEFAULT 0,
-    confidence REAL NOT NULL,
-    label INTEGER,
-    model_input BLOB NOT NULL,
-    UNIQUE (class_id, student, drawing)
-);
-CREATE INDEX IF NOT EXISTS drawings_by_class ON drawings (class_id, created);
-"""
 
 
 @dataclass(frozen=True)
@@ -139,10 +108,6 @@ class Samples:
         return float((self.labels == self.predicted).mean()) if len(self) else None
 
 
-def default_db_path() -> Path:
-    return Path(os.environ.get(DB_ENV, DEFAULT_DB))
-
-
 def png_bytes(image: np.ndarray | Image.Image) -> bytes:
     if not isinstance(image, Image.Image):
         image = Image.fromarray(np.asarray(image, dtype=np.uint8))
@@ -152,22 +117,21 @@ def png_bytes(image: np.ndarray | Image.Image) -> bytes:
 
 
 class ClassCollection:
-    """A SQLite file of labelled digits; created on first use."""
+    """The class data in the shared database (``hwr.storage``); created and upgraded on
+    first use. ``where`` is a path to a SQLite file or a database URL (default: the
+    configured database)."""
 
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path is not None else default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as conn, conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(samples)")}
-            if "class_id" not in columns:  # a collection written before classes existed
-                conn.execute("ALTER TABLE samples ADD COLUMN class_id INTEGER")
-            if "student" not in columns:  # ... or before it knew who wrote what
-                conn.execute("ALTER TABLE samples ADD COLUMN student TEXT")
+    def __init__(self, where: str | Path | None = None, secrets: dict | None = None):
+        url = where if isinstance(where, str) and "://" in where else (
+            f"sqlite:///{where}" if where is not None else storage.database_url(secrets))
+        self.url = url
+        self.engine = storage.create(url)
+        self.where = storage.host_of(url)  # for the teacher: never the password
+        with self._connection():
+            storage.upgrade(self.engine)
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30.0)
+    def _connection(self, write: bool = False):
+        return storage.connection(self.engine, write)
 
     def add(self, model_input: np.ndarray, label: int, probabilities: np.ndarray,
             drawing: np.ndarray | Image.Image | None = None,
@@ -177,44 +141,40 @@ class ClassCollection:
         image = np.asarray(model_input, np.float32)
         if image.shape != (IMAGE_SIZE, IMAGE_SIZE):
             raise ValueError(f"model_input must be 28x28, got {image.shape}")
+        if not 0 <= int(label) <= 9:
+            raise ValueError(f"label must be a digit 0-9, got {label}")
         probs = np.asarray(probabilities, np.float64).reshape(10)
-        row = (
-            datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            int(label),
-            int(probs.argmax()),
-            json.dumps([round(float(p), 6) for p in probs]),
-            np.clip(image, 0, 1).astype(np.float32).tobytes(),
-            png_bytes(drawing) if drawing is not None else None,
-            class_id,
-            student,
-        )
-        with closing(self._connect()) as conn, conn:
-            cursor = conn.execute(
-                "INSERT INTO samples (created, label, predicted, probabilities, model_input,"
-                " drawing_png, class_id, student) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
-            return int(cursor.lastrowid)
+        row = dict(
+            created=_now(), label=int(label), predicted=int(probs.argmax()),
+            probabilities=json.dumps([round(float(p), 6) for p in probs]),
+            model_input=np.clip(image, 0, 1).astype(np.float32).tobytes(),
+            drawing_png=png_bytes(drawing) if drawing is not None else None,
+            class_id=class_id, student=student)
+        with self._connection(write=True) as conn:
+            return int(conn.execute(insert(samples).values(**row)
+                                    .returning(samples.c.id)).scalar_one())
 
     @staticmethod
-    def _class_filter(class_id: int | None) -> tuple[str, tuple]:
+    def _class_filter(statement, class_id: int | None):
         if class_id is ALL_SAMPLES:
-            return "", ()
+            return statement
         if class_id == NO_CLASS:
-            return " WHERE class_id IS NULL", ()
-        return " WHERE class_id = ?", (int(class_id),)
+            return statement.where(samples.c.class_id.is_(None))
+        return statement.where(samples.c.class_id == int(class_id))
 
     def count(self, class_id: int | None = ALL_SAMPLES) -> int:
-        where, args = self._class_filter(class_id)
-        with closing(self._connect()) as conn:
-            return int(conn.execute(f"SELECT COUNT(*) FROM samples{where}", args).fetchone()[0])
+        with self._connection() as conn:
+            return int(conn.execute(self._class_filter(
+                select(func.count()).select_from(samples), class_id)).scalar_one())
 
     def samples(self, class_id: int | None = ALL_SAMPLES) -> Samples:
         """The collected digits: all of them, one class's, or (NO_CLASS) those collected
         while no class ran."""
-        where, args = self._class_filter(class_id)
-        with closing(self._connect()) as conn:
-            rows = conn.execute("SELECT id, created, label, predicted, probabilities, "
-                                f"model_input, student FROM samples{where} ORDER BY id",
-                                args).fetchall()
+        c = samples.c
+        with self._connection() as conn:
+            rows = conn.execute(self._class_filter(
+                select(c.id, c.created, c.label, c.predicted, c.probabilities,
+                       c.model_input, c.student), class_id).order_by(c.id)).all()
         images = np.array([np.frombuffer(r[5], np.float32).reshape(IMAGE_SIZE, IMAGE_SIZE)
                            for r in rows], np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
         return Samples(
@@ -228,49 +188,50 @@ class ClassCollection:
         )
 
     def drawing(self, sample_id: int) -> bytes | None:
-        with closing(self._connect()) as conn:
-            row = conn.execute("SELECT drawing_png FROM samples WHERE id = ?",
-                               (sample_id,)).fetchone()
-        return row[0] if row else None
+        with self._connection() as conn:
+            return conn.execute(select(samples.c.drawing_png)
+                                .where(samples.c.id == int(sample_id))).scalar()
 
     def delete_all(self, class_id: int | None = ALL_SAMPLES) -> int:
         """Delete the collected digits (all, or one class's); returns how many."""
-        where, args = self._class_filter(class_id)
-        with closing(self._connect()) as conn, conn:
-            return conn.execute(f"DELETE FROM samples{where}", args).rowcount
+        with self._connection(write=True) as conn:
+            return conn.execute(self._class_filter(delete(samples), class_id)).rowcount
 
     # --- classes ------------------------------------------------------------------
 
     def start_class(self, name: str) -> Lesson:
         """Start a class (ending the one that runs, if any)."""
         now, name = _now(), name.strip()[:80] or "Class"
-        with closing(self._connect()) as conn, conn:
-            conn.execute("UPDATE classes SET ended = ? WHERE ended IS NULL", (now,))
-            cursor = conn.execute("INSERT INTO classes (name, started) VALUES (?, ?)",
-                                  (name, now))
-            return Lesson(int(cursor.lastrowid), name, now, None)
+        with self._connection(write=True) as conn:
+            conn.execute(update(classes).where(classes.c.ended.is_(None)).values(ended=now))
+            new_id = conn.execute(insert(classes).values(name=name, started=now)
+                                  .returning(classes.c.id)).scalar_one()
+        return Lesson(int(new_id), name, now, None)
 
     def end_class(self) -> None:
-        with closing(self._connect()) as conn, conn:
-            conn.execute("UPDATE classes SET ended = ? WHERE ended IS NULL", (_now(),))
+        with self._connection(write=True) as conn:
+            conn.execute(update(classes).where(classes.c.ended.is_(None)).values(ended=_now()))
 
     def reopen_class(self, class_id: int) -> None:
         """Run an earlier class again: its wall and collection go on where they were."""
-        with closing(self._connect()) as conn, conn:
-            conn.execute("UPDATE classes SET ended = ? WHERE ended IS NULL", (_now(),))
-            conn.execute("UPDATE classes SET ended = NULL WHERE id = ?", (int(class_id),))
+        with self._connection(write=True) as conn:
+            conn.execute(update(classes).where(classes.c.ended.is_(None)).values(ended=_now()))
+            conn.execute(update(classes).where(classes.c.id == int(class_id))
+                         .values(ended=None))
 
     def current_class(self) -> Lesson | None:
-        with closing(self._connect()) as conn:
-            row = conn.execute("SELECT id, name, started, ended FROM classes WHERE ended IS "
-                               "NULL ORDER BY id DESC LIMIT 1").fetchone()
+        c = classes.c
+        with self._connection() as conn:
+            row = conn.execute(select(c.id, c.name, c.started, c.ended)
+                               .where(c.ended.is_(None)).order_by(c.id.desc()).limit(1)).first()
         return Lesson(*row) if row else None
 
     def classes(self) -> list[Lesson]:
         """Every class, the newest first."""
-        with closing(self._connect()) as conn:
-            rows = conn.execute("SELECT id, name, started, ended FROM classes "
-                                "ORDER BY id DESC").fetchall()
+        c = classes.c
+        with self._connection() as conn:
+            rows = conn.execute(select(c.id, c.name, c.started, c.ended)
+                                .order_by(c.id.desc())).all()
         return [Lesson(*row) for row in rows]
 
     # --- the wall -----------------------------------------------------------------
@@ -281,62 +242,81 @@ class ClassCollection:
         """Put a drawing on the class wall, or update it (more strokes, a new answer).
 
         Raises ClassFullError when the class already holds ``limit`` drawings."""
-        now = time.time()
         image = to_uint8(np.asarray(model_input, np.float32)).reshape(IMAGE_SIZE, IMAGE_SIZE)
         limit = max_drawings() if limit is None else limit
-        with closing(self._connect()) as conn, conn:
-            updated = conn.execute(
-                "UPDATE drawings SET updated = ?, nickname = ?, predicted = ?, not_a_digit = ?,"
-                " confidence = ?, model_input = ? WHERE class_id = ? AND student = ? AND "
-                "drawing = ?", (now, nickname, int(predicted), int(not_a_digit),
-                                float(confidence), image.tobytes(), int(class_id), student,
-                                int(drawing))).rowcount
-            if updated:
-                return
-            count = conn.execute("SELECT COUNT(*) FROM drawings WHERE class_id = ?",
-                                 (int(class_id),)).fetchone()[0]
-            if count >= limit:
-                raise ClassFullError(f"The class holds {count} drawings, its limit.")
-            conn.execute(
-                "INSERT INTO drawings (class_id, student, drawing, nickname, created, updated,"
-                " predicted, not_a_digit, confidence, model_input) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (int(class_id), student, int(drawing), nickname, now, now, int(predicted),
-                 int(not_a_digit), float(confidence), image.tobytes()))
+        d = drawings.c
+        this = (d.class_id == int(class_id)) & (d.student == student) & \
+            (d.drawing == int(drawing))
+        values = dict(nickname=nickname, predicted=int(predicted),
+                      not_a_digit=int(not_a_digit), confidence=float(confidence),
+                      model_input=image.tobytes())
+        for _ in range(2):  # a concurrent insert of the same drawing: update it then
+            now = time.time()
+            with self._connection(write=True) as conn:
+                if conn.execute(update(drawings).where(this)
+                                .values(updated=now, **values)).rowcount:
+                    return
+                count = conn.execute(select(func.count()).select_from(drawings)
+                                     .where(d.class_id == int(class_id))).scalar_one()
+                if count >= limit:
+                    raise ClassFullError(f"The class holds {count} drawings, its limit.")
+                try:
+                    conn.execute(insert(drawings).values(
+                        class_id=int(class_id), student=student, drawing=int(drawing),
+                        created=now, updated=now, **values))
+                    return
+                except IntegrityError:
+                    conn.rollback()
 
     def label_drawing(self, class_id: int, student: str, drawing: int, label: int) -> None:
         """The student said what the drawing is ("Is it right?")."""
-        with closing(self._connect()) as conn, conn:
-            conn.execute("UPDATE drawings SET label = ? WHERE class_id = ? AND student = ? "
-                         "AND drawing = ?", (int(label), int(class_id), student, int(drawing)))
+        d = drawings.c
+        with self._connection(write=True) as conn:
+            conn.execute(update(drawings).where(
+                (d.class_id == int(class_id)) & (d.student == student) &
+                (d.drawing == int(drawing))).values(label=int(label)))
 
     def wall(self, class_id: int, limit: int = 48) -> list[WallDrawing]:
         """The class's latest drawings, the newest first."""
-        with closing(self._connect()) as conn:
+        d = drawings.c
+        with self._connection() as conn:
             rows = conn.execute(
-                "SELECT student, drawing, nickname, created, predicted, not_a_digit, confidence,"
-                " label, model_input FROM drawings WHERE class_id = ? ORDER BY created DESC,"
-                " id DESC LIMIT ?", (int(class_id), int(limit))).fetchall()
+                select(d.student, d.drawing, d.nickname, d.created, d.predicted,
+                       d.not_a_digit, d.confidence, d.label, d.model_input)
+                .where(d.class_id == int(class_id))
+                .order_by(d.created.desc(), d.id.desc()).limit(int(limit))).all()
         return [WallDrawing(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7],
                             np.frombuffer(r[8], np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE))
                 for r in rows]
 
     def wall_stats(self, class_id: int, active_seconds: float = 180.0) -> WallStats:
-        with closing(self._connect()) as conn:
-            drawings, active = conn.execute(
-                "SELECT COUNT(*), COUNT(DISTINCT CASE WHEN updated >= ? THEN student END) "
-                "FROM drawings WHERE class_id = ?",
-                (time.time() - active_seconds, int(class_id))).fetchone()
-            labelled, right = conn.execute(
-                "SELECT COUNT(*), SUM(label = predicted AND NOT not_a_digit) FROM drawings "
-                "WHERE class_id = ? AND label IS NOT NULL", (int(class_id),)).fetchone()
+        d = drawings.c
+        mine = d.class_id == int(class_id)
+        labelled_rows = mine & d.label.is_not(None)
+        with self._connection() as conn:
+            total, active = conn.execute(select(
+                func.count(),
+                func.count(func.distinct(_active_student(d, time.time() - active_seconds))))
+                .where(mine)).one()
+            labelled, right = conn.execute(select(
+                func.count(), func.sum(_right(d))).where(labelled_rows)).one()
             confusion = conn.execute(
-                "SELECT label, predicted, COUNT(*) AS n FROM drawings WHERE class_id = ? AND "
-                "label IS NOT NULL AND label != predicted GROUP BY label, predicted "
-                "ORDER BY n DESC LIMIT 1", (int(class_id),)).fetchone()
-        return WallStats(int(drawings), int(active), int(labelled),
+                select(d.label, d.predicted, func.count().label("n"))
+                .where(labelled_rows & (d.label != d.predicted))
+                .group_by(d.label, d.predicted).order_by(func.count().desc()).limit(1)).first()
+        return WallStats(int(total), int(active), int(labelled),
                          (right or 0) / labelled if labelled else None,
                          tuple(confusion) if confusion else None)
+
+
+def _active_student(d, since: float):
+    """The student's id if they drew since ``since``, else NULL (not counted)."""
+    return case((d.updated >= since, d.student), else_=None)
+
+
+def _right(d):
+    """1 for a labelled drawing the model read right (and did not call no digit)."""
+    return case(((d.label == d.predicted) & (d.not_a_digit == 0), 1), else_=0)
 
 
 def _now() -> str:

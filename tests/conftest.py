@@ -44,9 +44,11 @@ def write_mnist_dir(path: Path, n_train: int = 400, n_test: int = 100,
 
 @pytest.fixture(autouse=True)
 def class_db(tmp_path, monkeypatch) -> Path:
-    """Every test gets its own class collection: nothing touches ~/.hwr."""
+    """Every test gets its own class database and model cache: nothing touches ~/.hwr."""
     path = tmp_path / "class.sqlite3"
     monkeypatch.setenv("HWR_CLASS_DB", str(path))
+    monkeypatch.delenv("HWR_DB_URL", raising=False)  # never a developer's real database
+    monkeypatch.delenv("HWR_MODEL_CACHE", raising=False)
     return path
 
 
@@ -79,3 +81,26 @@ def recognizer():
     from hwr import DigitRecognizer
 
     return DigitRecognizer.load()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """A throwaway PostgreSQL server for the whole run (its URL, no database)."""
+    from tests.support.postgres import postgres_bin, throwaway_postgres
+
+    if postgres_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL not found: CI must install Debian's postgresql")
+        pytest.skip("PostgreSQL not installed (apt-get install postgresql)")
+    with throwaway_postgres() as url:
+        yield url.rsplit("/", 1)[0]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """An empty database of each kind the app supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hwr.sqlite3'}"
+    from tests.support.postgres import create_database
+
+    return create_database(request.getfixturevalue("postgres_server"))

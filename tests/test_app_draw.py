@@ -286,7 +286,7 @@ def always(digit: int):
 
 
 def test_every_session_answers_with_the_model_the_teacher_activates(canvas):
-    from hwr.pages.common import activate_model, model_store
+    from hwr.pages.common import activate_model, model_store, restore_original_model
 
     canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
     student = run_app()
@@ -299,19 +299,20 @@ def test_every_session_answers_with_the_model_the_teacher_activates(canvas):
     assert any("learned from 212 of our digits" in c.value for c in student.caption)
     other = run_app()  # and a session that opens the page now
     assert answer(other) == "3"
-    store.restore_original()
+    restore_original_model()
     student.run()
     assert answer(student) == "7"
     assert not any("our digits" in c.value for c in student.caption)
 
 
 def test_a_class_model_that_fails_to_load_falls_back_to_the_original(canvas):
-    from hwr.pages.common import model_store
+    from hwr.pages.common import model_changed, model_store
 
     canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
     store = model_store()
     version = store.add(always(3), parent="original", class_digits=40)
-    store.activate(version.id)
+    store.activate(version.id)  # chosen elsewhere (another server), then damaged
+    model_changed()
     (version.path / "model.keras").write_bytes(b"PK\x03\x04 damaged")
     at = run_app()
     for _ in range(20):  # the damaged version's load fails in the background first
@@ -322,3 +323,18 @@ def test_a_class_model_that_fails_to_load_falls_back_to_the_original(canvas):
     assert answer(at) == "7"
     assert any("could not be loaded: the original model answers" in c.value
                for c in at.caption)
+
+
+def test_without_its_database_the_page_still_answers_and_saving_says_why(canvas,
+                                                                         monkeypatch):
+    from tests.support.browser import free_port
+
+    monkeypatch.setenv("HWR_DB_URL",
+                       f"postgresql+psycopg://teacher:hunter2@127.0.0.1:{free_port()}/hwr")
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
+    at = run_app()
+    assert answer(at) == "7"  # drawing and answers go on
+    at.button(key="confirm_yes").click().run()
+    assert not at.exception
+    assert any("Not saved: class data is unavailable" in t.value for t in at.toast)
+    assert "hunter2" not in str([m.value for m in at.markdown])

@@ -107,3 +107,22 @@ def test_the_teacher_exports_and_deletes_a_class(passcode, class_db):
     at.button(key="delete_all").click().run()
     assert not at.exception
     assert ClassCollection(class_db).count() == 0
+
+
+def test_without_its_database_the_class_page_says_so_and_the_teacher_sees_the_host(
+        passcode, monkeypatch):
+    from tests.support.browser import free_port
+
+    port = free_port()
+    monkeypatch.setenv("HWR_DB_URL", f"postgresql+psycopg://teacher:hunter2@127.0.0.1:{port}/hwr")
+    student = page_app("class").run()
+    assert not student.exception
+    assert "Class data is unavailable right now" in texts(student)
+    assert f"127.0.0.1:{port}" not in texts(student)
+    teacher = page_app("class").run()
+    teacher.session_state["hwr_teacher"] = True
+    teacher.run()
+    assert not teacher.exception
+    assert f"127.0.0.1:{port}" in texts(teacher) and "hunter2" not in texts(teacher)
+    teach = unlock(page_app("teach").run(), passcode)
+    assert not teach.exception and f"127.0.0.1:{port}" in texts(teach)

@@ -32,16 +32,16 @@ def test_created_on_first_use_and_reopened(tmp_path):
     assert reopened.drawing(sample_id).startswith(b"\x89PNG")
 
 
-def test_accuracy_counts_confirmed_labels(tmp_path):
-    db = ClassCollection(tmp_path / "c.sqlite3")
+def test_accuracy_counts_confirmed_labels(db_url):
+    db = ClassCollection(db_url)
     probs = np.eye(10)[3]
     db.add(np.zeros((28, 28)), 3, probs)
     db.add(np.zeros((28, 28)), 8, probs)  # the model said 3, the student says 8
     assert db.samples().accuracy == 0.5
 
 
-def test_concurrent_writers_lose_nothing(tmp_path):
-    db = ClassCollection(tmp_path / "c.sqlite3")
+def test_concurrent_writers_lose_nothing(db_url):
+    db = ClassCollection(db_url)
     with ThreadPoolExecutor(max_workers=16) as pool:
         ids = list(pool.map(lambda i: db.add(*sample(i)), range(200)))
     assert len(set(ids)) == 200 and db.count() == 200
@@ -54,8 +54,8 @@ def _write_many(path: str, start: int) -> None:
         db.add(*sample(i))
 
 
-def test_concurrent_processes_lose_nothing(tmp_path):
-    path = str(tmp_path / "c.sqlite3")
+def test_concurrent_processes_lose_nothing(db_url):
+    path = db_url
     ClassCollection(path)
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_write_many, args=(path, k * 25)) for k in range(4)]
@@ -67,16 +67,20 @@ def test_concurrent_processes_lose_nothing(tmp_path):
     assert ClassCollection(path).count() == 100
 
 
-def test_delete_all(tmp_path):
-    db = ClassCollection(tmp_path / "c.sqlite3")
+def test_delete_all(db_url):
+    db = ClassCollection(db_url)
     for i in range(3):
         db.add(*sample(i))
     assert db.delete_all() == 3 and db.count() == 0
 
 
-def test_rejects_wrong_shapes(tmp_path):
+def test_rejects_wrong_shapes_and_labels(db_url):
+    db = ClassCollection(db_url)
     with pytest.raises(ValueError):
-        ClassCollection(tmp_path / "c.sqlite3").add(np.zeros((10, 10)), 1, np.ones(10) / 10)
+        db.add(np.zeros((10, 10)), 1, np.ones(10) / 10)
+    with pytest.raises(ValueError):
+        db.add(np.zeros((28, 28)), 10, np.ones(10) / 10)
+    assert db.count() == 0
 
 
 @pytest.fixture

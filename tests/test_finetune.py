@@ -8,6 +8,7 @@ import threading
 import numpy as np
 import pytest
 
+from hwr.collection import ClassCollection
 from hwr.config import FineTuneConfig, TrainConfig
 from hwr.data import load_mnist
 from hwr.finetune import (
@@ -108,7 +109,7 @@ def job(store, mnist, digits, **config):
 
 
 def test_a_cancelled_run_leaves_the_store_unchanged(tmp_path, mnist, tilted):
-    store = ModelStore(tmp_path / "store")
+    store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
     running = job(store, mnist, tilted, epochs=3)
     learning = threading.Event()
     original_update = running._update
@@ -119,11 +120,11 @@ def test_a_cancelled_run_leaves_the_store_unchanged(tmp_path, mnist, tilted):
     assert running.wait(120)
     assert running.cancelled and running.version is None and "cancelled" in running.error
     assert store.versions() == [] and store.active().is_original
-    assert not store.root.exists() or not any(store.root.iterdir())
+    assert not store.cache.exists() or not any(store.cache.iterdir())
 
 
 def test_a_failing_run_leaves_the_store_unchanged(tmp_path, mnist, tilted):
-    store = ModelStore(tmp_path / "store")
+    store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
 
     def no_mnist():
         raise FineTuneError("The MNIST training digits could not be read.")
@@ -139,7 +140,7 @@ def test_a_failing_run_leaves_the_store_unchanged(tmp_path, mnist, tilted):
 
 
 def test_too_few_digits_fail_before_any_data_is_read(tmp_path, tilted):
-    store = ModelStore(tmp_path / "store")
+    store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
 
     def never():
         raise AssertionError("MNIST read for a class that cannot be learned")
@@ -151,7 +152,7 @@ def test_too_few_digits_fail_before_any_data_is_read(tmp_path, tilted):
 
 
 def test_a_finished_run_is_a_new_version_not_yet_active(tmp_path, mnist, tilted):
-    store = ModelStore(tmp_path / "store")
+    store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
     done = job(store, mnist, tilted)
     assert done.start().wait(180) and done.error is None, done.error
     version = done.version

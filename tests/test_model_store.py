@@ -1,24 +1,32 @@
-"""The model store: versions written whole or not at all, and which one answers."""
-
-import json
+"""The model store: versions written whole or not at all, shared by every server
+through the database, and which one answers. Against SQLite and PostgreSQL."""
 
 import pytest
+from sqlalchemy import insert, select
 
+from hwr.collection import ClassCollection
 from hwr.evaluate import MODEL_FILE
-from hwr.model_store import ACTIVE_FILE, ORIGINAL, ModelStore
+from hwr.model_store import ACTIVE_KEY, ORIGINAL, ModelStore
+from hwr.storage import model_versions, settings
 
 
 @pytest.fixture
-def store(tmp_path) -> ModelStore:
-    original = tmp_path / "shipped"
-    original.mkdir()
-    (original / MODEL_FILE).write_bytes(b"original")
-    return ModelStore(tmp_path / "store", original)
+def original(tmp_path):
+    path = tmp_path / "shipped"
+    path.mkdir()
+    (path / MODEL_FILE).write_bytes(b"original")
+    return path
+
+
+@pytest.fixture
+def store(db_url, tmp_path, original) -> ModelStore:
+    return ModelStore(ClassCollection(db_url).engine, tmp_path / "cache", original)
 
 
 def write_model(content: bytes = b"weights"):
     def write(directory):
         (directory / MODEL_FILE).write_bytes(content)
+        (directory / "metrics.json").write_text("{}")
     return write
 
 
@@ -33,10 +41,20 @@ def test_the_original_answers_until_a_version_is_activated(store):
     assert store.active().is_original
 
 
+def test_another_server_sees_and_unpacks_the_same_versions(store, db_url, tmp_path,
+                                                           original):
+    version = store.add(write_model(b"taught"), parent=ORIGINAL, class_digits=50)
+    store.activate(version.id)
+    other = ModelStore(ClassCollection(db_url).engine, tmp_path / "other-cache", original)
+    assert other.active() == version.__class__(**{**version.__dict__,
+                                                   "path": tmp_path / "other-cache" / version.id})
+    assert (other.active().path / MODEL_FILE).read_bytes() == b"taught"
+
+
 def test_a_failed_write_leaves_the_store_as_it_was(store):
     kept = store.add(write_model(), parent=ORIGINAL, class_digits=40)
     store.activate(kept.id)
-    before = sorted(p.name for p in store.root.iterdir())
+    cached = sorted(p.name for p in store.cache.iterdir())
 
     def crash(directory):
         (directory / MODEL_FILE).write_bytes(b"half")
@@ -46,8 +64,10 @@ def test_a_failed_write_leaves_the_store_as_it_was(store):
         store.add(crash, parent=kept.id, class_digits=41)
     with pytest.raises(RuntimeError):
         store.add(lambda d: None, parent=kept.id, class_digits=41)  # no model written
-    assert sorted(p.name for p in store.root.iterdir()) == before
+    assert sorted(p.name for p in store.cache.iterdir()) == cached
     assert store.versions() == [kept] and store.active() == kept
+    with store.engine.connect() as conn:
+        assert conn.execute(select(model_versions.c.id)).scalars().all() == [kept.id]
 
 
 def test_versions_newest_first_with_their_lineage(store):
@@ -57,18 +77,35 @@ def test_versions_newest_first_with_their_lineage(store):
     assert store.get(second.id).parent == first.id
 
 
-@pytest.mark.parametrize("content", ["not json", json.dumps({"id": "gone"}),
-                                     json.dumps({"id": ["../../etc"]}), json.dumps([1])])
-def test_a_damaged_or_dangling_choice_means_the_original(store, content):
-    store.root.mkdir(parents=True)
-    (store.root / ACTIVE_FILE).write_text(content)
+@pytest.mark.parametrize("chosen", ["gone", "../../etc", ""])
+def test_a_dangling_choice_means_the_original(store, chosen):
+    with store.engine.begin() as conn:
+        conn.execute(insert(settings).values(key=ACTIVE_KEY, value=chosen))
     assert store.active().is_original
 
 
 @pytest.mark.parametrize("bad", ["../shipped", "/etc", ".writing-x", "", "a/b"])
-def test_ids_never_leave_the_store(store, bad):
+def test_ids_never_leave_the_cache(store, bad):
     with pytest.raises(KeyError):
         store.get(bad)
     with pytest.raises(KeyError):
         store.activate(bad)
     assert store.active().is_original
+
+
+@pytest.mark.parametrize("archive", [b"not a zip", "evil"])
+def test_a_damaged_archive_unpacks_nothing(store, archive):
+    if archive == "evil":  # a path out of the cache inside the archive
+        import io
+        import zipfile
+
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("../escaped", b"x")
+        archive = buf.getvalue()
+    with store.engine.begin() as conn:
+        conn.execute(insert(model_versions).values(
+            id="20260101-000000-abcdef", parent=ORIGINAL, created="2026-01-01",
+            class_digits=1, class_name="", report="{}", archive=archive))
+    version = store.get("20260101-000000-abcdef")  # listed, but not loadable
+    assert not version.path.exists() and not (store.cache.parent / "escaped").exists()

@@ -106,8 +106,8 @@ def image(value: float = 1.0) -> np.ndarray:
     return out
 
 
-def test_classes_start_end_and_reopen(tmp_path):
-    db = ClassCollection(tmp_path / "c.sqlite3")
+def test_classes_start_end_and_reopen(db_url):
+    db = ClassCollection(db_url)
     assert db.current_class() is None
     a = db.start_class("7B, 25 Nov")
     assert db.current_class() == a and a.running
@@ -121,8 +121,8 @@ def test_classes_start_end_and_reopen(tmp_path):
     assert db.current_class().id == a.id
 
 
-def test_samples_belong_to_their_class(tmp_path):
-    db = ClassCollection(tmp_path / "c.sqlite3")
+def test_samples_belong_to_their_class(db_url):
+    db = ClassCollection(db_url)
     probs = np.eye(10)[3]
     db.add(image(), 3, probs)  # before any class
     lesson = db.start_class("7B")
@@ -134,24 +134,8 @@ def test_samples_belong_to_their_class(tmp_path):
     assert db.count() == 1
 
 
-def test_a_collection_from_before_classes_is_upgraded(tmp_path):
-    import sqlite3
-
-    path = tmp_path / "old.sqlite3"
-    with sqlite3.connect(path) as conn:  # the schema of the previous version
-        conn.execute("CREATE TABLE samples (id INTEGER PRIMARY KEY AUTOINCREMENT, created "
-                     "TEXT NOT NULL, label INTEGER NOT NULL, predicted INTEGER NOT NULL, "
-                     "probabilities TEXT NOT NULL, model_input BLOB NOT NULL, drawing_png BLOB)")
-        conn.execute("INSERT INTO samples (created, label, predicted, probabilities, "
-                      "model_input) VALUES ('2026-01-01', 4, 4, ?, ?)",
-                      (str([0.1] * 10), image().tobytes()))
-    db = ClassCollection(path)
-    assert db.count() == 1 and db.count(NO_CLASS) == 1
-    assert db.samples().labels.tolist() == [4]
-
-
-def test_the_wall_keeps_the_latest_state_of_each_drawing(tmp_path):
-    db = ClassCollection(tmp_path / "c.sqlite3")
+def test_the_wall_keeps_the_latest_state_of_each_drawing(db_url):
+    db = ClassCollection(db_url)
     lesson = db.start_class("7B")
     db.post_drawing(lesson.id, "s1", 1, "Ana", 1, False, 0.6, image(0.5))
     db.post_drawing(lesson.id, "s2", 1, "", 8, False, 0.9, image())
@@ -169,8 +153,8 @@ def test_the_wall_keeps_the_latest_state_of_each_drawing(tmp_path):
     assert db.wall(lesson.id)[0].not_a_digit
 
 
-def test_a_full_class_refuses_new_drawings_but_updates_old_ones(tmp_path):
-    db = ClassCollection(tmp_path / "c.sqlite3")
+def test_a_full_class_refuses_new_drawings_but_updates_old_ones(db_url):
+    db = ClassCollection(db_url)
     lesson = db.start_class("7B")
     db.post_drawing(lesson.id, "s1", 1, "", 1, False, 0.6, image(), limit=2)
     db.post_drawing(lesson.id, "s1", 2, "", 2, False, 0.6, image(), limit=2)
@@ -180,8 +164,8 @@ def test_a_full_class_refuses_new_drawings_but_updates_old_ones(tmp_path):
     assert [w.predicted for w in db.wall(lesson.id)] == [7, 1]
 
 
-def test_walls_are_per_class(tmp_path):
-    db = ClassCollection(tmp_path / "c.sqlite3")
+def test_walls_are_per_class(db_url):
+    db = ClassCollection(db_url)
     a = db.start_class("7B")
     db.post_drawing(a.id, "s1", 1, "", 1, False, 0.6, image())
     b = db.start_class("8A")

@@ -26,10 +26,14 @@ from hwr.pages.common import (
     fine_tune_job,
     is_teacher,
     model_store,
+    restore_original_model,
     running_class,
+    show_unavailable,
     show_image_grid,
     start_fine_tune,
+    storage_failed,
 )
+from hwr.storage import StorageUnavailable
 
 FINE_TUNE = FineTuneConfig()  # the button's settings: scripts/train.py's defaults
 
@@ -109,7 +113,7 @@ def show_active_model() -> None:
     if not version.is_original and st.button("Back to the original model",
                                               key="restore_original",
                                               icon=":material/undo:"):
-        model_store().restore_original()
+        restore_original_model()
         st.toast("The original model answers again.")
         st.rerun()
 
@@ -224,9 +228,30 @@ def show_finished(job: FineTuneJob) -> None:
     choose_new_model(job.version)
 
 
+def choose_earlier_model() -> None:
+    """Any model a class taught before (on any server) can answer again."""
+    _, active, _ = answering_model()
+    versions = [v for v in model_store().versions() if v.id != active.id]
+    if not versions:
+        return
+    with st.expander(f"Earlier class models ({len(versions)})"):
+        chosen = st.selectbox(
+            "Model", versions, key="earlier_model",
+            format_func=lambda v: f"{v.class_name or 'a class'}: {v.label}, "
+                                  f"{v.created[:10]}")
+        if st.button("Use this model", key="use_earlier", icon=":material/history:"):
+            refused = activate_model(chosen.id)
+            if refused:
+                st.error(refused)
+                return
+            st.toast("Every student's next drawing is read by that model.")
+            st.rerun()
+
+
 def teach_the_model(class_id: int | None, what: str, samples: Samples) -> None:
     st.header("Teach the model our handwriting")
     show_active_model()
+    choose_earlier_model()
     job = fine_tune_job()
     if job is None:
         start_teaching(class_id, what, samples)
@@ -238,6 +263,14 @@ def teach_the_model(class_id: int | None, what: str, samples: Samples) -> None:
 
 def class_page() -> None:
     st.title("Our class's digits")
+    try:
+        class_digits()
+    except StorageUnavailable as e:
+        storage_failed(e)
+        show_unavailable(e)
+
+
+def class_digits() -> None:
     class_id, what = choose_class()
     samples = class_collection().samples(class_id)
     if len(samples) == 0:
@@ -246,6 +279,7 @@ def class_page() -> None:
         if is_teacher():
             st.header("Teach the model our handwriting")
             show_active_model()
+            choose_earlier_model()
         return
     show_summary(samples)
     st.header("Confusion matrix")
@@ -259,4 +293,4 @@ def class_page() -> None:
     show_export(samples)
     with st.expander("Delete these digits"):
         delete_all(len(samples), class_id, what)
-    st.caption(f"Stored in {class_collection().path} (only the teacher sees this).")
+    st.caption(f"Stored in {class_collection().where} (only the teacher sees this).")

@@ -7,6 +7,7 @@ import base64
 import html
 import os
 import re
+import sys
 import threading
 import time
 import uuid
@@ -16,10 +17,18 @@ import numpy as np
 import streamlit as st
 
 import hwr.pages.runtime_fixes  # noqa: F401 - patches Streamlit once, see there
-from hwr.collection import ClassCollection, Lesson, default_db_path, png_bytes
+from hwr import storage
+from hwr.collection import ClassCollection, Lesson, png_bytes
 from hwr.finetune import ClassDigits, FineTuneError, FineTuneJob
-from hwr.model_store import ModelStore, ModelVersion, default_store_root, original_model_dir
+from hwr.model_store import (
+    ORIGINAL,
+    ModelStore,
+    ModelVersion,
+    default_cache,
+    original_model_dir,
+)
 from hwr.recognizer import DigitRecognizer, ModelLoadError, check_model_dir
+from hwr.storage import StorageUnavailable
 from hwr.teacher import (
     PASSCODE_ENV,
     PUBLIC_URL_ENV,
@@ -108,24 +117,47 @@ def _loader(path: str) -> ModelLoader:
 
 
 @st.cache_resource
-def _store(root: str, original: str) -> ModelStore:
-    return ModelStore(root, original)
+def _store(url: str, cache: str, original: str) -> ModelStore:
+    return ModelStore(_collection(url).engine, cache, original)
 
 
 def model_store() -> ModelStore:
-    """Where the models live and which one answers (hwr.model_store)."""
-    return _store(str(default_store_root()), str(original_model_dir()))
+    """Where the models live and which one answers (hwr.model_store); raises
+    StorageUnavailable while the database does not answer."""
+    class_collection()  # the database is there, and upgraded
+    return _store(database_url(), str(default_cache()), str(original_model_dir()))
+
+
+@st.cache_data(ttl=1.0, show_spinner=False)
+def _active_id(url: str, cache: str, original: str) -> str:
+    return _store(url, cache, original).active_id()
+
+
+def active_version() -> ModelVersion:
+    """The version that answers now, read from the database at most once a second per
+    server: a model activated on any server answers everywhere within a second or two.
+    While the database does not answer, the original does."""
+    original = ModelVersion(ORIGINAL, original_model_dir())
+    try:
+        store = model_store()
+        key = (database_url(), str(default_cache()), str(original_model_dir()))
+        chosen = _active_id(*key)
+        return store.original if chosen == store.original.id else store.get(chosen)
+    except StorageUnavailable as e:
+        storage_failed(e)
+        return original
+    except KeyError:  # the chosen version is gone
+        return original
 
 
 def answering_model() -> tuple[ModelLoader, ModelVersion, str]:
     """The loader of the model that answers now, its version, and a note when the
     chosen class model could not be loaded and the original answers instead.
 
-    The active version is read at every call (a small file), so a model the teacher
-    activates answers every session's next drawing, on every server. A failed load of
-    the original is not kept: once the model is restored, the next call loads it."""
-    store = model_store()
-    version = store.active()
+    A model the teacher activates answers every session's next drawing, on every
+    server (see active_version). A failed load of the original is not kept: once the
+    model is restored, the next call loads it."""
+    version = active_version()
     loader = _loader(str(version.path))
     if loader.ready and loader.error is not None:
         if version.is_original:
@@ -133,7 +165,8 @@ def answering_model() -> tuple[ModelLoader, ModelVersion, str]:
             return loader, version, ""
         print(f"hwr: model version {version.id} could not be loaded: {loader.error}",
               flush=True)
-        return (_loader(str(store.original.path)), store.original,
+        original = ModelVersion(ORIGINAL, original_model_dir())
+        return (_loader(str(original.path)), original,
                 "The class's model could not be loaded: the original model answers.")
     return loader, version, ""
 
@@ -157,7 +190,19 @@ def activate_model(version_id: str) -> str:
     if loader.error is not None:
         return f"That model could not be loaded ({loader.error}); nothing changed."
     store.activate(version.id)
+    model_changed()
     return ""
+
+
+def model_changed() -> None:
+    """The active model changed: this server's sessions see it at their next run (the
+    other servers' within a second)."""
+    _active_id.clear()
+
+
+def restore_original_model() -> None:
+    model_store().restore_original()
+    model_changed()
 
 
 # --- the class teaching the model ---------------------------------------------------
@@ -168,8 +213,8 @@ def _fine_tune_slots(root: str) -> dict:
 
 
 def _fine_tune_slot() -> dict:
-    """One fine-tune at a time per model store, in this server."""
-    return _fine_tune_slots(str(model_store().root))
+    """One fine-tune at a time per database, in this server."""
+    return _fine_tune_slots(database_url())
 
 
 def fine_tune_job() -> FineTuneJob | None:
@@ -239,24 +284,86 @@ def recognizer_or_stop() -> DigitRecognizer:
     return loader.recognizer
 
 
-@st.cache_resource
-def _collection(path: str) -> ClassCollection:
-    return ClassCollection(path)
+RETRY_SECONDS = 10.0  # after the database failed to answer, wait before asking again
+_storage_down: dict[str, tuple[float, StorageUnavailable]] = {}  # url -> (until, why)
+UNAVAILABLE = "Class data is unavailable right now: drawing and answers go on as usual."
+
+
+def _secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one
+        return {}
+
+
+def database_url() -> str:
+    return storage.database_url(_secrets())
+
+
+def check_database() -> None:
+    """At start-up: a database hwr does not support stops the server with one sentence
+    (not a driver's traceback on the first student's page)."""
+    try:
+        storage.check_url(database_url())
+    except storage.UnsupportedDatabase as e:
+        sys.exit(f"hwr: {e}")
+
+
+@st.cache_resource(show_spinner=False)
+def _collection(url: str) -> ClassCollection:
+    return ClassCollection(url)
+
+
+def storage_failed(error: StorageUnavailable) -> None:
+    """Remember for a few seconds that the database does not answer, so that strokes
+    do not each wait for its connection timeout."""
+    print(f"hwr: {error}", flush=True)
+    _storage_down[database_url()] = (time.monotonic() + RETRY_SECONDS, error)
+
+
+def _known_down() -> StorageUnavailable | None:
+    until, error = _storage_down.get(database_url(), (0.0, None))
+    return error if time.monotonic() < until else None
 
 
 def class_collection() -> ClassCollection:
-    """The class's state (SQLite at $HWR_CLASS_DB, by default ~/.hwr/)."""
-    return _collection(str(default_db_path()))
+    """The class's state in the shared database (hwr.storage); raises
+    StorageUnavailable while the database does not answer."""
+    down = _known_down()
+    if down is not None:
+        raise down
+    try:
+        return _collection(database_url())
+    except StorageUnavailable as e:
+        storage_failed(e)
+        raise
+
+
+def show_unavailable(error: StorageUnavailable) -> None:
+    """Students learn that class data is away; the teacher which host does not answer."""
+    if is_teacher():
+        st.warning(f"{UNAVAILABLE} The database at {error.host} does not answer: check "
+                   "that it runs and that the address and password are right.",
+                   icon=":material/cloud_off:")
+    else:
+        st.warning(UNAVAILABLE, icon=":material/cloud_off:")
 
 
 @st.cache_data(ttl=1.0, show_spinner=False)
-def _running_class(path: str) -> Lesson | None:
-    return _collection(path).current_class()
+def _running_class(url: str) -> Lesson | None:
+    return _collection(url).current_class()
 
 
 def running_class() -> Lesson | None:
-    """The class that runs now, if any (read at most once a second per server)."""
-    return _running_class(str(default_db_path()))
+    """The class that runs now, if any (read at most once a second per server); None
+    while the database does not answer."""
+    try:
+        if _known_down() is not None:
+            return None
+        return _running_class(database_url())
+    except StorageUnavailable as e:
+        storage_failed(e)
+        return None
 
 
 def class_changed() -> None:

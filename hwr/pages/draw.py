@@ -23,10 +23,12 @@ from hwr.pages.common import (
     recognizer_or_stop,
     running_class,
     stop_with_load_error,
+    storage_failed,
     student_id,
 )
 from hwr.preprocess import MAX_UPLOAD_BYTES, InvalidImageError, load_upload
 from hwr.recognizer import DigitRecognizer, NumberRecognition, Recognition
+from hwr.storage import StorageUnavailable
 from hwr.teacher import NICKNAME_MAX, clean_nickname
 
 CANVAS_SIZE = 280  # the drawing's own pixels; on screen it fills its column
@@ -198,12 +200,22 @@ def file_sample(result: Recognition, picture, label: int | None, mode: str,
         st.toast("That was quick: wait a second, then save again.", icon=":material/timer:")
         return
     lesson = running_class()
-    collection = class_collection()
-    collection.add(result.model_input, label, result.probabilities, picture,
-                   class_id=lesson.id if lesson else None, student=student_id())
-    if lesson is not None and drawing_id is not None:
-        collection.label_drawing(lesson.id, student_id(), drawing_id, label)
-    count = collection.count(lesson.id) if lesson else collection.count()
+    try:
+        collection = class_collection()
+        collection.add(result.model_input, label, result.probabilities, picture,
+                       class_id=lesson.id if lesson else None, student=student_id())
+    except StorageUnavailable as e:  # nothing was written: the drawing stays to retry
+        storage_failed(e)
+        st.toast("Not saved: class data is unavailable right now. Try again in a moment.",
+                 icon=":material/cloud_off:")
+        return
+    try:
+        if lesson is not None and drawing_id is not None:
+            collection.label_drawing(lesson.id, student_id(), drawing_id, label)
+        count = collection.count(lesson.id) if lesson else collection.count()
+    except StorageUnavailable as e:  # saved; only the wall's label and the count wait
+        storage_failed(e)
+        count = "?"
     st.toast(f"Saved as a {label}: {count} class digits so far", icon=":material/save:")
     st.session_state.pop("confirm_label", None)
     clear_canvas(mode)
@@ -240,6 +252,11 @@ def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
     except ClassFullError:
         st.caption("The class wall is full: your drawing is answered here but not shown "
                    "there.")
+        return
+    except StorageUnavailable as e:
+        storage_failed(e)
+        st.caption("Class data is unavailable right now: your drawing is answered here "
+                   "but not shown on the wall.")
         return
     st.session_state.wall_drawing = (lesson.id, drawing.id)
 

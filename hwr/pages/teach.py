@@ -21,9 +21,12 @@ from hwr.pages.common import (
     pixel_image_html,
     public_url,
     running_class,
+    show_unavailable,
+    storage_failed,
     teacher_passcode,
     unlock_form,
 )
+from hwr.storage import StorageUnavailable
 from hwr.teacher import PASSCODE_ENV, join_url, qr_svg
 
 WALL_REFRESH = 1.0  # seconds; a stroke reaches the wall within about this plus a read
@@ -119,6 +122,14 @@ def show_figures(lesson: Lesson) -> None:
 @st.fragment(run_every=WALL_REFRESH)
 def live_wall(lesson_id: int) -> None:
     """The class's latest drawings and figures, refreshed every second unless paused."""
+    try:
+        show_wall(lesson_id)
+    except StorageUnavailable as e:
+        storage_failed(e)
+        show_unavailable(e)
+
+
+def show_wall(lesson_id: int) -> None:
     lesson = running_class()
     if lesson is None or lesson.id != lesson_id:
         st.info("The class has ended.", icon=":material/stop:")
@@ -144,7 +155,11 @@ def teach_page() -> None:
         unlock_form()
         return
     lesson = running_class()
-    show_class_controls(lesson)
+    try:
+        show_class_controls(lesson)
+    except StorageUnavailable as e:
+        storage_failed(e)
+        show_unavailable(e)
     a, b, c = st.columns(3)
     a.toggle("Large, for the projector", key="wall_large")
     b.toggle("Pause the wall", key="wall_paused", disabled=lesson is None)

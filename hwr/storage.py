@@ -1,0 +1,239 @@
+"""The database every app server shares: where it is, its schema, and its migrations.
+
+Everything a class shares lives in one database behind SQLAlchemy: the collected
+digits, classes, the live wall's drawings, the models a class taught (their files as
+one archive each, so every server can load them) and which model answers. The URL comes
+from ``$HWR_DB_URL``, else ``url`` under ``[connections.hwr]`` in
+``.streamlit/secrets.toml`` (Streamlit's own ``st.connection("sql")`` layout), else a
+SQLite file in the state folder (``~/.hwr/``, or where ``$HWR_CLASS_DB`` points), so the
+app needs nothing else to start. PostgreSQL (``postgresql+psycopg://...``, psycopg 3)
+works the same way; other databases are refused with one sentence at start-up.
+
+The schema is versioned with Alembic (``hwr/migrations``): opening a database upgrades
+it, and a SQLite file written before migrations existed is recognised and upgraded with
+nothing lost.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Index,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+URL_ENV = "HWR_DB_URL"
+SQLITE_ENV = "HWR_CLASS_DB"  # a SQLite file (the default database's path)
+DEFAULT_SQLITE = Path.home() / ".hwr" / "class_digits.sqlite3"
+SUPPORTED = ("sqlite", "postgresql")
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BASELINE = "0001"  # the schema of the versions before migrations existed
+_ADVISORY_LOCK = 7_202_611  # PostgreSQL: one server migrates at a time
+
+metadata = MetaData()
+samples = Table(
+    "samples", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created", Text, nullable=False),
+    Column("label", Integer, nullable=False),
+    Column("predicted", Integer, nullable=False),
+    Column("probabilities", Text, nullable=False),
+    Column("model_input", LargeBinary, nullable=False),
+    Column("drawing_png", LargeBinary),
+    Column("class_id", Integer),
+    Column("student", Text),
+)
+classes = Table(
+    "classes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("started", Text, nullable=False),
+    Column("ended", Text),
+)
+drawings = Table(
+    "drawings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("class_id", Integer, nullable=False),
+    Column("student", Text, nullable=False),
+    Column("drawing", Integer, nullable=False),
+    Column("nickname", Text, nullable=False, server_default=""),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    Column("predicted", Integer, nullable=False),
+    Column("not_a_digit", Integer, nullable=False, server_default="0"),
+    Column("confidence", Float, nullable=False),
+    Column("label", Integer),
+    Column("model_input", LargeBinary, nullable=False),
+    UniqueConstraint("class_id", "student", "drawing"),
+)
+Index("drawings_by_class", drawings.c.class_id, drawings.c.created)
+model_versions = Table(
+    "model_versions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("parent", String(64)),
+    Column("created", Text, nullable=False),
+    Column("class_digits", Integer, nullable=False),
+    Column("class_name", Text, nullable=False, server_default=""),
+    Column("report", Text, nullable=False),  # JSON: the before/after figures
+    Column("archive", LargeBinary, nullable=False),  # the model directory, zipped
+)
+settings = Table(
+    "settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+class UnsupportedDatabase(ValueError):
+    """The URL names a database hwr does not support, or is no URL at all."""
+
+
+class StorageUnavailable(RuntimeError):
+    """The database does not answer (down, wrong password, unreachable host)."""
+
+    def __init__(self, message: str, host: str = ""):
+        super().__init__(message)
+        self.host = host
+
+
+def default_sqlite_path() -> Path:
+    return Path(os.environ.get(SQLITE_ENV) or DEFAULT_SQLITE)
+
+
+def state_dir() -> Path:
+    """Where this server keeps local files (the default database, model caches)."""
+    return default_sqlite_path().parent
+
+
+def database_url(secrets: dict | None = None) -> str:
+    """$HWR_DB_URL, else ``secrets["connections"]["hwr"]["url"]``, else the SQLite file."""
+    url = os.environ.get(URL_ENV, "").strip()
+    if not url and secrets:
+        try:
+            url = str(secrets["connections"]["hwr"]["url"]).strip()
+        except (KeyError, TypeError):
+            url = ""
+    return url or f"sqlite:///{default_sqlite_path()}"
+
+
+def check_url(url: str) -> None:
+    """Raises UnsupportedDatabase with one plain sentence."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise UnsupportedDatabase(
+            "The database address is not a valid URL: hwr takes sqlite:///path/to/file "
+            "or postgresql+psycopg://user:password@host/database.") from None
+    if backend not in SUPPORTED:
+        raise UnsupportedDatabase(
+            f"hwr stores class data in SQLite or PostgreSQL, not {backend}: set "
+            f"{URL_ENV} to sqlite:///path/to/file or postgresql+psycopg://user:password@"
+            "host/database.")
+
+
+def host_of(url: str) -> str:
+    """The database's host (and port), never its password: for the teacher's messages."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "?"
+    if parsed.get_backend_name() == "sqlite":
+        return f"the SQLite file {parsed.database}"
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+
+
+def create(url: str) -> Engine:
+    """An engine for ``url`` (not yet connected). SQLite gets WAL and a busy timeout so
+    that thirty sessions write at once without losing a row."""
+    check_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30.0})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         connect_args={"connect_timeout": 5})
+
+
+_UPGRADED: set[str] = set()
+_UPGRADE_LOCK = threading.Lock()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database to the current schema (once per process and URL)."""
+    key = engine.url.render_as_string(hide_password=False)
+    with _UPGRADE_LOCK:
+        if key in _UPGRADED:
+            return
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                                   {"k": _ADVISORY_LOCK})
+            tables = set(inspect(connection).get_table_names())
+            if "samples" in tables and "alembic_version" not in tables:
+                _adopt_legacy_sqlite(connection)
+                config.attributes["connection"] = connection
+                command.stamp(config, BASELINE)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        _UPGRADED.add(key)
+
+
+def _adopt_legacy_sqlite(connection) -> None:
+    """A SQLite file of the versions before migrations: bring it to the baseline (the
+    oldest lacked ``samples.class_id`` and the classes and wall tables)."""
+    columns = {c["name"] for c in inspect(connection).get_columns("samples")}
+    if "class_id" not in columns:
+        connection.execute(text("ALTER TABLE samples ADD COLUMN class_id INTEGER"))
+    tables = set(inspect(connection).get_table_names())
+    for table in (classes, drawings):
+        if table.name not in tables:
+            table.create(connection)
+
+
+@contextmanager
+def connection(engine: Engine, write: bool = False):
+    """One connection (one transaction when writing, committed at the end or rolled
+    back whole); a database that does not answer raises StorageUnavailable, naming its
+    host and never its password."""
+    try:
+        with (engine.begin() if write else engine.connect()) as conn:
+            yield conn
+    except OperationalError as e:
+        where = host_of(engine.url.render_as_string(hide_password=True))
+        reason = str(e.orig).strip().splitlines()[0] if e.orig else type(e).__name__
+        raise StorageUnavailable(f"The class database ({where}) does not answer: "
+                                 f"{reason}", where) from None
