@@ -90,18 +90,23 @@ def compute_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict:
     }
 
 
-def save_predictions(model_dir: str | Path, labels: np.ndarray, probabilities: np.ndarray) -> None:
-    """Per-image test probabilities, tied to the model file by its checksum (no pickles)."""
+def save_predictions(model_dir: str | Path, labels: np.ndarray, probabilities: np.ndarray,
+                     model_file: str | Path | None = None) -> None:
+    """Per-image test probabilities, tied to the model file by its checksum (no pickles).
+
+    ``model_file`` defaults to the directory's own ``model.keras``; results of a model
+    the app may not write beside (the shipped one) go to another directory."""
     model_dir = Path(model_dir)
     np.savez_compressed(
         model_dir / PREDICTIONS_FILE,
         labels=labels.astype(np.uint8),
         probabilities=probabilities.astype(np.float32),
-        model_sha256=np.array(file_sha256(model_dir / MODEL_FILE)),
+        model_sha256=np.array(file_sha256(model_file or model_dir / MODEL_FILE)),
     )
 
 
-def load_predictions(model_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
+def load_predictions(model_dir: str | Path,
+                     model_file: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(labels, probabilities) saved for this model; raises if missing or stale."""
     model_dir = Path(model_dir)
     path = model_dir / PREDICTIONS_FILE
@@ -113,7 +118,7 @@ def load_predictions(model_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
             saved_sha = str(data["model_sha256"])
     except (OSError, ValueError, KeyError) as e:
         raise StalePredictionsError(f"{path} is unreadable ({e})") from e
-    if saved_sha != file_sha256(model_dir / MODEL_FILE):
+    if saved_sha != file_sha256(model_file or model_dir / MODEL_FILE):
         raise StalePredictionsError(f"{path} was made by another version of {MODEL_FILE}")
     if probs.shape != (len(labels), NUM_CLASSES):
         raise StalePredictionsError(f"{path} holds probabilities of shape {probs.shape}")
@@ -121,17 +126,18 @@ def load_predictions(model_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def write_results(model_dir: str | Path, labels: np.ndarray, probabilities: np.ndarray,
-                  extra: dict | None = None) -> dict:
+                  extra: dict | None = None, model_file: str | Path | None = None) -> dict:
     """Write ``metrics.json`` (merged with ``extra``, e.g. training time) and predictions."""
     model_dir = Path(model_dir)
+    model_file = model_file or model_dir / MODEL_FILE
     metrics_path = model_dir / METRICS_FILE
     old = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     for key in MEASURED_KEYS:  # figures of an earlier evaluation, maybe of another model
         old.pop(key, None)
     metrics = {**old, **(extra or {}), **compute_metrics(labels, probabilities)}
-    metrics["model_sha256"] = file_sha256(model_dir / MODEL_FILE)
+    metrics["model_sha256"] = file_sha256(model_file)
     metrics_path.write_text(json.dumps(metrics, indent=1))
-    save_predictions(model_dir, labels, probabilities)
+    save_predictions(model_dir, labels, probabilities, model_file)
     return metrics
 
 

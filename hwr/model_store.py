@@ -83,6 +83,15 @@ def default_cache() -> Path:
     return Path(os.environ.get(CACHE_ENV) or state_dir() / "models")
 
 
+def results_dir(model_dir: str | Path) -> Path:
+    """Where the app writes test results it computed for a model: this server's cache,
+    one folder per model file (by checksum), never the model's own directory (the
+    shipped model is read-only)."""
+    from hwr.evaluate import file_sha256
+
+    return default_cache() / "results" / file_sha256(Path(model_dir) / MODEL_FILE)[:16]
+
+
 class ModelStore:
     """The original model and the versions a class taught, and which one is active."""
 

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from hwr.evaluate import PREDICTIONS_FILE, cell_indices, load_predictions
 from hwr.pages.evaluation import thumbnail, training_curves_chart
+from hwr.model_store import results_dir
 from hwr.recognizer import DEFAULT_MODEL_DIR
 
 
@@ -105,13 +106,16 @@ def test_stale_predictions_offer_to_compute(tmp_path, monkeypatch):
     at.session_state["hwr_teacher"] = True  # the teacher's session
     at.run()
     assert any("cannot be used" in w.value for w in at.warning)
+    before = sorted(p.name for p in model.iterdir())
     at.button(key="compute").click().run()
     assert not at.exception
-    assert (model / PREDICTIONS_FILE).exists()
-    assert load_predictions(model)[1].shape == (10_000, 10)
-    metrics = json.loads((model / "metrics.json").read_text())
+    assert sorted(p.name for p in model.iterdir()) == before  # the model's folder: read only
+    results = results_dir(model)  # the server's cache
+    assert load_predictions(results, model / "model.keras")[1].shape == (10_000, 10)
+    metrics = json.loads((results / "metrics.json").read_text())
     assert set(metrics["styles"]) >= {"slashed_zero", "crossed_seven"}
     assert "non_digits" in metrics["not_a_digit"]
+    assert any(m.label == "Test accuracy" for m in at.metric)  # the page reads them
 
 
 def test_writing_styles_and_non_digits_are_reported_with_examples():

@@ -1,11 +1,15 @@
 """The Evaluation page: how good the model really is, and where it errs.
 
 Everything comes from the model directory (metrics, saved per-image test probabilities,
-history), so a visit costs no predictions; only the test images themselves are read,
-once per server process, for the galleries.
+history), or from the results the app computed for the model (``results_dir``, never
+written into the model's own directory), so a visit costs no predictions; only the test
+images themselves are read, once per server process, for the galleries.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import altair as alt
 import numpy as np
@@ -14,6 +18,8 @@ import streamlit as st
 
 from hwr.data import MnistFileError, load_test_set
 from hwr.evaluate import (
+    METRICS_FILE,
+    MODEL_FILE,
     NON_DIGIT_TEST_COUNT,
     StalePredictionsError,
     cell_indices,
@@ -25,6 +31,7 @@ from hwr.evaluate import (
     most_confused_pairs,
     write_results,
 )
+from hwr.model_store import results_dir
 from hwr.pages.common import (
     GALLERY_MAX,
     THUMBNAIL_SIZE,
@@ -54,9 +61,16 @@ def test_images() -> np.ndarray | None:
 
 
 @st.cache_data
-def cached_predictions(model_dir: str, model_mtime: float) -> tuple[np.ndarray, np.ndarray]:
-    """Saved predictions, re-read when the model file changes (mtime in the cache key)."""
-    return load_predictions(model_dir)
+def cached_predictions(results: str, model_file: str,
+                       model_mtime: float) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Saved predictions and figures, re-read when the model file changes (its mtime is
+    in the cache key)."""
+    labels, probabilities = load_predictions(results, model_file)
+    try:
+        saved = json.loads((Path(results) / METRICS_FILE).read_text())
+    except (OSError, ValueError):
+        saved = {}
+    return labels, probabilities, saved
 
 
 @st.cache_data
@@ -92,26 +106,34 @@ def compute_predictions(rec: DigitRecognizer) -> None:
         return scores
 
     probabilities, measured = evaluate_model(score, images, labels)
-    write_results(rec.model_dir, labels, probabilities, extra=measured)
+    target = results_dir(rec.model_dir)  # never the model's own (maybe shipped) directory
+    target.mkdir(parents=True, exist_ok=True)
+    write_results(target, labels, probabilities, extra=measured,
+                  model_file=rec.model_dir / MODEL_FILE)
     cached_predictions.clear()
     bar.empty()
     st.rerun()
 
 
-def load_results(rec: DigitRecognizer) -> tuple[np.ndarray, np.ndarray] | None:
-    model_file = rec.model_dir / "model.keras"
-    try:
-        return cached_predictions(str(rec.model_dir), model_file.stat().st_mtime)
-    except StalePredictionsError as e:
-        if not is_teacher():  # the reason names server paths; the work is the teacher's
-            st.warning("This model's test results have not been computed yet: the teacher "
-                       "can compute them on this page.", icon=":material/warning:")
-            return None
-        st.warning(f"The saved test results cannot be used: {e}. They can be computed now "
-                   "(about a minute).", icon=":material/warning:")
-        if st.button("Compute the test results", key="compute", type="primary"):
-            compute_predictions(rec)
+def load_results(rec: DigitRecognizer) -> tuple[np.ndarray, np.ndarray, dict] | None:
+    """The test results saved with the model, else those the app computed for it."""
+    model_file = rec.model_dir / MODEL_FILE
+    problem = None
+    for results in (rec.model_dir, results_dir(rec.model_dir)):
+        try:
+            return cached_predictions(str(results), str(model_file),
+                                      model_file.stat().st_mtime)
+        except StalePredictionsError as e:
+            problem = problem or e
+    if not is_teacher():  # the reason names server paths; the work is the teacher's
+        st.warning("This model's test results have not been computed yet: the teacher "
+                   "can compute them on this page.", icon=":material/warning:")
         return None
+    st.warning(f"The saved test results cannot be used: {problem}. They can be computed "
+               "now (about a minute).", icon=":material/warning:")
+    if st.button("Compute the test results", key="compute", type="primary"):
+        compute_predictions(rec)
+    return None
 
 
 def show_headline(metrics: dict) -> None:
@@ -121,8 +143,8 @@ def show_headline(metrics: dict) -> None:
     c.metric("Test loss", f"{metrics['test_loss']:.4f}")
 
 
-def show_model_card(rec: DigitRecognizer) -> None:
-    config, saved = rec.metadata("config.json"), rec.metadata("metrics.json")
+def show_model_card(rec: DigitRecognizer, saved: dict) -> None:
+    config = rec.metadata("config.json")
     train = config.get("train", {})
     with st.expander("Model card"):
         layers = [f"{layer.__class__.__name__}" for layer in rec.model.layers]
@@ -270,9 +292,9 @@ def examples_png(images: np.ndarray, labels: np.ndarray) -> bytes:
     return figure_png(example_rows_figure(rows))
 
 
-def show_styles(rec: DigitRecognizer, labels: np.ndarray, images: np.ndarray | None) -> None:
+def show_styles(rec: DigitRecognizer, saved: dict, labels: np.ndarray,
+                images: np.ndarray | None) -> None:
     """Accuracy on each writing style MNIST lacks, and on drawings that are no digit."""
-    saved = rec.metadata("metrics.json")
     if "styles" not in saved:
         st.info("This model's writing styles have not been measured: run "
                 "`python scripts/evaluate.py`.", icon=":material/info:")
@@ -314,13 +336,13 @@ def evaluation_page() -> None:
     st.title("How good is the model?")
     results = load_results(rec)
     if results is None:
-        show_model_card(rec)
+        show_model_card(rec, rec.metadata(METRICS_FILE))
         return
-    labels, probabilities = results
+    labels, probabilities, saved = results
     metrics = cached_metrics(labels, probabilities)
     confusion = np.array(metrics["confusion_matrix"])
     show_headline(metrics)
-    show_model_card(rec)
+    show_model_card(rec, saved)
     images = test_images()
     st.header("Per digit")
     show_per_class(metrics)
@@ -330,6 +352,6 @@ def evaluation_page() -> None:
     st.header("Where it errs")
     show_errors(confusion, labels, probabilities, images)
     st.header("Writing styles and drawings that are not digits")
-    show_styles(rec, labels, images)
+    show_styles(rec, saved, labels, images)
     st.header("Training curves")
     show_training_curves(rec)
