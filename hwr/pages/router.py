@@ -7,6 +7,8 @@ to ``/teach`` or ``/draw`` run ``hwr/pages/teach.py`` itself, a blank page. The 
 when they are opened, so the first page a student sees does not wait for them.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from hwr.pages.draw import draw_page
@@ -30,8 +32,10 @@ def teach() -> None:
     teach_page()
 
 
-st.set_page_config(page_title="hwr: handwritten digits", page_icon=":material/draw:",
-                   layout="wide")
+# A favicon file of our own: a Material icon here is fetched from Google's font server,
+# which a classroom without internet (or behind a filter) does not reach.
+FAVICON = str(Path(__file__).with_name("favicon.png"))
+st.set_page_config(page_title="hwr: handwritten digits", page_icon=FAVICON, layout="wide")
 page = st.navigation([
     # The address students are given ("/") and the Draw page's own address ("/draw").
     st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="start",
