@@ -7,20 +7,27 @@ wait for TensorFlow) and applies hwr's changes to Streamlit's runtime
 (``hwr/pages/runtime_fixes.py``) before any browser connects.
 """
 
+import threading
 from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from hwr.pages.common import check_database
+from hwr.storage import exit_if_unsupported
 
-check_database()  # an unsupported database URL: one sentence, and no server
+exit_if_unsupported()  # a database hwr does not support: one sentence, and no server
+
+
+def warm_up() -> None:
+    from hwr.pages.common import model_loader
+
+    model_loader()  # opens the database, learns which model answers, starts loading it
 
 
 @asynccontextmanager
 async def lifespan(app):
-    from hwr.pages.common import model_loader
-
-    model_loader()  # starts loading; pages answer "warming up" until it is there
+    # Off the server's thread, imports included: the server answers at once, and the
+    # first visitor's page waits for none of it.
+    threading.Thread(target=warm_up, name="hwr-warm-up", daemon=True).start()
     yield
 
 

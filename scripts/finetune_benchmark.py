@@ -66,18 +66,12 @@ async def teacher_presses(url: str, lead: float) -> dict:
     button, and wait for the result."""
     from playwright.async_api import async_playwright
 
-    from tests.support.browser import CHROMIUM_ARGS, chromium_or_exit
+    from tests.support.browser import CHROMIUM_ARGS, chromium_or_exit, teacher_page
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium_or_exit(),
                                            args=CHROMIUM_ARGS)
-        page = await (await browser.new_context(
-            viewport={"width": 1280, "height": 1000})).new_page()
-        page.set_default_timeout(120_000)
-        await page.goto(f"{url}/teach")
-        await page.get_by_label("Teacher's passcode").fill(PASSCODE)
-        await page.get_by_role("button", name="Unlock").click()
-        await page.get_by_role("button", name="End the class").wait_for()
+        page = await teacher_page(browser, url, PASSCODE)
         await page.get_by_role("link", name="Class").click()
         button = page.get_by_role("button", name="Teach the model our handwriting")
         await button.wait_for()
@@ -101,13 +95,14 @@ def with_students(students: int, seconds: float, lead: float, digits: int,
     from tests.support.classes import tilted_class
 
     state = Path(tempfile.mkdtemp(prefix="hwr-finetune-"))
-    db = ClassCollection(state / "class.sqlite3")
+    db_path = state / "class.sqlite3"
+    db = ClassCollection(db_path)
     lesson = db.start_class("benchmark class")
     class_digits = tilted_class(load_mnist(data_dir), digits, seed=0)
     for image, label, writer in zip(class_digits.images, class_digits.labels,
                                     class_digits.students):
         db.add(image, int(label), np.eye(10)[0], class_id=lesson.id, student=writer)
-    env = {"HWR_CLASS_DB": str(db.path), "HWR_TEACHER_PASSCODE": PASSCODE,
+    env = {"HWR_CLASS_DB": str(db_path), "HWR_TEACHER_PASSCODE": PASSCODE,
            "HWR_DATA_DIR": str(data_dir or os.environ.get("HWR_DATA_DIR", ""))}
 
     async def run(url: str) -> tuple[list, list, dict]:

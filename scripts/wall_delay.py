@@ -23,7 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.support.browser import CHROMIUM_ARGS, chromium_or_exit, streamlit_server
+from tests.support.browser import (
+    CHROMIUM_ARGS,
+    chromium_or_exit,
+    streamlit_server,
+    teacher_page,
+)
 from hwr.collection import ClassCollection
 from scripts.classroom_load import STYLES, wait_for_model
 from tests.support.load_client import Student
@@ -71,13 +76,7 @@ async def measure(url: str, students: int, seconds: float, period: float) -> dic
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium_or_exit(),
                                            args=CHROMIUM_ARGS)
-        teacher = await (await browser.new_context(
-            viewport={"width": 1280, "height": 1000})).new_page()
-        teacher.set_default_timeout(60_000)
-        await teacher.goto(f"{url}/teach")
-        await teacher.get_by_label("Teacher's passcode").fill(PASSCODE)
-        await teacher.get_by_role("button", name="Unlock").click()
-        await teacher.get_by_role("button", name="End the class").wait_for()
+        teacher = await teacher_page(browser, url, PASSCODE)
         await teacher.evaluate(OBSERVER)
         await asyncio.gather(*[student(url, n, seconds, period, sent, errors)
                                for n in range(students)])

@@ -44,8 +44,8 @@ def test_an_unsupported_database_is_one_sentence(url):
 
 def test_an_unsupported_database_stops_the_app_with_one_sentence(tmp_path):
     run = subprocess.run(
-        [sys.executable, "-c", "from hwr.pages.common import check_database; "
-                               "check_database()"],
+        [sys.executable, "-c", "from hwr.storage import exit_if_unsupported; "
+                               "exit_if_unsupported()"],
         cwd=REPO, capture_output=True, text=True, timeout=120,
         env={"HWR_DB_URL": "mysql://teacher:secret@db/hwr", "PATH": "/usr/bin:/bin",
              "HOME": str(tmp_path)})
@@ -82,7 +82,16 @@ def test_every_migration_runs_on_an_empty_database(db_url):
         tables = set(inspect(conn).get_table_names())
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert {"samples", "classes", "drawings", "model_versions", "settings"} <= tables
-    assert version == "0002"
+    assert version == storage.HEAD
+
+
+def test_head_names_the_newest_migration():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(storage.MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == storage.HEAD
 
 
 def test_a_collection_of_the_previous_version_is_upgraded_with_nothing_lost(tmp_path):

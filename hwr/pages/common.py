@@ -7,7 +7,6 @@ import base64
 import html
 import os
 import re
-import sys
 import threading
 import time
 import uuid
@@ -176,6 +175,7 @@ def model_loader() -> ModelLoader:
     return answering_model()[0]
 
 
+
 def activate_model(version_id: str) -> str:
     """Make a version the one every session answers with, loading it first so that no
     student waits; returns "" or why it was refused."""
@@ -298,15 +298,6 @@ def _secrets() -> dict:
 
 def database_url() -> str:
     return storage.database_url(_secrets())
-
-
-def check_database() -> None:
-    """At start-up: a database hwr does not support stops the server with one sentence
-    (not a driver's traceback on the first student's page)."""
-    try:
-        storage.check_url(database_url())
-    except storage.UnsupportedDatabase as e:
-        sys.exit(f"hwr: {e}")
 
 
 @st.cache_resource(show_spinner=False)

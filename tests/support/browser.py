@@ -211,3 +211,17 @@ def wait_idle(page, quiet: float = 0.8, timeout: float = 30.0) -> None:
 def answer_text(page) -> str | None:
     answer = page.locator(".hwr-answer")
     return answer.first.inner_text().strip() if answer.count() else None
+
+
+async def teacher_page(browser, url: str, passcode: str):
+    """An async Playwright page on the Teach page, unlocked with the passcode (the
+    benchmarks' teacher; the session stays unlocked while it navigates in the app)."""
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 1000})
+                  ).new_page()
+    page.set_default_timeout(120_000)
+    await page.goto(f"{url}/teach")
+    await page.get_by_label("Teacher's passcode").fill(passcode)
+    await page.get_by_role("button", name="Unlock").click()
+    await page.get_by_role("button", name="End the class").or_(
+        page.get_by_role("button", name="Start the class")).first.wait_for()
+    return page
