@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from hwr.storage import exit_if_unsupported
+from hwr.class_data.storage import exit_if_unsupported
 
 exit_if_unsupported()  # a database hwr does not support: one sentence, and no server
 

@@ -10,7 +10,7 @@ import os
 
 import streamlit as st
 
-from hwr.drawing import rasterize
+from hwr.reading.drawing import rasterize
 from hwr.pages.canvas import draw_canvas
 from hwr.pages.common import recognizer_or_stop
 

@@ -24,7 +24,7 @@ def percentiles(seconds: list[float]) -> tuple[float, float]:
 
 
 def latency(rec, drawings: list[np.ndarray], baseline_count: int) -> None:
-    from hwr.preprocess import preprocess
+    from hwr.reading.preprocess import preprocess
 
     for d in drawings[:10]:  # warm caches, as a running server would be
         rec.recognize(d)
@@ -47,7 +47,7 @@ def latency(rec, drawings: list[np.ndarray], baseline_count: int) -> None:
 
 
 def robustness(rec, images: np.ndarray, labels: np.ndarray, seed: int) -> None:
-    from hwr.preprocess import preprocess
+    from hwr.reading.preprocess import preprocess
     from tests.support.synth import canvas_like, naive_resize
 
     rng = np.random.default_rng(seed)
@@ -61,7 +61,7 @@ def robustness(rec, images: np.ndarray, labels: np.ndarray, seed: int) -> None:
         if (i + 1) % 2000 == 0:
             print(f"  rendered {i + 1}/{len(images)}", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - start
-    from hwr.evaluate import flagged, split_scores
+    from hwr.learning.evaluate import flagged, split_scores
 
     digits, not_digit = split_scores(rec.predict_scores(ours))
     acc = float((digits.argmax(axis=1) == labels).mean())
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from hwr import DigitRecognizer
-    from hwr.data import load_test_set
+    from hwr.learning.data import load_test_set
     from tests.support.synth import canvas_like
 
     rec = DigitRecognizer.load(args.model_dir)

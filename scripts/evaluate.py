@@ -3,7 +3,7 @@
 
 (Re)writes its metrics.json and test_predictions.npz (the per-image probabilities the
 Evaluation page shows) and prints the accuracy, the accuracy on each writing style drawn
-onto the MNIST test digits (hwr.styles), how often 8 and 0 are confused, and how often
+onto the MNIST test digits (hwr.learning.styles), how often 8 and 0 are confused, and how often
 "not a digit" is said of held-out non-digit drawings and of MNIST test digits.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hwr.recognizer import DEFAULT_MODEL_DIR
+from hwr.reading.recognizer import DEFAULT_MODEL_DIR
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,8 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from hwr import DigitRecognizer, ModelLoadError
-    from hwr.data import MnistFileError, load_test_set
-    from hwr.evaluate import evaluate_model, write_results
+    from hwr.learning.data import MnistFileError, load_test_set
+    from hwr.learning.evaluate import evaluate_model, write_results
 
     try:
         rec = DigitRecognizer.load(args.model_dir)

@@ -2,7 +2,7 @@
 """The class teaches the model: how fast, how much better, what it forgets, and whether
 the students' Draw pages keep answering meanwhile.
 
-1. In this process, the fine-tune the Class page's button runs (``hwr.finetune``, its
+1. In this process, the fine-tune the Class page's button runs (``hwr.learning.finetune``, its
    defaults, one TensorFlow thread as in the app server) on --classes synthetic classes
    of --digits digits each (``tests/support/classes.py``: digits the shipped model never
    trained on, written on tablets lying askew): wall time, the held-out class digits'
@@ -33,9 +33,9 @@ def in_process(classes: int, digits: int, data_dir: str | None) -> dict:
     from hwr.pages.common import _one_thread_per_inference
 
     _one_thread_per_inference()  # as the app server runs it
-    from hwr.data import load_mnist
-    from hwr.finetune import fine_tune
-    from hwr.recognizer import DEFAULT_MODEL_DIR
+    from hwr.learning.data import load_mnist
+    from hwr.learning.finetune import fine_tune
+    from hwr.reading.recognizer import DEFAULT_MODEL_DIR
     from tests.support.classes import tilted_class
 
     mnist = load_mnist(data_dir)
@@ -88,8 +88,8 @@ def with_students(students: int, seconds: float, lead: float, digits: int,
                   data_dir: str | None) -> dict:
     import os
 
-    from hwr.collection import ClassCollection
-    from hwr.data import load_mnist
+    from hwr.class_data.collection import ClassCollection
+    from hwr.learning.data import load_mnist
     from scripts.classroom_load import student, wait_for_model
     from tests.support.browser import streamlit_server
     from tests.support.classes import tilted_class

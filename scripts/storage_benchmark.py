@@ -32,11 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr.collection import ClassCollection
+from hwr.class_data.collection import ClassCollection
 
 WRITER = """
 import sys, numpy as np
-from hwr.collection import ClassCollection
+from hwr.class_data.collection import ClassCollection
 db = ClassCollection(sys.argv[1])
 rng = np.random.default_rng(int(sys.argv[2]))
 print("ready", flush=True)
@@ -108,7 +108,7 @@ async def _draw_until(url: str, wanted: str, started: float, limit: float) -> fl
 
 
 def across_servers(server_url: str, data_dir: str | None) -> dict:
-    from hwr.model_store import ModelStore
+    from hwr.class_data.model_store import ModelStore
     from scripts.classroom_load import wait_for_model
     from tests.support.browser import streamlit_server
     from tests.support.postgres import create_database

@@ -34,7 +34,7 @@ from tests.support.browser import (
     streamlit_server,
     touch_strokes,
 )
-from hwr.drawing import rasterize
+from hwr.reading.drawing import rasterize
 from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
 KEY = "canvas-digit"

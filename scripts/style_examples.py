@@ -15,9 +15,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-row", type=int, default=10)
     args = p.parse_args(argv)
 
-    from hwr import nondigits, styles
-    from hwr.data import load_test_set
-    from hwr.plots import example_rows_figure
+    from hwr.learning import nondigits, styles
+    from hwr.learning.data import load_test_set
+    from hwr.learning.plots import example_rows_figure
 
     images, labels = load_test_set(args.data_dir)
     rows = styles.examples(images, labels, args.per_row)

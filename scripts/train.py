@@ -5,7 +5,7 @@ The defaults are the configuration of the shipped model (hwr/models/default), so
 `python scripts/train.py --data-dir ../shared/mnist` trains it again from scratch.
 With `--init-from MODEL_DIR --extra-data FILE.npz` it runs instead the Class page's
 fine-tune of that model on a class's exported digits (the finetune flags).
-Every field of the training config (hwr/config.py) has a flag below, made from the
+Every field of the training config (hwr/learning/config.py) has a flag below, made from the
 config itself; `--config` starts from a recorded run's config.json instead, and the
 flags given explicitly override it.
 """
@@ -18,7 +18,7 @@ import sys
 import typing
 from pathlib import Path
 
-from hwr.config import TrainConfig
+from hwr.learning.config import TrainConfig
 
 PATH_FIELDS = ("extra_data", "init_from")  # resolved to absolute paths when recorded
 
@@ -90,7 +90,7 @@ def config_from_args(args: argparse.Namespace, argv: list[str] | None = None) ->
 
 def fine_tune(config: TrainConfig, args: argparse.Namespace) -> int:
     """--init-from: the Class page's fine-tune, with its defaults (--finetune-...)."""
-    from hwr.finetune import FineTuneError, fine_tune_files
+    from hwr.learning.finetune import FineTuneError, fine_tune_files
 
     try:
         report = fine_tune_files(config, args.out, data_dir=args.data_dir)
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     config = config_from_args(args)
     if config.init_from:
         return fine_tune(config, args)
-    from hwr.train import train  # TensorFlow loads only after --help and argument errors
+    from hwr.learning.train import train  # TensorFlow loads only after --help and argument errors
 
     try:
         metrics = train(config, args.out, data_dir=args.data_dir)

@@ -29,7 +29,7 @@ from tests.support.browser import (
     streamlit_server,
     teacher_page,
 )
-from hwr.collection import ClassCollection
+from hwr.class_data.collection import ClassCollection
 from scripts.classroom_load import STYLES, wait_for_model
 from tests.support.load_client import Student
 from tests.support.strokes import DIGITS, PLACEMENTS, place

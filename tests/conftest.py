@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hwr.data import idx_bytes
+from hwr.learning.data import idx_bytes
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -71,7 +71,7 @@ def mnist_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist_test(mnist_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    from hwr.data import load_test_set
+    from hwr.learning.data import load_test_set
 
     return load_test_set(mnist_dir)
 

@@ -4,8 +4,8 @@ a fine-tune, sees before and after, and chooses the model every student gets."""
 import numpy as np
 import pytest
 
-from hwr.collection import ClassCollection
-from hwr.data import load_mnist
+from hwr.class_data.collection import ClassCollection
+from hwr.learning.data import load_mnist
 from tests.support.classes import tilted_class
 from tests.test_app_teach import page_app, texts
 

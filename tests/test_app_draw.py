@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from hwr.recognizer import DEFAULT_MODEL_DIR
+from hwr.reading.recognizer import DEFAULT_MODEL_DIR
 from tests.conftest import REPO
 from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
@@ -81,7 +81,7 @@ def test_several_digits_mode_reads_the_number(canvas):
 
 def test_a_malformed_drawing_gets_a_message_not_a_traceback(canvas, monkeypatch):
     import hwr.pages.draw
-    from hwr.drawing import parse_drawing
+    from hwr.reading.drawing import parse_drawing
 
     monkeypatch.setattr(hwr.pages.draw, "draw_canvas",
                         lambda *a, **k: parse_drawing({"width": 280, "strokes": "x"}))
@@ -127,11 +127,12 @@ def drawn_seven(canvas, mnist_test=None):
 
 
 def test_inside_the_network_is_computed_only_when_opened(canvas, mnist_test, monkeypatch):
-    import hwr.explain
+    import hwr.reading.explain
 
     calls = []
-    real = hwr.explain.explain
-    monkeypatch.setattr(hwr.explain, "explain", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = hwr.reading.explain.explain
+    monkeypatch.setattr(hwr.reading.explain, "explain",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
     drawn_seven(canvas, mnist_test)
     at = run_app()
     assert answer(at) == "7" and calls == []
@@ -142,7 +143,7 @@ def test_inside_the_network_is_computed_only_when_opened(canvas, mnist_test, mon
 
 
 def test_confirming_saves_to_the_class_collection(canvas, mnist_test, class_db):
-    from hwr.collection import ClassCollection
+    from hwr.class_data.collection import ClassCollection
 
     drawn_seven(canvas, mnist_test)
     at = run_app()
@@ -157,7 +158,7 @@ def test_confirming_saves_to_the_class_collection(canvas, mnist_test, class_db):
 
 
 def test_class_page_shows_accuracy_of_collected_digits(class_db, monkeypatch):
-    from hwr.collection import ClassCollection
+    from hwr.class_data.collection import ClassCollection
 
     monkeypatch.setenv("HWR_TEACHER_PASSCODE", "x")
     db = ClassCollection(class_db)
@@ -200,7 +201,7 @@ def test_a_drawing_that_is_no_digit_is_said_plainly(canvas):
 
 
 def test_while_a_class_runs_drawings_go_on_its_wall(canvas, class_db):
-    from hwr.collection import ClassCollection
+    from hwr.class_data.collection import ClassCollection
 
     lesson = ClassCollection(class_db).start_class("7B")
     canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]), drawing_id=3)
@@ -226,7 +227,7 @@ def test_while_a_class_runs_drawings_go_on_its_wall(canvas, class_db):
 
 
 def test_without_a_class_nothing_goes_on_a_wall(canvas, class_db):
-    from hwr.collection import ClassCollection
+    from hwr.class_data.collection import ClassCollection
 
     canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
     at = run_app()
@@ -236,7 +237,7 @@ def test_without_a_class_nothing_goes_on_a_wall(canvas, class_db):
 
 
 def test_a_full_class_wall_gets_a_plain_note(canvas, class_db, monkeypatch):
-    from hwr.collection import ClassCollection
+    from hwr.class_data.collection import ClassCollection
 
     monkeypatch.setenv("HWR_CLASS_MAX_DRAWINGS", "1")
     db = ClassCollection(class_db)

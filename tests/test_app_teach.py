@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from hwr.collection import ClassCollection
+from hwr.class_data.collection import ClassCollection
 
 
 def page_app(page: str) -> AppTest:

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from hwr.collection import ClassCollection, export_idx, export_idx_zip, export_npz
-from hwr.data import load_extra
+from hwr.class_data.collection import ClassCollection, export_idx, export_idx_zip, export_npz
+from hwr.learning.data import load_extra
 
 
 def sample(i: int) -> tuple[np.ndarray, int, np.ndarray]:
@@ -111,8 +111,8 @@ def test_idx_export_round_trip(filled, tmp_path):
 
 
 def test_training_uses_extra_data(filled, tmp_path):
-    from hwr.config import TrainConfig
-    from hwr.train import train
+    from hwr.learning.config import TrainConfig
+    from hwr.learning.train import train
     from tests.conftest import write_mnist_dir
 
     extra = tmp_path / "class.npz"
@@ -127,7 +127,7 @@ def test_training_uses_extra_data(filled, tmp_path):
 
 
 def test_explanation_shapes_and_values(recognizer, mnist_test):
-    from hwr.explain import explain, feature_grid, overlay
+    from hwr.reading.explain import explain, feature_grid, overlay
 
     image = mnist_test[0][0] / 255.0
     explanation = explain(recognizer.model, image)

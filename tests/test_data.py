@@ -3,7 +3,7 @@ import gzip
 import numpy as np
 import pytest
 
-from hwr.data import (
+from hwr.learning.data import (
     FILES,
     MnistFileError,
     idx_bytes,

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from hwr.drawing import MAX_POINTS, MAX_STROKES, parse_drawing, rasterize
-from hwr.preprocess import InvalidImageError
+from hwr.reading.drawing import MAX_POINTS, MAX_STROKES, parse_drawing, rasterize
+from hwr.reading.preprocess import InvalidImageError
 from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
 

@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from hwr.evaluate import (
+from hwr.learning.evaluate import (
     PREDICTIONS_FILE,
     StalePredictionsError,
     cell_indices,
@@ -16,14 +16,14 @@ from hwr.evaluate import (
     most_confused_pairs,
     write_results,
 )
-from hwr.plots import (
+from hwr.learning.plots import (
     DIAGONAL_COLOR,
     confusion_matrix_figure,
     error_colors,
     figure_png,
     normalize_rows,
 )
-from hwr.recognizer import DEFAULT_MODEL_DIR
+from hwr.reading.recognizer import DEFAULT_MODEL_DIR
 
 
 def one_hot_probs(predicted, confidence=0.9):
@@ -141,7 +141,7 @@ def test_error_colours_single_out_the_mistakes():
 
 @pytest.mark.parametrize("digit_share", [0.5, 1e-9, 1e-38, 1e-44, 0.0])
 def test_digit_probabilities_sum_to_one_however_sure_the_model_is_of_no_digit(digit_share):
-    from hwr.evaluate import split_scores
+    from hwr.learning.evaluate import split_scores
 
     scores = np.zeros((2, 11), np.float32)
     scores[:, 3] = np.float32(digit_share * 0.7)

@@ -8,10 +8,10 @@ import threading
 import numpy as np
 import pytest
 
-from hwr.collection import ClassCollection
-from hwr.config import FineTuneConfig, TrainConfig
-from hwr.data import load_mnist
-from hwr.finetune import (
+from hwr.class_data.collection import ClassCollection
+from hwr.learning.config import FineTuneConfig, TrainConfig
+from hwr.learning.data import load_mnist
+from hwr.learning.finetune import (
     ClassDigits,
     FineTuneError,
     FineTuneJob,
@@ -22,8 +22,8 @@ from hwr.finetune import (
     split_held_out,
     usable,
 )
-from hwr.model_store import ModelStore
-from hwr.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
+from hwr.class_data.model_store import ModelStore
+from hwr.reading.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
 from tests.conftest import REPO
 from tests.support.classes import tilted_class
 

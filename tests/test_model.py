@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from hwr.augment import make_augment_fn, random_affine, random_stroke_thickness
-from hwr.config import AugmentConfig, ModelConfig, TrainConfig
-from hwr.model import build_model
+from hwr.learning.augment import make_augment_fn, random_affine, random_stroke_thickness
+from hwr.learning.config import AugmentConfig, ModelConfig, TrainConfig
+from hwr.learning.model import build_model
 from tests.conftest import synthetic_digits
 
 

@@ -4,10 +4,10 @@ through the database, and which one answers. Against SQLite and PostgreSQL."""
 import pytest
 from sqlalchemy import insert, select
 
-from hwr.collection import ClassCollection
-from hwr.evaluate import MODEL_FILE
-from hwr.model_store import ACTIVE_KEY, ORIGINAL, ModelStore
-from hwr.storage import model_versions, settings
+from hwr.class_data.collection import ClassCollection
+from hwr.learning.evaluate import MODEL_FILE
+from hwr.class_data.model_store import ACTIVE_KEY, ORIGINAL, ModelStore
+from hwr.class_data.storage import model_versions, settings
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from hwr.preprocess import (
+from hwr.reading.preprocess import (
     InvalidImageError,
     load_upload,
     preprocess,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hwr import DigitRecognizer, InvalidImageError, ModelLoadError
-from hwr.recognizer import DEFAULT_MODEL_DIR
+from hwr.reading.recognizer import DEFAULT_MODEL_DIR
 from tests.support.synth import canvas_like, canvas_number
 
 
@@ -170,7 +170,7 @@ def test_a_ten_class_model_never_says_not_a_digit(tmp_path):
 def test_shipped_model_flags_held_out_non_digits_but_not_digits(recognizer, mnist_test):
     """Letters in fonts it never saw and shapes from other seeds, against canvas-like
     renderings of MNIST test digits, all through ``recognize`` as the app does."""
-    from hwr.nondigits import test_canvases
+    from hwr.learning.nondigits import test_canvases
 
     canvases, _ = test_canvases(200, seed=777)
     flagged = np.mean([recognizer.recognize(c).not_a_digit for c in canvases])
@@ -183,7 +183,7 @@ def test_shipped_model_flags_held_out_non_digits_but_not_digits(recognizer, mnis
 
 
 def test_shipped_model_reads_the_writing_styles(recognizer, mnist_test):
-    from hwr.styles import STYLES, style_test_set
+    from hwr.learning.styles import STYLES, style_test_set
 
     images, labels = mnist_test
     for name in STYLES:

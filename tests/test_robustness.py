@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from hwr import InvalidImageError
-from hwr.preprocess import preprocess
+from hwr.reading.preprocess import preprocess
 
 DTYPES = st.sampled_from([np.uint8, np.uint16, np.int8, np.int32, np.int64, np.float16,
                           np.float32, np.float64, np.bool_])

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from sqlalchemy import inspect, text
 
-from hwr import storage
-from hwr.collection import NO_CLASS, ClassCollection
-from hwr.storage import StorageUnavailable, UnsupportedDatabase
+from hwr.class_data import storage
+from hwr.class_data.collection import NO_CLASS, ClassCollection
+from hwr.class_data.storage import StorageUnavailable, UnsupportedDatabase
 from tests.conftest import REPO
 from tests.support.browser import free_port
 
@@ -44,7 +44,7 @@ def test_an_unsupported_database_is_one_sentence(url):
 
 def test_an_unsupported_database_stops_the_app_with_one_sentence(tmp_path):
     run = subprocess.run(
-        [sys.executable, "-c", "from hwr.storage import exit_if_unsupported; "
+        [sys.executable, "-c", "from hwr.class_data.storage import exit_if_unsupported; "
                                "exit_if_unsupported()"],
         cwd=REPO, capture_output=True, text=True, timeout=120,
         env={"HWR_DB_URL": "mysql://teacher:secret@db/hwr", "PATH": "/usr/bin:/bin",

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from hwr import nondigits
-from hwr.styles import PAD, STYLES, apply_styles, measure, style_test_set
+from hwr.learning import nondigits
+from hwr.learning.styles import PAD, STYLES, apply_styles, measure, style_test_set
 
 
 @pytest.fixture(scope="module")

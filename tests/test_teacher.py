@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from hwr.collection import NO_CLASS, ClassCollection, ClassFullError
-from hwr.teacher import (
+from hwr.class_data.collection import NO_CLASS, ClassCollection, ClassFullError
+from hwr.class_data.teacher import (
     NICKNAME_MAX,
     TryLimiter,
     clean_nickname,

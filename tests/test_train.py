@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hwr import DigitRecognizer
-from hwr.data import MnistFileError
+from hwr.learning.data import MnistFileError
 from tests.conftest import REPO, write_mnist_dir
 
 EXPECTED_FILES = {"model.keras", "config.json", "history.json", "metrics.json",
@@ -114,8 +114,8 @@ def test_failed_run_leaves_existing_model_untouched(trained, train_script, tmp_p
 def test_ctrl_c_keeps_best_checkpoint_and_the_old_model(trained, tmp_path):
     import keras
 
-    from hwr.config import TrainConfig
-    from hwr.train import train
+    from hwr.learning.config import TrainConfig
+    from hwr.learning.train import train
 
     out, _ = trained
     data = write_mnist_dir(tmp_path / "mnist")
@@ -147,7 +147,7 @@ def config_leaves(cls, prefix=""):
 
 
 def test_every_config_field_has_a_flag_with_help():
-    from hwr.config import TrainConfig
+    from hwr.learning.config import TrainConfig
 
     result = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"), "--help"],
                             capture_output=True, text=True, check=True)
@@ -162,7 +162,7 @@ def test_every_config_field_has_a_flag_with_help():
 def test_nested_flags_set_the_config_and_override_a_recorded_one(train_script, tmp_path):
     import json
 
-    from hwr.config import TrainConfig
+    from hwr.learning.config import TrainConfig
 
     recorded = TrainConfig(epochs=7)
     recorded.styles.slashed_zero = 0.9

@@ -1,6 +1,6 @@
 """The drawing canvas: a small Streamlit component (``canvas.js``) and its Python side.
 
-The canvas sends the whole drawing as strokes when a stroke ends (see ``hwr.drawing``);
+The canvas sends the whole drawing as strokes when a stroke ends (see ``hwr.reading.drawing``);
 Clear and Undo work in the browser. ``draw_canvas`` returns the parsed ``Drawing``.
 """
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from hwr.drawing import Drawing, parse_drawing
+from hwr.reading.drawing import Drawing, parse_drawing
 
 _HERE = Path(__file__).resolve().parent
 _component = st.components.v2.component(

@@ -9,11 +9,18 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from hwr.collection import ALL_SAMPLES, NO_CLASS, Samples, export_idx_zip, export_npz, to_uint8
-from hwr.config import FineTuneConfig
-from hwr.evaluate import confusion
-from hwr.finetune import FineTuneJob, load_pictures
-from hwr.model_store import ModelVersion
+from hwr.class_data.collection import (
+    ALL_SAMPLES,
+    NO_CLASS,
+    Samples,
+    export_idx_zip,
+    export_npz,
+    to_uint8,
+)
+from hwr.learning.config import FineTuneConfig
+from hwr.learning.evaluate import confusion
+from hwr.learning.finetune import FineTuneJob, load_pictures
+from hwr.class_data.model_store import ModelVersion
 from hwr.pages.common import (
     GALLERY_MAX,
     THUMBNAIL_SIZE,
@@ -33,7 +40,7 @@ from hwr.pages.common import (
     start_fine_tune,
     storage_failed,
 )
-from hwr.storage import StorageUnavailable
+from hwr.class_data.storage import StorageUnavailable
 
 FINE_TUNE = FineTuneConfig()  # the button's settings: scripts/train.py's defaults
 

@@ -16,19 +16,19 @@ import numpy as np
 import streamlit as st
 
 import hwr.pages.runtime_fixes  # noqa: F401 - patches Streamlit once, see there
-from hwr import storage
-from hwr.collection import ClassCollection, Lesson, png_bytes
-from hwr.finetune import ClassDigits, FineTuneError, FineTuneJob
-from hwr.model_store import (
+from hwr.class_data import storage
+from hwr.class_data.collection import ClassCollection, Lesson, png_bytes
+from hwr.learning.finetune import ClassDigits, FineTuneError, FineTuneJob
+from hwr.class_data.model_store import (
     ORIGINAL,
     ModelStore,
     ModelVersion,
     default_cache,
     original_model_dir,
 )
-from hwr.recognizer import DigitRecognizer, ModelLoadError, check_model_dir
-from hwr.storage import StorageUnavailable
-from hwr.teacher import (
+from hwr.reading.recognizer import DigitRecognizer, ModelLoadError, check_model_dir
+from hwr.class_data.storage import StorageUnavailable
+from hwr.class_data.teacher import (
     PASSCODE_ENV,
     PUBLIC_URL_ENV,
     TRIES_PER_MINUTE,
@@ -121,7 +121,7 @@ def _store(url: str, cache: str, original: str) -> ModelStore:
 
 
 def model_store() -> ModelStore:
-    """Where the models live and which one answers (hwr.model_store); raises
+    """Where the models live and which one answers (hwr.class_data.model_store); raises
     StorageUnavailable while the database does not answer."""
     class_collection()  # the database is there, and upgraded
     return _store(database_url(), str(default_cache()), str(original_model_dir()))
@@ -223,7 +223,7 @@ def fine_tune_job() -> FineTuneJob | None:
 
 
 def _mnist_for_replay():
-    from hwr.data import load_mnist
+    from hwr.learning.data import load_mnist
 
     try:
         return load_mnist()
@@ -318,7 +318,7 @@ def _known_down() -> StorageUnavailable | None:
 
 
 def class_collection() -> ClassCollection:
-    """The class's state in the shared database (hwr.storage); raises
+    """The class's state in the shared database (hwr.class_data.storage); raises
     StorageUnavailable while the database does not answer."""
     down = _known_down()
     if down is not None:
@@ -480,8 +480,8 @@ def figure_html(image: np.ndarray, caption: str, size: int) -> str:
 
 @st.cache_data
 def confusion_chart(confusion: np.ndarray, normalize: bool) -> dict:
-    """The clickable confusion matrix's spec (hwr.plots), built once per matrix."""
-    from hwr.plots import confusion_chart as chart  # matplotlib, Altair: only when shown
+    """The clickable confusion matrix's spec (hwr.learning.plots), built once per matrix."""
+    from hwr.learning.plots import confusion_chart as chart  # matplotlib, Altair: only when shown
 
     return chart(confusion, normalize)
 

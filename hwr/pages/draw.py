@@ -9,8 +9,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from hwr.collection import ClassFullError, Lesson, to_uint8
-from hwr.drawing import Drawing, rasterize
+from hwr.class_data.collection import ClassFullError, Lesson, to_uint8
+from hwr.reading.drawing import Drawing, rasterize
 from hwr.pages.canvas import draw_canvas
 from hwr.pages.common import (
     answering_model,
@@ -26,10 +26,10 @@ from hwr.pages.common import (
     storage_failed,
     student_id,
 )
-from hwr.preprocess import MAX_UPLOAD_BYTES, InvalidImageError, load_upload
-from hwr.recognizer import DigitRecognizer, NumberRecognition, Recognition
-from hwr.storage import StorageUnavailable
-from hwr.teacher import NICKNAME_MAX, clean_nickname
+from hwr.reading.preprocess import MAX_UPLOAD_BYTES, InvalidImageError, load_upload
+from hwr.reading.recognizer import DigitRecognizer, NumberRecognition, Recognition
+from hwr.class_data.storage import StorageUnavailable
+from hwr.class_data.teacher import NICKNAME_MAX, clean_nickname
 
 CANVAS_SIZE = 280  # the drawing's own pixels; on screen it fills its column
 CANVAS_CSS_WIDTH = 420  # the largest it is shown on a laptop
@@ -281,7 +281,8 @@ def show_inside(rec: DigitRecognizer, result: Recognition) -> None:
     if not st.toggle("Inside the network", key="inside",
                      help="What each layer saw, and which pixels drove the answer"):
         return
-    from hwr.explain import explain, feature_grid, overlay  # TensorFlow work: only on demand
+    # TensorFlow work: only on demand
+    from hwr.reading.explain import explain, feature_grid, overlay
 
     explanation = explain(rec.model, result.model_input)
     a, b = st.columns(2)

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from hwr.data import MnistFileError, load_test_set
-from hwr.evaluate import (
+from hwr.learning.data import MnistFileError, load_test_set
+from hwr.learning.evaluate import (
     METRICS_FILE,
     MODEL_FILE,
     NON_DIGIT_TEST_COUNT,
@@ -31,7 +31,7 @@ from hwr.evaluate import (
     most_confused_pairs,
     write_results,
 )
-from hwr.model_store import results_dir
+from hwr.class_data.model_store import results_dir
 from hwr.pages.common import (
     GALLERY_MAX,
     THUMBNAIL_SIZE,
@@ -41,12 +41,12 @@ from hwr.pages.common import (
     recognizer_or_stop,
     show_image_grid,
 )
-from hwr.plots import (
+from hwr.learning.plots import (
     confusion_matrix_figure,
     example_rows_figure,
     figure_png,
 )
-from hwr.recognizer import DigitRecognizer
+from hwr.reading.recognizer import DigitRecognizer
 
 CURVE_WIDTH = 300
 DIGITS = list(range(10))
@@ -92,7 +92,7 @@ def compute_predictions(rec: DigitRecognizer) -> None:
         return
     bar = st.progress(0.0, text="Predicting the 10,000 test images...")
     done = {"images": 0}
-    from hwr.styles import STYLES
+    from hwr.learning.styles import STYLES
 
     styled = sum(int((labels == digit).sum()) for digit, _ in STYLES.values())
     total = len(images) + styled + NON_DIGIT_TEST_COUNT  # digits, restyled, non-digits
@@ -285,7 +285,7 @@ def training_curves_chart(history: dict) -> dict:
 
 @st.cache_data
 def examples_png(images: np.ndarray, labels: np.ndarray) -> bytes:
-    from hwr import nondigits, styles
+    from hwr.learning import nondigits, styles
 
     rows = styles.examples(images, labels, per_style=10)
     rows.update(nondigits.examples(10))

@@ -5,8 +5,8 @@ Draw page says which model answers."""
 import numpy as np
 import pytest
 
-from hwr.collection import ClassCollection
-from hwr.data import load_mnist
+from hwr.class_data.collection import ClassCollection
+from hwr.learning.data import load_mnist
 from tests.support.browser import canvas_selector, draw_strokes, streamlit_server
 from tests.support.classes import tilted_class
 from tests.support.strokes import DIGITS, PLACEMENTS, place
@@ -17,12 +17,13 @@ CLASS_DIGITS = 60
 
 @pytest.fixture(scope="module")
 def class_url(mnist_dir, tmp_path_factory):
-    db = ClassCollection(tmp_path_factory.mktemp("class") / "class.sqlite3")
+    path = tmp_path_factory.mktemp("class") / "class.sqlite3"
+    db = ClassCollection(path)
     lesson = db.start_class("7B")
     digits = tilted_class(load_mnist(mnist_dir), CLASS_DIGITS, students=4)
     for image, label, student in zip(digits.images, digits.labels, digits.students):
         db.add(image, int(label), np.eye(10)[0], class_id=lesson.id, student=student)
-    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db.path),
+    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(path),
                                "HWR_TEACHER_PASSCODE": PASSCODE}) as url:
         yield url
 

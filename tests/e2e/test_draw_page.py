@@ -17,8 +17,8 @@ from tests.support.browser import (
     touch_strokes,
     wait_idle,
 )
-from hwr.evaluate import load_predictions, most_confused_pairs
-from hwr.recognizer import DEFAULT_MODEL_DIR
+from hwr.learning.evaluate import load_predictions, most_confused_pairs
+from hwr.reading.recognizer import DEFAULT_MODEL_DIR
 from tests.e2e.conftest import CANVAS
 from tests.support.strokes import DIGITS, NON_DIGITS, PLACEMENTS, STYLED, place
 

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import canvas_selector, clear_canvas, draw_strokes, streamlit_server
-from hwr.teacher import clean_nickname
+from hwr.class_data.teacher import clean_nickname
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 PASSCODE = "7B-secret"

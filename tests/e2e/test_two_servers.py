@@ -5,8 +5,8 @@ Each server has its own state folder (its own model cache), as on two machines."
 
 import pytest
 
-from hwr.collection import ClassCollection
-from hwr.model_store import ModelStore
+from hwr.class_data.collection import ClassCollection
+from hwr.class_data.model_store import ModelStore
 from tests.support.browser import canvas_selector, draw_strokes, streamlit_server
 from tests.support.postgres import create_database
 from tests.support.strokes import DIGITS, PLACEMENTS, place

@@ -3,9 +3,9 @@ tests and benchmark.
 
 A real class's quirk stands in for what MNIST lacks: here the class writes on tablets
 lying askew on their desks, so every digit leans 35-50 degrees the same way (each
-student at their own angle), well past the 10 degrees the model's augmentation taught. The digits come from the
-shipped model's validation split, images it never trained on, and never from the MNIST
-test set, which the fine-tune reports on.
+student at their own angle), well past the 10 degrees the model's augmentation taught.
+The digits come from the shipped model's validation split, images it never trained on,
+and never from the MNIST test set, which the fine-tune reports on.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from hwr.config import TrainConfig
-from hwr.data import Mnist
-from hwr.finetune import ClassDigits
-from hwr.model_store import SHIPPED_MODEL_DIR
-from hwr.train import split_train_validation
+from hwr.learning.config import TrainConfig
+from hwr.learning.data import Mnist
+from hwr.learning.finetune import ClassDigits
+from hwr.class_data.model_store import SHIPPED_MODEL_DIR
+from hwr.learning.train import split_train_validation
 
 
 def unseen_digits(mnist: Mnist) -> tuple[np.ndarray, np.ndarray]:

@@ -3,7 +3,7 @@
 A browser per student saturates this machine's two cores long before the server does.
 A ``Student`` instead opens the page's websocket (``/_stcore/stream``), asks for a script
 run with a ``BackMsg``, reads the ``ForwardMsg`` deltas back, and draws by sending the
-canvas's real payload (``hwr.drawing``: every stroke so far) as the component's widget
+canvas's real payload (``hwr.reading.drawing``: every stroke so far) as the component's widget
 state, in a rerun of the drawing area's fragment, exactly what ``canvas.js`` sends when a
 stroke ends. The answer is read from the ``hwr-answer`` element in the deltas.
 """

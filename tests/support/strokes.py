@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from hwr.drawing import Drawing, parse_drawing, rasterize
+from hwr.reading.drawing import Drawing, parse_drawing, rasterize
 
 Stroke = list[tuple[float, float]]
 
@@ -60,7 +60,7 @@ DIGITS: dict[int, list[list[Stroke]]] = {
 }
 
 
-# Ways of writing that MNIST lacks (hwr.styles teaches them): name -> (digit, strokes).
+# Ways of writing that MNIST lacks (hwr.learning.styles teaches them): name -> (digit, strokes).
 STYLED: dict[str, tuple[int, list[Stroke]]] = {
     "slashed zero": (0, [_ellipse(0.5, 0.5, 0.3, 0.45), [(0.8, 0.0), (0.2, 1.0)]]),
     "flagged one": (1, [[(0.34, 0.3), (0.6, 0.03), (0.6, 0.97)]]),

@@ -10,8 +10,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from hwr.config import ModelConfig
-from hwr.data import IMAGE_SIZE, NUM_CLASSES
+from hwr.learning.config import ModelConfig
+from hwr.learning.data import IMAGE_SIZE, NUM_CLASSES
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 

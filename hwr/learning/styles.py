@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 from scipy import ndimage
 
-from hwr.preprocess import center_digit
+from hwr.reading.preprocess import center_digit
 
 PAD = 14  # strokes are drawn on a 56x56 field so they may leave the 28x28 frame
 INK = 0.3  # a pixel is ink above this, for measuring a digit's shape

@@ -1,4 +1,4 @@
-"""Alembic's entry point for hwr: migrations run on the connection hwr.storage passes."""
+"""Alembic's entry point for hwr: migrations run on the connection hwr.class_data.storage passes."""
 
 from alembic import context
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr.data import IMAGE_SIZE, NUM_CLASSES
-from hwr.evaluate import MODEL_FILE, flagged, split_scores
-from hwr.preprocess import InvalidImageError, Preprocessed, preprocess, preprocess_number
+from hwr.learning.data import IMAGE_SIZE, NUM_CLASSES
+from hwr.learning.evaluate import MODEL_FILE, flagged, split_scores
+from hwr.reading.preprocess import InvalidImageError, Preprocessed, preprocess, preprocess_number
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "default"
 BATCH = 1024  # large inputs are predicted in chunks of this many images
 RESTORE_HINT = (
     "Restore the shipped model with `git checkout -- hwr/models/default`, or train one "

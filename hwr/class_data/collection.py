@@ -1,6 +1,6 @@
 """The class's own state: classes, the live wall's drawings and the collected digits.
 
-The shared database holds it all (``hwr.storage``: SQLite by default, PostgreSQL for
+The shared database holds it all (``hwr.class_data.storage``: SQLite by default, PostgreSQL for
 several app servers). A *class* is a lesson the teacher starts and ends
 ("7B, 25 Nov"); while one runs, every drawing a student makes is posted to its *wall*
 (the latest state of each drawing, with the model's answer and, once the student says,
@@ -29,9 +29,9 @@ from PIL import Image
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from hwr import storage
-from hwr.data import FILES, IMAGE_SIZE
-from hwr.storage import classes, drawings, samples
+from hwr.class_data import storage
+from hwr.learning.data import FILES, IMAGE_SIZE
+from hwr.class_data.storage import classes, drawings, samples
 
 MAX_DRAWINGS_ENV = "HWR_CLASS_MAX_DRAWINGS"
 DEFAULT_MAX_DRAWINGS = 5_000  # per class, on its wall
@@ -117,7 +117,7 @@ def png_bytes(image: np.ndarray | Image.Image) -> bytes:
 
 
 class ClassCollection:
-    """The class data in the shared database (``hwr.storage``); created and upgraded on
+    """The class data in the shared database (``hwr.class_data.storage``); created and upgraded on
     first use. ``where`` is a path to a SQLite file or a database URL (default: the
     configured database)."""
 
@@ -337,7 +337,7 @@ def export_npz(samples: Samples) -> bytes:
 def export_idx(samples: Samples) -> dict[str, bytes]:
     """The collection as MNIST-style training IDX files (gzip), by file name: saved in
     one directory they are what ``scripts/train.py --extra-data DIR`` reads."""
-    from hwr.data import idx_bytes
+    from hwr.learning.data import idx_bytes
 
     return {
         f"{FILES['train_images']}.gz": gzip.compress(idx_bytes(to_uint8(samples.images))),

@@ -46,9 +46,9 @@ class StyleConfig:
     """Ways of writing that MNIST lacks, and drawings that are not digits.
 
     Each style share is the fraction of that digit's training images that get the style,
-    drawn on the fly in every batch (``hwr.styles``; the two ones split the 1s). The
+    drawn on the fly in every batch (``hwr.learning.styles``; the two ones split the 1s). The
     validation split gets the same shares, drawn once. ``non_digits`` generated
-    non-digit drawings (``hwr.nondigits``) become an eleventh class, "not a digit";
+    non-digit drawings (``hwr.learning.nondigits``) become an eleventh class, "not a digit";
     0 trains a ten-class model as before.
     """
 

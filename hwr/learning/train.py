@@ -21,9 +21,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hwr.augment import make_augment_fn
-from hwr.config import StyleConfig, TrainConfig
-from hwr.data import (
+from hwr.learning.augment import make_augment_fn
+from hwr.learning.config import StyleConfig, TrainConfig
+from hwr.learning.data import (
     NOT_A_DIGIT,
     NUM_CLASSES,
     TRAIN_COUNT,
@@ -32,10 +32,10 @@ from hwr.data import (
     load_mnist,
     to_model_input,
 )
-from hwr.evaluate import MODEL_FILE, NON_DIGIT_TEST_COUNT, evaluate_model, write_results
-from hwr.model import build_model
-from hwr.nondigits import training_set as non_digit_set
-from hwr.styles import apply_styles
+from hwr.learning.evaluate import MODEL_FILE, NON_DIGIT_TEST_COUNT, evaluate_model, write_results
+from hwr.learning.model import build_model
+from hwr.learning.nondigits import training_set as non_digit_set
+from hwr.learning.styles import apply_styles
 
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.json"
@@ -151,7 +151,7 @@ def replace_dir(src: Path, dest: Path) -> None:
 def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None = None,
           verbose: int = 2, callbacks: list | None = None) -> dict:
     """Train from scratch, evaluate on the test set and write a complete model directory;
-    returns metrics. (Fine-tuning a trained model is ``hwr.finetune``.)
+    returns metrics. (Fine-tuning a trained model is ``hwr.learning.finetune``.)
 
     ``callbacks`` are extra Keras callbacks (progress reporting, early stopping)."""
     out_dir = Path(out_dir)

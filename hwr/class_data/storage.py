@@ -9,7 +9,7 @@ SQLite file in the state folder (``~/.hwr/``, or where ``$HWR_CLASS_DB`` points)
 app needs nothing else to start. PostgreSQL (``postgresql+psycopg://...``, psycopg 3)
 works the same way; other databases are refused with one sentence at start-up.
 
-The schema is versioned with Alembic (``hwr/migrations``): opening a database upgrades
+The schema is versioned with Alembic (``hwr/class_data/migrations``): opening a database upgrades
 it, and a SQLite file written before migrations existed is recognised and upgraded with
 nothing lost.
 """

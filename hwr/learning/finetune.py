@@ -24,9 +24,9 @@ from typing import Callable
 
 import numpy as np
 
-from hwr.config import FineTuneConfig, StyleConfig, TrainConfig
-from hwr.data import IMAGE_SIZE, NOT_A_DIGIT, NUM_CLASSES, Mnist
-from hwr.evaluate import MODEL_FILE, CLASSES, StalePredictionsError, load_predictions
+from hwr.learning.config import FineTuneConfig, StyleConfig, TrainConfig
+from hwr.learning.data import IMAGE_SIZE, NOT_A_DIGIT, NUM_CLASSES, Mnist
+from hwr.learning.evaluate import MODEL_FILE, CLASSES, StalePredictionsError, load_predictions
 
 INK_MIN = 0.02  # mean ink below this: an empty drawing, not a digit to learn
 PICTURES_FILE = "held_out.npz"  # the held-out class digits, read before and after
@@ -164,8 +164,8 @@ def _replay(mnist: Mnist, count: int, styles: StyleConfig, non_digits: int,
             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A fresh sample of MNIST training digits, styled as the model learned them, and
     generated non-digits: what keeps the model from forgetting."""
-    from hwr.nondigits import training_set
-    from hwr.styles import apply_styles
+    from hwr.learning.nondigits import training_set
+    from hwr.learning.styles import apply_styles
 
     pick = rng.choice(len(mnist.x_train), size=min(count, len(mnist.x_train)), replace=False)
     images = apply_styles(mnist.x_train[pick].astype(np.float32) / 255.0,
@@ -179,7 +179,7 @@ def _replay(mnist: Mnist, count: int, styles: StyleConfig, non_digits: int,
 
 
 def _predict(model, images: np.ndarray) -> np.ndarray:
-    from hwr.evaluate import split_scores
+    from hwr.learning.evaluate import split_scores
 
     if len(images) == 0:
         return np.zeros((0, NUM_CLASSES), np.float32)
@@ -209,7 +209,7 @@ def fine_tune(start_dir: str | Path, digits: ClassDigits, mnist: Mnist,
     import keras
     import tensorflow as tf
 
-    from hwr.augment import make_augment_fn
+    from hwr.learning.augment import make_augment_fn
 
     config = config or TrainConfig()
     ft = config.finetune
@@ -294,7 +294,7 @@ def write_version(fine_tuned: FineTuned, start_dir: str | Path, directory: Path)
 
     import keras
 
-    from hwr.evaluate import write_results
+    from hwr.learning.evaluate import write_results
 
     clean = keras.models.clone_model(fine_tuned.model)
     clean.set_weights(fine_tuned.model.get_weights())
@@ -397,8 +397,8 @@ def fine_tune_files(config: TrainConfig, out_dir: str | Path,
     import shutil
     import tempfile
 
-    from hwr.data import load_extra, load_mnist
-    from hwr.train import replace_dir
+    from hwr.learning.data import load_extra, load_mnist
+    from hwr.learning.train import replace_dir
 
     if not config.init_from or not config.extra_data:
         raise FineTuneError("A fine-tune needs --init-from MODEL_DIR and --extra-data FILE.")

@@ -2,7 +2,7 @@
 
 The *original* model (the shipped ``hwr/models/default``, or ``$HWR_MODEL_DIR``) is
 only ever read: the app never writes it. Models a class teaches are *versions* in the
-shared database (``hwr.storage``): one row each, the whole model directory as one zip
+shared database (``hwr.class_data.storage``): one row each, the whole model directory as one zip
 archive, inserted in one transaction, so a crash or a cancel leaves no half-written
 version and every app server can load every version. Which one answers is one row of
 ``settings``; none, or one naming a version that is gone, means the original. Each
@@ -29,9 +29,9 @@ from typing import Callable
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from hwr.evaluate import MODEL_FILE
-from hwr.recognizer import DEFAULT_MODEL_DIR as SHIPPED_MODEL_DIR
-from hwr.storage import connection, model_versions, settings, state_dir
+from hwr.learning.evaluate import MODEL_FILE
+from hwr.reading.recognizer import DEFAULT_MODEL_DIR as SHIPPED_MODEL_DIR
+from hwr.class_data.storage import connection, model_versions, settings, state_dir
 
 MODEL_DIR_ENV = "HWR_MODEL_DIR"  # the original model (default: the shipped one)
 CACHE_ENV = "HWR_MODEL_CACHE"  # where this server unpacks class models
@@ -87,7 +87,7 @@ def results_dir(model_dir: str | Path) -> Path:
     """Where the app writes test results it computed for a model: this server's cache,
     one folder per model file (by checksum), never the model's own directory (the
     shipped model is read-only)."""
-    from hwr.evaluate import file_sha256
+    from hwr.learning.evaluate import file_sha256
 
     return default_cache() / "results" / file_sha256(Path(model_dir) / MODEL_FILE)[:16]
 

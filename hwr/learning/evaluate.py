@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr.data import NOT_A_DIGIT, NUM_CLASSES
+from hwr.learning.data import NOT_A_DIGIT, NUM_CLASSES
 
 METRICS_FILE = "metrics.json"
 PREDICTIONS_FILE = "test_predictions.npz"
@@ -171,12 +171,12 @@ def hesitant_successes(labels: np.ndarray, probabilities: np.ndarray, top: int) 
 
 
 def style_metrics(score, images: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict:
-    """Accuracy on each writing style drawn onto the MNIST *test* digits (hwr.styles).
+    """Accuracy on each writing style drawn onto the MNIST *test* digits (hwr.learning.styles).
 
     ``score`` maps float (N, 28, 28) images to the model's softmax. A styled digit is
     read right when its digit wins *and* it is not called "not a digit". Also counts
     what the misread ones were read as, so a slashed zero read as 8 shows."""
-    from hwr.styles import STYLES, style_test_set
+    from hwr.learning.styles import STYLES, style_test_set
 
     out = {}
     for name in STYLES:
@@ -197,7 +197,7 @@ def style_metrics(score, images: np.ndarray, labels: np.ndarray, seed: int = 0) 
 
 def non_digit_metrics(score, count: int = NON_DIGIT_TEST_COUNT, seed: int = 10_001) -> dict:
     """How many held-out non-digit drawings (other fonts, other seeds) are flagged."""
-    from hwr.nondigits import test_canvases, to_mnist
+    from hwr.learning.nondigits import test_canvases, to_mnist
 
     canvases, kinds = test_canvases(count, seed)
     _, not_digit = split_scores(score(to_mnist(canvases).astype(np.float32) / 255.0))

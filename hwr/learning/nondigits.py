@@ -23,8 +23,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from hwr.drawing import Drawing, rasterize
-from hwr.preprocess import preprocess
+from hwr.reading.drawing import Drawing, rasterize
+from hwr.reading.preprocess import preprocess
 
 CANVAS = 280
 LIKE_DIGITS = set("OoDQIlJLTZSBGbgqsz")  # s and z: the shapes of S and Z

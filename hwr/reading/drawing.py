@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from hwr.preprocess import InvalidImageError
+from hwr.reading.preprocess import InvalidImageError
 
 MAX_SIDE = 2000  # canvas pixels; the largest canvas the app shows is 700 wide
 MAX_STROKES = 200

@@ -14,7 +14,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from hwr.config import AugmentConfig
+from hwr.learning.config import AugmentConfig
 
 
 def random_stroke_thickness(images: tf.Tensor, config: AugmentConfig) -> tf.Tensor:

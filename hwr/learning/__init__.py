@@ -1,0 +1,1 @@
+"""Learning: MNIST, the writing styles and non-digits, the model, training, fine-tuning and measuring it."""
