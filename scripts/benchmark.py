@@ -17,10 +17,12 @@ import time
 
 import numpy as np
 
+from tests.support.figures import spread
+
 
 def percentiles(seconds: list[float]) -> tuple[float, float]:
-    ms = np.array(seconds) * 1000
-    return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
+    figures = spread(np.array(seconds) * 1000, digits=2)
+    return figures["p50"], figures["p95"]
 
 
 def latency(rec, drawings: list[np.ndarray], baseline_count: int) -> None:

@@ -26,6 +26,7 @@ from tests.support.browser import (
     streamlit_server,
     wait_idle,
 )
+from tests.support.figures import spread
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 KEY = "canvas-digit"
@@ -58,10 +59,10 @@ def time_drawings(browser, url: str, count: int) -> list[float]:
 
 
 def summary(name: str, seconds: list[float]) -> tuple[float, float]:
-    ms = np.array(seconds) * 1000
-    p50, p95 = np.percentile(ms, 50), np.percentile(ms, 95)
-    print(f"  {name}: p50 {p50:.0f} ms, p95 {p95:.0f} ms (n={len(ms)})")
-    return float(p50), float(p95)
+    figures = spread(np.array(seconds) * 1000)
+    print(f"  {name}: p50 {figures['p50']:.0f} ms, p95 {figures['p95']:.0f} ms "
+          f"(n={len(seconds)})")
+    return figures["p50"], figures["p95"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.support.browser import streamlit_server
+from tests.support.figures import spread
 from tests.support.load_client import Student, drawing_payload
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
@@ -229,9 +230,7 @@ def summarize(results: list, errors: list, cpu_s: float | None, client_cpu_s: fl
         "students": args.students, "seconds": args.seconds, "period_s": args.period,
         "drawings": len(results), "answered": len(answered),
         "correct": sum(r[1] == r[2] for r in answered),
-        "p50_ms": round(float(np.percentile(ms, 50)), 1) if len(ms) else None,
-        "p95_ms": round(float(np.percentile(ms, 95)), 1) if len(ms) else None,
-        "max_ms": round(float(ms.max()), 1) if len(ms) else None,
+        **spread(ms, "{}_ms"),
         "server_cpu_ms_per_drawing": (round(cpu_s * 1000 / len(results), 1)
                                       if cpu_s is not None and results else None),
         "client_cpu_ms_per_drawing": (round(client_cpu_s * 1000 / len(results), 1)
@@ -282,8 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         ms = np.array([r[0] for r in in_browsers]) * 1000
         summary.update(browser_drawings=len(ms),
                        browser_correct=sum(r[1] == r[2] for r in in_browsers),
-                       browser_p50_ms=round(float(np.percentile(ms, 50)), 1),
-                       browser_p95_ms=round(float(np.percentile(ms, 95)), 1))
+                       **spread(ms, "browser_{}_ms"))
     summary.update(report)
     print(json.dumps(summary, indent=2))
     if args.json:

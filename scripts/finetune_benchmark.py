@@ -93,6 +93,7 @@ def with_students(students: int, seconds: float, lead: float, digits: int,
     from scripts.classroom_load import student, wait_for_model
     from tests.support.browser import streamlit_server
     from tests.support.classes import tilted_class
+    from tests.support.figures import spread
 
     state = Path(tempfile.mkdtemp(prefix="hwr-finetune-"))
     db_path = state / "class.sqlite3"
@@ -138,9 +139,7 @@ def with_students(students: int, seconds: float, lead: float, digits: int,
         "press_to_result_s": round(teacher["done"] - teacher["pressed"], 1),
         "drawings": len(timed), "answered": len(answered),
         "drawings_during_fine_tune": len(during),
-        "p50_ms_during": round(float(np.percentile(ms, 50)), 1) if len(ms) else None,
-        "p95_ms_during": round(float(np.percentile(ms, 95)), 1) if len(ms) else None,
-        "max_ms_during": round(float(ms.max()), 1) if len(ms) else None,
+        **spread(ms, "{}_ms_during"),
         "errors": errors,
     }
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from hwr.class_data.collection import ClassCollection
+from tests.support.figures import spread
 
 WRITER = """
 import sys, numpy as np
@@ -66,9 +67,7 @@ def saves(url: str, writers: int, per_writer: int) -> dict:
         list(pool.map(writer, range(writers)))
     ms = np.array(seconds) * 1000
     return {"rows": db.count() - before, "expected": writers * per_writer,
-            "p50_ms": round(float(np.percentile(ms, 50)), 1),
-            "p95_ms": round(float(np.percentile(ms, 95)), 1),
-            "max_ms": round(float(ms.max()), 1)}
+            **spread(ms, "{}_ms")}
 
 
 def kill_during_saves(url: str, kills: int) -> dict:

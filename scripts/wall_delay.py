@@ -31,6 +31,7 @@ from tests.support.browser import (
 )
 from hwr.class_data.collection import ClassCollection
 from scripts.classroom_load import STYLES, wait_for_model
+from tests.support.figures import spread
 from tests.support.load_client import Student
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
@@ -87,9 +88,7 @@ async def measure(url: str, students: int, seconds: float, period: float) -> dic
     return {
         "students": students, "seconds": seconds, "period_s": period,
         "drawings": len(sent), "on_the_wall": len(delays),
-        "p50_s": round(float(np.percentile(delays, 50)), 2) if len(delays) else None,
-        "p95_s": round(float(np.percentile(delays, 95)), 2) if len(delays) else None,
-        "max_s": round(float(delays.max()), 2) if len(delays) else None,
+        **spread(delays, "{}_s", digits=2),
         "errors": errors,
     }
 

@@ -1,0 +1,14 @@
+"""How the benchmarks report a spread of timings: one implementation of p50/p95/max."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def spread(values, key: str = "{}", digits: int = 1) -> dict[str, float | None]:
+    """p50, p95 and max of ``values`` (rounded), as {key.format("p50"): ...}; None for
+    each when there are no values."""
+    values = np.asarray(list(values), dtype=float)
+    figures = {"p50": 50, "p95": 95, "max": 100}
+    return {key.format(name): (round(float(np.percentile(values, q)), digits)
+                               if len(values) else None) for name, q in figures.items()}
