@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.support.browser import streamlit_server
-from tests.support.figures import spread
+from tests.support.figures import print_summary, spread
 from tests.support.load_client import Student, drawing_payload
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
@@ -283,9 +283,7 @@ def main(argv: list[str] | None = None) -> int:
                        browser_correct=sum(r[1] == r[2] for r in in_browsers),
                        **spread(ms, "browser_{}_ms"))
     summary.update(report)
-    print(json.dumps(summary, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    print_summary(summary, args.json)
     ok = not errors and summary["answered"] == summary["drawings"] > 0
     return 0 if ok else 1
 

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.support.figures import print_summary, spread
+
 PASSCODE = "finetune-benchmark"
 
 
@@ -93,7 +95,6 @@ def with_students(students: int, seconds: float, lead: float, digits: int,
     from scripts.classroom_load import student, wait_for_model
     from tests.support.browser import streamlit_server
     from tests.support.classes import tilted_class
-    from tests.support.figures import spread
 
     state = Path(tempfile.mkdtemp(prefix="hwr-finetune-"))
     db_path = state / "class.sqlite3"
@@ -164,9 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.students:
         summary["in_the_app"] = with_students(args.students, args.seconds, args.lead,
                                               args.digits, args.data_dir)
-    print(json.dumps(summary, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    print_summary(summary, args.json)
     return 0
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from hwr.class_data.collection import ClassCollection
-from tests.support.figures import spread
+from tests.support.figures import print_summary, spread
 
 WRITER = """
 import sys, numpy as np
@@ -152,9 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({kind: summary[kind]}), file=sys.stderr, flush=True)
         if server:
             summary["postgresql"].update(across_servers(server, args.data_dir))
-    print(json.dumps(summary, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    print_summary(summary, args.json)
     return 0
 
 

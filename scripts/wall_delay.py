@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from tests.support.browser import (
 )
 from hwr.class_data.collection import ClassCollection
 from scripts.classroom_load import STYLES, wait_for_model
-from tests.support.figures import spread
+from tests.support.figures import print_summary, spread
 from tests.support.load_client import Student
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
@@ -108,9 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     with streamlit_server(env=env) as url:
         asyncio.run(wait_for_model(url))
         summary = asyncio.run(measure(url, args.students, args.seconds, args.period))
-    print(json.dumps(summary, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    print_summary(summary, args.json)
     return 0 if summary["on_the_wall"] == summary["drawings"] > 0 else 1
 
 
