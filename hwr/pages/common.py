@@ -18,7 +18,6 @@ import streamlit as st
 import hwr.pages.runtime_fixes  # noqa: F401 - patches Streamlit once, see there
 from hwr.class_data import storage
 from hwr.class_data.collection import ClassCollection, Lesson, png_bytes
-from hwr.learning.finetune import ClassDigits, FineTuneError, FineTuneJob
 from hwr.class_data.model_store import (
     ORIGINAL,
     ModelStore,
@@ -26,7 +25,6 @@ from hwr.class_data.model_store import (
     default_cache,
     original_model_dir,
 )
-from hwr.reading.recognizer import DigitRecognizer, ModelLoadError, check_model_dir
 from hwr.class_data.storage import StorageUnavailable
 from hwr.class_data.teacher import (
     PASSCODE_ENV,
@@ -37,6 +35,8 @@ from hwr.class_data.teacher import (
     is_local_browser,
     passcode_matches,
 )
+from hwr.learning.finetune import ClassDigits, FineTuneError, FineTuneJob
+from hwr.reading.recognizer import DigitRecognizer, ModelLoadError, check_model_dir
 
 GALLERY_MAX = 48  # images in one gallery
 THUMBNAIL_SIZE = 84  # 3x the 28x28 image
@@ -128,25 +128,20 @@ def model_store() -> ModelStore:
 
 
 @st.cache_data(ttl=1.0, show_spinner=False)
-def _active_id(url: str, cache: str, original: str) -> str:
-    return _store(url, cache, original).active_id()
+def _active(url: str, cache: str, original: str) -> ModelVersion:
+    return _store(url, cache, original).active()
 
 
 def active_version() -> ModelVersion:
     """The version that answers now, read from the database at most once a second per
     server: a model activated on any server answers everywhere within a second or two.
     While the database does not answer, the original does."""
-    original = ModelVersion(ORIGINAL, original_model_dir())
     try:
-        store = model_store()
-        key = (database_url(), str(default_cache()), str(original_model_dir()))
-        chosen = _active_id(*key)
-        return store.original if chosen == store.original.id else store.get(chosen)
+        model_store()  # the database answers
+        return _active(database_url(), str(default_cache()), str(original_model_dir()))
     except StorageUnavailable as e:
         storage_failed(e)
-        return original
-    except KeyError:  # the chosen version is gone
-        return original
+        return ModelVersion(ORIGINAL, original_model_dir())
 
 
 def answering_model() -> tuple[ModelLoader, ModelVersion, str]:
@@ -175,7 +170,6 @@ def model_loader() -> ModelLoader:
     return answering_model()[0]
 
 
-
 def activate_model(version_id: str) -> str:
     """Make a version the one every session answers with, loading it first so that no
     student waits; returns "" or why it was refused."""
@@ -197,7 +191,7 @@ def activate_model(version_id: str) -> str:
 def model_changed() -> None:
     """The active model changed: this server's sessions see it at their next run (the
     other servers' within a second)."""
-    _active_id.clear()
+    _active.clear()
 
 
 def restore_original_model() -> None:
@@ -208,7 +202,7 @@ def restore_original_model() -> None:
 # --- the class teaching the model ---------------------------------------------------
 
 @st.cache_resource
-def _fine_tune_slots(root: str) -> dict:
+def _fine_tune_slots(url: str) -> dict:
     return {"lock": threading.Lock(), "job": None}
 
 
