@@ -25,7 +25,7 @@ from hwr.learning.finetune import (
 from hwr.class_data.model_store import ModelStore
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
 from tests.conftest import REPO
-from tests.support.classes import tilted_class
+from tests.support.classes import replay_without_unseen, tilted_class
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def tilted(mnist) -> ClassDigits:
 @pytest.fixture(scope="module")
 def tuned(mnist, tilted):
     """The Class page's fine-tune, with its defaults, on a class the model misreads."""
-    return fine_tune(DEFAULT_MODEL_DIR, tilted, mnist)
+    return fine_tune(DEFAULT_MODEL_DIR, tilted, replay_without_unseen(mnist))
 
 
 def quick(**changes) -> TrainConfig:

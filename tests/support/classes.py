@@ -10,6 +10,8 @@ and never from the MNIST test set, which the fine-tune reports on.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from scipy import ndimage
 
@@ -25,6 +27,14 @@ def unseen_digits(mnist: Mnist) -> tuple[np.ndarray, np.ndarray]:
     config = TrainConfig.from_json(SHIPPED_MODEL_DIR / "config.json")
     _, (images, labels) = split_train_validation(mnist, config)
     return images, labels
+
+
+def replay_without_unseen(mnist: Mnist) -> Mnist:
+    """MNIST whose training part leaves out the validation split, for fine-tunes on a
+    class made from it: the replay then never shows a held-out class digit upright."""
+    config = TrainConfig.from_json(SHIPPED_MODEL_DIR / "config.json")
+    (images, labels), _ = split_train_validation(mnist, config)
+    return dataclasses.replace(mnist, x_train=images, y_train=labels)
 
 
 def tilted_class(mnist: Mnist, count: int = 300, students: int = 12, seed: int = 0,
