@@ -10,13 +10,14 @@ so 30-100 students fit on this machine beside the server.
 Prints and (with --json) writes: drawings, answered, correct, p50_ms and p95_ms (last
 stroke's end to the answer arriving) and server_cpu_ms_per_drawing (the server process's
 CPU time over the run, strokes and Clear included, less its idle CPU measured for 10 s
-before the class starts, per drawing; the gross figure and the idle rate are there too). --abusers adds four
-bad clients beside the class: one floods strokes, one sends malformed drawings, one an
-oversized message, one disconnects mid-drawing; the class's figures then show whether
-they slowed anyone else down. --browsers N adds N real Chromium pages drawing with the
-mouse beside the class (mouse-up to the answer on the page), to check the simulated
-figures against what a browser sees. Bounded: students start drawings only for --seconds, and
-every reply is awaited at most --timeout seconds.
+before the class starts, per drawing; the gross figure and the idle rate are there
+too). --abusers adds four bad clients beside the class: one floods strokes, one sends
+malformed drawings, one an oversized message, one disconnects mid-drawing; the class's
+figures then show whether they slowed anyone else down. --browsers N adds N real
+Chromium pages drawing with the mouse beside the class (mouse-up to the answer on the
+page), to check the simulated figures against what a browser sees. Bounded: students
+start drawings only for --seconds, and every reply is awaited at most --timeout
+seconds.
 """
 
 from __future__ import annotations

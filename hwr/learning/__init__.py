@@ -1,1 +1,2 @@
-"""Learning: MNIST, the writing styles and non-digits, the model, training, fine-tuning and measuring it."""
+"""Learning: MNIST, the writing styles and non-digits, the model, training,
+fine-tuning and measuring it."""

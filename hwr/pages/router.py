@@ -3,8 +3,9 @@
 Routes only; Streamlit runs this for every visitor (``streamlit_app.py`` starts the
 server). It lives inside ``hwr/pages`` on purpose: Streamlit treats a ``pages`` folder
 beside the script it runs as old-style pages, so a router in ``hwr/`` made a first visit
-to ``/teach`` or ``/draw`` run ``hwr/pages/teach.py`` itself, a blank page. The Evaluation, Class and Teach pages (pandas, Altair, matplotlib) are imported
-when they are opened, so the first page a student sees does not wait for them.
+to ``/teach`` or ``/draw`` run ``hwr/pages/teach.py`` itself, a blank page. The
+Evaluation, Class and Teach pages (pandas, Altair, matplotlib) are imported when they
+are opened, so the first page a student sees does not wait for them.
 """
 
 from pathlib import Path
