@@ -10,9 +10,9 @@ import os
 
 import streamlit as st
 
-from hwr.reading.drawing import rasterize
 from hwr.pages.canvas import draw_canvas
 from hwr.pages.common import recognizer_or_stop
+from hwr.reading.drawing import rasterize
 
 drawing = draw_canvas("canvas-digit", 280, 280, brush=18, max_css_width=420)
 if drawing is not None and not drawing.is_empty:

@@ -18,11 +18,11 @@ import numpy as np
 from tests.support.browser import (
     REPO,
     canvas_selector,
-    clear_canvas,
-    draw_until_answered,
     chromium_browser,
     chromium_or_exit,
+    clear_canvas,
     draw_strokes,
+    draw_until_answered,
     streamlit_server,
     wait_idle,
 )

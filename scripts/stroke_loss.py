@@ -22,19 +22,19 @@ import time
 from pathlib import Path
 
 from hwr import DigitRecognizer
+from hwr.reading.drawing import rasterize
 from tests.support.browser import (
     answer_text,
     canvas_selector,
     chromium_browser,
     chromium_or_exit,
     clear_canvas,
-    draw_until_answered,
     draw_strokes,
-    stroke_count,
+    draw_until_answered,
     streamlit_server,
+    stroke_count,
     touch_strokes,
 )
-from hwr.reading.drawing import rasterize
 from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
 KEY = "canvas-digit"

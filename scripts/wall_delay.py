@@ -22,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr.class_data.collection import ClassCollection
+from scripts.classroom_load import STYLES, wait_for_model
 from tests.support.browser import (
     CHROMIUM_ARGS,
     chromium_or_exit,
     streamlit_server,
     teacher_page,
 )
-from hwr.class_data.collection import ClassCollection
-from scripts.classroom_load import STYLES, wait_for_model
 from tests.support.figures import print_summary, spread
 from tests.support.load_client import Student
 from tests.support.strokes import DIGITS, PLACEMENTS, place

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from hwr.class_data.collection import ClassCollection
+from hwr.class_data.model_store import ModelStore
 from hwr.learning.config import FineTuneConfig, TrainConfig
 from hwr.learning.data import load_mnist
 from hwr.learning.finetune import (
@@ -22,7 +23,6 @@ from hwr.learning.finetune import (
     split_held_out,
     usable,
 )
-from hwr.class_data.model_store import ModelStore
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
 from tests.conftest import REPO
 from tests.support.classes import replay_without_unseen, tilted_class

@@ -25,13 +25,12 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hwr.class_data import storage
-from hwr.learning.data import FILES, IMAGE_SIZE
 from hwr.class_data.storage import classes, drawings, samples
+from hwr.learning.data import FILES, IMAGE_SIZE
 
 MAX_DRAWINGS_ENV = "HWR_CLASS_MAX_DRAWINGS"
 DEFAULT_MAX_DRAWINGS = 5_000  # per class, on its wall

@@ -21,17 +21,17 @@ import tempfile
 import time
 import uuid
 import zipfile
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hwr.class_data.storage import connection, model_versions, settings, state_dir
 from hwr.learning.evaluate import MODEL_FILE
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR as SHIPPED_MODEL_DIR
-from hwr.class_data.storage import connection, model_versions, settings, state_dir
 
 MODEL_DIR_ENV = "HWR_MODEL_DIR"  # the original model (default: the shipped one)
 CACHE_ENV = "HWR_MODEL_CACHE"  # where this server unpacks class models

@@ -24,8 +24,8 @@ from pathlib import Path
 from sqlalchemy import (
     Column,
     Engine,
-    Index,
     Float,
+    Index,
     Integer,
     LargeBinary,
     MetaData,

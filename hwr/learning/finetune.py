@@ -26,7 +26,7 @@ import numpy as np
 
 from hwr.learning.config import FineTuneConfig, StyleConfig, TrainConfig
 from hwr.learning.data import IMAGE_SIZE, NOT_A_DIGIT, NUM_CLASSES, Mnist
-from hwr.learning.evaluate import MODEL_FILE, CLASSES, StalePredictionsError, load_predictions
+from hwr.learning.evaluate import CLASSES, MODEL_FILE, StalePredictionsError, load_predictions
 
 INK_MIN = 0.02  # mean ink below this: an empty drawing, not a digit to learn
 PICTURES_FILE = "held_out.npz"  # the held-out class digits, read before and after

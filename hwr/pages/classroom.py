@@ -17,10 +17,11 @@ from hwr.class_data.collection import (
     export_npz,
     to_uint8,
 )
+from hwr.class_data.model_store import ModelVersion
+from hwr.class_data.storage import StorageUnavailable
 from hwr.learning.config import FineTuneConfig
 from hwr.learning.evaluate import confusion
 from hwr.learning.finetune import FineTuneJob, load_pictures
-from hwr.class_data.model_store import ModelVersion
 from hwr.pages.common import (
     GALLERY_MAX,
     THUMBNAIL_SIZE,
@@ -35,12 +36,11 @@ from hwr.pages.common import (
     model_store,
     restore_original_model,
     running_class,
-    show_unavailable,
     show_image_grid,
+    show_unavailable,
     start_fine_tune,
     storage_failed,
 )
-from hwr.class_data.storage import StorageUnavailable
 
 FINE_TUNE = FineTuneConfig()  # the button's settings: scripts/train.py's defaults
 

@@ -10,7 +10,9 @@ import streamlit as st
 from PIL import Image
 
 from hwr.class_data.collection import ClassFullError, Lesson, to_uint8
-from hwr.reading.drawing import Drawing, rasterize
+from hwr.class_data.model_store import ModelVersion
+from hwr.class_data.storage import StorageUnavailable
+from hwr.class_data.teacher import NICKNAME_MAX, clean_nickname
 from hwr.pages.canvas import draw_canvas
 from hwr.pages.common import (
     answering_model,
@@ -26,10 +28,9 @@ from hwr.pages.common import (
     storage_failed,
     student_id,
 )
+from hwr.reading.drawing import Drawing, rasterize
 from hwr.reading.preprocess import MAX_UPLOAD_BYTES, InvalidImageError, load_upload
 from hwr.reading.recognizer import DigitRecognizer, NumberRecognition, Recognition
-from hwr.class_data.storage import StorageUnavailable
-from hwr.class_data.teacher import NICKNAME_MAX, clean_nickname
 
 CANVAS_SIZE = 280  # the drawing's own pixels; on screen it fills its column
 CANVAS_CSS_WIDTH = 420  # the largest it is shown on a laptop
@@ -371,13 +372,12 @@ def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
     return image, result
 
 
-def show_drawing_answer(drawing: Drawing | None, mode: str):
+def show_drawing_answer(drawing: Drawing | None, mode: str, loader):
     """The answer for the drawing on the canvas; (image, single-digit result) if any."""
     if drawing is None or drawing.is_empty:
         show_note(INVITATION if mode == ONE_DIGIT else
                   "Write a few digits side by side, with a little space between them.")
         return None
-    loader = model_loader()
     if not loader.ready:
         show_note(WARMING_UP)
         return None
@@ -391,9 +391,8 @@ def show_drawing_answer(drawing: Drawing | None, mode: str):
     return None if result.is_empty else (image, result)
 
 
-def show_answering_model() -> None:
+def show_answering_model(version: ModelVersion, note: str) -> None:
     """Which model answers, once the class has taught one (or why the original does)."""
-    _, version, note = answering_model()
     if note:
         st.caption(note)
     elif not version.is_original:
@@ -403,6 +402,7 @@ def show_answering_model() -> None:
 @st.fragment
 def drawing_area(mode: str, large: bool, brush: int) -> None:
     """Canvas and answer: a stroke reruns only this, never the whole page."""
+    loader, version, note = answering_model()  # once per stroke
     with st.container(key="hwr-draw-row"):
         left, right = st.columns([3, 2]) if mode == ONE_DIGIT else (st.container(),) * 2
         with left:
@@ -414,20 +414,20 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
         # One digit: on a phone this area sits above the canvas, at a fixed height.
         area = "hwr-answer-area" if mode == ONE_DIGIT else "hwr-number-answer"
         with right, st.container(key=area):
-            answered = show_drawing_answer(drawing, mode)
+            answered = show_drawing_answer(drawing, mode, loader)
     lesson = running_class()
     if lesson is not None:
         st.caption("Your drawings appear on the class wall.")
     elif st.session_state.get("wall_drawing"):  # this page drew for a class that ended
         st.caption("The class has ended: your drawings are still answered here, but no "
                    "longer shown on a wall.")
-    show_answering_model()
+    show_answering_model(version, note)
     if answered is not None:
         image, result = answered
         if lesson is not None:
             post_to_wall(lesson, drawing, result)
         confirm_sample(result, image, mode, drawing.id)
-        show_inside(model_loader().recognizer, result)
+        show_inside(loader.recognizer, result)
 
 
 @st.fragment(run_every=WARM_UP_POLL)

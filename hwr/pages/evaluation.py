@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from hwr.class_data.model_store import results_dir
 from hwr.learning.data import MnistFileError, load_test_set
 from hwr.learning.evaluate import (
     METRICS_FILE,
@@ -25,13 +26,17 @@ from hwr.learning.evaluate import (
     cell_indices,
     compute_metrics,
     confident_mistakes,
+    evaluate_model,
     hesitant_successes,
     load_predictions,
-    evaluate_model,
     most_confused_pairs,
     write_results,
 )
-from hwr.class_data.model_store import results_dir
+from hwr.learning.plots import (
+    confusion_matrix_figure,
+    example_rows_figure,
+    figure_png,
+)
 from hwr.pages.common import (
     GALLERY_MAX,
     THUMBNAIL_SIZE,
@@ -40,11 +45,6 @@ from hwr.pages.common import (
     is_teacher,
     recognizer_or_stop,
     show_image_grid,
-)
-from hwr.learning.plots import (
-    confusion_matrix_figure,
-    example_rows_figure,
-    figure_png,
 )
 from hwr.reading.recognizer import DigitRecognizer
 

@@ -14,6 +14,8 @@ import streamlit as st
 from streamlit.net_util import get_internal_ip
 
 from hwr.class_data.collection import Lesson, WallDrawing
+from hwr.class_data.storage import StorageUnavailable
+from hwr.class_data.teacher import PASSCODE_ENV, join_url, qr_svg
 from hwr.pages.common import (
     class_changed,
     class_collection,
@@ -26,8 +28,6 @@ from hwr.pages.common import (
     teacher_passcode,
     unlock_form,
 )
-from hwr.class_data.storage import StorageUnavailable
-from hwr.class_data.teacher import PASSCODE_ENV, join_url, qr_svg
 
 WALL_REFRESH = 1.0  # seconds; a stroke reaches the wall within about this plus a read
 WALL_SIZE = 48  # drawings shown, newest first

@@ -5,6 +5,9 @@ import time
 
 import numpy as np
 
+from hwr.learning.evaluate import load_predictions, most_confused_pairs
+from hwr.reading.recognizer import DEFAULT_MODEL_DIR
+from tests.e2e.conftest import CANVAS
 from tests.support.browser import (
     answer_text,
     canvas_selector,
@@ -12,14 +15,11 @@ from tests.support.browser import (
     draw_strokes,
     free_port,
     pen_strokes,
-    stroke_count,
     streamlit_server,
+    stroke_count,
     touch_strokes,
     wait_idle,
 )
-from hwr.learning.evaluate import load_predictions, most_confused_pairs
-from hwr.reading.recognizer import DEFAULT_MODEL_DIR
-from tests.e2e.conftest import CANVAS
 from tests.support.strokes import DIGITS, NON_DIGITS, PLACEMENTS, STYLED, place
 
 KEY = "canvas-digit"

@@ -6,8 +6,8 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import canvas_selector, clear_canvas, draw_strokes, streamlit_server
 from hwr.class_data.teacher import clean_nickname
+from tests.support.browser import canvas_selector, clear_canvas, draw_strokes, streamlit_server
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 PASSCODE = "7B-secret"
