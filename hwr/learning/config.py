@@ -114,9 +114,6 @@ class TrainConfig:
     validation_size: int = knob(5_000, "images carved from the training set for "
                                         "validation (the test set chooses nothing)")
     seed: int = knob(42, "random seed (split, shuffling, augmentation, styles)")
-    ensemble_seeds: list[int] = knob([], "seeds of more networks trained on the same data "
-                                         "and split and averaged with the first (each adds "
-                                         "a training run and its inference time)")
     limit: int | None = knob(None, "train on only this many images (smoke tests)")
     extra_data: list[str] = knob([], "more training digits: .npz files with x/y or "
                                      "directories of training IDX files")

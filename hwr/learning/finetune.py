@@ -210,7 +210,6 @@ def fine_tune(start_dir: str | Path, digits: ClassDigits, mnist: Mnist,
     import tensorflow as tf
 
     from hwr.learning.augment import make_augment_fn
-    from hwr.learning.model import networks
 
     config = config or TrainConfig()
     ft = config.finetune
@@ -225,9 +224,8 @@ def fine_tune(start_dir: str | Path, digits: ClassDigits, mnist: Mnist,
     start = keras.saving.load_model(Path(start_dir) / MODEL_FILE, compile=False,
                                     safe_mode=True)
     classes = int(start.output_shape[-1])
-    first = networks(start)[0]  # an ensemble's first network: one learns in half the time
-    model = keras.models.clone_model(first)
-    model.set_weights(first.get_weights())
+    model = keras.models.clone_model(start)
+    model.set_weights(start.get_weights())
     if ft.freeze_batch_norm:  # the few class digits must not move MNIST's statistics
         for layer in model.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
@@ -305,8 +303,6 @@ def write_version(fine_tuned: FineTuned, start_dir: str | Path, directory: Path)
         card = json.loads((Path(start_dir) / "config.json").read_text())
     except (OSError, ValueError):
         card = {}
-    if card.get("train", {}).get("ensemble_seeds"):
-        card["train"]["ensemble_seeds"] = []  # learned from the ensemble's first network
     card["finetune"] = fine_tuned.report["config"]
     card["finetuned_from"] = str(start_dir)
     (directory / "config.json").write_text(json.dumps(card, indent=1))

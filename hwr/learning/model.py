@@ -24,8 +24,7 @@ def _conv_bn(filters: int, kernel: int, strides: int = 1, padding: str = "valid"
     ]
 
 
-def build_model(config: ModelConfig | None = None, classes: int = NUM_CLASSES + 1,
-                name: str = "hwr_cnn") -> keras.Model:
+def build_model(config: ModelConfig | None = None, classes: int = NUM_CLASSES + 1) -> keras.Model:
     """A Sequential CNN: 28x28x1 floats in [0, 1] -> softmax over the 10 digits and, as
     an eleventh class, "not a digit" (``classes=10`` leaves it out)."""
     config = config or ModelConfig()
@@ -41,22 +40,4 @@ def build_model(config: ModelConfig | None = None, classes: int = NUM_CLASSES + 
         layers.Dropout(config.dropout),
         layers.Dense(classes, activation="softmax"),
     ]
-    return keras.Sequential(stack, name=name)
-
-
-def average(networks: list[keras.Model]) -> keras.Model:
-    """One model whose answer is the mean of the networks' softmax outputs.
-
-    Networks trained from different seeds make different mistakes, so their average
-    makes fewer than either; one model keeps a single call per drawing."""
-    if len(networks) == 1:
-        return networks[0]
-    inputs = keras.Input(shape=INPUT_SHAPE)
-    outputs = layers.Average()([network(inputs) for network in networks])
-    return keras.Model(inputs, outputs, name="hwr_ensemble")
-
-
-def networks(model: keras.Model) -> list[keras.Model]:
-    """The CNNs inside a model: the averaged ones of an ensemble, or the model itself."""
-    inner = [layer for layer in model.layers if isinstance(layer, keras.Model)]
-    return inner or [model]
+    return keras.Sequential(stack, name="hwr_cnn")

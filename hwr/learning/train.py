@@ -8,7 +8,6 @@ interrupted run never replaces a good model. Ctrl-C keeps the best checkpoint so
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import platform
 import shutil
@@ -34,7 +33,7 @@ from hwr.learning.data import (
     to_model_input,
 )
 from hwr.learning.evaluate import MODEL_FILE, NON_DIGIT_TEST_COUNT, evaluate_model, write_results
-from hwr.learning.model import average, build_model
+from hwr.learning.model import build_model
 from hwr.learning.nondigits import training_set as non_digit_set
 from hwr.learning.styles import apply_styles
 
@@ -149,66 +148,14 @@ def replace_dir(src: Path, dest: Path) -> None:
         shutil.rmtree(old)
 
 
-def network_seeds(config: TrainConfig) -> list[int]:
-    """The seed of each network: ``seed`` (which also draws the split), then the ensemble's."""
-    seeds = [config.seed, *config.ensemble_seeds]
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"Each network needs its own seed, got {seeds}.")
-    return seeds
-
-
-def fit_network(config: TrainConfig, seed: int, train_data, val_ds, classes: int,
-                work: Path, name: str, verbose: int, callbacks: list) -> tuple[keras.Model, dict]:
-    """Train one network from ``seed`` (its weights, shuffling, styles and augmentation);
-    returns its best epoch by validation accuracy, uncompiled, and its history.
-
-    The checkpoint stays in ``work`` if training is interrupted (``train`` keeps it)."""
-    keras.utils.set_random_seed(seed)
-    run = dataclasses.replace(config, seed=seed)
-    train_ds = make_dataset(*train_data, run, training=True, classes=classes)
-    model = build_model(config.model, classes)
-    model.compile(
-        optimizer=keras.optimizers.Adam(
-            learning_rate_schedule(config, int(train_ds.cardinality()))),
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    checkpoint = work / CHECKPOINT_FILE
-    history = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=config.epochs,
-        verbose=verbose,
-        shuffle=False,  # the dataset reshuffles itself each epoch
-        callbacks=[keras.callbacks.ModelCheckpoint(
-            checkpoint, monitor="val_accuracy", save_best_only=True), *callbacks],
-    )
-    best = build_model(config.model, classes, name=name)  # no optimizer state shipped
-    best.set_weights(keras.saving.load_model(checkpoint, safe_mode=True).get_weights())
-    checkpoint.unlink()
-    return best, {k: [float(v) for v in vals] for k, vals in history.history.items()}
-
-
-def validation_accuracy(model: keras.Model, val_ds: tf.data.Dataset) -> float:
-    hits = total = 0
-    for images, onehot in val_ds:
-        predicted = model.predict_on_batch(images).argmax(axis=1)
-        hits += int((predicted == onehot.numpy().argmax(axis=1)).sum())
-        total += len(predicted)
-    return hits / total
-
-
 def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None = None,
           verbose: int = 2, callbacks: list | None = None) -> dict:
     """Train from scratch, evaluate on the test set and write a complete model directory;
     returns metrics. (Fine-tuning a trained model is ``hwr.learning.finetune``.)
 
-    With ``ensemble_seeds`` one network is trained per seed on the same data and the
-    shipped model averages them. ``callbacks`` are extra Keras callbacks (progress
-    reporting, early stopping)."""
+    ``callbacks`` are extra Keras callbacks (progress reporting, early stopping)."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    seeds = network_seeds(config)
     keras.utils.set_random_seed(config.seed)
 
     mnist = load_mnist(data_dir)
@@ -227,24 +174,34 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
         x_val, y_val = add_non_digits(x_val, y_val,
                                       round(config.styles.non_digit_validation * share),
                                       config.seed + 1)
+    train_ds = make_dataset(x_train, y_train, config, training=True, classes=classes)
     val_ds = make_dataset(x_val, y_val, config, training=False, classes=classes)
+    steps_per_epoch = int(train_ds.cardinality())
 
+    model = build_model(config.model, classes)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate_schedule(config, steps_per_epoch)),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    checkpoint = work / CHECKPOINT_FILE
+    print(f"Training on {len(x_train)} images, validating on {len(x_val)}, "
+          f"{model.count_params():,} parameters, {config.epochs} epochs", flush=True)
     started = time.time()
-    fitted, histories = [], []
     try:
-        for i, seed in enumerate(seeds):
-            print(f"Network {i + 1} of {len(seeds)} (seed {seed}): training on "
-                  f"{len(x_train)} images, validating on {len(x_val)}, {config.epochs} "
-                  "epochs", flush=True)
-            network, hist = fit_network(config, seed, (x_train, y_train), val_ds, classes,
-                                        work, f"network_{i}" if len(seeds) > 1 else "hwr_cnn",
-                                        verbose, callbacks or [])
-            fitted.append(network)
-            histories.append(hist)
+        history = model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=config.epochs,
+            verbose=verbose,
+            shuffle=False,  # the dataset reshuffles itself each epoch
+            callbacks=[keras.callbacks.ModelCheckpoint(
+                checkpoint, monitor="val_accuracy", save_best_only=True), *(callbacks or [])],
+        )
     except KeyboardInterrupt:
         kept = out_dir.with_name(f"{out_dir.name}.interrupted")
-        if (work / CHECKPOINT_FILE).exists():
+        if checkpoint.exists():
             if kept.exists():
                 shutil.rmtree(kept)
             work.rename(kept)
@@ -259,9 +216,11 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
     train_seconds = time.time() - started
 
     try:
-        best = average(fitted)
+        best = build_model(config.model, classes)  # uncompiled: no optimizer state shipped
+        best.set_weights(keras.saving.load_model(checkpoint, safe_mode=True).get_weights())
         best.save(work / MODEL_FILE)
-        hist = {**histories[0], **({"other_networks": histories[1:]} if len(seeds) > 1 else {})}
+        checkpoint.unlink()
+        hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         (work / HISTORY_FILE).write_text(json.dumps(hist, indent=1))
         (work / CONFIG_FILE).write_text(json.dumps({
             "train": config.to_dict(),
@@ -278,17 +237,13 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
 
         non_digits = 200 if config.limit else NON_DIGIT_TEST_COUNT  # to measure
         probabilities, measured = evaluate_model(score, mnist.x_test, mnist.y_test, non_digits)
-        networks_run = [{"seed": seed, "best_epoch": int(np.argmax(h["val_accuracy"])) + 1,
-                         "val_accuracy": max(h["val_accuracy"])}
-                        for seed, h in zip(seeds, histories)]
+        best_epoch = int(np.argmax(hist["val_accuracy"])) + 1
         metrics = write_results(work, mnist.y_test, probabilities, extra={
             "train_seconds": round(train_seconds, 1),
-            "epochs_run": len(histories[0]["loss"]),
-            "best_epoch": networks_run[0]["best_epoch"],
-            "val_accuracy": (validation_accuracy(best, val_ds) if len(seeds) > 1
-                             else networks_run[0]["val_accuracy"]),
+            "epochs_run": len(hist["loss"]),
+            "best_epoch": best_epoch,
+            "val_accuracy": max(hist["val_accuracy"]),
             "parameters": int(best.count_params()),
-            **({"networks": networks_run} if len(seeds) > 1 else {}),
             **measured,
         })
         replace_dir(work, out_dir)

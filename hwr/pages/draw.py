@@ -286,9 +286,6 @@ def show_inside(rec: DigitRecognizer, result: Recognition) -> None:
     from hwr.reading.explain import explain, feature_grid, overlay
 
     explanation = explain(rec.model, result.model_input)
-    if rec.network_count > 1:
-        st.caption(f"The model averages {rec.network_count} networks of the same design; "
-                   "these are the first one's.")
     a, b = st.columns(2)
     a.image(overlay(result.model_input, explanation.grad_cam),
             caption=f"Grad-CAM: where the evidence for {explanation.target} lies")

@@ -143,30 +143,17 @@ def show_headline(metrics: dict) -> None:
     c.metric("Test loss", f"{metrics['test_loss']:.4f}")
 
 
-def architecture(rec: DigitRecognizer) -> str:
-    """The layers in a line; an ensemble's networks share one design."""
-    from hwr.learning.model import networks
-
-    inner = networks(rec.model)
-    layers = [layer.__class__.__name__ for layer in inner[0].layers]
-    design = f"{len(layers)} layers ({', '.join(dict.fromkeys(layers))})"
-    if len(inner) == 1:
-        return design
-    return f"the average of {len(inner)} networks trained from different seeds, each {design}"
-
-
 def show_model_card(rec: DigitRecognizer, saved: dict) -> None:
     config = rec.metadata("config.json")
     train = config.get("train", {})
     with st.expander("Model card"):
+        layers = [f"{layer.__class__.__name__}" for layer in rec.model.layers]
         st.markdown(
-            f"- **Architecture**: {architecture(rec)}, {rec.model.count_params():,} "
-            "parameters\n"
+            f"- **Architecture**: {len(layers)} layers ({', '.join(dict.fromkeys(layers))}), "
+            f"{rec.model.count_params():,} parameters\n"
             f"- **Training**: {saved.get('epochs_run', '?')} epochs (best at epoch "
             f"{saved.get('best_epoch', '?')}), batch {train.get('batch_size', '?')}, "
-            f"{saved.get('train_seconds', 0) / 60:.0f} min, seed "
-            + ", ".join(map(str, [train.get("seed", "?"), *train.get("ensemble_seeds", [])]))
-            + "\n"
+            f"{saved.get('train_seconds', 0) / 60:.0f} min, seed {train.get('seed', '?')}\n"
             f"- **Validation accuracy**: {saved.get('val_accuracy', 0):.2%} on "
             f"{config.get('data', {}).get('validation_count', '?')} held-out training images\n"
             f"- **Created**: {config.get('created', '?')}, with "

@@ -14,7 +14,6 @@ import tensorflow as tf
 from PIL import Image
 
 from hwr.learning.data import IMAGE_SIZE
-from hwr.learning.model import networks
 
 
 @dataclass(frozen=True)
@@ -61,14 +60,12 @@ def _probe(model: keras.Model) -> tuple[list[str], keras.Model]:
     built once per model.
 
     The layers are re-applied to a fresh Input, since a loaded Sequential model has no
-    symbolic outputs of its own until it is called. An ensemble shows its first network:
-    the networks share one design, and the maps of one are what a student can follow."""
-    network = networks(model)[0]
-    picked = _conv_outputs(network)
+    symbolic outputs of its own until it is called."""
+    picked = _conv_outputs(model)
     activations = [act for _, act in picked]
     x = inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1))
     outputs = []
-    for layer in network.layers:
+    for layer in model.layers:
         x = layer(x)
         if layer in activations:
             outputs.append(x)

@@ -120,13 +120,6 @@ class DigitRecognizer:
             return {}
 
     @property
-    def network_count(self) -> int:
-        """How many networks the model averages (1 unless it is an ensemble)."""
-        from hwr.learning.model import networks
-
-        return len(networks(self.model))
-
-    @property
     def knows_non_digits(self) -> bool:
         """Whether the model has the eleventh class, "not a digit"."""
         return int(self.model.output_shape[-1]) > NUM_CLASSES
