@@ -179,3 +179,20 @@ def test_nested_flags_set_the_config_and_override_a_recorded_one(train_script, t
     assert all(Path(p).is_absolute() for p in config.extra_data)
     assert not train_script.config_from_args(train_script.parse_args(["--no-augment"])
                                              ).augment.enabled
+
+
+def test_split_seed_keeps_the_validation_split_across_seeds():
+    from hwr.learning.config import TrainConfig
+    from hwr.learning.data import Mnist
+    from hwr.learning.train import split_train_validation
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (500, 28, 28), dtype=np.uint8)
+    mnist = Mnist(images, np.arange(500) % 10, images[:10], np.arange(10), "test", {})
+
+    def validation(**seeds):
+        _, (x_val, _) = split_train_validation(mnist, TrainConfig(validation_size=50, **seeds))
+        return x_val
+
+    assert np.array_equal(validation(seed=7, split_seed=42), validation(seed=42))
+    assert not np.array_equal(validation(seed=7), validation(seed=42))

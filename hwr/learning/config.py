@@ -113,7 +113,11 @@ class TrainConfig:
                                                     "the peak")
     validation_size: int = knob(5_000, "images carved from the training set for "
                                         "validation (the test set chooses nothing)")
-    seed: int = knob(42, "random seed (split, shuffling, augmentation, styles)")
+    seed: int = knob(42, "random seed (weights, shuffling, augmentation, styles; and the "
+                         "data unless --split-seed)")
+    split_seed: int | None = knob(None, "seed of the data: the validation split, its styles "
+                                        "and the generated non-digits (default: --seed), so "
+                                        "that runs of other seeds share one validation split")
     limit: int | None = knob(None, "train on only this many images (smoke tests)")
     extra_data: list[str] = knob([], "more training digits: .npz files with x/y or "
                                      "directories of training IDX files")
@@ -123,6 +127,10 @@ class TrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     styles: StyleConfig = field(default_factory=StyleConfig)
     finetune: FineTuneConfig = field(default_factory=FineTuneConfig)
+
+    @property
+    def data_seed(self) -> int:
+        return self.seed if self.split_seed is None else self.split_seed
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -44,7 +44,7 @@ CHECKPOINT_FILE = "best.keras"
 
 def split_train_validation(mnist: Mnist, config: TrainConfig):
     """A seeded validation split carved from the training set (the test set chooses nothing)."""
-    order = np.random.default_rng(config.seed).permutation(len(mnist.x_train))
+    order = np.random.default_rng(config.data_seed).permutation(len(mnist.x_train))
     if config.limit:
         order = order[: config.limit]
     n_val = min(config.validation_size, max(1, len(order) // 10))
@@ -167,13 +167,14 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
     classes = output_count(config)
     digit_counts = {"train_count": len(x_train), "validation_count": len(x_val)}
     if classes > NUM_CLASSES:
-        x_val = style_validation(x_val, y_val, config.styles, config.seed)
+        x_val = style_validation(x_val, y_val, config.styles, config.data_seed)
         share = min(1.0, config.limit / TRAIN_COUNT) if config.limit else 1.0  # smoke runs
         x_train, y_train = add_non_digits(x_train, y_train,
-                                          round(config.styles.non_digits * share), config.seed)
+                                          round(config.styles.non_digits * share),
+                                          config.data_seed)
         x_val, y_val = add_non_digits(x_val, y_val,
                                       round(config.styles.non_digit_validation * share),
-                                      config.seed + 1)
+                                      config.data_seed + 1)
     train_ds = make_dataset(x_train, y_train, config, training=True, classes=classes)
     val_ds = make_dataset(x_val, y_val, config, training=False, classes=classes)
     steps_per_epoch = int(train_ds.cardinality())
