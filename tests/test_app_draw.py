@@ -339,3 +339,18 @@ def test_without_its_database_the_page_still_answers_and_saving_says_why(canvas,
     assert not at.exception
     assert any("Not saved: class data is unavailable" in t.value for t in at.toast)
     assert "hunter2" not in str([m.value for m in at.markdown])
+
+
+def test_the_model_loads_once_the_page_is_on_screen(monkeypatch):
+    """A session's first run sends the page; TensorFlow's load (which holds the
+    interpreter) waits until a later run shows the browser has the page on screen."""
+    import threading
+
+    import hwr.pages.common
+
+    shown = threading.Event()
+    monkeypatch.setattr(hwr.pages.common, "_FIRST_PAGE_SHOWN", shown)
+    at = run_app()
+    assert not shown.is_set()
+    at.run()  # the warm-up poll, or a stroke
+    assert not at.exception and shown.is_set()

@@ -59,11 +59,12 @@ def _one_thread_per_inference() -> None:
 
 
 _FIRST_PAGE_SHOWN = threading.Event()
-LOAD_DELAY = 3.0  # s the model load waits for the first page to have been sent
+LOAD_DELAY = 3.0  # s the model load waits for a first visitor's page to be on screen
 
 
 def first_page_shown() -> None:
-    """Tell the loader that a visitor's page is out: the model may load now."""
+    """Tell the loader that a visitor's page is on screen (or that a page needs the
+    model now): the model may load."""
     _FIRST_PAGE_SHOWN.set()
 
 
@@ -89,8 +90,8 @@ class ModelLoader:
 
     def _load(self) -> None:
         # Importing TensorFlow holds the interpreter for seconds; the server starts the
-        # load at once, but lets the first visitor's page go out before (measured here:
-        # the canvas took 3.1 s to appear instead of under 2 s when both ran together).
+        # load at once, but lets the first visitor's page reach the screen before
+        # (measured: the canvas took 3.1 s to appear when both ran together).
         _FIRST_PAGE_SHOWN.wait(LOAD_DELAY)
         try:
             _one_thread_per_inference()

@@ -46,6 +46,7 @@ SAVED_DRAWING = "hwr_drawing"  # the last drawing of each canvas, to restore it
 CLEAR_REQUEST = "hwr_clear"  # the drawing id the page asks the canvas to clear
 LAST_RESULT = "hwr_last_result"  # (signature, image, result) of the last drawing read
 LAST_RUN = "hwr_last_recognition"  # time.monotonic() of the last recognition
+PAGE_SENT = "hwr_page_sent"  # this session's page has gone out to its browser once
 INVITATION = "Draw a digit in the box: the prediction appears as soon as you lift the pen."
 WARMING_UP = "Warming up the model: your drawing is answered in a moment."
 PAGE_CSS = """<style>
@@ -399,9 +400,22 @@ def show_answering_model(version: ModelVersion, note: str) -> None:
         st.caption(f"Answered by {version.label}.")
 
 
+def page_on_screen() -> None:
+    """Let the model load once this session's page is on screen.
+
+    Any run after a session's first (the warm-up poll, a stroke) comes from a browser
+    showing the page. TensorFlow's import holds the interpreter for seconds; started
+    while the browser still fetches and starts the canvas, it delayed the first canvas
+    (see the README's start-up figures). A server nobody visits loads it anyway, after
+    ``LOAD_DELAY``."""
+    if st.session_state.get(PAGE_SENT):
+        first_page_shown()
+
+
 @st.fragment
 def drawing_area(mode: str, large: bool, brush: int) -> None:
     """Canvas and answer: a stroke reruns only this, never the whole page."""
+    page_on_screen()
     loader, version, note = answering_model()  # once per stroke
     with st.container(key="hwr-draw-row"):
         left, right = st.columns([3, 2]) if mode == ONE_DIGIT else (st.container(),) * 2
@@ -433,6 +447,7 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
 @st.fragment(run_every=WARM_UP_POLL)
 def wait_for_model() -> None:
     """Shown only while the model loads: once it is there, answer what was drawn."""
+    page_on_screen()
     if model_loader().ready:
         st.rerun()
 
@@ -472,9 +487,10 @@ def draw_page() -> None:
         uploaded = upload_image()
         if uploaded is not None:
             show_result_safely(recognizer_or_stop(), uploaded, mode)
-    first_page_shown()
+    page_on_screen()
     loader = model_loader()
     if not loader.ready:
         wait_for_model()
     elif loader.error is not None:
         stop_with_load_error(loader.error)
+    st.session_state[PAGE_SENT] = True
