@@ -2,4 +2,4 @@
 
 import streamlit as st
 
-st.write("bare page")
+st.markdown('<p class="hwr-bare">bare page</p>', unsafe_allow_html=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import numpy as np
 
+from tests.support import page_clock
 from tests.support.browser import (
     REPO,
     canvas_selector,
@@ -37,19 +37,17 @@ SINGLE_STROKE = [style for styles in DIGITS.values() for style in styles if len(
 def time_drawings(browser, url: str, count: int) -> list[float]:
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.set_default_timeout(60_000)
+    page_clock.install(page, ".hwr-answer")
     page.goto(url)
     page.wait_for_selector(canvas_selector(KEY))
     draw_until_answered(page, KEY, place(SINGLE_STROKE[0], *PLACEMENTS[0]))
     times = []
     for i in range(count + 2):  # the first two warm up
         style = SINGLE_STROKE[i % len(SINGLE_STROKE)]
-        strokes = place(style, *PLACEMENTS[i % len(PLACEMENTS)])
-        clock = {}
-        draw_strokes(page, KEY, strokes,
-                     last_up=lambda: clock.setdefault("t0", time.perf_counter()))
+        draw_strokes(page, KEY, place(style, *PLACEMENTS[i % len(PLACEMENTS)]))
         page.wait_for_selector(".hwr-answer", state="attached", timeout=30_000)
         if i >= 2:
-            times.append(time.perf_counter() - clock["t0"])
+            times.append(page_clock.since_pointer_up(page, ".hwr-answer"))
         wait_idle(page, quiet=0.3)
         clear_canvas(page, KEY)
         page.wait_for_selector(".hwr-answer", state="detached")

@@ -34,11 +34,13 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.support import page_clock
 from tests.support.browser import streamlit_server
 from tests.support.figures import print_summary, spread
 from tests.support.load_client import Student, drawing_payload
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
+ANSWER = ".hwr-answer"
 STYLES = [(digit, style) for digit, styles in DIGITS.items() for style in range(len(styles))]
 
 
@@ -92,6 +94,7 @@ async def browser_student(browser, url: str, seed: int, seconds: float, period: 
     context = await browser.new_context(viewport={"width": 1280, "height": 1000})
     page = await context.new_page()
     page.set_default_timeout(60_000)
+    await page.add_init_script(script=page_clock.script(ANSWER))
     try:
         await page.goto(url)
         canvas = page.locator(".st-key-canvas-digit canvas.hwr-canvas")
@@ -107,12 +110,12 @@ async def browser_student(browser, url: str, seed: int, seconds: float, period: 
             await page.mouse.down()
             for x, y in stroke[1::2]:
                 await page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
-            start = time.perf_counter()
             await page.mouse.up()
-            answer = page.locator(".hwr-answer")
+            answer = page.locator(ANSWER)
             await answer.wait_for(state="attached")
             text = (await answer.inner_text()).strip()
-            results.append((time.perf_counter() - start, text, str(digit), True))
+            latency = await page_clock.since_pointer_up_async(page, ANSWER)
+            results.append((latency, text, str(digit), True))
             await page.locator(".hwr-clear").click()
             await answer.wait_for(state="detached")
     except Exception as e:  # noqa: BLE001 - counted and reported

@@ -3,10 +3,10 @@
 
 Chromium is started first (a teacher's browser is already open). Then, --runs times: the
 clock starts, `streamlit run streamlit_app.py` starts on a free loopback port, the page
-is opened as soon as the server answers its health check, and the times are taken when
-the canvas can be drawn on and when a digit drawn right then is answered (the model
-loads in the background meanwhile). Also prints a one-line Streamlit page's start for
-comparison: what Streamlit itself costs.
+is opened as soon as the server answers its health check, and the page itself records
+(``tests/support/page_clock.py``) when the canvas can be drawn on and when a digit drawn
+right then is answered (the model loads in the background meanwhile). Also prints a
+one-line Streamlit page's start for comparison: what Streamlit itself costs.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.support import page_clock
 from tests.support.browser import (
     REPO,
     canvas_selector,
@@ -29,22 +30,24 @@ from tests.support.browser import (
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 KEY = "canvas-digit"
+BARE, ANSWER = ".hwr-bare", ".hwr-answer"
 
 
 def one_start(browser, script: Path, draw: bool) -> tuple[float, float | None]:
-    start = time.perf_counter()
+    start = time.time()  # the page's clock (Date.now) reads the same system clock
     with streamlit_server(script, health_interval=0.05) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.set_default_timeout(120_000)
+        page_clock.install(page, BARE, canvas_selector(KEY), ANSWER)
         page.goto(url)
         if not draw:
-            page.wait_for_selector("text=bare page")
-            return time.perf_counter() - start, None
+            page.wait_for_selector(BARE)
+            return page_clock.first_ready(page, BARE) - start, None
         page.wait_for_selector(canvas_selector(KEY))
-        canvas_at = time.perf_counter() - start
+        canvas_at = page_clock.first_ready(page, canvas_selector(KEY)) - start
         draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
-        page.wait_for_selector(".hwr-answer")
-        answer_at = time.perf_counter() - start
+        page.wait_for_selector(ANSWER)
+        answer_at = page_clock.first_ready(page, ANSWER) - start
         page.close()
         return canvas_at, answer_at
 

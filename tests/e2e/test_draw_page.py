@@ -8,6 +8,7 @@ import numpy as np
 from hwr.learning.evaluate import load_predictions, most_confused_pairs
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR
 from tests.e2e.conftest import CANVAS
+from tests.support import page_clock
 from tests.support.browser import (
     answer_text,
     canvas_selector,
@@ -140,13 +141,21 @@ def test_drawing_survives_a_visit_to_another_page(page):
 
 
 def test_draw_page_has_its_own_address(browser, app_url):
+    """Also checks the benchmarks' page clock: the page records when the canvas was
+    ready and how long after the mouse-up the answer appeared."""
     page = browser.new_page()
+    page_clock.install(page, CANVAS, ".hwr-answer")
     try:
+        opened = time.time()
         page.goto(app_url + "/draw")
         page.wait_for_selector(CANVAS)
+        assert opened < page_clock.first_ready(page, CANVAS) <= time.time()
         assert page.get_by_text("Page not found").count() == 0
+        before = time.perf_counter()
         draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
         assert read_answer(page, "7") == "7"
+        assert 0 < page_clock.since_pointer_up(page, ".hwr-answer") < \
+            time.perf_counter() - before
     finally:
         page.close()
 
