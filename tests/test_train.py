@@ -194,5 +194,8 @@ def test_split_seed_keeps_the_validation_split_across_seeds():
         _, (x_val, _) = split_train_validation(mnist, TrainConfig(validation_size=50, **seeds))
         return x_val
 
-    assert np.array_equal(validation(seed=7, split_seed=42), validation(seed=42))
-    assert not np.array_equal(validation(seed=7), validation(seed=42))
+    assert np.array_equal(validation(seed=7, split_seed=42), validation(seed=3, split_seed=42))
+    assert np.array_equal(validation(seed=7, split_seed=42),
+                          validation(seed=42, split_seed=None))
+    assert not np.array_equal(validation(seed=7, split_seed=None),
+                              validation(seed=42, split_seed=None))
