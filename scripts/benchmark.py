@@ -7,6 +7,10 @@
    35-90% of the canvas height, anywhere on it, slightly rotated; seeded), beside the
    naive approach of shrinking the whole canvas to 28x28, and how many of them the
    model calls "not a digit".
+3. The writing styles as drawn with canvas strokes (``tests/support/strokes.py``: a
+   slashed zero, a flagged one, a footed one, a crossed seven), each at
+   --drawn-count random sizes, places and brushes: the styles generated onto MNIST
+   digits (``scripts/evaluate.py``) are not the only way they are written.
 """
 
 from __future__ import annotations
@@ -78,6 +82,23 @@ def robustness(rec, images: np.ndarray, labels: np.ndarray, seed: int) -> None:
     print(f"  (rendering + preprocessing took {elapsed:.0f} s)")
 
 
+def drawn_styles(rec, count: int, seed: int) -> None:
+    from tests.support.strokes import STYLED, place, render
+
+    rng = np.random.default_rng(seed)
+    print(f"drawn styles, {count} random sizes (100-240 px), places and brushes (10-30 px) "
+          f"each (seed {seed}):")
+    for name, (digit, strokes) in STYLED.items():
+        right = 0
+        for _ in range(count):
+            size = rng.uniform(100, 240)
+            left, top = rng.uniform(0, 280 - size, size=2)
+            brush = int(rng.choice([10, 14, 18, 24, 30]))
+            result = rec.recognize(render(place(strokes, left, top, size), brush=brush))
+            right += result.digit == digit and not result.not_a_digit
+        print(f"  {name}: {right}/{count} read right")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -88,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="drawings timed through plain model.predict (slow)")
     p.add_argument("--robust-count", type=int, default=10_000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--skip", choices=["latency", "robustness"], action="append", default=[])
+    p.add_argument("--drawn-count", type=int, default=60)
+    p.add_argument("--skip", choices=["latency", "robustness", "drawn"], action="append",
+                   default=[])
     args = p.parse_args(argv)
 
     from hwr import DigitRecognizer
@@ -104,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         latency(rec, drawings, args.baseline_count)
     if "robustness" not in args.skip:
         robustness(rec, images[: args.robust_count], labels[: args.robust_count], args.seed)
+    if "drawn" not in args.skip:
+        drawn_styles(rec, args.drawn_count, args.seed)
     return 0
 
 
