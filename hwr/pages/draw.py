@@ -487,7 +487,6 @@ def draw_page() -> None:
         uploaded = upload_image()
         if uploaded is not None:
             show_result_safely(recognizer_or_stop(), uploaded, mode)
-    page_on_screen()
     loader = model_loader()
     if not loader.ready:
         wait_for_model()
