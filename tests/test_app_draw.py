@@ -147,11 +147,13 @@ def test_confirming_saves_to_the_class_collection(canvas, mnist_test, class_db):
 
     drawn_seven(canvas, mnist_test)
     at = run_app()
-    at.button(key="confirm_yes").click().run()
+    confirm = at.pills(key="hwr_confirm")
+    ticked = [option.content for option in confirm.proto.options if option.content_icon]
+    assert confirm.options == [str(d) for d in range(10)] and ticked == ["7"]  # the answer
+    confirm.set_value(7).run()
     assert not at.exception
-    assert at.button(key="confirm_save").disabled  # until a digit is chosen
-    at.selectbox(key="confirm_label").set_value(1).run()
-    at.button(key="confirm_save").click().run()
+    assert at.pills(key="hwr_confirm").value is None  # ready for the next drawing
+    at.pills(key="hwr_confirm").set_value(1).run()  # the right digit, one tap
     samples = ClassCollection(class_db).samples()
     assert samples.labels.tolist() == [7, 1] and samples.predicted.tolist() == [7, 7]
     assert canvas.calls[-1]["clear_id"] == canvas.drawing.id  # the filed drawing is cleared
@@ -197,7 +199,8 @@ def test_a_drawing_that_is_no_digit_is_said_plainly(canvas):
     text = " ".join(md.value for md in at.markdown)
     assert "That does not look like a digit" in text and "best guess" in text
     assert answer(at) is None  # no big digit
-    assert not [b for b in at.button if b.key == "confirm_yes"]  # nothing to confirm
+    # nothing to confirm: no digit is ticked, but the right one can still be saved
+    assert not [o for o in at.pills(key="hwr_confirm").proto.options if o.content_icon]
 
 
 def test_while_a_class_runs_drawings_go_on_its_wall(canvas, class_db):
@@ -212,7 +215,7 @@ def test_while_a_class_runs_drawings_go_on_its_wall(canvas, class_db):
     assert any("class wall" in c.value for c in at.caption)
     wall = ClassCollection(class_db).wall(lesson.id)
     assert [(w.predicted, w.nickname) for w in wall] == [(7, "<b>Ana</b>")]
-    at.button(key="confirm_yes").click().run()
+    at.pills(key="hwr_confirm").set_value(7).run()
     assert ClassCollection(class_db).wall(lesson.id)[0].label == 7
     assert ClassCollection(class_db).count(lesson.id) == 1
     ClassCollection(class_db).end_class()  # the teacher ends it; this page draws on
@@ -335,7 +338,7 @@ def test_without_its_database_the_page_still_answers_and_saving_says_why(canvas,
     canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
     at = run_app()
     assert answer(at) == "7"  # drawing and answers go on
-    at.button(key="confirm_yes").click().run()
+    at.pills(key="hwr_confirm").set_value(7).run()
     assert not at.exception
     assert any("Not saved: class data is unavailable" in t.value for t in at.toast)
     assert "hunter2" not in str([m.value for m in at.markdown])

@@ -46,6 +46,7 @@ SAVED_DRAWING = "hwr_drawing"  # the last drawing of each canvas, to restore it
 CLEAR_REQUEST = "hwr_clear"  # the drawing id the page asks the canvas to clear
 LAST_RESULT = "hwr_last_result"  # (signature, image, result) of the last drawing read
 LAST_RUN = "hwr_last_recognition"  # time.monotonic() of the last recognition
+CONFIRM = "hwr_confirm"  # the digit the student tapped to save the drawing as
 PAGE_SENT = "hwr_page_sent"  # this session's page has gone out to its browser once
 INVITATION = "Draw a digit in the box: the prediction appears as soon as you lift the pen."
 WARMING_UP = "Warming up the model: your drawing is answered in a moment."
@@ -56,7 +57,7 @@ PAGE_CSS = """<style>
   .st-key-hwr-draw-row [data-testid="stColumn"] { width: 100% !important; flex: 1 1 100%; }
   .st-key-hwr-draw-row .hwr-answer { font-size: 3.5rem !important; }
   .st-key-hwr-draw-row .hwr-probabilities .hwr-bar { height: 48px !important; }
-  .st-key-hwr-details, .st-key-hwr-draw-title { display: none; }
+  .st-key-hwr-draw-row .hwr-model-input, .st-key-hwr-draw-title { display: none; }
   /* The same height whatever it shows, so the canvas below never moves under a finger. */
   .st-key-hwr-answer-area { height: 190px !important; min-height: 190px; overflow: hidden; }
   [data-testid="stMainBlockContainer"] { padding: 3rem 0.5rem 1rem; }
@@ -153,11 +154,16 @@ def show_probabilities(probabilities: np.ndarray) -> None:
     st.markdown(probabilities_html(probabilities), unsafe_allow_html=True)
 
 
+def model_input_html(image: np.ndarray, width: int = 168,
+                     caption: str = "What the network saw (28x28)") -> str:
+    """The 28x28 input, enlarged with sharp pixels, inline (no extra media request)."""
+    return (f'<div class="hwr-model-input" style="margin-top:0.75rem">'
+            f'{figure_html(to_uint8(image), caption, width)}</div>')
+
+
 def show_model_input(image: np.ndarray, width: int = 168,
                      caption: str = "What the network saw (28x28)") -> None:
-    """The 28x28 input, enlarged with sharp pixels, inline (no extra media request)."""
-    st.markdown(f'<div class="hwr-model-input">{figure_html(to_uint8(image), caption, width)}'
-                '</div>', unsafe_allow_html=True)
+    st.markdown(model_input_html(image, width, caption), unsafe_allow_html=True)
 
 
 NOT_A_DIGIT = "That does not look like a digit"
@@ -176,26 +182,26 @@ def show_digit(result: Recognition) -> None:
     if result.is_empty:
         show_note(result.message or INVITATION)
         return
+    # One element for the answer, its bars and what the network saw (hidden on a phone):
+    # each element is a message to the browser, and one more render of the page there.
     if result.not_a_digit:
-        st.markdown(not_a_digit_html(result), unsafe_allow_html=True)
-        with st.container(key="hwr-details"):
-            show_model_input(result.model_input)
+        st.markdown(not_a_digit_html(result) + model_input_html(result.model_input),
+                    unsafe_allow_html=True)
         return
     caption = f"confidence {result.confidence:.1%}"
     if is_unsure(result.probabilities):
-        caption += " · not sure, maybe a {} ({:.0%})".format(*runner_up(result))
-    # One element for the answer and its bars: each element is a message to the browser.
+        caption += " · not sure, maybe a {} ({:.0%}): try writing it more clearly".format(
+            *runner_up(result))
     st.markdown(answer_html(str(result.digit), caption) +
-                probabilities_html(result.probabilities), unsafe_allow_html=True)
-    with st.container(key="hwr-details"):  # below the fold on a phone
-        show_unsure_note(result)
-        show_model_input(result.model_input)
+                probabilities_html(result.probabilities) +
+                model_input_html(result.model_input), unsafe_allow_html=True)
 
 
-def file_sample(result: Recognition, picture, label: int | None, mode: str,
-                drawing_id: int | None = None) -> None:
-    """Save the drawing under its right label (in the running class, and on its wall),
-    then clear the canvas for the next one."""
+def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None = None) -> None:
+    """Save the drawing under the digit the student chose (in the running class, and on
+    its wall), then clear the canvas for the next one."""
+    label = st.session_state.get(CONFIRM)
+    st.session_state[CONFIRM] = None  # ready for the next drawing
     if label is None:
         return
     if not post_limiter().allow():
@@ -219,7 +225,6 @@ def file_sample(result: Recognition, picture, label: int | None, mode: str,
         storage_failed(e)
         count = "?"
     st.toast(f"Saved as a {label}: {count} class digits so far", icon=":material/save:")
-    st.session_state.pop("confirm_label", None)
     clear_canvas(mode)
 
 
@@ -265,17 +270,17 @@ def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
 
 def confirm_sample(result: Recognition, picture: np.ndarray, mode: str,
                    drawing_id: int | None = None) -> None:
-    """One click files the drawing under its right label in the class collection."""
-    st.markdown("**Is it right?** Saving adds the drawing to the class's digits.")
-    yes, label, save = st.columns([2, 1, 1], vertical_alignment="bottom")
-    if not result.not_a_digit:  # a drawing that is no digit has no digit to confirm
-        yes.button(f"Yes, it is a {result.digit}", key="confirm_yes", icon=":material/check:",
-                   on_click=file_sample, args=(result, picture, result.digit, mode,
-                                               drawing_id))
-    correct = label.selectbox("No, it is a", range(10), index=None, key="confirm_label",
-                              placeholder="digit")
-    save.button("Save", key="confirm_save", disabled=correct is None,
-                on_click=file_sample, args=(result, picture, correct, mode, drawing_id))
+    """One tap files the drawing under its right digit in the class collection: the
+    answer's own digit (ticked) or the right one.
+
+    One widget, not buttons, a picker and their columns: the drawing area is resent at
+    every stroke, and each element is a message and a render in the browser."""
+    answer = None if result.not_a_digit else result.digit  # no digit to confirm
+    st.pills("**Is it right?** Tap the right digit to save the drawing for the class"
+             if answer is not None else "If it is a digit, tap it to save the drawing",
+             range(10), key=CONFIRM, on_change=file_sample,
+             args=(result, picture, mode, drawing_id),
+             format_func=lambda d: f":material/check: {d}" if d == answer else str(d))
 
 
 def show_inside(rec: DigitRecognizer, result: Recognition) -> None:
