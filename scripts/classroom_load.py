@@ -55,13 +55,36 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_cpu_seconds(pid: int | None) -> dict[str, float]:
+    """CPU time of each live thread of a process, to the nanosecond (Linux schedstat)."""
+    times = {}
+    if pid is None:
+        return times
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return times
+    for task in tasks:
+        try:
+            times[task.name] = int((task / "schedstat").read_text().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            pass  # a thread that just ended
+    return times
+
+
 def idle_cpu_per_second(pid: int | None, seconds: float = 10.0) -> float | None:
     """The server's CPU seconds per second while nobody draws (its event loop, file
-    watchers, websocket pings), measured before the class starts."""
-    before = cpu_seconds(pid)
+    watchers, websocket pings), measured before the class starts.
+
+    Per thread, to the nanosecond: the process's total (/proc/PID/stat) counts in 10 ms
+    ticks, and an idle server spends only a few ticks in 10 s, so that figure swung by
+    half from run to run, and with it the per-drawing figure it is subtracted from."""
+    before = thread_cpu_seconds(pid)
     time.sleep(seconds)
-    after = cpu_seconds(pid)
-    return None if before is None or after is None else (after - before) / seconds
+    after = thread_cpu_seconds(pid)
+    if not before or not after:
+        return None
+    return sum(after[t] - before[t] for t in after if t in before) / seconds
 
 
 async def student(url: str, seed: int, seconds: float, period: float, timeout: float,
