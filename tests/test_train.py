@@ -199,3 +199,11 @@ def test_split_seed_keeps_the_validation_split_across_seeds():
                           validation(seed=42, split_seed=None))
     assert not np.array_equal(validation(seed=7, split_seed=None),
                               validation(seed=42, split_seed=None))
+
+
+def test_the_defaults_are_the_shipped_models_config():
+    """`scripts/train.py` with no flags trains the shipped model again (its README claim)."""
+    from hwr.learning.config import TrainConfig
+    from hwr.reading.recognizer import DEFAULT_MODEL_DIR
+
+    assert TrainConfig.from_json(DEFAULT_MODEL_DIR / "config.json") == TrainConfig()
