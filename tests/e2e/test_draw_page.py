@@ -91,6 +91,7 @@ def test_a_drawing_that_is_no_digit_is_called_so(page, artifacts):
     expect(ticked).to_have_count(1)
     assert ticked.inner_text().split()[-1] == "3"  # the answer's digit is the ticked one
 
+
 def test_drawing_right_after_clear_is_read(page):
     """Clear acts in the browser: a digit begun 0-300 ms later keeps every stroke."""
     rng = random.Random(0)
