@@ -207,3 +207,36 @@ def test_the_defaults_are_the_shipped_models_config():
     from hwr.reading.recognizer import DEFAULT_MODEL_DIR
 
     assert TrainConfig.from_json(DEFAULT_MODEL_DIR / "config.json") == TrainConfig()
+
+
+def test_models_compare_on_the_same_validation_images(trained, tmp_path, capsys):
+    """scripts/compare_models.py: one row per model, the same figures for the same
+    weights, and models validated on different splits refused with a sentence."""
+    model, data = trained
+    compare = load_script("compare_models")
+
+    def copy(name: str, split_seed=None) -> Path:
+        out = tmp_path / name
+        out.mkdir()
+        for path in model.iterdir():
+            (out / path.name).write_bytes(path.read_bytes())
+        if split_seed is not None:
+            config = json.loads((out / "config.json").read_text())
+            config["train"]["split_seed"] = split_seed
+            (out / "config.json").write_text(json.dumps(config))
+        return out
+
+    same, other = copy("same"), copy("other", split_seed=12345)
+    figures = tmp_path / "figures.json"
+    assert compare.main([str(model), str(same), "--data-dir", str(data),
+                         "--renderings", "1", "--json", str(figures)]) == 0
+    result = json.loads(figures.read_text())
+    sizes, rows = result["sizes"], result["errors"]
+    assert rows[str(model)] == rows[str(same)]  # the same weights, the same images
+    assert sizes["plain digits"] == sizes["styled digits"] == \
+        sizes["canvas-like renderings"] > 0
+    assert all(0 <= count <= sizes[name] for name, count in rows[str(model)].items())
+
+    capsys.readouterr()
+    assert compare.main([str(model), str(other), "--data-dir", str(data)]) == 1
+    assert "different splits" in capsys.readouterr().err
