@@ -126,6 +126,12 @@ def drawn_seven(canvas, mnist_test=None):
     canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
 
 
+def confirm_row(at):
+    """The *Is it right?* row of digits (its key names the drawing)."""
+    (row,) = [p for p in at.pills if p.key.startswith("hwr_confirm_")]
+    return row
+
+
 def test_inside_the_network_is_computed_only_when_opened(canvas, mnist_test, monkeypatch):
     import hwr.reading.explain
 
@@ -147,16 +153,21 @@ def test_confirming_saves_to_the_class_collection(canvas, mnist_test, class_db):
 
     drawn_seven(canvas, mnist_test)
     at = run_app()
-    confirm = at.pills(key="hwr_confirm")
+    confirm = confirm_row(at)
     ticked = [option.content for option in confirm.proto.options if option.content_icon]
     assert confirm.options == [str(d) for d in range(10)] and ticked == ["7"]  # the answer
     confirm.set_value(7).run()
     assert not at.exception
-    assert at.pills(key="hwr_confirm").value is None  # ready for the next drawing
-    at.pills(key="hwr_confirm").set_value(1).run()  # the right digit, one tap
+    assert canvas.calls[-1]["clear_id"] == canvas.drawing.id  # the filed drawing is cleared
+    confirm_row(at).set_value(None).run()  # untapped and tapped again: still saved once
+    confirm_row(at).set_value(7).run()
+    assert ClassCollection(class_db).count() == 1
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]), drawing_id=1)
+    at.run()
+    assert confirm_row(at).value is None  # a new drawing: nothing tapped yet
+    confirm_row(at).set_value(1).run()  # the right digit, one tap
     samples = ClassCollection(class_db).samples()
     assert samples.labels.tolist() == [7, 1] and samples.predicted.tolist() == [7, 7]
-    assert canvas.calls[-1]["clear_id"] == canvas.drawing.id  # the filed drawing is cleared
 
 
 def test_class_page_shows_accuracy_of_collected_digits(class_db, monkeypatch):
@@ -200,7 +211,7 @@ def test_a_drawing_that_is_no_digit_is_said_plainly(canvas):
     assert "That does not look like a digit" in text and "best guess" in text
     assert answer(at) is None  # no big digit
     # nothing to confirm: no digit is ticked, but the right one can still be saved
-    assert not [o for o in at.pills(key="hwr_confirm").proto.options if o.content_icon]
+    assert not [o for o in confirm_row(at).proto.options if o.content_icon]
 
 
 def test_while_a_class_runs_drawings_go_on_its_wall(canvas, class_db):
@@ -215,7 +226,7 @@ def test_while_a_class_runs_drawings_go_on_its_wall(canvas, class_db):
     assert any("class wall" in c.value for c in at.caption)
     wall = ClassCollection(class_db).wall(lesson.id)
     assert [(w.predicted, w.nickname) for w in wall] == [(7, "<b>Ana</b>")]
-    at.pills(key="hwr_confirm").set_value(7).run()
+    confirm_row(at).set_value(7).run()
     assert ClassCollection(class_db).wall(lesson.id)[0].label == 7
     assert ClassCollection(class_db).count(lesson.id) == 1
     ClassCollection(class_db).end_class()  # the teacher ends it; this page draws on
@@ -338,7 +349,7 @@ def test_without_its_database_the_page_still_answers_and_saving_says_why(canvas,
     canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
     at = run_app()
     assert answer(at) == "7"  # drawing and answers go on
-    at.pills(key="hwr_confirm").set_value(7).run()
+    confirm_row(at).set_value(7).run()
     assert not at.exception
     assert any("Not saved: class data is unavailable" in t.value for t in at.toast)
     assert "hunter2" not in str([m.value for m in at.markdown])

@@ -46,7 +46,8 @@ SAVED_DRAWING = "hwr_drawing"  # the last drawing of each canvas, to restore it
 CLEAR_REQUEST = "hwr_clear"  # the drawing id the page asks the canvas to clear
 LAST_RESULT = "hwr_last_result"  # (signature, image, result) of the last drawing read
 LAST_RUN = "hwr_last_recognition"  # time.monotonic() of the last recognition
-CONFIRM = "hwr_confirm"  # the digit the student tapped to save the drawing as
+CONFIRM = "hwr_confirm"  # key prefix of the digits tapped to save a drawing as
+FILED = "hwr_filed"  # the id of the last drawing saved to the class collection
 PAGE_SENT = "hwr_page_sent"  # this session's page has gone out to its browser once
 INVITATION = "Draw a digit in the box: the prediction appears as soon as you lift the pen."
 WARMING_UP = "Warming up the model: your drawing is answered in a moment."
@@ -197,15 +198,20 @@ def show_digit(result: Recognition) -> None:
                 model_input_html(result.model_input), unsafe_allow_html=True)
 
 
-def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None = None) -> None:
-    """Save the drawing under the digit the student chose (in the running class, and on
-    its wall), then clear the canvas for the next one."""
-    label = st.session_state.get(CONFIRM)
-    st.session_state[CONFIRM] = None  # ready for the next drawing
-    if label is None:
+def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None,
+                key: str) -> None:
+    """Save the drawing under the digit the student tapped (in the running class, and on
+    its wall), then clear the canvas for the next one.
+
+    Once per drawing: the browser may send the tapped digit again in the rerun that
+    clears the canvas, and that must not save the drawing twice."""
+    state = st.session_state
+    label = state.get(key)
+    if label is None or (drawing_id is not None and state.get(FILED) == drawing_id):
         return
     if not post_limiter().allow():
         st.toast("That was quick: wait a second, then save again.", icon=":material/timer:")
+        state[key] = None  # tap again to save
         return
     lesson = running_class()
     try:
@@ -216,7 +222,9 @@ def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None 
         storage_failed(e)
         st.toast("Not saved: class data is unavailable right now. Try again in a moment.",
                  icon=":material/cloud_off:")
+        state[key] = None
         return
+    state[FILED] = drawing_id
     try:
         if lesson is not None and drawing_id is not None:
             collection.label_drawing(lesson.id, student_id(), drawing_id, label)
@@ -276,10 +284,11 @@ def confirm_sample(result: Recognition, picture: np.ndarray, mode: str,
     One widget, not buttons, a picker and their columns: the drawing area is resent at
     every stroke, and each element is a message and a render in the browser."""
     answer = None if result.not_a_digit else result.digit  # no digit to confirm
+    key = f"{CONFIRM}_{drawing_id}"  # a new drawing, a new row: nothing tapped yet
     st.pills("**Is it right?** Tap the right digit to save the drawing for the class"
              if answer is not None else "If it is a digit, tap it to save the drawing",
-             range(10), key=CONFIRM, on_change=file_sample,
-             args=(result, picture, mode, drawing_id),
+             range(10), key=key, on_change=file_sample,
+             args=(result, picture, mode, drawing_id, key),
              format_func=lambda d: f":material/check: {d}" if d == answer else str(d))
 
 

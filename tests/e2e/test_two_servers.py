@@ -50,7 +50,7 @@ def test_a_digit_saved_on_one_server_is_on_the_others_class_page(browser, two_se
     student.wait_for_selector(canvas_selector(KEY))
     student.get_by_text("Your drawings appear on the class wall").wait_for()
     draw_strokes(student, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
-    student.locator(".st-key-hwr_confirm button", has_text="7").click()
+    student.locator('[class*="st-key-hwr_confirm_"] button', has_text="7").click()
     student.get_by_text("Saved as a 7").wait_for()
 
     teacher.get_by_role("link", name="Class").click()
