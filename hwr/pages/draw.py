@@ -155,15 +155,17 @@ def show_probabilities(probabilities: np.ndarray) -> None:
     st.markdown(probabilities_html(probabilities), unsafe_allow_html=True)
 
 
+MODEL_INPUT_CAPTION = "What the network saw (28x28)"
+
+
 def model_input_html(image: np.ndarray, width: int = 168,
-                     caption: str = "What the network saw (28x28)") -> str:
+                     caption: str = MODEL_INPUT_CAPTION) -> str:
     """The 28x28 input, enlarged with sharp pixels, inline (no extra media request)."""
     return (f'<div class="hwr-model-input" style="margin-top:0.75rem">'
             f'{figure_html(to_uint8(image), caption, width)}</div>')
 
 
-def show_model_input(image: np.ndarray, width: int = 168,
-                     caption: str = "What the network saw (28x28)") -> None:
+def show_model_input(image: np.ndarray, width: int, caption: str) -> None:
     st.markdown(model_input_html(image, width, caption), unsafe_allow_html=True)
 
 
@@ -203,8 +205,8 @@ def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None,
     """Save the drawing under the digit the student tapped (in the running class, and on
     its wall), then clear the canvas for the next one.
 
-    Once per drawing: the browser may send the tapped digit again in the rerun that
-    clears the canvas, and that must not save the drawing twice."""
+    Once per drawing: tapping its row again (or the browser sending the tapped digit
+    again as the canvas clears) must not save the drawing twice."""
     state = st.session_state
     label = state.get(key)
     if label is None or (drawing_id is not None and state.get(FILED) == drawing_id):

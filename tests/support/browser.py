@@ -110,13 +110,12 @@ def _scaled_box(page, key: str) -> tuple[dict, float]:
 
 
 def draw_strokes(page, key: str, strokes: list[list[tuple[float, float]]],
-                 last_up=None, pause: float = 0.0) -> None:
+                 pause: float = 0.0) -> None:
     """Draw strokes (in the canvas's own pixels) with real mouse events.
 
     The canvas fills its column on screen, so points are scaled from its own size to
     its size on the page. ``pause`` seconds pass between strokes, as when a person
-    writes. ``last_up`` is called just before the final mouse-up, to start a latency
-    clock.
+    writes. (Latency is timed by the page itself: ``tests/support/page_clock.py``.)
     """
     box, scale = _scaled_box(page, key)
     for n, stroke in enumerate(strokes):
@@ -127,8 +126,6 @@ def draw_strokes(page, key: str, strokes: list[list[tuple[float, float]]],
         page.mouse.down()
         for x, y in stroke[1:]:
             page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=2)
-        if n == len(strokes) - 1 and last_up is not None:
-            last_up()
         page.mouse.up()
 
 
