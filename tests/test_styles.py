@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 
 from hwr.learning import nondigits
-from hwr.learning.styles import PAD, STYLES, apply_styles, measure, style_test_set
+from hwr.learning.styles import (
+    FLAG_DEGREES,
+    FLAG_LENGTH,
+    PAD,
+    STYLES,
+    apply_styles,
+    flagged_one,
+    measure,
+    style_test_set,
+)
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +86,41 @@ def test_apply_styles_restyles_only_the_share_of_each_class(digits):
     assert not changed[labels == 8].any() and not changed[labels == 7].any()
     assert 0.25 < changed[labels == 0].mean() < 0.75
     assert out.shape == floats.shape
+
+
+def _flag_reach(original: np.ndarray, **flag) -> float:
+    """How far left of the plain 1 the flag's ink reaches, before renormalizing."""
+    field = flagged_one(original, np.random.default_rng(4), finish=False, **flag)
+    added = (field > 0.5) & (np.pad(original, PAD) < 0.1)
+    ink_cols = np.flatnonzero(np.pad(original, PAD).max(axis=0) > 0.5)
+    return ink_cols.min() - np.flatnonzero(added.any(axis=0)).min()
+
+
+def test_flag_ranges_set_how_long_and_flat_a_ones_flag_is(digits):
+    """The polish stage draws longer, flatter flags: they reach further from the stem;
+    the default ranges draw what the style always drew."""
+    images, labels = digits
+    ones = images[labels == 1][:15].astype(np.float32) / 255
+    short = [_flag_reach(one, degrees=(20, 20), length=(0.2, 0.2)) for one in ones]
+    long = [_flag_reach(one, degrees=(55, 55), length=(0.6, 0.6)) for one in ones]
+    assert all(b > a for a, b in zip(short, long))
+    for one in ones[:5]:
+        assert np.array_equal(
+            flagged_one(one, np.random.default_rng(1)),
+            flagged_one(one, np.random.default_rng(1), degrees=FLAG_DEGREES,
+                        length=FLAG_LENGTH))
+
+
+def test_apply_styles_draws_only_the_ones_flags_its_own_way(digits):
+    images, labels = digits
+    floats = images.astype(np.float32) / 255
+    shares = {"slashed_zero": 0.5, "flagged_one": 0.5, "footed_one": 0.5}
+    flag = {"degrees": (55, 55), "length": (0.6, 0.6)}
+    plain = apply_styles(floats, labels, shares, np.random.default_rng(1))
+    wide = apply_styles(floats, labels, shares, np.random.default_rng(1), flag)
+    zeros, ones = labels == 0, labels == 1
+    assert np.array_equal(plain[zeros], wide[zeros])
+    assert not np.array_equal(plain[ones], wide[ones])
 
 
 def test_apply_styles_leaves_an_empty_image_alone():

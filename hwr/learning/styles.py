@@ -123,8 +123,13 @@ def slashed_zero(image: np.ndarray, rng: np.random.Generator, finish: bool = Tru
     return _finish(field) if finish else field
 
 
-def _flag(image: np.ndarray, rng: np.random.Generator, foot: bool,
-          finish: bool = True) -> np.ndarray:
+FLAG_DEGREES = (15.0, 45.0)  # how far the flag of a 1 turns off the stem
+FLAG_LENGTH = (0.15, 0.5)  # its length, as a share of the digit's height
+
+
+def _flag(image: np.ndarray, rng: np.random.Generator, foot: bool, finish: bool = True,
+          degrees: tuple[float, float] = FLAG_DEGREES,
+          length: tuple[float, float] = FLAG_LENGTH) -> np.ndarray:
     shape = measure(image)
     if shape is None:
         return image
@@ -136,9 +141,9 @@ def _flag(image: np.ndarray, rng: np.random.Generator, foot: bool,
     stem = math.atan2(bottom[1] - top[1], bottom[0] - top[0])  # 0: straight down
     # The flag leaves the stem to the left and downwards: steeper and shorter than a 7's
     # top bar, with which a longer or flatter flag would teach the model to confuse it.
-    turn = math.radians(rng.uniform(15, 45))
-    length = shape.height * rng.uniform(0.15, 0.5)
-    end = (top[0] + length * math.cos(stem - turn), top[1] + length * math.sin(stem - turn))
+    turn = math.radians(rng.uniform(*degrees))
+    reach = shape.height * rng.uniform(*length)
+    end = (top[0] + reach * math.cos(stem - turn), top[1] + reach * math.sin(stem - turn))
     width = shape.width * rng.uniform(0.85, 1.1)
     draw_segment(field, end, top, width)
     if foot:
@@ -150,15 +155,18 @@ def _flag(image: np.ndarray, rng: np.random.Generator, foot: bool,
     return _finish(field) if finish else field
 
 
-def flagged_one(image: np.ndarray, rng: np.random.Generator, finish: bool = True) -> np.ndarray:
+def flagged_one(image: np.ndarray, rng: np.random.Generator, finish: bool = True,
+                **flag) -> np.ndarray:
     """The continental 1: a flag from the top of the stem down to the left, from a short
-    serif to a long upstroke (15-50% of the height), 15-45 degrees off the stem."""
-    return _flag(image, rng, False, finish)
+    serif to a long upstroke (15-50% of the height), 15-45 degrees off the stem
+    (``degrees=``, ``length=`` change those ranges)."""
+    return _flag(image, rng, False, finish, **flag)
 
 
-def footed_one(image: np.ndarray, rng: np.random.Generator, finish: bool = True) -> np.ndarray:
+def footed_one(image: np.ndarray, rng: np.random.Generator, finish: bool = True,
+               **flag) -> np.ndarray:
     """A flagged 1 with a foot: a short bar across the bottom of the stem."""
-    return _flag(image, rng, True, finish)
+    return _flag(image, rng, True, finish, **flag)
 
 
 def crossed_seven(image: np.ndarray, rng: np.random.Generator, finish: bool = True) -> np.ndarray:
@@ -185,15 +193,17 @@ STYLES: dict[str, tuple[int, Callable[[np.ndarray, np.random.Generator], np.ndar
     "crossed_seven": (7, crossed_seven),
 }
 """Each style's name -> (the digit it is a way of writing, the function drawing it)."""
+FLAGGED = ("flagged_one", "footed_one")  # the styles that take a flag's ranges
 
 
 def apply_styles(images: np.ndarray, labels: np.ndarray, shares: dict[str, float],
-                 rng: np.random.Generator) -> np.ndarray:
+                 rng: np.random.Generator, flag: dict | None = None) -> np.ndarray:
     """Restyle a random share of each class (float images in [0, 1], (N, 28, 28[, 1])).
 
     ``shares`` maps a style name to the fraction of its digit's images that get it; the
-    styles of one digit split its images (a 1 gets at most one of flag or foot). Labels
-    never change: a slashed zero is a zero."""
+    styles of one digit split its images (a 1 gets at most one of flag or foot). ``flag``
+    (``degrees=``, ``length=`` ranges) draws the ones' flags other than by default.
+    Labels never change: a slashed zero is a zero."""
     out = np.array(images, np.float32, copy=True)
     squeeze = out.ndim == 4
     plane = out[..., 0] if squeeze else out
@@ -205,8 +215,9 @@ def apply_styles(images: np.ndarray, labels: np.ndarray, shares: dict[str, float
         for name, share in styles:
             chosen = np.flatnonzero((labels == digit) & (draws >= low) & (draws < low + share))
             low += share
+            extra = flag if flag and name in FLAGGED else {}
             for i in chosen:
-                plane[i] = STYLES[name][1](plane[i], rng)
+                plane[i] = STYLES[name][1](plane[i], rng, **extra)
     return out
 
 
