@@ -66,6 +66,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "explicitly override it)")
     p.add_argument("--no-augment", dest="augment.enabled", action="store_false",
                    default=argparse.SUPPRESS, help="train without augmentation")
+    p.add_argument("--polish-from", default=None, metavar="MODEL_DIR",
+                   help="skip the training: polish this model directory, trained with the "
+                        "same config without its polish (see --polish-epochs)")
     add_config_flags(p)
     return p.parse_args(argv)
 
@@ -80,7 +83,7 @@ def config_from_args(args: argparse.Namespace, argv: list[str] | None = None) ->
             target = getattr(target, parent)
         if not dataclasses.is_dataclass(target) or name not in \
                 {f.name for f in dataclasses.fields(target)}:
-            continue  # --data-dir, --out, --config
+            continue  # --data-dir, --out, --config, --polish-from
         if name in PATH_FIELDS and value is not None:
             value = [str(Path(v).resolve()) for v in value] if isinstance(value, list) \
                 else str(Path(value).resolve())
@@ -112,12 +115,17 @@ def main(argv: list[str] | None = None) -> int:
     config = config_from_args(args)
     if config.init_from:
         return fine_tune(config, args)
-    from hwr.learning.train import train  # TensorFlow loads only after --help and argument errors
+    # TensorFlow loads only after --help and argument errors
+    from hwr.learning.train import NotAFirstStage, train
 
     try:
-        metrics = train(config, args.out, data_dir=args.data_dir)
+        metrics = train(config, args.out, data_dir=args.data_dir,
+                        polish_from=args.polish_from)
     except KeyboardInterrupt:
         return 130
+    except NotAFirstStage as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print(f"Test accuracy {metrics['test_accuracy']:.4%} ({metrics['test_errors']} errors), "
           f"best epoch {metrics['best_epoch']}, {metrics['train_seconds']:.0f} s; "
           f"model written to {args.out}")

@@ -35,7 +35,8 @@ def trained(tmp_path_factory, train_script):
     data = write_mnist_dir(root / "mnist")
     out = root / "model"
     code = train_script.main(["--epochs", "2", "--limit", "300", "--batch-size", "32",
-                              "--data-dir", str(data), "--out", str(out), "--seed", "3"])
+                              "--data-dir", str(data), "--out", str(out), "--seed", "3",
+                              "--polish-epochs", "1"])
     assert code == 0
     return out, data
 
@@ -58,8 +59,11 @@ def test_training_writes_a_complete_model_directory(trained):
     assert len(config["data"]["sha256"]) == 4
     assert config["data"]["train_count"] + config["data"]["validation_count"] == 300
     history = json.loads((out / "history.json").read_text())
-    assert len(history["loss"]) == len(history["val_accuracy"]) == 2
+    assert len(history["loss"]) == len(history["val_accuracy"]) == 3  # 2 + 1 of polish
+    assert config["train"]["polish"]["epochs"] == 1
     metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["polish_epochs"] == 1 and metrics["epochs_run"] == 3
+    assert metrics["val_accuracy"] == history["val_accuracy"][-1]  # the polished network's
     assert metrics["test_count"] == 100 and len(metrics["confusion_matrix"]) == 10
     assert sum(map(sum, metrics["confusion_matrix"])) == 100
     assert set(metrics["per_class"]) == {str(d) for d in range(10)}
@@ -91,6 +95,47 @@ def test_training_records_styles_and_measures_them(trained):
     flags = metrics["not_a_digit"]
     assert flags["non_digits"]["count"] == 200 and 0 <= flags["non_digits"]["flagged"] <= 1
     assert 0 <= flags["mnist_flagged"] <= 1
+
+
+def test_polish_from_a_trained_first_stage(trained, train_script, tmp_path):
+    """--polish-from polishes a model trained with the same config (and records which),
+    and refuses a model of another config or one already polished."""
+    _, data = trained
+    common = ["--epochs", "1", "--limit", "200", "--batch-size", "32", "--data-dir",
+              str(data), "--seed", "5"]
+    first = tmp_path / "first"
+    assert train_script.main([*common, "--polish-epochs", "0", "--out", str(first)]) == 0
+    polished = tmp_path / "polished"
+    assert train_script.main([*common, "--polish-epochs", "1", "--polish-from", str(first),
+                              "--out", str(polished)]) == 0
+    card = json.loads((polished / "config.json").read_text())
+    first_metrics = json.loads((first / "metrics.json").read_text())
+    assert card["polished"]["model_sha256"] == first_metrics["model_sha256"]
+    assert card["train"]["polish"]["epochs"] == 1
+    history = json.loads((polished / "history.json").read_text())
+    assert len(history["loss"]) == 2  # the first stage's epoch, then the polish's
+    assert json.loads((polished / "metrics.json").read_text())["model_sha256"] != \
+        first_metrics["model_sha256"]
+
+    refused = tmp_path / "refused"
+    assert train_script.main([*common[:-1], "6", "--polish-from", str(first), "--out",
+                              str(refused)]) == 2  # another seed
+    assert train_script.main([*common, "--polish-from", str(polished), "--out",
+                              str(refused)]) == 2  # polished already
+    assert not refused.exists()
+    assert not list(tmp_path.glob(".refused.*"))  # no temporary directory left behind
+
+
+def test_a_model_card_from_before_the_polish_stage_reads_as_unpolished(tmp_path):
+    from hwr.learning.config import TrainConfig
+
+    recorded = TrainConfig().to_dict()
+    del recorded["polish"]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"train": recorded}))
+    assert TrainConfig.from_json(path).polish.epochs == 0
+    path.write_text(json.dumps({"train": TrainConfig().to_dict()}))
+    assert TrainConfig.from_json(path) == TrainConfig()  # tuples survive JSON's lists
 
 
 def test_config_reproduces_recorded_run(trained, train_script):

@@ -8,6 +8,7 @@ interrupted run never replaces a good model. Ctrl-C keeps the best checkpoint so
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import shutil
@@ -32,7 +33,13 @@ from hwr.learning.data import (
     load_mnist,
     to_model_input,
 )
-from hwr.learning.evaluate import MODEL_FILE, NON_DIGIT_TEST_COUNT, evaluate_model, write_results
+from hwr.learning.evaluate import (
+    METRICS_FILE,
+    MODEL_FILE,
+    NON_DIGIT_TEST_COUNT,
+    evaluate_model,
+    write_results,
+)
 from hwr.learning.model import build_model
 from hwr.learning.nondigits import training_set as non_digit_set
 from hwr.learning.styles import apply_styles
@@ -74,14 +81,15 @@ def style_validation(images: np.ndarray, labels: np.ndarray, styles: StyleConfig
     return np.round(styled * 255).astype(np.uint8)
 
 
-def make_style_fn(styles: StyleConfig):
+def make_style_fn(styles: StyleConfig, flag: dict | None = None):
     """A ``Dataset.map`` function over ((images, labels), seed) batches that draws the
-    writing styles onto a share of each digit (numpy, so it runs as a numpy_function)."""
+    writing styles onto a share of each digit (numpy, so it runs as a numpy_function);
+    ``flag`` draws the ones' flags other than by default (the polish stage)."""
     shares = styles.shares()
 
     def draw(images: np.ndarray, onehot: np.ndarray, seed: np.ndarray) -> np.ndarray:
         rng = np.random.default_rng(int(seed) & 0x7FFFFFFF)
-        return apply_styles(images, onehot.argmax(axis=1), shares, rng)
+        return apply_styles(images, onehot.argmax(axis=1), shares, rng, flag)
 
     def style(batch, seed):
         images, labels = batch
@@ -93,7 +101,8 @@ def make_style_fn(styles: StyleConfig):
 
 
 def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig,
-                 training: bool, classes: int = NUM_CLASSES + 1) -> tf.data.Dataset:
+                 training: bool, classes: int = NUM_CLASSES + 1,
+                 flag: dict | None = None) -> tf.data.Dataset:
     ds = tf.data.Dataset.from_tensor_slices(
         (to_model_input(images), keras.utils.to_categorical(labels, classes))
     )
@@ -103,7 +112,7 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig,
         if any(share > 0 for share in config.styles.shares().values()):
             seeds = tf.data.Dataset.random(seed=config.seed)
             ds = tf.data.Dataset.zip((ds, seeds)).map(
-                make_style_fn(config.styles), num_parallel_calls=tf.data.AUTOTUNE)
+                make_style_fn(config.styles, flag), num_parallel_calls=tf.data.AUTOTUNE)
         if config.augment.enabled:
             ds = ds.map(make_augment_fn(config.augment, config.seed),
                         num_parallel_calls=tf.data.AUTOTUNE)
@@ -123,6 +132,61 @@ def learning_rate_schedule(config: TrainConfig, steps_per_epoch: int):
         decay_steps=total - warmup,
         alpha=config.min_learning_rate_fraction,
     )
+
+
+def polish(model, x_train: np.ndarray, y_train: np.ndarray, val_ds: tf.data.Dataset,
+           config: TrainConfig, classes: int, verbose: int = 2,
+           callbacks: list | None = None) -> dict[str, list[float]]:
+    """The second stage (``config.polish``): a few epochs at a small learning rate with
+    longer flags, from the trained weights, in place; returns its history."""
+    settings = config.polish
+    staged = dataclasses.replace(config, seed=config.seed + settings.seed_offset)
+    keras.utils.set_random_seed(staged.seed)
+    train_ds = make_dataset(x_train, y_train, staged, training=True, classes=classes,
+                            flag=settings.flag())
+    steps = int(train_ds.cardinality())
+    model.compile(
+        optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(
+            settings.learning_rate, max(1, settings.epochs * steps), alpha=0.02)),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    print(f"Polishing for {settings.epochs} epochs at {settings.learning_rate:g}, flags "
+          f"{settings.flag_degrees} degrees, {settings.flag_length} of the height", flush=True)
+    history = model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs,
+                        verbose=verbose, shuffle=False, callbacks=callbacks or [])
+    return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+class NotAFirstStage(ValueError):
+    """--polish-from names a model that this config's polish cannot start from."""
+
+
+def first_stage(polish_from: Path, config: TrainConfig, classes: int):
+    """A model directory trained with this config's first stage, to polish instead of
+    training again: (its network, its history, its training seconds)."""
+    recorded = TrainConfig.from_json(polish_from / CONFIG_FILE)
+    if recorded.without_polish() != config.without_polish():
+        raise NotAFirstStage(f"{polish_from} was not trained with this config's first stage "
+                         "(its config.json differs beyond the polish settings)")
+    if recorded.polish.epochs:
+        raise NotAFirstStage(f"{polish_from} is already polished")
+    model = build_model(config.model, classes)
+    model.set_weights(keras.saving.load_model(polish_from / MODEL_FILE,
+                                              safe_mode=True).get_weights())
+    history = json.loads((polish_from / HISTORY_FILE).read_text())
+    seconds = json.loads((polish_from / METRICS_FILE).read_text())["train_seconds"]
+    return model, history, seconds
+
+
+def first_stage_record(polish_from: Path) -> dict:
+    """What the model card says about the network it polished."""
+    card = json.loads((polish_from / CONFIG_FILE).read_text())
+    metrics = json.loads((polish_from / METRICS_FILE).read_text())
+    return {"path": str(polish_from.resolve()), "command": card.get("command"),
+            "created": card.get("created"), "model_sha256": metrics.get("model_sha256"),
+            "train_seconds": metrics.get("train_seconds"),
+            "best_epoch": metrics.get("best_epoch")}
 
 
 def library_versions() -> dict[str, str]:
@@ -149,11 +213,15 @@ def replace_dir(src: Path, dest: Path) -> None:
 
 
 def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None = None,
-          verbose: int = 2, callbacks: list | None = None) -> dict:
-    """Train from scratch, evaluate on the test set and write a complete model directory;
-    returns metrics. (Fine-tuning a trained model is ``hwr.learning.finetune``.)
+          verbose: int = 2, callbacks: list | None = None,
+          polish_from: str | Path | None = None) -> dict:
+    """Train from scratch (then polish, ``config.polish``), evaluate on the test set and
+    write a complete model directory; returns metrics. (Fine-tuning a trained model on a
+    class's digits is ``hwr.learning.finetune``.)
 
-    ``callbacks`` are extra Keras callbacks (progress reporting, early stopping)."""
+    ``callbacks`` are extra Keras callbacks (progress reporting, early stopping).
+    ``polish_from``: a model directory trained with this config's first stage; only the
+    polish runs, from its network."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
@@ -179,27 +247,47 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
     val_ds = make_dataset(x_val, y_val, config, training=False, classes=classes)
     steps_per_epoch = int(train_ds.cardinality())
 
-    model = build_model(config.model, classes)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate_schedule(config, steps_per_epoch)),
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-    )
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     checkpoint = work / CHECKPOINT_FILE
-    print(f"Training on {len(x_train)} images, validating on {len(x_val)}, "
-          f"{model.count_params():,} parameters, {config.epochs} epochs", flush=True)
     started = time.time()
     try:
-        history = model.fit(
-            train_ds,
-            validation_data=val_ds,
-            epochs=config.epochs,
-            verbose=verbose,
-            shuffle=False,  # the dataset reshuffles itself each epoch
-            callbacks=[keras.callbacks.ModelCheckpoint(
-                checkpoint, monitor="val_accuracy", save_best_only=True), *(callbacks or [])],
-        )
+        if polish_from is not None:
+            best, hist, first_seconds = first_stage(Path(polish_from), config, classes)
+            print(f"Polishing {polish_from} (its training took {first_seconds:.0f} s)",
+                  flush=True)
+        else:
+            model = build_model(config.model, classes)
+            model.compile(
+                optimizer=keras.optimizers.Adam(learning_rate_schedule(config,
+                                                                       steps_per_epoch)),
+                loss="categorical_crossentropy",
+                metrics=["accuracy"],
+            )
+            print(f"Training on {len(x_train)} images, validating on {len(x_val)}, "
+                  f"{model.count_params():,} parameters, {config.epochs} epochs", flush=True)
+            history = model.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=config.epochs,
+                verbose=verbose,
+                shuffle=False,  # the dataset reshuffles itself each epoch
+                callbacks=[keras.callbacks.ModelCheckpoint(
+                    checkpoint, monitor="val_accuracy", save_best_only=True),
+                    *(callbacks or [])],
+            )
+            hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+            first_seconds = 0.0
+            best = build_model(config.model, classes)  # uncompiled: no optimizer state
+            best.set_weights(keras.saving.load_model(checkpoint, safe_mode=True).get_weights())
+            checkpoint.unlink()
+        best_epoch = int(np.argmax(hist["val_accuracy"])) + 1
+        if config.polish.epochs:
+            polished = polish(best, x_train, y_train, val_ds, config, classes, verbose,
+                              callbacks)
+            hist = {k: hist[k] + polished[k] for k in hist}
+            weights = best.get_weights()
+            best = build_model(config.model, classes)  # no optimizer state shipped
+            best.set_weights(weights)
     except KeyboardInterrupt:
         kept = out_dir.with_name(f"{out_dir.name}.interrupted")
         if checkpoint.exists():
@@ -214,18 +302,15 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    train_seconds = time.time() - started
+    train_seconds = first_seconds + time.time() - started
 
     try:
-        best = build_model(config.model, classes)  # uncompiled: no optimizer state shipped
-        best.set_weights(keras.saving.load_model(checkpoint, safe_mode=True).get_weights())
         best.save(work / MODEL_FILE)
-        checkpoint.unlink()
-        hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         (work / HISTORY_FILE).write_text(json.dumps(hist, indent=1))
         (work / CONFIG_FILE).write_text(json.dumps({
             "train": config.to_dict(),
             "command": " ".join(sys.argv),
+            **({"polished": first_stage_record(Path(polish_from))} if polish_from else {}),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "versions": library_versions(),
             "data": {"source": mnist.source, "sha256": mnist.checksums, **digit_counts,
@@ -238,12 +323,13 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
 
         non_digits = 200 if config.limit else NON_DIGIT_TEST_COUNT  # to measure
         probabilities, measured = evaluate_model(score, mnist.x_test, mnist.y_test, non_digits)
-        best_epoch = int(np.argmax(hist["val_accuracy"])) + 1
         metrics = write_results(work, mnist.y_test, probabilities, extra={
             "train_seconds": round(train_seconds, 1),
             "epochs_run": len(hist["loss"]),
-            "best_epoch": best_epoch,
-            "val_accuracy": max(hist["val_accuracy"]),
+            "best_epoch": best_epoch,  # of the first stage; the polish's last is kept
+            "polish_epochs": config.polish.epochs,
+            "val_accuracy": (hist["val_accuracy"][-1] if config.polish.epochs
+                             else max(hist["val_accuracy"])),  # the kept network's
             "parameters": int(best.count_params()),
             **measured,
         })
