@@ -41,6 +41,9 @@ def test_page_renders_from_shipped_files():
     assert len(at.table) == 3  # per-class table, confused pairs, writing styles
     assert len(at.table[0].value) == 10
     assert any("rotation_degrees" in m.value for m in at.markdown)  # the model card
+    # the shipped model's two stages, from its config.json
+    assert any("40 epochs (best at epoch" in m.value and "then 4 epochs of polish" in m.value
+               for m in at.markdown)
 
 
 def thumbnails(at: AppTest) -> list[tuple[int, int, int]]:

@@ -143,6 +143,21 @@ def show_headline(metrics: dict) -> None:
     c.metric("Test loss", f"{metrics['test_loss']:.4f}")
 
 
+def first_stage_epochs(saved: dict, train: dict) -> int | str:
+    run, polish = saved.get("epochs_run"), train.get("polish", {}).get("epochs", 0)
+    return run - polish if isinstance(run, int) else "?"
+
+
+def polish_note(polish: dict) -> str:
+    """The second training stage, as the model card lists it (none before it existed)."""
+    if not polish.get("epochs"):
+        return ""
+    degrees, length = polish["flag_degrees"], polish["flag_length"]
+    return (f", then {polish['epochs']} epochs of polish at {polish['learning_rate']:g} with "
+            f"the ones' flags drawn {degrees[0]:g}-{degrees[1]:g} degrees off the stem and "
+            f"{length[0]:.0%}-{length[1]:.0%} of the height")
+
+
 def show_model_card(rec: DigitRecognizer, saved: dict) -> None:
     config = rec.metadata("config.json")
     train = config.get("train", {})
@@ -151,9 +166,10 @@ def show_model_card(rec: DigitRecognizer, saved: dict) -> None:
         st.markdown(
             f"- **Architecture**: {len(layers)} layers ({', '.join(dict.fromkeys(layers))}), "
             f"{rec.model.count_params():,} parameters\n"
-            f"- **Training**: {saved.get('epochs_run', '?')} epochs (best at epoch "
-            f"{saved.get('best_epoch', '?')}), batch {train.get('batch_size', '?')}, "
-            f"{saved.get('train_seconds', 0) / 60:.0f} min, seed {train.get('seed', '?')}\n"
+            f"- **Training**: {first_stage_epochs(saved, train)} epochs (best at epoch "
+            f"{saved.get('best_epoch', '?')}){polish_note(train.get('polish', {}))}, batch "
+            f"{train.get('batch_size', '?')}, {saved.get('train_seconds', 0) / 60:.0f} min, "
+            f"seed {train.get('seed', '?')}\n"
             f"- **Validation accuracy**: {saved.get('val_accuracy', 0):.2%} on "
             f"{config.get('data', {}).get('validation_count', '?')} held-out training images\n"
             f"- **Created**: {config.get('created', '?')}, with "
