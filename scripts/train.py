@@ -3,6 +3,9 @@
 
 The defaults are the configuration of the shipped model (hwr/models/default), so
 `python scripts/train.py --data-dir ../shared/mnist` trains it again from scratch.
+Training has two stages: the epochs, then a short polish (the --polish flags); with
+`--polish-from MODEL_DIR` only the polish runs, from a model trained with the same
+config's first stage (how the shipped model was made; see its config.json).
 With `--init-from MODEL_DIR --extra-data FILE.npz` it runs instead the Class page's
 fine-tune of that model on a class's exported digits (the finetune flags).
 Every field of the training config (hwr/learning/config.py) has a flag below, made from the
@@ -29,9 +32,10 @@ def _flag_type(hint) -> dict:
     origin = typing.get_origin(hint)
     if hint is bool:
         return {"action": argparse.BooleanOptionalAction}
-    if origin in (list, tuple):
-        return {"type": args[0], "nargs": "+"} if origin is tuple else \
-            {"type": args[0], "action": "append"}
+    if origin is tuple:  # tuple[int, ...]: any number; tuple[float, float]: a range
+        return {"type": args[0], "nargs": "+" if Ellipsis in args else len(args)}
+    if origin is list:
+        return {"type": args[0], "action": "append"}
     if args:  # Optional[X]
         return {"type": args[0]}
     return {"type": hint}
@@ -87,7 +91,9 @@ def config_from_args(args: argparse.Namespace, argv: list[str] | None = None) ->
         if name in PATH_FIELDS and value is not None:
             value = [str(Path(v).resolve()) for v in value] if isinstance(value, list) \
                 else str(Path(value).resolve())
-        setattr(target, name, tuple(value) if name == "filters" else value)
+        if isinstance(getattr(target, name), tuple):  # argparse gives lists
+            value = tuple(value)
+        setattr(target, name, value)
     return config
 
 

@@ -224,6 +224,11 @@ def test_nested_flags_set_the_config_and_override_a_recorded_one(train_script, t
     assert all(Path(p).is_absolute() for p in config.extra_data)
     assert not train_script.config_from_args(train_script.parse_args(["--no-augment"])
                                              ).augment.enabled
+    ranged = train_script.config_from_args(train_script.parse_args(
+        ["--polish-flag-degrees", "10", "60"]))
+    assert ranged.polish.flag_degrees == (10.0, 60.0)
+    with pytest.raises(SystemExit):  # a range is two numbers
+        train_script.parse_args(["--polish-flag-length", "0.1", "0.2", "0.3"])
 
 
 def test_split_seed_keeps_the_validation_split_across_seeds():
