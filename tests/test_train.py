@@ -122,6 +122,8 @@ def test_polish_from_a_trained_first_stage(trained, train_script, tmp_path):
                               str(refused)]) == 2  # another seed
     assert train_script.main([*common, "--polish-from", str(polished), "--out",
                               str(refused)]) == 2  # polished already
+    assert train_script.main([*common, "--polish-from", str(tmp_path / "nowhere"), "--out",
+                              str(refused)]) == 2  # no model there
     assert not refused.exists()
     assert not list(tmp_path.glob(".refused.*"))  # no temporary directory left behind
 

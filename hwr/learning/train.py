@@ -165,10 +165,15 @@ class NotAFirstStage(ValueError):
 def first_stage(polish_from: Path, config: TrainConfig, classes: int):
     """A model directory trained with this config's first stage, to polish instead of
     training again: (its network, its history, its training seconds)."""
+    missing = [name for name in (CONFIG_FILE, MODEL_FILE, HISTORY_FILE, METRICS_FILE)
+               if not (polish_from / name).is_file()]
+    if missing:
+        raise NotAFirstStage(f"{polish_from} is not a model directory (no "
+                             f"{', '.join(missing)})")
     recorded = TrainConfig.from_json(polish_from / CONFIG_FILE)
     if recorded.without_polish() != config.without_polish():
-        raise NotAFirstStage(f"{polish_from} was not trained with this config's first stage "
-                         "(its config.json differs beyond the polish settings)")
+        raise NotAFirstStage(f"{polish_from} was not trained with this config's first "
+                             "stage (its config.json differs beyond the polish settings)")
     if recorded.polish.epochs:
         raise NotAFirstStage(f"{polish_from} is already polished")
     model = build_model(config.model, classes)
