@@ -132,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip", choices=["latency", "robustness", "drawn"], action="append",
                    default=[])
     args = p.parse_args(argv)
+    if args.renderings < 1:
+        p.error("--renderings must be at least 1")
 
     from hwr import DigitRecognizer
     from hwr.learning.data import load_test_set

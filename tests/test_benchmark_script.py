@@ -2,8 +2,9 @@
 
 import re
 
-from tests.conftest import write_mnist_dir
-from tests.test_train import load_script
+import pytest
+
+from tests.conftest import load_script, write_mnist_dir
 
 
 def test_robustness_reports_each_rendering_and_their_mean(tmp_path, capsys):
@@ -20,3 +21,11 @@ def test_robustness_reports_each_rendering_and_their_mean(tmp_path, capsys):
     assert mean, out
     assert abs(float(mean[1]) - sum(accuracies) / 3) < 0.01
     assert (float(mean[2]), float(mean[3])) == (min(accuracies), max(accuracies))
+
+
+def test_no_renderings_is_refused_with_a_sentence(capsys):
+    benchmark = load_script("benchmark")
+    with pytest.raises(SystemExit) as exit:
+        benchmark.main(["--renderings", "0"])
+    assert exit.value.code == 2
+    assert "--renderings must be at least 1" in capsys.readouterr().err

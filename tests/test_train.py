@@ -1,6 +1,5 @@
 """The training script end to end, on tiny data the tests write themselves."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,17 +10,10 @@ import pytest
 
 from hwr import DigitRecognizer
 from hwr.learning.data import MnistFileError
-from tests.conftest import REPO, write_mnist_dir
+from tests.conftest import REPO, load_script, write_mnist_dir
 
 EXPECTED_FILES = {"model.keras", "config.json", "history.json", "metrics.json",
                   "test_predictions.npz"}
-
-
-def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
