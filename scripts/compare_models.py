@@ -7,7 +7,7 @@ This scores every model on one set of images made from their shared validation s
 (they must share it: train them with the same ``--split-seed``): the plain validation
 digits, the same digits with the writing styles as ``hwr.learning.styles`` draws them
 now, the validation non-digits, and the validation digits rendered like canvas
-drawings (``tests/support/synth.py``, as ``scripts/benchmark.py`` renders the test
+drawings (``hwr/learning/canvas_like.py``, as ``benchmarks/benchmark.py`` renders the test
 digits) with --renderings seeds. Prints each model's errors on each set; the test set
 is not read.
 """
@@ -33,7 +33,7 @@ def validation_sets(config, data_dir, renderings: int) -> dict[str, tuple]:
     from hwr.learning.data import NOT_A_DIGIT, load_mnist
     from hwr.learning.train import add_non_digits, split_train_validation, style_validation
     from hwr.reading.preprocess import preprocess
-    from tests.support.synth import canvas_like
+    from hwr.learning.canvas_like import canvas_like
 
     _, (digits, labels) = split_train_validation(load_mnist(data_dir), config)
     styled = style_validation(digits, labels, config.styles, config.data_seed)

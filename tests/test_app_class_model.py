@@ -7,7 +7,7 @@ import pytest
 from hwr.class_data.collection import ClassCollection
 from hwr.learning.data import load_mnist
 from tests.support.classes import tilted_class
-from tests.test_app_teach import page_app, texts
+from tests.support.apptest import page_app, texts
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from hwr.reading.recognizer import DEFAULT_MODEL_DIR
-from tests.conftest import REPO
+from tests.support.files import REPO
+from tests.support.models import always
 from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
 APP = str(REPO / "hwr" / "pages" / "router.py")  # the pages; streamlit_app.py adds the server start
@@ -284,20 +284,6 @@ def test_a_nickname_is_cleaned_and_kept_in_the_address(canvas):
     assert at.query_params["name"] == "Ana B"
     at.sidebar.text_input(key="nickname").set_value("").run()
     assert "name" not in at.query_params
-
-
-def always(digit: int):
-    """A model version that reads everything as ``digit`` (its output bias pushed)."""
-    def write(directory):
-        import keras
-
-        model = keras.saving.load_model(DEFAULT_MODEL_DIR / "model.keras", compile=False)
-        last = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][-1]
-        weights, bias = last.get_weights()
-        bias[digit] += 100.0
-        last.set_weights([weights, bias])
-        model.save(directory / "model.keras")
-    return write
 
 
 def test_every_session_answers_with_the_model_the_teacher_activates(canvas):

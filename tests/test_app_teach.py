@@ -5,23 +5,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from hwr.class_data.collection import ClassCollection
-
-
-def page_app(page: str) -> AppTest:
-    module = {"teach": "hwr.pages.teach", "class": "hwr.pages.classroom"}[page]
-    return AppTest.from_string(f"from {module} import {page}_page\n"
-                               f"{page}_page()\n", default_timeout=60)
+from tests.support.apptest import page_app, texts
 
 
 @pytest.fixture
 def passcode(monkeypatch):
     monkeypatch.setenv("HWR_TEACHER_PASSCODE", "7B-secret")
     return "7B-secret"
-
-
-def texts(at: AppTest) -> str:
-    return " ".join(e.value for kind in ("markdown", "info", "warning", "caption", "success",
-                                         "error") for e in at.get(kind))
 
 
 TEACHER_CONTROLS = {"Start the class", "End the class", "Reopen", "Delete them"}

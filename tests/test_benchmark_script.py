@@ -1,15 +1,15 @@
-"""scripts/benchmark.py's robustness figure: one per rendering seed, and their mean."""
+"""benchmarks/benchmark.py's robustness figure: one per rendering seed, and their mean."""
 
 import re
 
 import pytest
 
-from tests.conftest import load_script, write_mnist_dir
+from tests.support.files import write_mnist_dir
 
 
 def test_robustness_reports_each_rendering_and_their_mean(tmp_path, capsys):
     data = write_mnist_dir(tmp_path / "mnist", n_train=10, n_test=40)
-    benchmark = load_script("benchmark")
+    import benchmarks.benchmark as benchmark
     assert benchmark.main(["--data-dir", str(data), "--skip", "latency", "--skip", "drawn",
                            "--robust-count", "40", "--renderings", "3", "--seed", "5"]) == 0
     out = capsys.readouterr().out
@@ -24,7 +24,7 @@ def test_robustness_reports_each_rendering_and_their_mean(tmp_path, capsys):
 
 
 def test_no_renderings_is_refused_with_a_sentence(capsys):
-    benchmark = load_script("benchmark")
+    import benchmarks.benchmark as benchmark
     with pytest.raises(SystemExit) as exit:
         benchmark.main(["--renderings", "0"])
     assert exit.value.code == 2

@@ -113,7 +113,7 @@ def test_idx_export_round_trip(filled, tmp_path):
 def test_training_uses_extra_data(filled, tmp_path):
     from hwr.learning.config import TrainConfig
     from hwr.learning.train import train
-    from tests.conftest import write_mnist_dir
+    from tests.support.files import write_mnist_dir
 
     extra = tmp_path / "class.npz"
     extra.write_bytes(export_npz(filled))

@@ -12,7 +12,7 @@ from hwr.learning.data import (
     parse_idx,
     to_model_input,
 )
-from tests.conftest import write_mnist_dir
+from tests.support.files import write_mnist_dir
 
 
 def test_loads_gzipped_idx_files(tiny_mnist):

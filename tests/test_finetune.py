@@ -24,7 +24,7 @@ from hwr.learning.finetune import (
     usable,
 )
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
-from tests.conftest import REPO
+from tests.support.files import REPO
 from tests.support.classes import replay_without_unseen, tilted_class
 
 

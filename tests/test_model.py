@@ -6,7 +6,7 @@ import tensorflow as tf
 from hwr.learning.augment import make_augment_fn, random_affine, random_stroke_thickness
 from hwr.learning.config import AugmentConfig, ModelConfig, TrainConfig
 from hwr.learning.model import build_model
-from tests.conftest import synthetic_digits
+from tests.support.files import synthetic_digits
 
 
 def test_model_maps_images_to_class_probabilities():

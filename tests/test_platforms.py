@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from scripts.check_platform import problem
-from tests.conftest import REPO
+from tests.support.files import REPO
 
 SUPPORTED = [("x86_64-unknown-linux-gnu", "Linux x86_64"),
              ("aarch64-unknown-linux-gnu", "Linux aarch64"),

@@ -9,7 +9,7 @@ import pytest
 
 from hwr import DigitRecognizer, InvalidImageError, ModelLoadError
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR
-from tests.support.synth import canvas_like, canvas_number
+from hwr.learning.canvas_like import canvas_like, canvas_number
 
 
 def test_shipped_model_scores_on_first_thousand_test_images(recognizer, mnist_test):

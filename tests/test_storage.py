@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from hwr.class_data import storage
 from hwr.class_data.collection import NO_CLASS, ClassCollection
 from hwr.class_data.storage import StorageUnavailable, UnsupportedDatabase
-from tests.conftest import REPO
+from tests.support.files import REPO
 from tests.support.browser import free_port
 
 

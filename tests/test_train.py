@@ -10,7 +10,7 @@ import pytest
 
 from hwr import DigitRecognizer
 from hwr.learning.data import MnistFileError
-from tests.conftest import REPO, load_script, write_mnist_dir
+from tests.support.files import REPO, load_script, write_mnist_dir
 
 EXPECTED_FILES = {"model.keras", "config.json", "history.json", "metrics.json",
                   "test_predictions.npz"}

@@ -64,7 +64,7 @@ def _poll_settings_files_less_often() -> None:
     Streamlit polls each of them (``~/.streamlit`` and the project's) on its own
     thread-pool task, whatever ``server.fileWatcherType`` says: five wake-ups a second
     per file. Polling every 2 s took an idle server from ~5 to ~3.3 ms of CPU a second
-    (a laptop on battery; and the baseline that ``scripts/classroom_load.py`` subtracts
+    (a laptop on battery; and the baseline that ``benchmarks/classroom_load.py`` subtracts
     from the class's figures). An edited file is still picked up, within two seconds."""
     polling_path_watcher._POLLING_PERIOD_SECS = SETTINGS_POLL
 

@@ -5,13 +5,13 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.support.files import REPO
 
 
 def test_simulated_students_are_answered_and_abusers_contained(app_url, tmp_path):
     out = tmp_path / "load.json"
     run = subprocess.run(
-        [sys.executable, "-m", "scripts.classroom_load", "--url", app_url,
+        [sys.executable, "-m", "benchmarks.classroom_load", "--url", app_url,
          "--students", "4", "--seconds", "8", "--period", "2", "--abusers",
          "--json", str(out)],
         capture_output=True, text=True, timeout=300, cwd=REPO)

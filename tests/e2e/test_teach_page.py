@@ -83,7 +83,7 @@ def test_the_wall_shows_a_students_drawing_as_text_safe_tiles(browser, class_url
         strokes = place(DIGITS[digit][0], *PLACEMENTS[0])
         draw_strokes(student, KEY, strokes)
         tile = teacher.locator(".hwr-wall-tile", has_text=nickname)
-        tile.wait_for(timeout=5_000)  # the wall refreshes itself (delay: scripts/wall_delay)
+        tile.wait_for(timeout=5_000)  # the wall refreshes itself (delay: benchmarks/wall_delay)
         assert tile.locator(".hwr-nickname").inner_text() == nickname  # shown as text
         # the wall follows the drawing: a 4's first stroke alone may show as another digit
         expect(tile.locator("b")).to_have_text(str(digit), timeout=5_000)

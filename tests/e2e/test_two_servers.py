@@ -10,7 +10,7 @@ from hwr.class_data.model_store import ModelStore
 from tests.support.browser import canvas_selector, draw_strokes, streamlit_server
 from tests.support.postgres import create_database
 from tests.support.strokes import DIGITS, PLACEMENTS, place
-from tests.test_app_draw import always
+from tests.support.models import always
 
 PASSCODE = "7B-secret"
 KEY = "canvas-digit"

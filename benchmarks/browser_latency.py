@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--count", type=int, default=30, help="drawings per page (>= 20)")
     args = p.parse_args(argv)
-    bare_app = REPO / "scripts" / "bare_canvas_app.py"
+    bare_app = REPO / "benchmarks" / "bare_canvas_app.py"
     with chromium_browser(chromium_or_exit()) as browser:
         with streamlit_server(bare_app) as url:
             bare = time_drawings(browser, url, args.count)

@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--visits", type=int, default=15, help="visits of each kind")
     args = p.parse_args(argv)
     with chromium_browser(chromium_or_exit()) as browser:
-        with streamlit_server(REPO / "scripts" / "bare_page_app.py") as url:
+        with streamlit_server(REPO / "benchmarks" / "bare_page_app.py") as url:
             bare = cold_visits(browser, url, BARE_MILESTONES, args.visits)
         with streamlit_server() as url:
             first = cold_visits(browser, f"{url}/evaluation", MILESTONES, 1)[0]

@@ -1,8 +1,9 @@
-"""Canvas-like drawings made from MNIST digits, for tests and benchmarks.
+"""Canvas-like drawings made from MNIST digits: how a digit drawn in the browser looks.
 
 A digit drawn in the browser is large, anywhere on a 280x280 canvas, with a round brush
 much thicker than MNIST's pen once scaled. Rendering MNIST test digits that way gives
-labelled "browser drawings" to measure the whole recognize() path on.
+labelled "browser drawings" to measure the whole recognize() path on; choosing which
+model ships (scripts/compare_models.py) depends on it, so it lives in the package.
 """
 
 from __future__ import annotations

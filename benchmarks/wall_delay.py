@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from hwr.class_data.collection import ClassCollection
-from scripts.classroom_load import STYLES, wait_for_model
+from benchmarks.classroom_load import STYLES, wait_for_model
 from tests.support.browser import (
     CHROMIUM_ARGS,
     chromium_or_exit,

@@ -9,7 +9,7 @@ the students' Draw pages keep answering meanwhile.
    held-out class digit is ever shown upright): wall time, the held-out class digits'
    error before and after (whole students held out) and MNIST test accuracy after.
 2. With --students N: an app server with one such class in its collection, N simulated
-   students drawing a digit every ~3 s (``scripts/classroom_load.py``'s clients), and a
+   students drawing a digit every ~3 s (``benchmarks/classroom_load.py``'s clients), and a
    teacher in Chromium who presses "Teach the model our handwriting" on the Class page
    after --lead seconds: the time from the press to the before/after result on the page,
    and the students' latency while the fine-tune runs.
@@ -94,7 +94,7 @@ def with_students(students: int, seconds: float, lead: float, digits: int,
 
     from hwr.class_data.collection import ClassCollection
     from hwr.learning.data import load_mnist
-    from scripts.classroom_load import student, wait_for_model
+    from benchmarks.classroom_load import student, wait_for_model
     from tests.support.browser import streamlit_server
     from tests.support.classes import tilted_class
 

@@ -108,10 +108,10 @@ async def _draw_until(url: str, wanted: str, started: float, limit: float) -> fl
 
 def across_servers(server_url: str, data_dir: str | None) -> dict:
     from hwr.class_data.model_store import ModelStore
-    from scripts.classroom_load import wait_for_model
+    from benchmarks.classroom_load import wait_for_model
     from tests.support.browser import streamlit_server
     from tests.support.postgres import create_database
-    from tests.test_app_draw import always
+    from tests.support.models import always
 
     url = create_database(server_url)
     store = ModelStore(ClassCollection(url).engine, Path(tempfile.mkdtemp()) / "cache")

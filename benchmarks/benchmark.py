@@ -56,7 +56,7 @@ def render(images: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, float
     """Each digit as a canvas-like drawing (one rendering each, seeded): (preprocessed as
     hwr does, naively resized, seconds taken)."""
     from hwr.reading.preprocess import preprocess
-    from tests.support.synth import canvas_like, naive_resize
+    from hwr.learning.canvas_like import canvas_like, naive_resize
 
     rng = np.random.default_rng(seed)
     ours = np.empty((len(images), 28, 28), np.float32)
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from hwr import DigitRecognizer
     from hwr.learning.data import load_test_set
-    from tests.support.synth import canvas_like
+    from hwr.learning.canvas_like import canvas_like
 
     rec = DigitRecognizer.load(args.model_dir)
     images, labels = load_test_set(args.data_dir)

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=5)
     args = p.parse_args(argv)
     with chromium_browser(chromium_or_exit()) as browser:
-        bare = [one_start(browser, REPO / "scripts" / "bare_page_app.py", False)[0]
+        bare = [one_start(browser, REPO / "benchmarks" / "bare_page_app.py", False)[0]
                 for _ in range(args.runs)]
         app = [one_start(browser, REPO / "streamlit_app.py", True) for _ in range(args.runs)]
     canvas = np.array([a[0] for a in app])
