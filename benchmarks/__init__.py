@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures (run as `python -m benchmarks.NAME` from the checkout)."""
