@@ -12,6 +12,16 @@ from tests.support.files import SHARED_MNIST, write_mnist_dir
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+
+@pytest.fixture(scope="session", autouse=True)
+def streamlit_runtime_fixes() -> dict[str, bool]:
+    """hwr's changes to Streamlit's runtime, as the server makes them at start-up
+    (``streamlit_app.py``): the pages under AppTest run as they do in the server."""
+    from hwr.pages import runtime_fixes
+
+    return runtime_fixes.apply()
+
+
 @pytest.fixture(autouse=True)
 def class_db(tmp_path, monkeypatch) -> Path:
     """Every test gets its own class database and model cache: nothing touches ~/.hwr."""

@@ -1,37 +1,123 @@
-"""Three changes to Streamlit's runtime, made once when the pages are imported.
+"""Three changes to Streamlit's runtime, applied once at start-up by ``apply()``.
 
 All are about what one server spends on a class; each says what it changes and why, and
-all keep Streamlit's behaviour everywhere else.
+all keep Streamlit's behaviour everywhere else. ``streamlit_app.py`` calls ``apply()``
+before the server starts (the tests' ``conftest.py`` too); importing this module changes
+nothing.
+
+Each change replaces a private part of Streamlit, written for the versions in
+``STREAMLIT_VERSIONS``. Before it replaces anything it checks that Streamlit is one of
+those versions and that what it replaces is still there, in the shape it was written
+for; otherwise it says in the log which change it skipped and why, and Streamlit runs as
+it comes (the app works, only slower).
 """
 
 from __future__ import annotations
 
+import inspect
+import logging
+import re
 import sys
+import threading
+import types
+from collections.abc import Callable
 
-from streamlit.runtime.app_session import AppSession
-from streamlit.runtime.scriptrunner import script_runner
-from streamlit.watcher import polling_path_watcher
+log = logging.getLogger(__name__)
 
+STREAMLIT_VERSIONS = ((1, 67), (1, 68))  # written for streamlit>=1.67,<1.68
 SETTINGS_POLL = 2.0  # s between checks of the config and secrets files for changes
+_MARK = "__hwr_replaced__"  # on each of hwr's replacements: what it replaced
 
 
-def _skip_keras_session_reset() -> None:
+class Skipped(Exception):
+    """What a change replaces is not what it was written for: the reason."""
+
+
+def _check_version() -> None:
+    """Skipped unless Streamlit's version is one the changes were written for."""
+    import streamlit
+
+    version = str(getattr(streamlit, "__version__", ""))
+    found = re.match(r"(\d+)\.(\d+)", version)
+    low, high = STREAMLIT_VERSIONS
+    _require(found and low <= (int(found[1]), int(found[2])) < high,
+             f"written for Streamlit >={low[0]}.{low[1]},<{high[0]}.{high[1]}; this is "
+             f"{version or 'a Streamlit without a version'}")
+
+
+def _require(condition: object, reason: str) -> None:
+    if not condition:
+        raise Skipped(reason)
+
+
+def _parameters(function: object) -> list[str] | None:
+    """The parameters' names, or None when it is not a function inspect can read."""
+    if not callable(function):
+        return None
+    try:
+        return list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return None
+
+
+def _names_used(function: object) -> set[str]:
+    """The global and attribute names a function's code uses, nested functions included."""
+    names: set[str] = set()
+    codes = [getattr(function, "__code__", None)]
+    while codes:
+        code = codes.pop()
+        if isinstance(code, types.CodeType):
+            names.update(code.co_names)
+            codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return names
+
+
+def _applied(function: object) -> bool:
+    return hasattr(function, _MARK)
+
+
+def _replacing(original: Callable) -> Callable[[Callable], Callable]:
+    """Marks a replacement with what it replaces (so it is made once, and can be undone)."""
+    def mark(replacement: Callable) -> Callable:
+        setattr(replacement, _MARK, original)
+        return replacement
+
+    return mark
+
+
+def skip_keras_session_reset() -> bool:
     """Stop Streamlit from resetting Keras after every script run.
 
     Streamlit calls ``keras.backend.clear_session()`` when each script run ends (for
     apps that build Keras models in the script). hwr builds none there: its one model
     is loaded once and shared. The reset cost ~200 ms of CPU per run, which was 40% of
     the server's work per stroke; matplotlib's figures are still closed as before."""
+    from streamlit.runtime.scriptrunner import script_runner
 
+    current = getattr(script_runner, "_clean_problem_modules", None)
+    _require(current is not None, "streamlit.runtime.scriptrunner.script_runner has no "
+                                  "_clean_problem_modules")
+    if _applied(current):
+        return False
+    _require(_parameters(current) == [], "_clean_problem_modules is no longer a function "
+                                         "of no arguments")
+    _require("clear_session" in _names_used(current),
+             "_clean_problem_modules no longer calls Keras's clear_session")
+    runner = getattr(script_runner, "ScriptRunner", None)
+    _require("_clean_problem_modules" in _names_used(getattr(runner, "_run_script", None)),
+             "ScriptRunner._run_script no longer calls _clean_problem_modules")
+
+    @_replacing(current)
     def clean_problem_modules() -> None:
         plt = sys.modules.get("matplotlib.pyplot")
         if plt is not None:
             plt.close("all")
 
     script_runner._clean_problem_modules = clean_problem_modules
+    return True
 
 
-def _run_unknown_fragments_as_full_runs() -> None:
+def run_unknown_fragments_as_full_runs() -> bool:
     """A stroke sent to a session that does not know the drawing's fragment reruns the
     whole page instead of being dropped.
 
@@ -42,8 +128,22 @@ def _run_unknown_fragments_as_full_runs() -> None:
     no answer, and neither does any later one. Running the page (with the same widget
     states, the drawing included) registers the fragment and answers the stroke.
     Automatic reruns of a fragment that is gone are still dropped, as before."""
-    request_rerun = AppSession.request_rerun
+    from streamlit.proto.ClientState_pb2 import ClientState
+    from streamlit.runtime.app_session import AppSession
 
+    request_rerun = getattr(AppSession, "request_rerun", None)
+    _require(request_rerun is not None, "AppSession has no request_rerun")
+    if _applied(request_rerun):
+        return False
+    _require(_parameters(request_rerun) == ["self", "client_state"],
+             "AppSession.request_rerun no longer takes (self, client_state)")
+    _require(_parameters(getattr(AppSession, "has_fragment", None)) == ["self", "fragment_id"],
+             "AppSession.has_fragment(self, fragment_id) is gone")
+    fields = ClientState.DESCRIPTOR.fields_by_name
+    _require("fragment_id" in fields and "is_auto_rerun" in fields,
+             "ClientState has no fragment_id or is_auto_rerun")
+
+    @_replacing(request_rerun)
     def request_rerun_or_full_run(self, client_state=None):
         if client_state is not None and client_state.fragment_id and \
                 not client_state.is_auto_rerun and \
@@ -55,20 +155,65 @@ def _run_unknown_fragments_as_full_runs() -> None:
         return request_rerun(self, client_state)
 
     AppSession.request_rerun = request_rerun_or_full_run
+    return True
 
 
-def _poll_settings_files_less_often() -> None:
+def poll_settings_files_less_often() -> bool:
     """Check the config and secrets files for changes every ``SETTINGS_POLL`` seconds,
     not every 0.2 s.
 
     Streamlit polls each of them (``~/.streamlit`` and the project's) on its own
     thread-pool task, whatever ``server.fileWatcherType`` says: five wake-ups a second
     per file. Polling every 2 s took an idle server from ~5 to ~3.3 ms of CPU a second
-    (a laptop on battery; and the baseline that ``benchmarks/classroom_load.py`` subtracts
-    from the class's figures). An edited file is still picked up, within two seconds."""
+    (a laptop on battery; and the baseline that ``benchmarks/classroom_load.py``
+    subtracts from the class's figures). An edited file is still picked up, within two
+    seconds."""
+    from streamlit.watcher import polling_path_watcher
+
+    period = getattr(polling_path_watcher, "_POLLING_PERIOD_SECS", None)
+    _require(isinstance(period, (int, float)),
+             "streamlit.watcher.polling_path_watcher has no _POLLING_PERIOD_SECS")
+    watcher = getattr(polling_path_watcher, "PollingPathWatcher", None)
+    _require("_POLLING_PERIOD_SECS" in _names_used(getattr(watcher, "_schedule", None)),
+             "PollingPathWatcher._schedule no longer waits _POLLING_PERIOD_SECS")
+    if period == SETTINGS_POLL:
+        return False
     polling_path_watcher._POLLING_PERIOD_SECS = SETTINGS_POLL
+    return True
 
 
-_skip_keras_session_reset()
-_run_unknown_fragments_as_full_runs()
-_poll_settings_files_less_often()
+# name: (the change, which says whether it changed anything (False: made already);
+#        what is lost when it is skipped)
+PATCHES: dict[str, tuple[Callable[[], bool], str]] = {
+    "keras-reset": (skip_keras_session_reset,
+                    "Keras is reset after every script run: ~200 ms more CPU per stroke"),
+    "unknown-fragments": (run_unknown_fragments_as_full_runs,
+                          "a page whose server session is gone gets no answer to its "
+                          "strokes until it is reloaded"),
+    "settings-poll": (poll_settings_files_less_often,
+                      "the settings files are checked every 0.2 s, not every "
+                      f"{SETTINGS_POLL:g} s"),
+}
+_lock = threading.Lock()
+
+
+def apply_patch(name: str) -> bool:
+    """Make one change (once: again is a no-op); False, and a log line, if it was skipped."""
+    change, lost = PATCHES[name]
+    try:
+        _check_version()
+        changed = change()
+    except (Skipped, ImportError, AttributeError) as why:
+        log.warning("hwr: skipped the Streamlit change %r (%s); hwr works without it, "
+                    "but %s", name, why, lost)
+        return False
+    if changed:
+        log.info("hwr: applied the Streamlit change %r", name)
+    return True
+
+
+def apply() -> dict[str, bool]:
+    """Make every change that fits this Streamlit; which were applied. Idempotent: a
+    change made already is not made again."""
+    with _lock:
+        return {name: apply_patch(name) for name in PATCHES}
