@@ -6,7 +6,10 @@ drew (its writing styles, its non-digits), so two recipes' figures are not compa
 This scores every model on one set of images made from their shared validation split
 (they must share it: train them with the same ``--split-seed``): the plain validation
 digits, the same digits with the writing styles as ``hwr.learning.styles`` draws them
-now, the validation non-digits, and the validation digits rendered like canvas
+now, the validation non-digits (the first stage's letters) and pen-written ones (the
+Hershey training fonts, the validation seed), the validation 1s with a long flag and
+made into short-bar 7s, the long-flag one and the short-bar 7 drawn with canvas strokes
+(another seed than the test's), and the validation digits rendered like canvas
 drawings (``hwr/learning/canvas_like.py``, as ``benchmarks/benchmark.py`` renders the test
 digits) with --renderings seeds. Prints each model's errors on each set; the test set
 is not read.
@@ -22,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 SPLIT_FIELDS = ("data_seed", "validation_size", "limit")
+VALIDATION_SEED = 1  # of the restyled and drawn sets (the test sets use seed 0)
+DRAWN_COUNT = 300  # drawings of each drawn style
 
 
 def split_of(config) -> tuple:
@@ -30,21 +35,36 @@ def split_of(config) -> tuple:
 
 def validation_sets(config, data_dir, renderings: int) -> dict[str, tuple]:
     """name -> (images as floats in [0, 1], labels); non-digits are labelled 10."""
+    from hwr.learning.canvas_like import canvas_like
     from hwr.learning.data import NOT_A_DIGIT, load_mnist
+    from hwr.learning.nondigits import to_mnist
+    from hwr.learning.styles import DRAWN_STYLES, drawn_test_set, style_test_set
     from hwr.learning.train import add_non_digits, split_train_validation, style_validation
     from hwr.reading.preprocess import preprocess
-    from hwr.learning.canvas_like import canvas_like
 
     _, (digits, labels) = split_train_validation(load_mnist(data_dir), config)
     styled = style_validation(digits, labels, config.styles, config.data_seed)
     non_digits, _ = add_non_digits(digits[:0], labels[:0],
-                                   config.styles.non_digit_validation, config.data_seed + 1)
+                                   config.styles.non_digit_validation, config.data_seed + 1,
+                                   config.styles.letters)
+    pen = (non_digits[:0] if config.styles.letters == "hershey" else
+           add_non_digits(digits[:0], labels[:0], config.styles.non_digit_validation,
+                          config.data_seed + 1, "hershey")[0])
+    restyled = {name: style_test_set(digits, labels, name, seed=VALIDATION_SEED)
+                for name in ("long_flag_one", "short_bar_seven")}
+    drawn = {name: drawn_test_set(name, DRAWN_COUNT, seed=VALIDATION_SEED)
+             for name in DRAWN_STYLES}
     rendered = [preprocess(canvas_like(digit, np.random.default_rng(seed))).image
                 for seed in range(renderings) for digit in digits]
     sets = {
         "plain digits": (digits / 255.0, labels),
         "styled digits": (styled / 255.0, labels),
         "non-digits": (non_digits / 255.0, np.full(len(non_digits), NOT_A_DIGIT)),
+        "pen non-digits": (pen / 255.0, np.full(len(pen), NOT_A_DIGIT)),
+        **{f"{name.replace('_', ' ')}s": (images / 255.0, y)
+           for name, (images, y) in restyled.items()},
+        **{f"drawn {name.replace('_', ' ')}s": (to_mnist(canvases) / 255.0, y)
+           for name, (canvases, y) in drawn.items()},
         "canvas-like renderings": (np.array(rendered).reshape(-1, 28, 28),
                                    np.tile(labels, renderings)),
     }

@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     from hwr import DigitRecognizer, ModelLoadError
     from hwr.learning.data import MnistFileError, load_test_set
     from hwr.learning.evaluate import evaluate_model, write_results
+    from hwr.learning.nondigits import NonDigitDataError
 
     try:
         rec = DigitRecognizer.load(args.model_dir)
@@ -34,7 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ModelLoadError, MnistFileError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    probabilities, measured = evaluate_model(rec.predict_scores, images, labels)
+    try:
+        probabilities, measured = evaluate_model(rec.predict_scores, images, labels)
+    except NonDigitDataError as e:  # the held-out pen letters' fonts
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     metrics = write_results(rec.model_dir, labels, probabilities, extra=measured)
     print(report(metrics, rec.knows_non_digits))
     print(f"wrote {rec.model_dir}/metrics.json")
@@ -52,7 +57,8 @@ def report(metrics: dict, knows_non_digits: bool) -> str:
         f"MNIST test 8s read as 0      {flags['eights_read_as_zero']:.2%}",
         f"MNIST test 0s read as 8      {flags['zeros_read_as_eight']:.2%}",
     ]
-    for name, style in metrics["styles"].items():
+    drawn = {f"drawn {name}": style for name, style in metrics.get("drawn_styles", {}).items()}
+    for name, style in {**metrics["styles"], **drawn}.items():
         read_as = ", ".join(f"{n} as {d}" for d, n in style["read_as"].items()) or "none"
         lines.append(f"style {name:<22} {style['accuracy']:.2%} of {style['count']} "
                      f"(misread: {read_as}; 'not a digit': "
@@ -64,6 +70,12 @@ def report(metrics: dict, knows_non_digits: bool) -> str:
                      f"{non_digits['count']} held-out drawings")
         worst = sorted(non_digits["by_kind"].items(), key=lambda kv: kv[1])[:4]
         lines.append("  least flagged: " + ", ".join(f"{k} {v:.0%}" for k, v in worst))
+        letters = flags.get("pen_letters")
+        if letters:
+            lines.append(f"pen letters flagged          {letters['flagged']:.2%} of "
+                         f"{letters['count']} held-out ({', '.join(letters['fonts'])})")
+            lines.append("  by letter: " + ", ".join(
+                f"{c} {v:.0%}" for c, v in letters["by_letter"].items()))
         lines.append(f"MNIST test digits flagged    {flags['mnist_flagged']:.2%}")
     return "\n".join(lines)
 

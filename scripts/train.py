@@ -122,14 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     if config.init_from:
         return fine_tune(config, args)
     # TensorFlow loads only after --help and argument errors
-    from hwr.learning.train import NotAFirstStage, train
+    from hwr.learning.train import NonDigitDataError, NotAFirstStage, train
 
     try:
         metrics = train(config, args.out, data_dir=args.data_dir,
                         polish_from=args.polish_from)
     except KeyboardInterrupt:
         return 130
-    except NotAFirstStage as e:
+    except (NotAFirstStage, NonDigitDataError) as e:  # before any training
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"Test accuracy {metrics['test_accuracy']:.4%} ({metrics['test_errors']} errors), "

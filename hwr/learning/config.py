@@ -60,33 +60,55 @@ class StyleConfig:
                                    "class (0: a ten-class model)")
     non_digit_validation: int = knob(1_000, "generated non-digit drawings added to the "
                                             "validation split")
+    flag_degrees: tuple[float, float] = knob((15.0, 45.0), "range of a flagged 1's turn "
+                                                           "off the stem, degrees")
+    flag_length: tuple[float, float] = knob((0.15, 0.5), "range of the flag's length, as a "
+                                                         "share of the height")
+    letters: str = knob("truetype", "where the non-digit letters come from: 'hershey' "
+                                    "(pen strokes from the Hershey-Fonts package's vector "
+                                    "fonts, the same on every machine) or 'truetype' (the "
+                                    "machine's DejaVu fonts, required; what the shipped "
+                                    "model's first stage learned)")
 
     def shares(self) -> dict[str, float]:
         return {"slashed_zero": self.slashed_zero, "flagged_one": self.flagged_one,
                 "footed_one": self.footed_one, "crossed_seven": self.crossed_seven}
 
+    def flag(self) -> dict:
+        return {"degrees": tuple(self.flag_degrees), "length": tuple(self.flag_length)}
+
 
 @dataclass
 class PolishConfig:
-    """A few epochs after training, at a small rate, with longer and flatter flags on 1s.
+    """A few epochs after training, at a small rate, with longer and flatter flags on 1s
+    and pen-written non-digit letters.
 
     Why a second stage: the continental 1 drawn with a long flag was read as 7 by a model
     trained with flags to 45 degrees and 50% of the height; training with longer flags
     from the start read it, but read canvas-like 7s and 8s worse. Polishing the trained
-    network with them reads it and keeps the rest (README, "Writing styles").
+    network with them reads it and keeps the rest (README, "Writing styles"). The polish
+    draws its own non-digits when its ``letters`` differ from the first stage's.
     """
 
     epochs: int = knob(4, "epochs of polish after training (0: none); the last one is kept")
     learning_rate: float = knob(1e-4, "Adam learning rate, cosine decay to a fiftieth of it")
     flag_degrees: tuple[float, float] = knob((15.0, 50.0), "range of the flag's turn off "
                                                            "the stem, degrees")
-    flag_length: tuple[float, float] = knob((0.15, 0.55), "range of the flag's length, "
-                                                          "as a share of the height")
+    flag_length: tuple[float, float] = knob((0.15, 0.9), "range of the flag's length, "
+                                                         "as a share of the height")
+    one_stroke: float | None = knob(0.5, "share of the flagged 1s written in one stroke "
+                                         "(the flag turning at the stem's tip); the rest "
+                                         "land near it as a second stroke would (none: "
+                                         "always at the tip, as before)")
+    letters: str | None = knob("hershey", "where the polish's non-digit letters come from "
+                                          "(see --styles-letters; none: the first stage's "
+                                          "non-digits)")
     seed_offset: int = knob(1000, "added to --seed for the polish's shuffling, styles and "
                                   "augmentation")
 
     def flag(self) -> dict:
-        return {"degrees": tuple(self.flag_degrees), "length": tuple(self.flag_length)}
+        return {"degrees": tuple(self.flag_degrees), "length": tuple(self.flag_length),
+                "one_stroke": self.one_stroke}
 
 
 @dataclass
@@ -166,12 +188,20 @@ class TrainConfig:
         model.filters = tuple(model.filters)
         augment = AugmentConfig(**d.pop("augment", {}))
         # A model card written before styles existed trained on plain MNIST.
-        styles = StyleConfig(**d.pop("styles")) if "styles" in d else StyleConfig(
-            slashed_zero=0, flagged_one=0, footed_one=0, crossed_seven=0, non_digits=0,
-            non_digit_validation=0)
+        # ... and one written before the letters' source and the flags' ranges were
+        # settings learned TrueType letters and the flags then fixed (the defaults).
+        styles = StyleConfig(**{"letters": "truetype", **d.pop("styles")}) if "styles" in d \
+            else StyleConfig(slashed_zero=0, flagged_one=0, footed_one=0, crossed_seven=0,
+                             non_digits=0, non_digit_validation=0)
+        styles.flag_degrees, styles.flag_length = (tuple(styles.flag_degrees),
+                                                   tuple(styles.flag_length))
         finetune = FineTuneConfig(**d.pop("finetune", {}))
-        # ... and one written before the polish stage existed had none.
-        polish = PolishConfig(**d.pop("polish")) if "polish" in d else PolishConfig(epochs=0)
+        # ... one written before the polish stage existed had none, and a polish recorded
+        # before these settings drew every flag at the tip, with the first stage's letters.
+        if "polish" in d:
+            polish = PolishConfig(**{"one_stroke": None, "letters": None, **d.pop("polish")})
+        else:
+            polish = PolishConfig(epochs=0)
         polish.flag_degrees, polish.flag_length = (tuple(polish.flag_degrees),
                                                    tuple(polish.flag_length))
         known = {f.name for f in dataclasses.fields(cls)}

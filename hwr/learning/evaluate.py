@@ -19,7 +19,10 @@ PREDICTIONS_FILE = "test_predictions.npz"
 MODEL_FILE = "model.keras"
 CLASSES = list(range(NUM_CLASSES))
 NON_DIGIT_TEST_COUNT = 2_000  # held-out non-digit drawings measured per model
-MEASURED_KEYS = ("styles", "not_a_digit")  # written by evaluate_model, never kept stale
+DRAWN_STYLE_COUNT = 500  # canvas drawings of each drawn style (hwr.learning.styles)
+PEN_LETTERS_PER_LETTER = 100  # held-out pen letters of each measured capital
+MEASURED_KEYS = ("styles", "drawn_styles", "not_a_digit")  # written by evaluate_model,
+# never kept stale
 NOT_A_DIGIT_THRESHOLD = 0.5  # "not a digit" when the model gives it at least this
 
 
@@ -195,8 +198,55 @@ def style_metrics(score, images: np.ndarray, labels: np.ndarray, seed: int = 0) 
     return out
 
 
+def _canvas_scores(score, canvases: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Canvas images through the app's preprocessing and the model: (digits, not-digit)."""
+    from hwr.learning.nondigits import to_mnist
+
+    return split_scores(score(to_mnist(canvases).astype(np.float32) / 255.0))
+
+
+def drawn_style_metrics(score, count: int = DRAWN_STYLE_COUNT, seed: int = 0) -> dict:
+    """The long-flag one and the short-bar 7 drawn with canvas strokes at random sizes,
+    places, brushes and slants (``styles.DRAWN_STYLES``): read right as for
+    ``style_metrics``."""
+    from hwr.learning.styles import DRAWN_STYLES, drawn_test_set
+
+    out = {}
+    for name in DRAWN_STYLES:
+        canvases, labels = drawn_test_set(name, count, seed)
+        digits, not_digit = _canvas_scores(score, canvases)
+        predicted = digits.argmax(axis=1)
+        misread = predicted != labels
+        out[name] = {
+            "accuracy": float(1 - (misread | flagged(not_digit)).mean()),
+            "count": int(count),
+            "flagged_not_a_digit": float(flagged(not_digit).mean()),
+            "read_as": {str(d): int(((predicted == d) & misread).sum())
+                        for d in CLASSES if ((predicted == d) & misread).any()},
+        }
+    return out
+
+
+def pen_letter_metrics(score, per_letter: int = PEN_LETTERS_PER_LETTER,
+                       seed: int = 20_001) -> dict:
+    """How many held-out pen-written capitals (``nondigits.MEASURED_LETTERS``, the
+    held-out Hershey fonts) are flagged "not a digit", overall and letter by letter."""
+    from hwr.learning.nondigits import HERSHEY_TEST_FONTS, pen_letter_canvases
+
+    canvases, chars = pen_letter_canvases(per_letter, seed)
+    _, not_digit = _canvas_scores(score, canvases)
+    hits, chars = flagged(not_digit), np.array(chars)
+    return {
+        "flagged": float(hits.mean()),
+        "count": int(len(hits)),
+        "fonts": list(HERSHEY_TEST_FONTS),
+        "by_letter": {c: float(hits[chars == c].mean()) for c in dict.fromkeys(chars)},
+    }
+
+
 def non_digit_metrics(score, count: int = NON_DIGIT_TEST_COUNT, seed: int = 10_001) -> dict:
-    """How many held-out non-digit drawings (other fonts, other seeds) are flagged."""
+    """How many held-out non-digit drawings (held-out fonts' pen letters and shapes,
+    other seeds) are flagged."""
     from hwr.learning.nondigits import test_canvases, to_mnist
 
     canvases, kinds = test_canvases(count, seed)
@@ -222,13 +272,19 @@ def digit_flag_metrics(labels: np.ndarray, probabilities: np.ndarray,
 
 
 def evaluate_model(score, images: np.ndarray, labels: np.ndarray,
-                   non_digits: int = NON_DIGIT_TEST_COUNT) -> tuple[np.ndarray, dict]:
+                   non_digits: int = NON_DIGIT_TEST_COUNT,
+                   small: bool = False) -> tuple[np.ndarray, dict]:
     """Everything measured on a model: the MNIST test digits' probabilities, and the
-    extra figures for ``write_results`` (writing styles, "not a digit")."""
+    extra figures for ``write_results`` (writing styles on MNIST digits and drawn with
+    strokes, "not a digit" for shapes, pen letters and digits). ``small``: a few
+    drawings of each kind (smoke runs and tests)."""
     probabilities, not_digit = split_scores(score(images.astype(np.float32) / 255.0))
     extra = {
         "styles": style_metrics(score, images, labels),
+        "drawn_styles": drawn_style_metrics(score, 20 if small else DRAWN_STYLE_COUNT),
         "not_a_digit": {**digit_flag_metrics(labels, probabilities, not_digit),
-                        "non_digits": non_digit_metrics(score, non_digits)},
+                        "non_digits": non_digit_metrics(score, non_digits),
+                        "pen_letters": pen_letter_metrics(
+                            score, 2 if small else PEN_LETTERS_PER_LETTER)},
     }
     return probabilities, extra

@@ -2,16 +2,25 @@
 
 A model that knows only ten classes calls a child's heart "8, 97%". Training it on
 non-digit drawings as an eleventh class teaches it to say so. They are made the way the
-Draw page makes a digit: strokes on a 280x280 canvas (letters rendered from the fonts
-installed on the machine, shapes as polylines drawn with a round brush), then
-``preprocess`` as for any drawing, so their stroke widths and framing match the app's.
+Draw page makes a digit: strokes on a 280x280 canvas, then ``preprocess`` as for any
+drawing, so their stroke widths and framing match the app's.
 
-Letters written like digits (O, o, D, Q, I, l, J, L, T, Z, S, B, G, b, g, q, and s and z,
-which are S and Z made small) are left out: reading them as digits is right. Training
-uses one set of fonts (DejaVu) and the test set another (Liberation) with other seeds,
-so the test measures drawings never seen.
+Letters come from one of two sources (``LETTER_SOURCES``):
+
+- ``"hershey"``: letters written as pen strokes, from the single-stroke vector fonts of
+  the ``Hershey-Fonts`` package (its data ships inside the package, so every machine
+  draws the same letters), with pen jitter, slant, rotation, size and brush width
+  drawn at random. Training uses ``HERSHEY_TRAIN_FONTS``, the held-out test set
+  ``HERSHEY_TEST_FONTS`` (other fonts, other seeds). Missing or broken font data raises
+  ``NonDigitDataError`` naming the font (``check_letters``), never fewer shapes.
+- ``"truetype"``: filled outlines of the DejaVu TrueType fonts installed on the machine
+  (what the shipped model's first stage learned, ``TRUETYPE_TRAIN_FONTS``). Kept so
+  that first stage can be polished again; it needs those font files and stops with
+  ``NonDigitDataError`` when they are missing, instead of another font silently.
+
+Letters written like digits (O, o, D, Q, I, l, J, L, T, Z, S, B, G, b, g, q, and s and
+z, which are S and Z made small) are left out: reading them as digits is right.
 """
-
 from __future__ import annotations
 
 import math
@@ -23,22 +32,34 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from hwr.learning.data import IMAGE_SIZE
 from hwr.reading.drawing import Drawing, rasterize
 from hwr.reading.preprocess import preprocess
 
 CANVAS = 280
 LIKE_DIGITS = set("OoDQIlJLTZSBGbgqsz")  # s and z: the shapes of S and Z
 LETTERS = [c for c in string.ascii_letters if c not in LIKE_DIGITS]
+MEASURED_LETTERS = "ACEFHKMNPRUVWXY"  # capitals measured one by one (pen_letter_canvases)
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts",
              "C:/Windows/Fonts")
-TRAIN_FONTS = "DejaVu"  # font file names containing this make training letters
-TEST_FONTS = "Liberation"  # and these the held-out test letters
+TRUETYPE_TRAIN_FONTS = "DejaVu"  # font file names containing this: the "truetype" letters
+HERSHEY_PACKAGE = "Hershey-Fonts"  # pip install hershey-fonts (requirements.txt)
+HERSHEY_TRAIN_FONTS = ("futural", "rowmand", "scripts", "timesr", "timesi")
+HERSHEY_TEST_FONTS = ("rowmans", "futuram", "cursive")  # held out: never trained on
+LETTER_SOURCES = ("hershey", "truetype")
 STROKE_RANGE = (1.2, 3.5)  # brush width in pixels once normalized to MNIST's 20x20 box
+PEN_SLANT = (-0.35, 0.35)  # shear of a pen letter: x moves by this times the height
+PEN_ROTATION = 12.0  # degrees either way
+PEN_JITTER = 0.02  # a shaky hand's wobble, as a share of the letter's size
+
+
+class NonDigitDataError(RuntimeError):
+    """The data a non-digit source draws from is missing or broken (named in the message)."""
 
 Stroke = np.ndarray  # (n, 2) points (x, y) in a unit box, y down
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def find_fonts(name: str) -> tuple[str, ...]:
     """Font files whose name contains ``name`` (sorted, so a seed means the same glyphs)."""
     found = set()
@@ -55,8 +76,20 @@ def _font(path: str | None, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size)
 
 
+def truetype_fonts() -> tuple[str, ...]:
+    """The TrueType files the "truetype" letters need; raises when none is installed."""
+    fonts = find_fonts(TRUETYPE_TRAIN_FONTS)
+    if not fonts:
+        raise NonDigitDataError(
+            f"no {TRUETYPE_TRAIN_FONTS} TrueType font files in {', '.join(FONT_DIRS)}: the "
+            "'truetype' non-digit letters need them (the 'hershey' letters need no fonts "
+            "of the machine)")
+    return fonts
+
+
 def letter(rng: np.random.Generator, fonts: tuple[str, ...]) -> np.ndarray:
-    """A letter (not one written like a digit) as a canvas image, white on black."""
+    """A letter (not one written like a digit) rendered from a TrueType font as a canvas
+    image, white on black (``fonts`` empty: Pillow's own font, for pictures only)."""
     char = LETTERS[rng.integers(len(LETTERS))]
     font = _font(fonts[rng.integers(len(fonts))] if fonts else None,
                  int(rng.integers(110, 250)))
@@ -72,6 +105,101 @@ def letter(rng: np.random.Generator, fonts: tuple[str, ...]) -> np.ndarray:
     out.paste(glyph, (int(rng.integers(0, CANVAS - glyph.width + 1)),
                       int(rng.integers(0, CANVAS - glyph.height + 1))))
     return np.asarray(out)
+
+
+# --- letters written as pen strokes (Hershey fonts) -----------------------------------
+
+@lru_cache(maxsize=None)
+def hershey_glyphs(font: str) -> dict[str, tuple[np.ndarray, ...]]:
+    """Each letter of ``LETTERS`` in a Hershey font: its strokes as (n, 2) points (x, y),
+    y down. Raises ``NonDigitDataError`` naming the package or font when the data is
+    missing or broken (an unknown font, unreadable data, a letter without strokes)."""
+    try:
+        from HersheyFonts import HersheyFonts
+    except ImportError as e:
+        raise NonDigitDataError(
+            f"the {HERSHEY_PACKAGE} package is not installed ({e}); the 'hershey' non-digit "
+            "letters draw from its fonts: pip install -r requirements.txt") from e
+    try:
+        fonts = HersheyFonts()
+        fonts.load_default_font(font)
+        glyphs = {char: tuple(np.array(stroke, np.float64) for stroke in
+                              fonts.strokes_for_text(char) if len(stroke) >= 2)
+                  for char in LETTERS}
+    except Exception as e:  # an unknown name, or data that does not decode or parse
+        raise NonDigitDataError(f"{HERSHEY_PACKAGE} font {font!r} cannot be read "
+                                f"({type(e).__name__}: {e})") from e
+    empty = [c for c, strokes in glyphs.items()
+             if not strokes or np.ptp(np.vstack(strokes), axis=0).max() <= 0]
+    if empty:
+        raise NonDigitDataError(f"{HERSHEY_PACKAGE} font {font!r} is broken: no strokes for "
+                                f"{''.join(empty)}")
+    return glyphs
+
+
+def letter_fonts(source: str, split: str = "train") -> tuple[str, ...]:
+    """The fonts a letter source draws from (``split``: "train" or "test"), checked:
+    raises ``NonDigitDataError`` saying which data is missing or broken."""
+    if source == "hershey":
+        fonts = HERSHEY_TRAIN_FONTS if split == "train" else HERSHEY_TEST_FONTS
+        for font in fonts:
+            hershey_glyphs(font)
+        return fonts
+    if source == "truetype":
+        return truetype_fonts()
+    raise ValueError(f"unknown non-digit letter source {source!r} (one of "
+                     f"{', '.join(LETTER_SOURCES)})")
+
+
+def letters_record(source: str) -> dict:
+    """What the model card says about a letter source: its fonts (and their package)."""
+    if source == "hershey":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            package = f"{HERSHEY_PACKAGE} {version(HERSHEY_PACKAGE)}"
+        except PackageNotFoundError:
+            package = HERSHEY_PACKAGE
+        return {"source": source, "package": package, "train_fonts": list(HERSHEY_TRAIN_FONTS),
+                "test_fonts": list(HERSHEY_TEST_FONTS)}
+    return {"source": source,
+            "train_fonts": [Path(f).name for f in letter_fonts(source)]}
+
+
+def _wobble(stroke: Stroke, rng: np.random.Generator, jitter: float) -> Stroke:
+    """A stroke as a hand draws it: corners a little off, and a slow wobble along it."""
+    points = stroke + rng.normal(0, jitter * 0.6, stroke.shape)
+    steps = np.hypot(*np.diff(points, axis=0).T)
+    along = np.concatenate([[0.0], np.cumsum(steps)])
+    dense = np.linspace(0, along[-1], max(2, int(along[-1] / 0.02) + 2))
+    points = np.stack([np.interp(dense, along, points[:, 0]),
+                       np.interp(dense, along, points[:, 1])], axis=1)
+    for axis in (0, 1):
+        wave = rng.uniform(1.0, 3.0) * 2 * np.pi
+        points[:, axis] += jitter * rng.uniform(0.2, 1.0) * np.sin(
+            dense * wave + rng.uniform(0, 2 * np.pi))
+    return points
+
+
+def pen_letter(rng: np.random.Generator, fonts: tuple[str, ...],
+               char: str | None = None) -> np.ndarray:
+    """A letter (not one written like a digit) written with a pen from a Hershey font's
+    strokes: slanted, rotated, stretched, shaky, at a random size, place and brush, as a
+    canvas image, white on black."""
+    char = char or LETTERS[rng.integers(len(LETTERS))]
+    strokes = hershey_glyphs(fonts[rng.integers(len(fonts))])[char]
+    points = np.vstack(strokes)
+    low, extent = points.min(axis=0), np.ptp(points, axis=0).max()
+    strokes = [(s - low) / extent for s in strokes]
+    bottom = np.vstack(strokes)[:, 1].max()
+    slant = rng.uniform(*PEN_SLANT)
+    strokes = [s + np.stack([slant * (bottom - s[:, 1]), np.zeros(len(s))], axis=1)
+               for s in strokes]
+    jitter = PEN_JITTER * rng.uniform(0.3, 1.5)
+    angle = rng.uniform(-PEN_ROTATION, PEN_ROTATION)
+    stretch = np.array([rng.uniform(0.75, 1.25), 1.0])
+    strokes = [_rotate(_wobble(s, rng, jitter), angle) * stretch for s in strokes]
+    return _on_canvas(strokes, rng)
 
 
 # --- shapes, as strokes in a unit box -------------------------------------------------
@@ -243,6 +371,11 @@ def shape(rng: np.random.Generator, kind: str | None = None) -> np.ndarray:
     angle = rng.uniform(-20, 20)
     stretch = np.array([rng.uniform(0.7, 1.3), 1.0])
     strokes = [_rotate(s, angle) * stretch + rng.normal(0, 0.008, s.shape) for s in strokes]
+    return _on_canvas(strokes, rng)
+
+
+def _on_canvas(strokes: list[Stroke], rng: np.random.Generator) -> np.ndarray:
+    """Strokes in any box drawn with a round brush at a random size and place."""
     points = np.vstack(strokes)
     low, extent = points.min(axis=0), (points.max(axis=0) - points.min(axis=0)).max()
     size = rng.uniform(0.35, 0.9) * CANVAS
@@ -255,15 +388,19 @@ def shape(rng: np.random.Generator, kind: str | None = None) -> np.ndarray:
     return rasterize(Drawing(0, CANVAS, CANVAS, drawn))
 
 
-def canvas_drawings(count: int, seed: int, fonts: tuple[str, ...],
+def canvas_drawings(count: int, seed: int, source: str = "hershey",
+                    fonts: tuple[str, ...] | None = None,
                     letter_share: float = 0.5) -> tuple[list[np.ndarray], list[str]]:
     """``count`` non-digit canvas images (letters and shapes), seeded, and what each is
-    ("letter" or the shape's name)."""
+    ("letter" or the shape's name). ``source`` draws the letters (``LETTER_SOURCES``),
+    from ``fonts`` (default: its training fonts, checked before anything is drawn)."""
+    fonts = letter_fonts(source) if fonts is None else fonts
+    draw_letter = pen_letter if source == "hershey" else letter
     rng = np.random.default_rng(seed)
     canvases, kinds = [], []
     for _ in range(count):
         if rng.random() < letter_share:
-            canvases.append(letter(rng, fonts))
+            canvases.append(draw_letter(rng, fonts))
             kinds.append("letter")
         else:
             kind = list(SHAPES)[rng.integers(len(SHAPES))]
@@ -274,21 +411,33 @@ def canvas_drawings(count: int, seed: int, fonts: tuple[str, ...],
 
 def to_mnist(canvases: list[np.ndarray]) -> np.ndarray:
     """Canvas images -> MNIST-style uint8 (N, 28, 28), through the app's preprocessing."""
-    out = np.zeros((len(canvases), 28, 28), np.uint8)
+    out = np.zeros((len(canvases), IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     for i, canvas in enumerate(canvases):
         out[i] = np.round(preprocess(canvas).image * 255)
     return out
 
 
-def training_set(count: int, seed: int) -> np.ndarray:
-    """Non-digits for training: DejaVu letters and shapes, uint8 (N, 28, 28)."""
-    return to_mnist(canvas_drawings(count, seed, find_fonts(TRAIN_FONTS))[0])
+def training_set(count: int, seed: int, source: str = "hershey") -> np.ndarray:
+    """Non-digits for training: letters from ``source``'s training fonts and shapes,
+    uint8 (N, 28, 28)."""
+    return to_mnist(canvas_drawings(count, seed, source)[0])
 
 
 def test_canvases(count: int, seed: int = 10_001) -> tuple[list[np.ndarray], list[str]]:
-    """The held-out non-digits: Liberation letters and shapes from other seeds, as the
-    canvas images a student would draw (measure them through ``recognize``)."""
-    return canvas_drawings(count, seed, find_fonts(TEST_FONTS))
+    """The held-out non-digits: pen letters from the held-out Hershey fonts and shapes,
+    from other seeds, as the canvas images a student would draw (measure them through
+    ``recognize``)."""
+    return canvas_drawings(count, seed, "hershey", letter_fonts("hershey", "test"))
+
+
+def pen_letter_canvases(per_letter: int, seed: int = 20_001,
+                        letters: str = MEASURED_LETTERS) -> tuple[list[np.ndarray], list[str]]:
+    """Held-out pen letters (the held-out Hershey fonts, other seeds), ``per_letter`` of
+    each of ``letters``: (canvas images, the letter of each)."""
+    fonts = letter_fonts("hershey", "test")
+    rng = np.random.default_rng(seed)
+    chars = [c for c in letters for _ in range(per_letter)]
+    return [pen_letter(rng, fonts, c) for c in chars], chars
 
 
 def examples(count: int = 8, seed: int = 10_001) -> dict[str, np.ndarray]:

@@ -21,9 +21,11 @@ from typing import Callable
 import numpy as np
 from scipy import ndimage
 
+from hwr.learning.data import IMAGE_SIZE
+from hwr.reading.drawing import Drawing, rasterize
 from hwr.reading.preprocess import center_digit
 
-PAD = 14  # strokes are drawn on a 56x56 field so they may leave the 28x28 frame
+PAD = IMAGE_SIZE // 2  # strokes are drawn on a field twice as wide, to leave the frame
 INK = 0.3  # a pixel is ink above this, for measuring a digit's shape
 EDGE_SOFTNESS = 1.2  # pixels over which a drawn stroke fades out, like MNIST's pen
 
@@ -66,7 +68,7 @@ def measure(image: np.ndarray) -> Shape | None:
                  float(np.clip(slant, -1.0, 1.0)), width)
 
 
-_GRID = np.mgrid[0:28 + 2 * PAD, 0:28 + 2 * PAD].astype(np.float32)
+_GRID = np.mgrid[0:IMAGE_SIZE + 2 * PAD, 0:IMAGE_SIZE + 2 * PAD].astype(np.float32)
 
 
 def draw_segment(field: np.ndarray, start: tuple[float, float], end: tuple[float, float],
@@ -125,11 +127,18 @@ def slashed_zero(image: np.ndarray, rng: np.random.Generator, finish: bool = Tru
 
 FLAG_DEGREES = (15.0, 45.0)  # how far the flag of a 1 turns off the stem
 FLAG_LENGTH = (0.15, 0.5)  # its length, as a share of the digit's height
+LONG_FLAG_DEGREES = (15.0, 45.0)  # the long-flag one's test set: a narrow inverted V
+LONG_FLAG_LENGTH = (0.6, 0.9)  # ... with a flag of 60-90% of the stem
+LONG_FLAG_FOOT = 0.3  # share of long-flag ones with a foot
+SHORT_BAR_DEGREES = (75.0, 100.0)  # a 7's short top bar, turned off its stem
+SHORT_BAR_LENGTH = (0.3, 0.45)  # its length, as a share of the height
+SHORT_BAR_CROSSED = 0.5  # share of short-bar 7s with a crossbar
 
 
 def _flag(image: np.ndarray, rng: np.random.Generator, foot: bool, finish: bool = True,
           degrees: tuple[float, float] = FLAG_DEGREES,
-          length: tuple[float, float] = FLAG_LENGTH) -> np.ndarray:
+          length: tuple[float, float] = FLAG_LENGTH,
+          one_stroke: float | None = None) -> np.ndarray:
     shape = measure(image)
     if shape is None:
         return image
@@ -143,6 +152,12 @@ def _flag(image: np.ndarray, rng: np.random.Generator, foot: bool, finish: bool 
     # top bar, with which a longer or flatter flag would teach the model to confuse it.
     turn = math.radians(rng.uniform(*degrees))
     reach = shape.height * rng.uniform(*length)
+    if one_stroke is not None and rng.random() >= one_stroke:
+        # written in two strokes: the flag lands near the stem's top, a little below it,
+        # above it or beside it, rather than turning at its very tip
+        drop = shape.height * rng.uniform(-0.04, 0.1)
+        top = (top[0] + drop * math.cos(stem), top[1] + drop * math.sin(stem)
+               + rng.uniform(-1.0, 1.0))
     end = (top[0] + reach * math.cos(stem - turn), top[1] + reach * math.sin(stem - turn))
     width = shape.width * rng.uniform(0.85, 1.1)
     draw_segment(field, end, top, width)
@@ -169,12 +184,34 @@ def footed_one(image: np.ndarray, rng: np.random.Generator, finish: bool = True,
     return _flag(image, rng, True, finish, **flag)
 
 
-def crossed_seven(image: np.ndarray, rng: np.random.Generator, finish: bool = True) -> np.ndarray:
-    """7 with a short bar across the middle of its stem."""
+def long_flag_one(image: np.ndarray, rng: np.random.Generator,
+                  finish: bool = True) -> np.ndarray:
+    """The continental 1 with a long flag (60-90% of the stem, 15-45 degrees off it: a
+    narrow inverted V), written in one stroke (up the flag and down the stem) or in two,
+    with a foot in ``LONG_FLAG_FOOT`` of them; the test set of the long flag the polish
+    stage teaches."""
+    foot = rng.random() < LONG_FLAG_FOOT
+    return _flag(image, rng, foot, finish, LONG_FLAG_DEGREES, LONG_FLAG_LENGTH,
+                 one_stroke=0.5)
+
+
+def short_bar_seven(image: np.ndarray, rng: np.random.Generator,
+                    finish: bool = True) -> np.ndarray:
+    """A 7 with a short top bar (30-45% of the height, 75-100 degrees off the stem),
+    crossed in ``SHORT_BAR_CROSSED`` of them, drawn onto a *1*'s stem (``SOURCE_DIGIT``):
+    the 7 nearest the long-flag one, which must stay a 7."""
     shape = measure(image)
     if shape is None:
         return image
-    field = shape.ink.copy()
+    crossed = rng.random() < SHORT_BAR_CROSSED
+    field = _flag(image, rng, False, False, SHORT_BAR_DEGREES, SHORT_BAR_LENGTH)
+    if crossed:
+        _crossbar(shape, field, rng)
+    return _finish(field) if finish else field
+
+
+def _crossbar(shape: Shape, field: np.ndarray, rng: np.random.Generator) -> None:
+    """A short bar across the middle of the stem, drawn onto the field in place."""
     row = shape.top + shape.height * rng.uniform(0.45, 0.62)
     cols = _ink_columns(shape, row)
     stem_x = float(cols.mean())
@@ -183,6 +220,15 @@ def crossed_seven(image: np.ndarray, rng: np.random.Generator, finish: bool = Tr
     tilt = math.tan(math.radians(rng.uniform(-8, 8)))
     draw_segment(field, (row + tilt * half, stem_x - half + shift),
                  (row - tilt * half, stem_x + half + shift), shape.width * rng.uniform(0.85, 1.1))
+
+
+def crossed_seven(image: np.ndarray, rng: np.random.Generator, finish: bool = True) -> np.ndarray:
+    """7 with a short bar across the middle of its stem."""
+    shape = measure(image)
+    if shape is None:
+        return image
+    field = shape.ink.copy()
+    _crossbar(shape, field, rng)
     return _finish(field) if finish else field
 
 
@@ -191,9 +237,14 @@ STYLES: dict[str, tuple[int, Callable[[np.ndarray, np.random.Generator], np.ndar
     "flagged_one": (1, flagged_one),
     "footed_one": (1, footed_one),
     "crossed_seven": (7, crossed_seven),
+    "long_flag_one": (1, long_flag_one),
+    "short_bar_seven": (7, short_bar_seven),
 }
 """Each style's name -> (the digit it is a way of writing, the function drawing it)."""
 FLAGGED = ("flagged_one", "footed_one")  # the styles that take a flag's ranges
+SOURCE_DIGIT = {"short_bar_seven": 1}  # styles drawn onto another digit's images
+TEST_ONLY = ("long_flag_one", "short_bar_seven")  # measured only (the polish's flags teach
+# the long one; a short-bar 7 made from a 1 is never trained on)
 
 
 def apply_styles(images: np.ndarray, labels: np.ndarray, shares: dict[str, float],
@@ -210,7 +261,7 @@ def apply_styles(images: np.ndarray, labels: np.ndarray, shares: dict[str, float
     draws = rng.random(len(labels))
     for digit in np.unique(labels):
         styles = [(n, s) for n, s in shares.items()
-                  if s > 0 and n in STYLES and STYLES[n][0] == digit]
+                  if s > 0 and n in STYLES and STYLES[n][0] == digit and n not in TEST_ONLY]
         low = 0.0
         for name, share in styles:
             chosen = np.flatnonzero((labels == digit) & (draws >= low) & (draws < low + share))
@@ -223,12 +274,90 @@ def apply_styles(images: np.ndarray, labels: np.ndarray, shares: dict[str, float
 
 def style_test_set(images: np.ndarray, labels: np.ndarray, name: str,
                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Every image of the style's digit, restyled (seeded): uint8 MNIST-style test data."""
+    """Every image of the style's digit (or of its ``SOURCE_DIGIT``), restyled (seeded):
+    uint8 MNIST-style test data, labelled with the style's digit."""
     digit, draw = STYLES[name]
     rng = np.random.default_rng([seed, list(STYLES).index(name)])
-    chosen = np.flatnonzero(labels == digit)
+    chosen = np.flatnonzero(labels == SOURCE_DIGIT.get(name, digit))
     styled = np.stack([draw(images[i].astype(np.float32) / 255.0, rng) for i in chosen])
-    return np.round(styled * 255).astype(np.uint8), labels[chosen]
+    return np.round(styled * 255).astype(np.uint8), np.full(len(chosen), digit, labels.dtype)
+
+
+# --- the long-flag one and the short-bar 7 drawn with canvas strokes --------------------
+# Strokes in a unit box (x right, y down), drawn upright and then slanted: how a hand
+# writes them with a mouse or a pen, not how a style is added onto an MNIST digit.
+
+DRAWN_CANVAS = 280
+DRAWN_SIZE = (100.0, 240.0)  # height of the drawing on the canvas, pixels
+DRAWN_BRUSHES = (10, 14, 18, 24, 30)  # the Draw page's brush widths
+DRAWN_LEAN = (-5.0, 20.0)  # degrees a stem leans (positive: its top to the right)
+
+
+def _lean(strokes: list[np.ndarray], degrees: float) -> list[np.ndarray]:
+    slant = math.tan(math.radians(degrees))
+    return [np.stack([s[:, 0] + slant * (1 - s[:, 1]), s[:, 1]], axis=1) for s in strokes]
+
+
+def drawn_long_flag_one(rng: np.random.Generator) -> list[np.ndarray]:
+    """A continental 1 with a long flag (``LONG_FLAG_*``) in one stroke (up the flag and
+    down the stem: a narrow inverted V) or in two, with a foot in ``LONG_FLAG_FOOT``."""
+    turn = math.radians(rng.uniform(*LONG_FLAG_DEGREES))
+    reach = rng.uniform(*LONG_FLAG_LENGTH)
+    end = (-reach * math.sin(turn), reach * math.cos(turn))
+    if rng.random() < 0.5:  # one stroke
+        strokes = [np.array([end, (0.0, 0.0), (0.0, 1.0)])]
+    else:
+        joint = (rng.uniform(-0.02, 0.02), rng.uniform(-0.04, 0.1))
+        strokes = [np.array([(end[0] + joint[0], end[1] + joint[1]), joint]),
+                   np.array([(0.0, 0.0), (0.0, 1.0)])]
+    if rng.random() < LONG_FLAG_FOOT:
+        half, tilt = rng.uniform(0.18, 0.35), rng.uniform(-0.03, 0.03)
+        strokes.append(np.array([(-half, 1 + tilt), (half, 1 - tilt)]))
+    return _lean(strokes, rng.uniform(*DRAWN_LEAN))
+
+
+def drawn_short_bar_seven(rng: np.random.Generator) -> list[np.ndarray]:
+    """A 7 with a short top bar (``SHORT_BAR_LENGTH`` of the height, level or a little
+    drooping), in one stroke, crossed in ``SHORT_BAR_CROSSED`` of them."""
+    bar = rng.uniform(*SHORT_BAR_LENGTH)
+    droop = rng.uniform(-0.04, 0.08)
+    strokes = [np.array([(-bar, droop), (0.0, 0.0), (0.0, 1.0)])]
+    lean = rng.uniform(5.0, 25.0)  # a 7's stem runs down to the left: its top leans right
+    if rng.random() < SHORT_BAR_CROSSED:
+        half, row = rng.uniform(0.12, 0.22), rng.uniform(0.45, 0.6)
+        centre = half * rng.uniform(-0.25, 0.25)  # across the (still upright) stem, x = 0
+        strokes.append(np.array([(centre - half, row), (centre + half, row)]))
+    return _lean(strokes, lean)
+
+
+DRAWN_STYLES: dict[str, tuple[int, Callable[[np.random.Generator], list[np.ndarray]]]] = {
+    "long_flag_one": (1, drawn_long_flag_one),
+    "short_bar_seven": (7, drawn_short_bar_seven),
+}
+"""The styles drawn with canvas strokes: name -> (digit, strokes in a unit box)."""
+
+
+def drawn_canvas(strokes: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """Unit-box strokes drawn at a random size (``DRAWN_SIZE``), place and brush on the
+    canvas, each point a little off (a hand): white on black, as the server sees it."""
+    strokes = [s + rng.normal(0, 0.008, s.shape) for s in strokes]
+    points = np.vstack(strokes)
+    low, extent = points.min(axis=0), np.ptp(points, axis=0).max()
+    size = rng.uniform(*DRAWN_SIZE)
+    brush = float(rng.choice(DRAWN_BRUSHES))
+    span = np.ptp(points, axis=0) / extent * size
+    margin = brush / 2 + 1
+    offset = [rng.uniform(margin, max(margin, DRAWN_CANVAS - margin - s)) for s in span]
+    placed = tuple((brush, ((s - low) / extent * size + offset).astype(np.float32))
+                   for s in strokes)
+    return rasterize(Drawing(0, DRAWN_CANVAS, DRAWN_CANVAS, placed))
+
+
+def drawn_test_set(name: str, count: int, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """``count`` canvas drawings of a drawn style (seeded) and their digit."""
+    digit, strokes = DRAWN_STYLES[name]
+    rng = np.random.default_rng([seed, list(DRAWN_STYLES).index(name), 7])
+    return [drawn_canvas(strokes(rng), rng) for _ in range(count)], np.full(count, digit)
 
 
 def examples(images: np.ndarray, labels: np.ndarray, per_style: int = 8,
@@ -236,7 +365,7 @@ def examples(images: np.ndarray, labels: np.ndarray, per_style: int = 8,
     """A few MNIST digits in each style, for pictures: name -> uint8 (n, 28, 28)."""
     rows = {}
     for name, (digit, _) in STYLES.items():
-        picked = np.flatnonzero(labels == digit)[:per_style]
+        picked = np.flatnonzero(labels == SOURCE_DIGIT.get(name, digit))[:per_style]
         rows[name.replace("_", " ")] = style_test_set(images[picked], labels[picked], name,
                                                       seed)[0]
     return rows

@@ -41,6 +41,7 @@ from hwr.learning.evaluate import (
     write_results,
 )
 from hwr.learning.model import build_model
+from hwr.learning.nondigits import NonDigitDataError, letter_fonts, letters_record
 from hwr.learning.nondigits import training_set as non_digit_set
 from hwr.learning.styles import apply_styles
 
@@ -64,11 +65,12 @@ def output_count(config: TrainConfig) -> int:
 
 
 def add_non_digits(images: np.ndarray, labels: np.ndarray, count: int,
-                   seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Append ``count`` generated non-digit drawings, labelled NOT_A_DIGIT."""
+                   seed: int, letters: str = "hershey") -> tuple[np.ndarray, np.ndarray]:
+    """Append ``count`` generated non-digit drawings (their letters from ``letters``, a
+    ``nondigits.LETTER_SOURCES``), labelled NOT_A_DIGIT."""
     if count <= 0:
         return images, labels
-    extra = non_digit_set(count, seed)
+    extra = non_digit_set(count, seed, letters)
     return (np.concatenate([images, extra]),
             np.concatenate([labels, np.full(count, NOT_A_DIGIT, labels.dtype)]))
 
@@ -77,7 +79,7 @@ def style_validation(images: np.ndarray, labels: np.ndarray, styles: StyleConfig
                      seed: int) -> np.ndarray:
     """The validation digits with the training shares of styles, drawn once (seeded)."""
     styled = apply_styles(images.astype(np.float32) / 255.0, labels, styles.shares(),
-                          np.random.default_rng([seed, 1]))
+                          np.random.default_rng([seed, 1]), styles.flag())
     return np.round(styled * 255).astype(np.uint8)
 
 
@@ -112,7 +114,8 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig,
         if any(share > 0 for share in config.styles.shares().values()):
             seeds = tf.data.Dataset.random(seed=config.seed)
             ds = tf.data.Dataset.zip((ds, seeds)).map(
-                make_style_fn(config.styles, flag), num_parallel_calls=tf.data.AUTOTUNE)
+                make_style_fn(config.styles, flag or config.styles.flag()),
+                num_parallel_calls=tf.data.AUTOTUNE)
         if config.augment.enabled:
             ds = ds.map(make_augment_fn(config.augment, config.seed),
                         num_parallel_calls=tf.data.AUTOTUNE)
@@ -217,6 +220,161 @@ def replace_dir(src: Path, dest: Path) -> None:
         shutil.rmtree(old)
 
 
+@dataclasses.dataclass
+class TrainingData:
+    """MNIST split for a run: training digits (with any extra ones) and validation digits
+    (restyled at the training shares when the model knows non-digits); the generated
+    non-digits are added per stage (``with_non_digits``), since the polish may draw its
+    letters from another source than the first stage."""
+
+    mnist: Mnist
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    classes: int
+
+    def with_non_digits(self, config: TrainConfig, letters: str):
+        """((x_train, y_train), (x_val, y_val)) with the non-digits of ``letters`` added."""
+        if self.classes <= NUM_CLASSES:
+            return (self.x_train, self.y_train), (self.x_val, self.y_val)
+        share = min(1.0, config.limit / TRAIN_COUNT) if config.limit else 1.0  # smoke runs
+        train = add_non_digits(self.x_train, self.y_train,
+                               round(config.styles.non_digits * share), config.data_seed,
+                               letters)
+        val = add_non_digits(self.x_val, self.y_val,
+                             round(config.styles.non_digit_validation * share),
+                             config.data_seed + 1, letters)
+        return train, val
+
+
+def polish_letters(config: TrainConfig) -> str:
+    """Where the polish's non-digit letters come from."""
+    return config.polish.letters or config.styles.letters
+
+
+def check_non_digit_sources(config: TrainConfig, polish_from) -> None:
+    """Stop before anything runs when the data a stage's non-digits draw from is missing
+    or broken (``NonDigitDataError`` names it), never training on fewer shapes."""
+    if output_count(config) <= NUM_CLASSES:
+        return
+    if polish_from is None:
+        letter_fonts(config.styles.letters)
+    if config.polish.epochs:
+        letter_fonts(polish_letters(config))
+
+
+def load_data(config: TrainConfig, data_dir) -> TrainingData:
+    """MNIST, the seeded validation split, the extra digits, the styled validation."""
+    mnist = load_mnist(data_dir)
+    (x_train, y_train), (x_val, y_val) = split_train_validation(mnist, config)
+    for path in config.extra_data:  # e.g. a class's own digits, for fine-tuning
+        x_extra, y_extra = load_extra(path)
+        x_train, y_train = np.concatenate([x_train, x_extra]), np.concatenate([y_train, y_extra])
+        print(f"Added {len(x_extra)} training images from {path}", flush=True)
+    classes = output_count(config)
+    if classes > NUM_CLASSES:
+        x_val = style_validation(x_val, y_val, config.styles, config.data_seed)
+    return TrainingData(mnist, x_train, y_train, x_val, y_val, classes)
+
+
+def fit(data: TrainingData, config: TrainConfig, checkpoint: Path, verbose: int,
+        callbacks: list | None):
+    """The first stage: train from scratch, keep the best epoch by validation accuracy;
+    returns (that network, uncompiled, and the history)."""
+    (x_train, y_train), (x_val, y_val) = data.with_non_digits(config, config.styles.letters)
+    classes = data.classes
+    train_ds = make_dataset(x_train, y_train, config, training=True, classes=classes)
+    val_ds = make_dataset(x_val, y_val, config, training=False, classes=classes)
+    model = build_model(config.model, classes)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate_schedule(config,
+                                                               int(train_ds.cardinality()))),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    print(f"Training on {len(x_train)} images, validating on {len(x_val)}, "
+          f"{model.count_params():,} parameters, {config.epochs} epochs", flush=True)
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        verbose=verbose,
+        shuffle=False,  # the dataset reshuffles itself each epoch
+        callbacks=[keras.callbacks.ModelCheckpoint(
+            checkpoint, monitor="val_accuracy", save_best_only=True), *(callbacks or [])],
+    )
+    best = build_model(config.model, classes)  # uncompiled: no optimizer state
+    best.set_weights(keras.saving.load_model(checkpoint, safe_mode=True).get_weights())
+    checkpoint.unlink()
+    return best, {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+def polish_stage(best, hist: dict, data: TrainingData, config: TrainConfig, verbose: int,
+                 callbacks: list | None):
+    """The second stage on the network (its own non-digits, ``polish_letters``); returns
+    (the polished network, uncompiled, and the whole history)."""
+    (x_train, y_train), (x_val, y_val) = data.with_non_digits(config, polish_letters(config))
+    val_ds = make_dataset(x_val, y_val, config, training=False, classes=data.classes)
+    polished = polish(best, x_train, y_train, val_ds, config, data.classes, verbose,
+                      callbacks)
+    network = build_model(config.model, data.classes)  # no optimizer state shipped
+    network.set_weights(best.get_weights())
+    return network, {k: hist[k] + polished[k] for k in hist}
+
+
+def non_digit_counts(config: TrainConfig, data: TrainingData) -> dict:
+    """How many non-digits each stage learned from, and where their letters came from."""
+    if data.classes <= NUM_CLASSES:
+        return {"non_digit_train_count": 0, "non_digit_validation_count": 0}
+    share = min(1.0, config.limit / TRAIN_COUNT) if config.limit else 1.0
+    counts = {"non_digit_train_count": round(config.styles.non_digits * share),
+              "non_digit_validation_count": round(config.styles.non_digit_validation * share),
+              "non_digit_letters": letters_record(config.styles.letters)}
+    if config.polish.epochs and polish_letters(config) != config.styles.letters:
+        counts["polish_non_digit_letters"] = letters_record(polish_letters(config))
+    return counts
+
+
+def write_card(work: Path, best, hist: dict, config: TrainConfig, data: TrainingData,
+               polish_from) -> None:
+    """The model, its history and its card (config.json) into the work directory."""
+    best.save(work / MODEL_FILE)
+    (work / HISTORY_FILE).write_text(json.dumps(hist, indent=1))
+    (work / CONFIG_FILE).write_text(json.dumps({
+        "train": config.to_dict(),
+        "command": " ".join(sys.argv),
+        **({"polished": first_stage_record(Path(polish_from))} if polish_from else {}),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": library_versions(),
+        "data": {"source": data.mnist.source, "sha256": data.mnist.checksums,
+                 "train_count": len(data.x_train), "validation_count": len(data.x_val),
+                 **non_digit_counts(config, data)},
+    }, indent=1))
+
+
+def evaluation(work: Path, best, hist: dict, config: TrainConfig, data: TrainingData,
+               train_seconds: float, best_epoch: int) -> dict:
+    """The test set and the held-out styles and non-digits, into metrics.json."""
+    def score(images: np.ndarray) -> np.ndarray:
+        return best.predict(images[..., np.newaxis], batch_size=1024, verbose=0)
+
+    small = bool(config.limit)  # smoke runs measure a few
+    probabilities, measured = evaluate_model(score, data.mnist.x_test, data.mnist.y_test,
+                                             200 if small else NON_DIGIT_TEST_COUNT,
+                                             small=small)
+    return write_results(work, data.mnist.y_test, probabilities, extra={
+        "train_seconds": round(train_seconds, 1),
+        "epochs_run": len(hist["loss"]),
+        "best_epoch": best_epoch,  # of the first stage; the polish's last is kept
+        "polish_epochs": config.polish.epochs,
+        "val_accuracy": (hist["val_accuracy"][-1] if config.polish.epochs
+                         else max(hist["val_accuracy"])),  # the kept network's
+        "parameters": int(best.count_params()),
+        **measured,
+    })
+
+
 def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None = None,
           verbose: int = 2, callbacks: list | None = None,
           polish_from: str | Path | None = None) -> dict:
@@ -226,73 +384,28 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
 
     ``callbacks`` are extra Keras callbacks (progress reporting, early stopping).
     ``polish_from``: a model directory trained with this config's first stage; only the
-    polish runs, from its network."""
+    polish runs, from its network. Raises ``NonDigitDataError`` before anything runs
+    when the non-digits' data is missing or broken."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    check_non_digit_sources(config, polish_from)
     keras.utils.set_random_seed(config.seed)
-
-    mnist = load_mnist(data_dir)
-    (x_train, y_train), (x_val, y_val) = split_train_validation(mnist, config)
-    for path in config.extra_data:  # e.g. a class's own digits, for fine-tuning
-        x_extra, y_extra = load_extra(path)
-        x_train, y_train = np.concatenate([x_train, x_extra]), np.concatenate([y_train, y_extra])
-        print(f"Added {len(x_extra)} training images from {path}", flush=True)
-    classes = output_count(config)
-    digit_counts = {"train_count": len(x_train), "validation_count": len(x_val)}
-    if classes > NUM_CLASSES:
-        x_val = style_validation(x_val, y_val, config.styles, config.data_seed)
-        share = min(1.0, config.limit / TRAIN_COUNT) if config.limit else 1.0  # smoke runs
-        x_train, y_train = add_non_digits(x_train, y_train,
-                                          round(config.styles.non_digits * share),
-                                          config.data_seed)
-        x_val, y_val = add_non_digits(x_val, y_val,
-                                      round(config.styles.non_digit_validation * share),
-                                      config.data_seed + 1)
-    train_ds = make_dataset(x_train, y_train, config, training=True, classes=classes)
-    val_ds = make_dataset(x_val, y_val, config, training=False, classes=classes)
-    steps_per_epoch = int(train_ds.cardinality())
+    data = load_data(config, data_dir)
 
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     checkpoint = work / CHECKPOINT_FILE
     started = time.time()
     try:
         if polish_from is not None:
-            best, hist, first_seconds = first_stage(Path(polish_from), config, classes)
+            best, hist, first_seconds = first_stage(Path(polish_from), config, data.classes)
             print(f"Polishing {polish_from} (its training took {first_seconds:.0f} s)",
                   flush=True)
         else:
-            model = build_model(config.model, classes)
-            model.compile(
-                optimizer=keras.optimizers.Adam(learning_rate_schedule(config,
-                                                                       steps_per_epoch)),
-                loss="categorical_crossentropy",
-                metrics=["accuracy"],
-            )
-            print(f"Training on {len(x_train)} images, validating on {len(x_val)}, "
-                  f"{model.count_params():,} parameters, {config.epochs} epochs", flush=True)
-            history = model.fit(
-                train_ds,
-                validation_data=val_ds,
-                epochs=config.epochs,
-                verbose=verbose,
-                shuffle=False,  # the dataset reshuffles itself each epoch
-                callbacks=[keras.callbacks.ModelCheckpoint(
-                    checkpoint, monitor="val_accuracy", save_best_only=True),
-                    *(callbacks or [])],
-            )
-            hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+            best, hist = fit(data, config, checkpoint, verbose, callbacks)
             first_seconds = 0.0
-            best = build_model(config.model, classes)  # uncompiled: no optimizer state
-            best.set_weights(keras.saving.load_model(checkpoint, safe_mode=True).get_weights())
-            checkpoint.unlink()
         best_epoch = int(np.argmax(hist["val_accuracy"])) + 1
         if config.polish.epochs:
-            polished = polish(best, x_train, y_train, val_ds, config, classes, verbose,
-                              callbacks)
-            hist = {k: hist[k] + polished[k] for k in hist}
-            weights = best.get_weights()
-            best = build_model(config.model, classes)  # no optimizer state shipped
-            best.set_weights(weights)
+            best, hist = polish_stage(best, hist, data, config, verbose, callbacks)
     except KeyboardInterrupt:
         kept = out_dir.with_name(f"{out_dir.name}.interrupted")
         if checkpoint.exists():
@@ -310,34 +423,8 @@ def train(config: TrainConfig, out_dir: str | Path, data_dir: str | Path | None 
     train_seconds = first_seconds + time.time() - started
 
     try:
-        best.save(work / MODEL_FILE)
-        (work / HISTORY_FILE).write_text(json.dumps(hist, indent=1))
-        (work / CONFIG_FILE).write_text(json.dumps({
-            "train": config.to_dict(),
-            "command": " ".join(sys.argv),
-            **({"polished": first_stage_record(Path(polish_from))} if polish_from else {}),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "versions": library_versions(),
-            "data": {"source": mnist.source, "sha256": mnist.checksums, **digit_counts,
-                     "non_digit_train_count": len(x_train) - digit_counts["train_count"],
-                     "non_digit_validation_count":
-                         len(x_val) - digit_counts["validation_count"]},
-        }, indent=1))
-        def score(images: np.ndarray) -> np.ndarray:
-            return best.predict(images[..., np.newaxis], batch_size=1024, verbose=0)
-
-        non_digits = 200 if config.limit else NON_DIGIT_TEST_COUNT  # to measure
-        probabilities, measured = evaluate_model(score, mnist.x_test, mnist.y_test, non_digits)
-        metrics = write_results(work, mnist.y_test, probabilities, extra={
-            "train_seconds": round(train_seconds, 1),
-            "epochs_run": len(hist["loss"]),
-            "best_epoch": best_epoch,  # of the first stage; the polish's last is kept
-            "polish_epochs": config.polish.epochs,
-            "val_accuracy": (hist["val_accuracy"][-1] if config.polish.epochs
-                             else max(hist["val_accuracy"])),  # the kept network's
-            "parameters": int(best.count_params()),
-            **measured,
-        })
+        write_card(work, best, hist, config, data, polish_from)
+        metrics = evaluation(work, best, hist, config, data, train_seconds, best_epoch)
         replace_dir(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
