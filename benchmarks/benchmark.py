@@ -10,7 +10,9 @@
 3. The writing styles as drawn with canvas strokes (``tests/support/strokes.py``: a
    slashed zero, a flagged one, a footed one, a crossed seven), each at
    --drawn-count random sizes, places and brushes: the styles generated onto MNIST
-   digits (``scripts/evaluate.py``) are not the only way they are written.
+   digits (``scripts/evaluate.py``) are not the only way they are written; and the
+   long-flag one and the short-bar 7 with random strokes and slants as well
+   (``hwr.learning.styles.DRAWN_STYLES``).
 """
 
 from __future__ import annotations
@@ -114,6 +116,22 @@ def drawn_styles(rec, count: int, seed: int) -> None:
             result = rec.recognize(render(place(strokes, left, top, size), brush=brush))
             right += result.digit == digit and not result.not_a_digit
         print(f"  {name}: {right}/{count} read right")
+    drawn_variants(rec, count, seed)
+
+
+def drawn_variants(rec, count: int, seed: int) -> None:
+    """The long-flag one and the short-bar 7 drawn with random strokes, slants, sizes,
+    places and brushes (``hwr.learning.styles.DRAWN_STYLES``, as ``scripts/evaluate.py``
+    measures them with more drawings), through ``rec.recognize``."""
+    from hwr.learning.styles import DRAWN_STYLES, drawn_test_set
+
+    for name in DRAWN_STYLES:
+        canvases, labels = drawn_test_set(name, count, seed)
+        right = 0
+        for canvas, digit in zip(canvases, labels):
+            result = rec.recognize(canvas)
+            right += result.digit == digit and not result.not_a_digit
+        print(f"  {name.replace('_', ' ')} (random strokes): {right}/{count} read right")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -154,3 +154,39 @@ def test_digit_probabilities_sum_to_one_however_sure_the_model_is_of_no_digit(di
         assert digits[0].argmax() == 3
     single, _ = split_scores(scores[0])
     assert single.shape == (10,) and single.sum() == pytest.approx(1.0, abs=1e-6)
+
+
+def _always(answer: int):
+    """A stand-in model's softmax that gives ``answer`` (10: "not a digit") to everything."""
+    def score(images):
+        scores = np.zeros((len(images), 11), np.float32)
+        scores[:, answer] = 1.0
+        return scores
+    return score
+
+
+def test_the_long_flag_one_and_short_bar_seven_are_measured_both_ways(mnist_test):
+    """28x28 (styles drawn onto MNIST test digits) and drawn with canvas strokes."""
+    from hwr.learning.evaluate import drawn_style_metrics, style_metrics
+
+    images, labels = mnist_test
+    picked = np.concatenate([np.flatnonzero(labels == d)[:10] for d in (0, 1, 7)])
+    styles = style_metrics(_always(1), images[picked], labels[picked])
+    assert styles["long_flag_one"]["accuracy"] == 1.0 and styles["long_flag_one"]["count"] == 10
+    assert styles["short_bar_seven"]["accuracy"] == 0.0  # made from the 1s, read as 1
+    assert styles["short_bar_seven"]["read_as"] == {"1": 10}
+    drawn = drawn_style_metrics(_always(7), count=4)
+    assert drawn["short_bar_seven"]["accuracy"] == 1.0
+    assert drawn["long_flag_one"] == {"accuracy": 0.0, "count": 4, "flagged_not_a_digit": 0.0,
+                                      "read_as": {"7": 4}}
+
+
+def test_held_out_pen_letters_are_measured_letter_by_letter():
+    from hwr.learning.evaluate import pen_letter_metrics
+    from hwr.learning.nondigits import HERSHEY_TEST_FONTS, MEASURED_LETTERS
+
+    flagged_all = pen_letter_metrics(_always(10), per_letter=1)
+    assert flagged_all["flagged"] == 1.0 and flagged_all["count"] == len(MEASURED_LETTERS)
+    assert list(flagged_all["by_letter"]) == list(MEASURED_LETTERS)
+    assert flagged_all["fonts"] == list(HERSHEY_TEST_FONTS)
+    assert set(pen_letter_metrics(_always(4), per_letter=1)["by_letter"].values()) == {0.0}

@@ -5,12 +5,16 @@ import pytest
 
 from hwr.learning import nondigits
 from hwr.learning.styles import (
+    DRAWN_STYLES,
     FLAG_DEGREES,
     FLAG_LENGTH,
     PAD,
+    SOURCE_DIGIT,
     STYLES,
     apply_styles,
+    drawn_test_set,
     flagged_one,
+    long_flag_one,
     measure,
     style_test_set,
 )
@@ -28,7 +32,7 @@ def test_style_adds_a_stroke_inside_the_frame_and_keeps_the_label(digits, name):
     images, labels = digits
     styled, styled_labels = style_test_set(images, labels, name, seed=3)
     digit = STYLES[name][0]
-    originals = images[labels == digit]
+    originals = images[labels == SOURCE_DIGIT.get(name, digit)]
     assert len(styled) == len(originals) > 0
     assert (styled_labels == digit).all()
     assert styled.dtype == np.uint8 and styled.shape[1:] == (28, 28)
@@ -47,7 +51,7 @@ def test_style_keeps_the_digit_and_adds_a_stroke(digits, name):
     digit, draw = STYLES[name]
     rng = np.random.default_rng(2)
     added = []
-    for original in images[labels == digit][:20] / 255.0:
+    for original in images[labels == SOURCE_DIGIT.get(name, digit)][:20] / 255.0:
         field = draw(original, rng, finish=False)
         padded = np.pad(original, PAD)
         assert (field >= padded - 1e-6).all()
@@ -130,8 +134,11 @@ def test_apply_styles_leaves_an_empty_image_alone():
     assert not out.any()
 
 
-def test_non_digit_drawings_are_canvas_drawings_made_mnist_style():
-    canvases, kinds = nondigits.canvas_drawings(40, seed=0, fonts=nondigits.find_fonts("DejaVu"))
+@pytest.mark.parametrize("source", nondigits.LETTER_SOURCES)
+def test_non_digit_drawings_are_canvas_drawings_made_mnist_style(source):
+    if source == "truetype" and not nondigits.find_fonts(nondigits.TRUETYPE_TRAIN_FONTS):
+        pytest.skip("no DejaVu fonts on this machine")
+    canvases, kinds = nondigits.canvas_drawings(40, seed=0, source=source)
     assert len(canvases) == len(kinds) == 40
     assert {k for k in kinds} - {"letter"} <= set(nondigits.SHAPES)
     assert "letter" in kinds and len(set(kinds)) > 5
@@ -151,6 +158,7 @@ def test_non_digits_are_seeded_and_the_test_set_differs_from_training():
 def test_letters_written_like_digits_are_never_non_digits():
     assert not set("OoDQIlJLTZSBGbgq") & set(nondigits.LETTERS)
     assert {"A", "K", "x", "h"} <= set(nondigits.LETTERS)
+    assert set(nondigits.MEASURED_LETTERS) <= set(nondigits.LETTERS)
 
 
 def test_every_shape_draws_ink():
@@ -158,3 +166,96 @@ def test_every_shape_draws_ink():
     for kind in nondigits.SHAPES:
         canvas = nondigits.shape(rng, kind)
         assert canvas.max() == 255, kind
+
+
+def test_the_long_flag_one_reaches_further_than_the_trained_flag(digits):
+    """Its flag is 60-90% of the stem: it leaves more ink beside the stem than a flag of
+    the first stage's 15-50%."""
+    images, labels = digits
+    ones = images[labels == 1][:20].astype(np.float32) / 255
+
+    def added(draw, seed):
+        rng = np.random.default_rng(seed)
+        return np.median([((draw(one, rng, finish=False) > 0.5)
+                           & (np.pad(one, PAD) < 0.1)).sum() for one in ones])
+
+    assert added(long_flag_one, 0) > 1.3 * added(flagged_one, 0)
+
+
+def test_a_flag_as_a_second_stroke_differs_from_one_at_the_tip(digits):
+    images, labels = digits
+    one = images[labels == 1][0].astype(np.float32) / 255
+    tip = flagged_one(one, np.random.default_rng(1), one_stroke=1.0)
+    strokes = [flagged_one(one, np.random.default_rng(seed), one_stroke=0.0)
+               for seed in range(1, 6)]
+    assert any(not np.array_equal(tip, s) for s in strokes)
+
+
+@pytest.mark.parametrize("name", list(DRAWN_STYLES))
+def test_drawn_styles_are_seeded_canvas_drawings_of_their_digit(name):
+    canvases, labels = drawn_test_set(name, 6, seed=2)
+    again, _ = drawn_test_set(name, 6, seed=2)
+    other, _ = drawn_test_set(name, 6, seed=3)
+    assert (labels == DRAWN_STYLES[name][0]).all() and len(canvases) == 6
+    assert all(c.shape == (280, 280) and c.max() == 255 for c in canvases)
+    assert all(np.array_equal(a, b) for a, b in zip(canvases, again))
+    assert not all(np.array_equal(a, b) for a, b in zip(canvases, other))
+    images = nondigits.to_mnist(canvases)
+    assert (images.reshape(6, -1).max(axis=1) > 200).all()
+
+
+def test_pen_letters_are_seeded_and_come_from_the_held_out_fonts():
+    canvases, chars = nondigits.pen_letter_canvases(2, seed=5)
+    assert chars == [c for c in nondigits.MEASURED_LETTERS for _ in range(2)]
+    again, _ = nondigits.pen_letter_canvases(2, seed=5)
+    assert all(np.array_equal(a, b) for a, b in zip(canvases, again))
+    assert all(c.max() == 255 for c in canvases)
+    assert not set(nondigits.HERSHEY_TEST_FONTS) & set(nondigits.HERSHEY_TRAIN_FONTS)
+
+
+@pytest.fixture
+def fresh_hershey():
+    nondigits.hershey_glyphs.cache_clear()
+    yield
+    nondigits.hershey_glyphs.cache_clear()
+
+
+def test_pen_letters_do_not_depend_on_the_machines_truetype_fonts(monkeypatch, tmp_path,
+                                                                  fresh_hershey):
+    """The same Hershey non-digits with the machine's TrueType fonts and without any."""
+    with_fonts = nondigits.training_set(30, seed=9, source="hershey")
+    monkeypatch.setattr(nondigits, "FONT_DIRS", (str(tmp_path),))
+    nondigits.find_fonts.cache_clear()
+    try:
+        assert nondigits.find_fonts(nondigits.TRUETYPE_TRAIN_FONTS) == ()
+        assert np.array_equal(with_fonts, nondigits.training_set(30, seed=9, source="hershey"))
+        with pytest.raises(nondigits.NonDigitDataError, match="DejaVu"):
+            nondigits.training_set(5, seed=9, source="truetype")  # never another font
+    finally:
+        nondigits.find_fonts.cache_clear()
+
+
+def test_missing_hershey_package_is_named(monkeypatch, fresh_hershey):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "HersheyFonts", None)  # import fails
+    with pytest.raises(nondigits.NonDigitDataError, match="Hershey-Fonts package"):
+        nondigits.letter_fonts("hershey")
+
+
+def test_broken_hershey_font_is_named(monkeypatch, fresh_hershey):
+    from HersheyFonts import HersheyFonts
+
+    real = HersheyFonts.strokes_for_text
+
+    def broken(self, text):  # a font whose data lost a letter
+        return [] if text == "K" else real(self, text)
+
+    monkeypatch.setattr(HersheyFonts, "strokes_for_text", broken)
+    with pytest.raises(nondigits.NonDigitDataError, match=r"'futural' is broken.*K"):
+        nondigits.letter_fonts("hershey")
+    monkeypatch.setattr(HersheyFonts, "load_default_font",
+                        lambda self, name: (_ for _ in ()).throw(ValueError("bad data")))
+    nondigits.hershey_glyphs.cache_clear()
+    with pytest.raises(nondigits.NonDigitDataError, match="'futural' cannot be read"):
+        nondigits.letter_fonts("hershey")

@@ -81,12 +81,77 @@ def test_training_records_styles_and_measures_them(trained):
     assert styles["slashed_zero"] > 0 and styles["non_digits"] > 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["styles"]) == {"slashed_zero", "flagged_one", "footed_one",
-                                      "crossed_seven"}
-    for style in metrics["styles"].values():
+                                      "crossed_seven", "long_flag_one", "short_bar_seven"}
+    assert set(metrics["drawn_styles"]) == {"long_flag_one", "short_bar_seven"}
+    for style in [*metrics["styles"].values(), *metrics["drawn_styles"].values()]:
         assert 0 <= style["accuracy"] <= 1 and style["count"] > 0
     flags = metrics["not_a_digit"]
     assert flags["non_digits"]["count"] == 200 and 0 <= flags["non_digits"]["flagged"] <= 1
     assert 0 <= flags["mnist_flagged"] <= 1
+    letters = flags["pen_letters"]
+    assert set(letters["by_letter"]) == set("ACEFHKMNPRUVWXY") and letters["count"] == 30
+
+
+def test_the_model_card_lists_the_fonts_and_the_flag_ranges(trained):
+    """Where every non-digit letter came from, and how long each stage drew the flags."""
+    from hwr.learning.nondigits import HERSHEY_TEST_FONTS, HERSHEY_TRAIN_FONTS
+
+    out, _ = trained
+    card = json.loads((out / "config.json").read_text())
+    data, train = card["data"], card["train"]
+    assert data["non_digit_letters"]["source"] == train["styles"]["letters"] == "truetype"
+    assert data["non_digit_letters"]["train_fonts"]  # the DejaVu files, by name
+    polish = data["polish_non_digit_letters"]
+    assert polish["source"] == train["polish"]["letters"] == "hershey"
+    assert polish["train_fonts"] == list(HERSHEY_TRAIN_FONTS)
+    assert polish["test_fonts"] == list(HERSHEY_TEST_FONTS)
+    assert polish["package"].startswith("Hershey-Fonts ")
+    assert train["styles"]["flag_length"] == [0.15, 0.5]
+    assert train["polish"]["flag_length"] == [0.15, 0.9]
+    assert train["polish"]["one_stroke"] == 0.5
+
+
+def test_training_data_do_not_depend_on_the_machines_truetype_fonts(monkeypatch, tmp_path):
+    """The polish's non-digits (Hershey letters) are the same with the machine's TrueType
+    fonts and without any; the TrueType letters refuse to train without theirs."""
+    from hwr.learning import nondigits
+    from hwr.learning.config import TrainConfig
+    from hwr.learning.train import TrainingData, check_non_digit_sources, polish_letters
+
+    config = TrainConfig(limit=600)
+    digits = np.zeros((4, 28, 28), np.uint8)
+    data = TrainingData(None, digits, np.arange(4), digits, np.arange(4), 11)
+    with_fonts = data.with_non_digits(config, polish_letters(config))
+    monkeypatch.setattr(nondigits, "FONT_DIRS", (str(tmp_path),))
+    nondigits.find_fonts.cache_clear()
+    try:
+        without = data.with_non_digits(config, polish_letters(config))
+        for a, b in zip(with_fonts, without):
+            assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+        check_non_digit_sources(config, polish_from="a first stage")  # the polish alone
+        with pytest.raises(nondigits.NonDigitDataError, match="DejaVu"):
+            check_non_digit_sources(config, polish_from=None)
+    finally:
+        nondigits.find_fonts.cache_clear()
+
+
+def test_missing_hershey_data_stops_training_before_it_starts(train_script, tmp_path,
+                                                              monkeypatch, capsys):
+    from hwr.learning import nondigits
+
+    data = write_mnist_dir(tmp_path / "mnist")
+    monkeypatch.setitem(sys.modules, "HersheyFonts", None)  # not installed
+    nondigits.hershey_glyphs.cache_clear()
+    monkeypatch.setattr("hwr.learning.train.load_mnist",
+                        lambda *a: pytest.fail("training started"))
+    try:
+        code = train_script.main(["--epochs", "1", "--limit", "200", "--data-dir", str(data),
+                                  "--out", str(tmp_path / "model")])
+    finally:
+        nondigits.hershey_glyphs.cache_clear()
+    assert code == 2
+    assert "Hershey-Fonts package is not installed" in capsys.readouterr().err
+    assert not (tmp_path / "model").exists()
 
 
 def test_polish_from_a_trained_first_stage(trained, train_script, tmp_path):
