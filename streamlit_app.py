@@ -18,7 +18,7 @@ exit_if_unsupported()  # a database hwr does not support: one sentence, and no s
 
 
 def warm_up() -> None:
-    from hwr.pages.common import model_loader
+    from hwr.pages.model_loading import model_loader
 
     model_loader()  # opens the database, learns which model answers, starts loading it
 

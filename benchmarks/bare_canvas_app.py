@@ -11,7 +11,7 @@ import os
 import streamlit as st
 
 from hwr.pages.canvas import draw_canvas
-from hwr.pages.common import recognizer_or_stop
+from hwr.pages.model_loading import recognizer_or_stop
 from hwr.reading.drawing import rasterize
 
 drawing = draw_canvas("canvas-digit", 280, 280, brush=18, max_css_width=420)

@@ -33,7 +33,7 @@ PASSCODE = "finetune-benchmark"
 
 
 def in_process(classes: int, digits: int, data_dir: str | None) -> dict:
-    from hwr.pages.common import _one_thread_per_inference
+    from hwr.pages.model_loading import _one_thread_per_inference
 
     _one_thread_per_inference()  # as the app server runs it
     from hwr.learning.data import load_mnist

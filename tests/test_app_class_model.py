@@ -36,7 +36,8 @@ def button(at, key):
 
 def test_the_teacher_teaches_the_model_and_gives_it_to_everyone(teacher_page, class_db,
                                                                  mnist_dir):
-    from hwr.pages.common import fine_tune_job, model_store, start_fine_tune
+    from hwr.pages.fine_tune_jobs import fine_tune_job, start_fine_tune
+    from hwr.pages.model_loading import model_store
 
     fill_class(class_db, tilted_class(load_mnist(mnist_dir), count=120, students=6))
     at = teacher_page()

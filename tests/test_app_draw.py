@@ -22,7 +22,7 @@ def canvas(monkeypatch):
     The real component needs a browser (tests/e2e draws on it); here the page gets the
     Drawing the canvas would have sent, and the model is loaded before the first run."""
     import hwr.pages.draw
-    from hwr.pages.common import model_loader
+    from hwr.pages.model_loading import model_loader
 
     model_loader().wait()
     fake = types.SimpleNamespace(drawing=None, calls=[])
@@ -109,7 +109,7 @@ def test_a_flood_of_drawings_is_paced(canvas, monkeypatch):
 
 def test_missing_model_shows_the_teacher_how_to_restore(canvas, monkeypatch, tmp_path):
     monkeypatch.setenv("HWR_MODEL_DIR", str(tmp_path / "gone"))
-    monkeypatch.setattr("hwr.pages.common.is_teacher", lambda: True)
+    monkeypatch.setattr("hwr.pages.teacher_session.is_teacher", lambda: True)
     at = run_app()
     assert any("could not be loaded" in e.value and "train.py" in e.value for e in at.error)
 
@@ -230,7 +230,7 @@ def test_while_a_class_runs_drawings_go_on_its_wall(canvas, class_db):
     assert ClassCollection(class_db).wall(lesson.id)[0].label == 7
     assert ClassCollection(class_db).count(lesson.id) == 1
     ClassCollection(class_db).end_class()  # the teacher ends it; this page draws on
-    from hwr.pages.common import class_changed
+    from hwr.pages.class_state import class_changed
 
     class_changed()
     canvas.drawing = as_drawing(place(DIGITS[1][0], *PLACEMENTS[0]), drawing_id=4)
@@ -265,7 +265,7 @@ def test_a_full_class_wall_gets_a_plain_note(canvas, class_db, monkeypatch):
 
 
 def test_posts_are_limited_to_about_one_a_second():
-    from hwr.pages.common import PostLimiter
+    from hwr.class_data.rate_limits import PostLimiter
 
     now = [0.0]
     limiter = PostLimiter(per_second=1.0, burst=3, clock=lambda: now[0])
@@ -287,7 +287,7 @@ def test_a_nickname_is_cleaned_and_kept_in_the_address(canvas):
 
 
 def test_every_session_answers_with_the_model_the_teacher_activates(canvas):
-    from hwr.pages.common import activate_model, model_store, restore_original_model
+    from hwr.pages.model_loading import activate_model, model_store, restore_original_model
 
     canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
     student = run_app()
@@ -307,7 +307,7 @@ def test_every_session_answers_with_the_model_the_teacher_activates(canvas):
 
 
 def test_a_class_model_that_fails_to_load_falls_back_to_the_original(canvas):
-    from hwr.pages.common import model_changed, model_store
+    from hwr.pages.model_loading import model_changed, model_store
 
     canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
     store = model_store()
@@ -346,10 +346,10 @@ def test_the_model_loads_once_the_page_is_on_screen(monkeypatch):
     interpreter) waits until a later run shows the browser has the page on screen."""
     import threading
 
-    import hwr.pages.common
+    import hwr.pages.model_loading
 
     shown = threading.Event()
-    monkeypatch.setattr(hwr.pages.common, "_FIRST_PAGE_SHOWN", shown)
+    monkeypatch.setattr(hwr.pages.model_loading, "_FIRST_PAGE_SHOWN", shown)
     at = run_app()
     assert not shown.is_set()
     at.run()  # the warm-up poll, or a stroke

@@ -15,7 +15,6 @@ from hwr.learning.data import load_mnist
 from hwr.learning.finetune import (
     ClassDigits,
     FineTuneError,
-    FineTuneJob,
     NotEnoughDigits,
     check_enough,
     fine_tune,
@@ -23,6 +22,7 @@ from hwr.learning.finetune import (
     split_held_out,
     usable,
 )
+from hwr.pages.fine_tune_jobs import FineTuneJob
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
 from tests.support.files import REPO
 from tests.support.classes import replay_without_unseen, tilted_class

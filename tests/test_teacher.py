@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from hwr.class_data.collection import NO_CLASS, ClassCollection, ClassFullError
+from hwr.class_data.rate_limits import TryLimiter
 from hwr.class_data.teacher import (
     NICKNAME_MAX,
-    TryLimiter,
     clean_nickname,
     is_local_browser,
     join_url,

@@ -13,10 +13,7 @@ import hashlib
 import hmac
 import ipaddress
 import re
-import threading
-import time
 import unicodedata
-from collections import deque
 from urllib.parse import quote, urlsplit
 
 PASSCODE_ENV = "HWR_TEACHER_PASSCODE"
@@ -37,32 +34,6 @@ def passcode_matches(given: str, expected: str) -> bool:
         return False
     return hmac.compare_digest(hashlib.sha256(raw).digest(),
                                hashlib.sha256(expected.encode("utf-8")).digest())
-
-
-class TryLimiter:
-    """At most ``limit`` tries per ``window`` seconds (a sliding window)."""
-
-    def __init__(self, limit: int, window: float = 60.0, clock=time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self._tries: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def allow(self) -> bool:
-        """Record a try; False when the window is already full."""
-        with self._lock:
-            now = self.clock()
-            while self._tries and now - self._tries[0] >= self.window:
-                self._tries.popleft()
-            if len(self._tries) >= self.limit:
-                return False
-            self._tries.append(now)
-            return True
-
-    def wait_seconds(self) -> int:
-        with self._lock:
-            if len(self._tries) < self.limit:
-                return 0
-            return max(1, round(self.window - (self.clock() - self._tries[0])))
 
 
 def host_name(host_header: str | None) -> str | None:

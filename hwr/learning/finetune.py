@@ -8,9 +8,9 @@ students where the collection knows who wrote what, is held out and never traine
 it measures the model before and after honestly. The MNIST test set is measured too,
 never used to choose anything.
 
-``FineTuneJob`` runs one fine-tune in a background thread (progress, cancel) and saves
-the result as a new version in the model store; the Class page and
-``scripts/train.py --init-from`` use the same function with the same defaults.
+``fine_tune`` is the algorithm; the Class page runs it in a background job
+(``hwr/pages/fine_tune_jobs.py``) and ``scripts/train.py --init-from`` from the command
+line, with the same defaults.
 """
 
 from __future__ import annotations
@@ -319,73 +319,6 @@ def load_pictures(directory: str | Path) -> dict[str, np.ndarray] | None:
             return {k: data[k] for k in ("images", "labels", "before", "after")}
     except (OSError, ValueError, KeyError):
         return None
-
-
-class FineTuneJob:
-    """One fine-tune in a background thread: progress to show, a cancel button, and at
-    the end a new version in the model store (never activated here) or an error.
-
-    ``load_digits`` and ``load_mnist`` run inside the thread, so pressing the button
-    returns at once."""
-
-    def __init__(self, store, start, load_digits: Callable[[], ClassDigits],
-                 load_mnist: Callable[[], Mnist], class_name: str = "",
-                 config: TrainConfig | None = None):
-        self.store, self.start_version = store, start
-        self.load_digits, self.load_mnist = load_digits, load_mnist
-        self.class_name, self.config = class_name, config or TrainConfig()
-        self.progress = Progress()
-        self.cancel_event = threading.Event()
-        self.version = None  # the new ModelVersion once done
-        self.error: str | None = None
-        self.cancelled = False
-        self.seconds: float | None = None
-        self._thread = threading.Thread(target=self._run, name="hwr-fine-tune", daemon=True)
-
-    def start(self) -> "FineTuneJob":
-        self._thread.start()
-        return self
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def cancel(self) -> None:
-        self.cancel_event.set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self.running
-
-    def _run(self) -> None:
-        started = time.monotonic()
-        try:
-            digits = self.load_digits()
-            usable_digits, _ = usable(digits)
-            check_enough(usable_digits, self.config.finetune)  # before MNIST loads
-            mnist = self.load_mnist()
-            result = fine_tune(self.start_version.path, digits, mnist, self.config,
-                               progress=self._update, cancel=self.cancel_event)
-            if self.cancel_event.is_set():
-                raise Cancelled("The fine-tune was cancelled; nothing was saved.")
-            self.progress.stage = "saving"
-            self.version = self.store.add(
-                lambda d: write_version(result, self.start_version.path, d),
-                parent=self.start_version.id, class_digits=result.report["class_digits"],
-                class_name=self.class_name,
-                report={k: v for k, v in result.report.items() if k != "config"})
-        except Cancelled as e:
-            self.cancelled, self.error = True, str(e)
-        except FineTuneError as e:
-            self.error = str(e)
-        except Exception as e:  # noqa: BLE001 - told to the teacher; nothing was saved
-            self.error = f"The fine-tune failed ({type(e).__name__}: {e}); nothing was saved."
-        finally:
-            self.seconds = time.monotonic() - started
-            self.progress.stage = "done"
-
-    def _update(self, progress: Progress) -> None:
-        self.progress = progress
 
 
 def fine_tune_files(config: TrainConfig, out_dir: str | Path,

@@ -12,6 +12,10 @@ import streamlit as st
 
 from hwr.reading.drawing import Drawing, parse_drawing
 
+ONE_DIGIT, NUMBER = "One digit", "Several digits"  # what a canvas reads: one canvas each
+SAVED_DRAWING = "hwr_drawing"  # the last drawing of each canvas, to restore it
+CLEAR_REQUEST = "hwr_clear"  # the drawing id the page asks the canvas to clear
+
 _HERE = Path(__file__).resolve().parent
 _component = st.components.v2.component(
     "hwr.canvas",
@@ -42,3 +46,17 @@ def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: in
     )
     payload = result.get("drawing") if hasattr(result, "get") else result["drawing"]
     return None if payload is None else parse_drawing(payload)
+
+
+def canvas_key(mode: str) -> str:
+    """The canvas widget's key for a mode (each mode keeps its own drawing)."""
+    return "canvas-number" if mode == NUMBER else "canvas-digit"
+
+
+def clear_canvas(mode: str) -> None:
+    """Ask the browser to clear the drawing on the canvas (from a widget callback, so
+    the run that follows sends the request)."""
+    key = canvas_key(mode)
+    drawing = st.session_state.get(SAVED_DRAWING, {}).get(key)
+    if drawing is not None:
+        st.session_state.setdefault(CLEAR_REQUEST, {})[key] = drawing.id

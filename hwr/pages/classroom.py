@@ -21,26 +21,33 @@ from hwr.class_data.model_store import ModelVersion
 from hwr.class_data.storage import StorageUnavailable
 from hwr.learning.config import FineTuneConfig
 from hwr.learning.evaluate import confusion
-from hwr.learning.finetune import FineTuneJob, load_pictures
-from hwr.pages.common import (
-    GALLERY_MAX,
-    THUMBNAIL_SIZE,
-    activate_model,
-    answering_model,
+from hwr.learning.finetune import load_pictures
+from hwr.pages.class_state import (
     class_collection,
-    confusion_chart,
-    dismiss_fine_tune,
-    figure_html,
-    fine_tune_job,
-    is_teacher,
-    model_store,
-    restore_original_model,
     running_class,
-    show_image_grid,
     show_unavailable,
-    start_fine_tune,
     storage_failed,
 )
+from hwr.pages.fine_tune_jobs import (
+    FineTuneJob,
+    dismiss_fine_tune,
+    fine_tune_job,
+    start_fine_tune,
+)
+from hwr.pages.markup import (
+    GALLERY_MAX,
+    THUMBNAIL_SIZE,
+    confusion_chart,
+    figure_html,
+    show_image_grid,
+)
+from hwr.pages.model_loading import (
+    activate_model,
+    answering_model,
+    model_store,
+    restore_original_model,
+)
+from hwr.pages.teacher_session import is_teacher
 
 FINE_TUNE = FineTuneConfig()  # the button's settings: scripts/train.py's defaults
 

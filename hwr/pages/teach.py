@@ -16,18 +16,15 @@ from streamlit.net_util import get_internal_ip
 from hwr.class_data.collection import Lesson, WallDrawing
 from hwr.class_data.storage import StorageUnavailable
 from hwr.class_data.teacher import PASSCODE_ENV, join_url, qr_svg
-from hwr.pages.common import (
+from hwr.pages.class_state import (
     class_changed,
     class_collection,
-    is_teacher,
-    pixel_image_html,
-    public_url,
     running_class,
     show_unavailable,
     storage_failed,
-    teacher_passcode,
-    unlock_form,
 )
+from hwr.pages.markup import pixel_image_html
+from hwr.pages.teacher_session import is_teacher, public_url, teacher_passcode, unlock_form
 
 WALL_REFRESH = 1.0  # seconds; a stroke reaches the wall within about this plus a read
 WALL_SIZE = 48  # drawings shown, newest first

@@ -1,0 +1,105 @@
+"""The class's state as a page sees it: the database (and a few seconds' memory that it
+does not answer), the class that runs now, and this browser session's student id."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import streamlit as st
+
+from hwr.class_data import storage
+from hwr.class_data.collection import ClassCollection, Lesson
+from hwr.class_data.rate_limits import PostLimiter
+from hwr.class_data.storage import StorageUnavailable
+from hwr.pages import teacher_session
+
+RETRY_SECONDS = 10.0  # after the database failed to answer, wait before asking again
+_storage_down: dict[str, tuple[float, StorageUnavailable]] = {}  # url -> (until, why)
+UNAVAILABLE = "Class data is unavailable right now: drawing and answers go on as usual."
+
+
+def _secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one
+        return {}
+
+
+def database_url() -> str:
+    return storage.database_url(_secrets())
+
+
+@st.cache_resource(show_spinner=False)
+def collection_at(url: str) -> ClassCollection:
+    """One ClassCollection (one connection pool) per database and server."""
+    return ClassCollection(url)
+
+
+def storage_failed(error: StorageUnavailable) -> None:
+    """Remember for a few seconds that the database does not answer, so that strokes
+    do not each wait for its connection timeout."""
+    print(f"hwr: {error}", flush=True)
+    _storage_down[database_url()] = (time.monotonic() + RETRY_SECONDS, error)
+
+
+def _known_down() -> StorageUnavailable | None:
+    until, error = _storage_down.get(database_url(), (0.0, None))
+    return error if time.monotonic() < until else None
+
+
+def class_collection() -> ClassCollection:
+    """The class's state in the shared database (hwr.class_data.storage); raises
+    StorageUnavailable while the database does not answer."""
+    down = _known_down()
+    if down is not None:
+        raise down
+    try:
+        return collection_at(database_url())
+    except StorageUnavailable as e:
+        storage_failed(e)
+        raise
+
+
+def show_unavailable(error: StorageUnavailable) -> None:
+    """Students learn that class data is away; the teacher which host does not answer."""
+    if teacher_session.is_teacher():
+        st.warning(f"{UNAVAILABLE} The database at {error.host} does not answer: check "
+                   "that it runs and that the address and password are right.",
+                   icon=":material/cloud_off:")
+    else:
+        st.warning(UNAVAILABLE, icon=":material/cloud_off:")
+
+
+@st.cache_data(ttl=1.0, show_spinner=False)
+def _running_class(url: str) -> Lesson | None:
+    return collection_at(url).current_class()
+
+
+def running_class() -> Lesson | None:
+    """The class that runs now, if any (read at most once a second per server); None
+    while the database does not answer."""
+    try:
+        if _known_down() is not None:
+            return None
+        return _running_class(database_url())
+    except StorageUnavailable as e:
+        storage_failed(e)
+        return None
+
+
+def class_changed() -> None:
+    """A class started, ended or reopened: every page sees it at its next run."""
+    _running_class.clear()
+
+
+def student_id() -> str:
+    """A random name for this browser session, for the wall (never shown)."""
+    if "hwr_student" not in st.session_state:
+        st.session_state.hwr_student = uuid.uuid4().hex[:12]
+    return st.session_state.hwr_student
+
+
+def post_limiter() -> PostLimiter:
+    """This session's limit on posts to the class wall."""
+    return st.session_state.setdefault("hwr_posts", PostLimiter())

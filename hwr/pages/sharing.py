@@ -1,0 +1,119 @@
+"""What a drawing does for the class: it goes on the running class's wall, and a tap
+under "Is it right?" files it, labelled, in the class collection (the data the class
+teaches the model with)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from hwr.class_data.collection import ClassFullError, Lesson
+from hwr.class_data.storage import StorageUnavailable
+from hwr.class_data.teacher import NICKNAME_MAX, clean_nickname
+from hwr.pages.canvas import clear_canvas
+from hwr.pages.class_state import (
+    class_collection,
+    post_limiter,
+    running_class,
+    storage_failed,
+    student_id,
+)
+from hwr.reading.drawing import Drawing
+from hwr.reading.recognizer import Recognition
+
+CONFIRM = "hwr_confirm"  # key prefix of the digits tapped to save a drawing as
+FILED = "hwr_filed"  # the id of the last drawing saved to the class collection
+
+
+def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None,
+                key: str) -> None:
+    """Save the drawing under the digit the student tapped (in the running class, and on
+    its wall), then clear the canvas for the next one.
+
+    Once per drawing: tapping its row again (or the browser sending the tapped digit
+    again as the canvas clears) must not save the drawing twice."""
+    state = st.session_state
+    label = state.get(key)
+    if label is None or (drawing_id is not None and state.get(FILED) == drawing_id):
+        return
+    if not post_limiter().allow():
+        st.toast("That was quick: wait a second, then save again.", icon=":material/timer:")
+        state[key] = None  # tap again to save
+        return
+    lesson = running_class()
+    try:
+        collection = class_collection()
+        collection.add(result.model_input, label, result.probabilities, picture,
+                       class_id=lesson.id if lesson else None, student=student_id())
+    except StorageUnavailable as e:  # nothing was written: the drawing stays to retry
+        storage_failed(e)
+        st.toast("Not saved: class data is unavailable right now. Try again in a moment.",
+                 icon=":material/cloud_off:")
+        state[key] = None
+        return
+    state[FILED] = drawing_id
+    try:
+        if lesson is not None and drawing_id is not None:
+            collection.label_drawing(lesson.id, student_id(), drawing_id, label)
+        count = collection.count(lesson.id) if lesson else collection.count()
+    except StorageUnavailable as e:  # saved; only the wall's label and the count wait
+        storage_failed(e)
+        count = "?"
+    st.toast(f"Saved as a {label}: {count} class digits so far", icon=":material/save:")
+    clear_canvas(mode)
+
+
+def nickname() -> str:
+    """The student's optional nickname, kept in the page's address (``?name=``) so a
+    phone that sleeps and reconnects keeps it."""
+    if "nickname" not in st.session_state:
+        st.session_state.nickname = clean_nickname(st.query_params.get("name", ""))
+    name = clean_nickname(st.sidebar.text_input(
+        "Your nickname (optional)", key="nickname", max_chars=NICKNAME_MAX,
+        help="Shown beside your drawings on the class wall"))
+    if name != st.query_params.get("name", ""):
+        if name:
+            st.query_params["name"] = name
+        else:
+            st.query_params.pop("name", None)
+    return name
+
+
+def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
+    """The drawing goes on the running class's wall (updated at each stroke)."""
+    new = st.session_state.get("wall_drawing") != (lesson.id, drawing.id)
+    if new and not post_limiter().allow():
+        st.caption("Your drawings come faster than the class wall takes them: this one is "
+                   "not on the wall.")
+        return
+    try:
+        class_collection().post_drawing(
+            lesson.id, student_id(), drawing.id,
+            clean_nickname(st.session_state.get("nickname", "")), result.digit,
+            result.not_a_digit, result.confidence, result.model_input)
+    except ClassFullError:
+        st.caption("The class wall is full: your drawing is answered here but not shown "
+                   "there.")
+        return
+    except StorageUnavailable as e:
+        storage_failed(e)
+        st.caption("Class data is unavailable right now: your drawing is answered here "
+                   "but not shown on the wall.")
+        return
+    st.session_state.wall_drawing = (lesson.id, drawing.id)
+
+
+def confirm_sample(result: Recognition, picture: np.ndarray, mode: str,
+                   drawing_id: int | None = None) -> None:
+    """One tap files the drawing under its right digit in the class collection: the
+    answer's own digit (ticked) or the right one.
+
+    One widget, not buttons, a picker and their columns: the drawing area is resent at
+    every stroke, and each element is a message and a render in the browser."""
+    answer = None if result.not_a_digit else result.digit  # no digit to confirm
+    key = f"{CONFIRM}_{drawing_id}"  # a new drawing, a new row: nothing tapped yet
+    st.pills("**Is it right?** Tap the right digit to save the drawing for the class"
+             if answer is not None else "If it is a digit, tap it to save the drawing",
+             range(10), key=key, on_change=file_sample,
+             args=(result, picture, mode, drawing_id, key),
+             format_func=lambda d: f":material/check: {d}" if d == answer else str(d))

@@ -1,0 +1,84 @@
+"""Who is the teacher in this browser session: the passcode (or, with none set, a browser
+on the server's own machine), the unlock form, and the presentation toggle."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from hwr.class_data.rate_limits import TryLimiter
+from hwr.class_data.teacher import (
+    PASSCODE_ENV,
+    PUBLIC_URL_ENV,
+    TRIES_PER_MINUTE,
+    TRIES_PER_MINUTE_ALL,
+    is_local_browser,
+    passcode_matches,
+)
+
+TEACHER_KEY = "hwr_teacher"
+
+
+def teacher_passcode() -> str:
+    """$HWR_TEACHER_PASSCODE, else ``teacher_passcode`` in .streamlit/secrets.toml."""
+    passcode = os.environ.get(PASSCODE_ENV, "")
+    if passcode:
+        return passcode
+    try:
+        return str(st.secrets.get("teacher_passcode", "") or "")
+    except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one
+        return ""
+
+
+def public_url() -> str:
+    return os.environ.get(PUBLIC_URL_ENV, "").strip()
+
+
+def is_teacher() -> bool:
+    """This session has the teacher's controls: it entered the passcode or, with none
+    configured, it is a browser on the server's own machine."""
+    if teacher_passcode():
+        return st.session_state.get(TEACHER_KEY) is True
+    return is_local_browser(st.context.ip_address, st.context.headers.get("Host"),
+                            public_url())
+
+
+@st.cache_resource
+def _all_tries() -> TryLimiter:
+    return TryLimiter(TRIES_PER_MINUTE_ALL)
+
+
+def _try_passcode(given: str) -> str:
+    """Check one try; returns what to tell the person ("" when it opened)."""
+    mine = st.session_state.setdefault("hwr_tries", TryLimiter(TRIES_PER_MINUTE))
+    if not (mine.allow() and _all_tries().allow()):
+        return f"Too many tries: wait {max(mine.wait_seconds(), 1)} seconds."
+    if passcode_matches(given, teacher_passcode()):
+        st.session_state[TEACHER_KEY] = True
+        return ""
+    return "That is not the passcode."
+
+
+def unlock_form() -> None:
+    """Where a teacher enters the passcode (or learns how to set one)."""
+    if not teacher_passcode():
+        st.info("The teacher's controls open only in a browser on the computer that runs "
+                "the app. To teach from another device, set a passcode: start the app with "
+                f"`{PASSCODE_ENV}=...`, or put `teacher_passcode = \"...\"` in "
+                "`.streamlit/secrets.toml`.", icon=":material/lock:")
+        return
+    with st.form("hwr_unlock", clear_on_submit=True, border=False):
+        given = st.text_input("Teacher's passcode", type="password", key="hwr_passcode",
+                              max_chars=200)
+        if st.form_submit_button("Unlock", icon=":material/lock_open:"):
+            note = _try_passcode(given)
+            if not note:
+                st.rerun()
+            st.warning(note, icon=":material/lock:")
+
+
+def presentation_mode() -> bool:
+    """Large canvas and answer, readable from the back of a classroom."""
+    return st.sidebar.toggle("Presentation mode", key="presentation",
+                             help="A large canvas and a large answer for a projector")
