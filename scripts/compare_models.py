@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr.model_dir import CONFIG_FILE
+
 SPLIT_FIELDS = ("data_seed", "validation_size", "limit")
 VALIDATION_SEED = 1  # of the restyled and drawn sets (the test sets use seed 0)
 DRAWN_COUNT = 300  # drawings of each drawn style
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         models = [DigitRecognizer.load(d) for d in args.model_dirs]
-        configs = [TrainConfig.from_json(Path(d) / "config.json") for d in args.model_dirs]
+        configs = [TrainConfig.from_json(Path(d) / CONFIG_FILE) for d in args.model_dirs]
     except (ModelLoadError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

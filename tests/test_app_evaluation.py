@@ -12,7 +12,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from hwr.class_data.model_store import results_dir
-from hwr.learning.evaluate import PREDICTIONS_FILE, cell_indices, load_predictions
+from hwr.learning.evaluate import cell_indices, load_predictions
+from hwr.model_dir import PREDICTIONS_FILE
 from hwr.pages.evaluation import thumbnail
 from hwr.pages.model_card import training_curves_chart
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR

@@ -5,8 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
+from hwr.model_dir import PREDICTIONS_FILE
 from hwr.learning.evaluate import (
-    PREDICTIONS_FILE,
     StalePredictionsError,
     cell_indices,
     compute_metrics,

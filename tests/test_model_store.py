@@ -7,7 +7,7 @@ from sqlalchemy import insert, select
 from hwr.class_data.collection import ClassCollection
 from hwr.class_data.model_store import ACTIVE_KEY, ORIGINAL, ModelStore
 from hwr.class_data.storage import model_versions, settings
-from hwr.learning.evaluate import MODEL_FILE
+from hwr.model_dir import MODEL_FILE
 
 
 @pytest.fixture

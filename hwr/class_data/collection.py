@@ -30,7 +30,8 @@ from sqlalchemy.exc import IntegrityError
 
 from hwr.class_data import storage
 from hwr.class_data.storage import classes, drawings, samples
-from hwr.learning.data import FILES, IMAGE_SIZE
+from hwr.learning.data import FILES
+from hwr.sizes import IMAGE_SIZE
 
 MAX_DRAWINGS_ENV = "HWR_CLASS_MAX_DRAWINGS"
 DEFAULT_MAX_DRAWINGS = 5_000  # per class, on its wall

@@ -30,7 +30,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hwr.class_data.storage import connection, model_versions, settings, state_dir
-from hwr.learning.evaluate import MODEL_FILE
+from hwr.model_dir import MODEL_FILE
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR as SHIPPED_MODEL_DIR
 
 MODEL_DIR_ENV = "HWR_MODEL_DIR"  # the original model (default: the shipped one)

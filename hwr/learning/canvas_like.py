@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
-CANVAS = 280
+from hwr.sizes import CANVAS_SIZE, IMAGE_SIZE
+
 MNIST_STROKE = 2.5  # typical MNIST stroke width in pixels, for a digit 20 pixels tall
 
 
-def canvas_like(digit: np.ndarray, rng: np.random.Generator, canvas: int = CANVAS,
+def canvas_like(digit: np.ndarray, rng: np.random.Generator, canvas: int = CANVAS_SIZE,
                 height_range: tuple[float, float] = (0.35, 0.9),
                 brush_range: tuple[int, int] = (12, 26),
                 max_rotation: float = 10.0) -> np.ndarray:
@@ -65,4 +66,4 @@ def canvas_number(digits: list[np.ndarray], rng: np.random.Generator,
 def naive_resize(canvas_rgba: np.ndarray) -> np.ndarray:
     """What most MNIST demos do: shrink the whole canvas to 28x28 (the baseline)."""
     gray = Image.fromarray(canvas_rgba[..., :3].mean(axis=2).astype(np.uint8))
-    return np.asarray(gray.resize((28, 28), Image.Resampling.BILINEAR), np.float32) / 255.0
+    return np.asarray(gray.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR), np.float32) / 255.0

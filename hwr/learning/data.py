@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr.sizes import IMAGE_SIZE
+
 DATA_DIR_ENV = "HWR_DATA_DIR"
-IMAGE_SIZE = 28
 NUM_CLASSES = 10  # the digits
 NOT_A_DIGIT = NUM_CLASSES  # the eleventh output of a model that knows non-digits
 TRAIN_COUNT = 60_000

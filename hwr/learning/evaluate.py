@@ -13,10 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from hwr.learning.data import NOT_A_DIGIT, NUM_CLASSES
+from hwr.model_dir import METRICS_FILE, MODEL_FILE, PREDICTIONS_FILE
 
-METRICS_FILE = "metrics.json"
-PREDICTIONS_FILE = "test_predictions.npz"
-MODEL_FILE = "model.keras"
 CLASSES = list(range(NUM_CLASSES))
 NON_DIGIT_TEST_COUNT = 2_000  # held-out non-digit drawings measured per model
 DRAWN_STYLE_COUNT = 500  # canvas drawings of each drawn style (hwr.learning.styles)

@@ -25,8 +25,10 @@ from typing import Callable
 import numpy as np
 
 from hwr.learning.config import FineTuneConfig, StyleConfig, TrainConfig
-from hwr.learning.data import IMAGE_SIZE, NOT_A_DIGIT, NUM_CLASSES, Mnist
-from hwr.learning.evaluate import CLASSES, MODEL_FILE, StalePredictionsError, load_predictions
+from hwr.learning.data import NOT_A_DIGIT, NUM_CLASSES, Mnist
+from hwr.learning.evaluate import CLASSES, StalePredictionsError, load_predictions
+from hwr.model_dir import CONFIG_FILE, MODEL_FILE
+from hwr.sizes import IMAGE_SIZE
 
 INK_MIN = 0.02  # mean ink below this: an empty drawing, not a digit to learn
 PICTURES_FILE = "held_out.npz"  # the held-out class digits, read before and after
@@ -300,12 +302,12 @@ def write_version(fine_tuned: FineTuned, start_dir: str | Path, directory: Path)
     clean.set_weights(fine_tuned.model.get_weights())
     clean.save(directory / MODEL_FILE)
     try:
-        card = json.loads((Path(start_dir) / "config.json").read_text())
+        card = json.loads((Path(start_dir) / CONFIG_FILE).read_text())
     except (OSError, ValueError):
         card = {}
     card["finetune"] = fine_tuned.report["config"]
     card["finetuned_from"] = str(start_dir)
-    (directory / "config.json").write_text(json.dumps(card, indent=1))
+    (directory / CONFIG_FILE).write_text(json.dumps(card, indent=1))
     write_results(directory, fine_tuned.test_labels, fine_tuned.test_probabilities,
                   extra={"finetune": {k: v for k, v in fine_tuned.report.items()
                                       if k != "config"}})

@@ -11,7 +11,8 @@ import keras
 from keras import layers
 
 from hwr.learning.config import ModelConfig
-from hwr.learning.data import IMAGE_SIZE, NUM_CLASSES
+from hwr.learning.data import NUM_CLASSES
+from hwr.sizes import IMAGE_SIZE
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 

@@ -32,11 +32,10 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from hwr.learning.data import IMAGE_SIZE
 from hwr.reading.drawing import Drawing, rasterize
 from hwr.reading.preprocess import preprocess
+from hwr.sizes import CANVAS_SIZE, IMAGE_SIZE
 
-CANVAS = 280
 LIKE_DIGITS = set("OoDQIlJLTZSBGbgqsz")  # s and z: the shapes of S and Z
 LETTERS = [c for c in string.ascii_letters if c not in LIKE_DIGITS]
 MEASURED_LETTERS = "ACEFHKMNPRUVWXY"  # capitals measured one by one (pen_letter_canvases)
@@ -93,17 +92,17 @@ def letter(rng: np.random.Generator, fonts: tuple[str, ...]) -> np.ndarray:
     char = LETTERS[rng.integers(len(LETTERS))]
     font = _font(fonts[rng.integers(len(fonts))] if fonts else None,
                  int(rng.integers(110, 250)))
-    image = Image.new("L", (CANVAS * 2, CANVAS * 2))
-    ImageDraw.Draw(image).text((CANVAS, CANVAS), char, fill=255, font=font, anchor="mm")
+    image = Image.new("L", (CANVAS_SIZE * 2, CANVAS_SIZE * 2))
+    ImageDraw.Draw(image).text((CANVAS_SIZE, CANVAS_SIZE), char, fill=255, font=font, anchor="mm")
     image = image.rotate(rng.uniform(-15, 15), resample=Image.Resampling.BILINEAR)
     box = image.getbbox()
     if box is None:
-        return np.zeros((CANVAS, CANVAS), np.uint8)
+        return np.zeros((CANVAS_SIZE, CANVAS_SIZE), np.uint8)
     glyph = image.crop(box)
-    glyph.thumbnail((CANVAS - 8, CANVAS - 8))
-    out = Image.new("L", (CANVAS, CANVAS))
-    out.paste(glyph, (int(rng.integers(0, CANVAS - glyph.width + 1)),
-                      int(rng.integers(0, CANVAS - glyph.height + 1))))
+    glyph.thumbnail((CANVAS_SIZE - 8, CANVAS_SIZE - 8))
+    out = Image.new("L", (CANVAS_SIZE, CANVAS_SIZE))
+    out.paste(glyph, (int(rng.integers(0, CANVAS_SIZE - glyph.width + 1)),
+                      int(rng.integers(0, CANVAS_SIZE - glyph.height + 1))))
     return np.asarray(out)
 
 
@@ -378,14 +377,14 @@ def _on_canvas(strokes: list[Stroke], rng: np.random.Generator) -> np.ndarray:
     """Strokes in any box drawn with a round brush at a random size and place."""
     points = np.vstack(strokes)
     low, extent = points.min(axis=0), (points.max(axis=0) - points.min(axis=0)).max()
-    size = rng.uniform(0.35, 0.9) * CANVAS
+    size = rng.uniform(0.35, 0.9) * CANVAS_SIZE
     brush = rng.uniform(*STROKE_RANGE) * size / 20
     margin = brush / 2 + 1
     scale = (size - 2 * margin) / max(extent, 1e-6)
     span = (points.max(axis=0) - low) * scale
-    offset = [rng.uniform(margin, max(margin, CANVAS - margin - s)) for s in span]
+    offset = [rng.uniform(margin, max(margin, CANVAS_SIZE - margin - s)) for s in span]
     drawn = tuple((brush, ((s - low) * scale + offset).astype(np.float32)) for s in strokes)
-    return rasterize(Drawing(0, CANVAS, CANVAS, drawn))
+    return rasterize(Drawing(0, CANVAS_SIZE, CANVAS_SIZE, drawn))
 
 
 def canvas_drawings(count: int, seed: int, source: str = "hershey",

@@ -21,9 +21,9 @@ from typing import Callable
 import numpy as np
 from scipy import ndimage
 
-from hwr.learning.data import IMAGE_SIZE
 from hwr.reading.drawing import Drawing, rasterize
 from hwr.reading.preprocess import center_digit
+from hwr.sizes import CANVAS_SIZE, IMAGE_SIZE
 
 PAD = IMAGE_SIZE // 2  # strokes are drawn on a field twice as wide, to leave the frame
 INK = 0.3  # a pixel is ink above this, for measuring a digit's shape
@@ -287,7 +287,6 @@ def style_test_set(images: np.ndarray, labels: np.ndarray, name: str,
 # Strokes in a unit box (x right, y down), drawn upright and then slanted: how a hand
 # writes them with a mouse or a pen, not how a style is added onto an MNIST digit.
 
-DRAWN_CANVAS = 280
 DRAWN_SIZE = (100.0, 240.0)  # height of the drawing on the canvas, pixels
 DRAWN_BRUSHES = (10, 14, 18, 24, 30)  # the Draw page's brush widths
 DRAWN_LEAN = (-5.0, 20.0)  # degrees a stem leans (positive: its top to the right)
@@ -347,10 +346,10 @@ def drawn_canvas(strokes: list[np.ndarray], rng: np.random.Generator) -> np.ndar
     brush = float(rng.choice(DRAWN_BRUSHES))
     span = np.ptp(points, axis=0) / extent * size
     margin = brush / 2 + 1
-    offset = [rng.uniform(margin, max(margin, DRAWN_CANVAS - margin - s)) for s in span]
+    offset = [rng.uniform(margin, max(margin, CANVAS_SIZE - margin - s)) for s in span]
     placed = tuple((brush, ((s - low) / extent * size + offset).astype(np.float32))
                    for s in strokes)
-    return rasterize(Drawing(0, DRAWN_CANVAS, DRAWN_CANVAS, placed))
+    return rasterize(Drawing(0, CANVAS_SIZE, CANVAS_SIZE, placed))
 
 
 def drawn_test_set(name: str, count: int, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:

@@ -34,19 +34,16 @@ from hwr.learning.data import (
     to_model_input,
 )
 from hwr.learning.evaluate import (
-    METRICS_FILE,
-    MODEL_FILE,
     NON_DIGIT_TEST_COUNT,
     evaluate_model,
     write_results,
 )
 from hwr.learning.model import build_model
+from hwr.model_dir import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, MODEL_FILE
 from hwr.learning.nondigits import NonDigitDataError, letter_fonts, letters_record
 from hwr.learning.nondigits import training_set as non_digit_set
 from hwr.learning.styles import apply_styles
 
-CONFIG_FILE = "config.json"
-HISTORY_FILE = "history.json"
 CHECKPOINT_FILE = "best.keras"
 
 

@@ -36,8 +36,8 @@ from hwr.pages.teacher_session import presentation_mode
 from hwr.reading.drawing import Drawing, rasterize
 from hwr.reading.preprocess import MAX_UPLOAD_BYTES, InvalidImageError, load_upload
 from hwr.reading.recognizer import DigitRecognizer, Recognition
+from hwr.sizes import CANVAS_SIZE
 
-CANVAS_SIZE = 280  # the drawing's own pixels; on screen it fills its column
 CANVAS_CSS_WIDTH = 420  # the largest it is shown on a laptop
 PRESENTATION_CSS_WIDTH = 640
 NUMBER_CANVAS = (700, 220)

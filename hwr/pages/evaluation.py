@@ -18,8 +18,6 @@ import streamlit as st
 from hwr.class_data.model_store import results_dir
 from hwr.learning.data import MnistFileError, load_test_set
 from hwr.learning.evaluate import (
-    METRICS_FILE,
-    MODEL_FILE,
     NON_DIGIT_TEST_COUNT,
     StalePredictionsError,
     cell_indices,
@@ -35,6 +33,7 @@ from hwr.learning.plots import (
     confusion_matrix_figure,
     figure_png,
 )
+from hwr.model_dir import METRICS_FILE, MODEL_FILE
 from hwr.pages.markup import (
     GALLERY_MAX,
     THUMBNAIL_SIZE,

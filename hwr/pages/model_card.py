@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from hwr.learning.plots import example_rows_figure, figure_png
+from hwr.model_dir import CONFIG_FILE, HISTORY_FILE
 from hwr.reading.recognizer import DigitRecognizer
 
 CURVE_WIDTH = 300
@@ -38,7 +39,7 @@ def polish_note(polish: dict) -> str:
 
 
 def show_model_card(rec: DigitRecognizer, saved: dict) -> None:
-    config = rec.metadata("config.json")
+    config = rec.metadata(CONFIG_FILE)
     train = config.get("train", {})
     with st.expander("Model card"):
         layers = [f"{layer.__class__.__name__}" for layer in rec.model.layers]
@@ -145,7 +146,7 @@ def show_styles(rec: DigitRecognizer, saved: dict, labels: np.ndarray,
 
 
 def show_training_curves(rec: DigitRecognizer) -> None:
-    history = rec.metadata("history.json")
+    history = rec.metadata(HISTORY_FILE)
     if not all(history.get(k) for k in ("loss", "val_loss", "accuracy", "val_accuracy")):
         st.info("This model directory has no training history.")
         return

@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from hwr.learning.data import IMAGE_SIZE
+from hwr.sizes import IMAGE_SIZE
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 
-MNIST_SIZE = 28
+from hwr.sizes import IMAGE_SIZE
+
 DIGIT_BOX = 20
 MAX_SIDE = 2048  # larger inputs are reduced before any per-pixel work
 MAX_UPLOAD_PIXELS = 40_000_000  # decompression-bomb guard for uploaded files
@@ -145,15 +146,15 @@ def center_digit(ink: np.ndarray) -> np.ndarray:
     scale = DIGIT_BOX / max(h, w)
     new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
     digit = np.clip(_resize(ink, new_w, new_h), 0.0, 1.0)
-    out = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
-    top, left = (MNIST_SIZE - new_h) // 2, (MNIST_SIZE - new_w) // 2
+    out = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    top, left = (IMAGE_SIZE - new_h) // 2, (IMAGE_SIZE - new_w) // 2
     out[top:top + new_h, left:left + new_w] = digit
     if out.sum() > 0:
         cy, cx = ndimage.center_of_mass(out)
-        centre = (MNIST_SIZE - 1) / 2
+        centre = (IMAGE_SIZE - 1) / 2
         # Shift by the rounded offset, but never push ink outside the field.
-        dy = int(np.clip(round(centre - cy), -top, MNIST_SIZE - top - new_h))
-        dx = int(np.clip(round(centre - cx), -left, MNIST_SIZE - left - new_w))
+        dy = int(np.clip(round(centre - cy), -top, IMAGE_SIZE - top - new_h))
+        dx = int(np.clip(round(centre - cx), -left, IMAGE_SIZE - left - new_w))
         out = np.roll(out, (dy, dx), axis=(0, 1))
     return out
 
@@ -163,12 +164,12 @@ def preprocess(image) -> Preprocessed:
     ink = to_ink(image)
     box = _ink_box(ink)
     if box is None:
-        return Preprocessed(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True,
+        return Preprocessed(np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32), True,
                             "Nothing drawn yet: draw a digit.")
     ys, xs = box
     extent = max(ys.stop - ys.start, xs.stop - xs.start)
-    if extent < MIN_DIGIT_FRACTION * max(ink.shape) and max(ink.shape) > MNIST_SIZE:
-        return Preprocessed(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True,
+    if extent < MIN_DIGIT_FRACTION * max(ink.shape) and max(ink.shape) > IMAGE_SIZE:
+        return Preprocessed(np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32), True,
                             "That is only a dot: draw a bigger digit.")
     return Preprocessed(center_digit(ink[box]), False)
 

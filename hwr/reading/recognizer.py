@@ -8,16 +8,17 @@ function holds no Python state, so one instance is shared safely by all sessions
 
 from __future__ import annotations
 
-import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from hwr.learning.data import IMAGE_SIZE, NUM_CLASSES
-from hwr.learning.evaluate import MODEL_FILE, flagged, split_scores
+from hwr.learning.data import NUM_CLASSES
+from hwr.learning.evaluate import flagged, split_scores
+from hwr.model_dir import MODEL_FILE, read_card
 from hwr.reading.preprocess import InvalidImageError, Preprocessed, preprocess, preprocess_number
+from hwr.sizes import IMAGE_SIZE
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "default"
 BATCH = 1024  # large inputs are predicted in chunks of this many images
@@ -113,11 +114,7 @@ class DigitRecognizer:
 
     def metadata(self, name: str) -> dict:
         """A JSON file of the model directory (config.json, metrics.json, ...), or {}."""
-        path = self.model_dir / name
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            return {}
+        return read_card(self.model_dir, name)
 
     @property
     def knows_non_digits(self) -> bool:

@@ -1,0 +1,24 @@
+"""A model directory's layout: the files every hwr model folder holds (the shipped one,
+a training run's, a class's version), named once, and reading its JSON card files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+MODEL_FILE = "model.keras"  # the network (Keras' archive)
+CONFIG_FILE = "config.json"  # every knob of the run, library versions, data checksums
+HISTORY_FILE = "history.json"  # per-epoch loss and accuracy
+METRICS_FILE = "metrics.json"  # test figures, styles, non-digits, confusion matrix
+PREDICTIONS_FILE = "test_predictions.npz"  # per-image test probabilities
+GALLERY_FILE = "gallery.npz"  # the MNIST test images the Evaluation page shows offline
+CARD_FILES = (CONFIG_FILE, MODEL_FILE, HISTORY_FILE, METRICS_FILE)  # a complete run
+
+
+def read_card(model_dir: str | Path, name: str) -> dict:
+    """One JSON file of a model directory (config.json, metrics.json, ...), or {} when
+    it is missing or unreadable: a card is shown as far as it goes."""
+    try:
+        return json.loads((Path(model_dir) / name).read_text())
+    except (OSError, ValueError):
+        return {}
