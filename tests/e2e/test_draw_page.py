@@ -1,6 +1,7 @@
 """A person at the Draw page: real mouse, finger strokes in Chromium, the answer read back."""
 
 import random
+import re
 import time
 
 import numpy as np
@@ -15,6 +16,7 @@ from tests.support.browser import (
     canvas_selector,
     clear_canvas,
     draw_strokes,
+    expect_run_finished,
     free_port,
     pen_strokes,
     streamlit_server,
@@ -34,13 +36,13 @@ TWO_STROKES = [(d, s) for d, styles in DIGITS.items() for s, style in enumerate(
 
 def read_answer(page, expected: str, timeout: float = 15.0) -> str | None:
     """The answer once it shows ``expected`` (or whatever it settles on by the timeout)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if answer_text(page) == expected:
-            return expected
-        time.sleep(0.05)
-    wait_idle(page)
-    return answer_text(page)
+    try:
+        expect(page.locator(".hwr-answer").first).to_have_text(
+            expected, use_inner_text=True, timeout=timeout * 1000)
+        return expected
+    except AssertionError:
+        wait_idle(page)
+        return answer_text(page)
 
 
 def test_every_drawn_digit_is_recognized(page, artifacts):
@@ -128,8 +130,7 @@ def test_clear_and_undo_act_in_place(page):
     assert read_answer(page, "4") == "4"
     page.locator(".hwr-undo").click()  # the upright stroke goes: no longer a 4
     assert stroke_count(page, KEY) == 1
-    page.wait_for_function("() => document.querySelector('.hwr-answer')?.innerText.trim()"
-                           " !== '4'")
+    expect(page.locator(".hwr-answer")).not_to_have_text("4", use_inner_text=True)
     clear_canvas(page)
     page.locator(".hwr-answer").wait_for(state="detached")
     assert page.get_by_text("Draw a digit in the box").is_visible()
@@ -244,8 +245,7 @@ def test_a_page_whose_server_session_is_gone_comes_back_working(browser, mnist_d
             draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
             page.wait_for_selector(".hwr-answer", timeout=60_000)
         with streamlit_server(env=env, port=port):
-            page.wait_for_function("() => !document.querySelector("
-                                   "'[data-testid=\"stConnectionStatus\"]')", timeout=60_000)
+            expect(page.get_by_test_id("stConnectionStatus")).to_have_count(0, timeout=60_000)
             clear_canvas(page)
             for _ in range(30):  # the new server loads its model in the background
                 draw_strokes(page, KEY, place(DIGITS[3][0], *PLACEMENTS[0]))
@@ -285,13 +285,12 @@ def test_evaluation_page_opens_and_shows_a_cell(page, artifacts):
 
     page.get_by_role("link", name="Evaluation").click()
     page.wait_for_selector("text=Training curves")
-    wait_idle(page)
-    assert page.get_by_text("Test accuracy").is_visible()
+    expect(page.get_by_text("Test accuracy")).to_be_visible()
+    expect_run_finished(page)  # the chart is the page's last: a click now is not lost
     cell = page.locator(f'.st-key-cm_chart path[aria-label*="true: {true_digit}; '
                         f'predicted: {pred_digit};"]')
     cell.click(position={"x": 4, "y": 4})  # a corner: the centre holds the count label
-    page.wait_for_selector(f"text=test images of a {true_digit} predicted as {pred_digit}")
-    wait_idle(page)
-    summary = page.get_by_text(f"test images of a {true_digit} predicted as").inner_text()
-    assert summary.startswith(str(count))
+    summary = page.get_by_text(f"test images of a {true_digit} predicted as {pred_digit}")
+    expect(summary).to_have_text(re.compile(rf"^{count}\b"))
+    wait_idle(page)  # the images too, for the screenshot
     page.screenshot(path=artifacts / "evaluation-page.png", full_page=True)

@@ -1,13 +1,18 @@
 """The teacher and the students in real browsers, against a server with a passcode set."""
 
-import time
 from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
 
 from hwr.class_data.teacher import clean_nickname
-from tests.support.browser import canvas_selector, clear_canvas, draw_strokes, streamlit_server
+from tests.support.browser import (
+    canvas_selector,
+    clear_canvas,
+    draw_strokes,
+    expect_run_finished,
+    streamlit_server,
+)
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 PASSCODE = "7B-secret"
@@ -45,7 +50,7 @@ def test_a_student_sees_no_teacher_control_on_any_page(browser, class_url):
         page.goto(f"{class_url}/{path}")
         page.wait_for_selector("h1")
         page.wait_for_load_state("networkidle")
-        time.sleep(1.0)
+        expect_run_finished(page)  # the page is all there: no control comes later
         assert visible_controls(page) == [], path
         text = page.locator("body").inner_text()
         assert ".sqlite3" not in text and "/root" not in text and "Traceback" not in text

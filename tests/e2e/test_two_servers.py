@@ -4,13 +4,14 @@ on the other's Class page, and a model the teacher chooses on one answers on the
 Each server has its own state folder (its own model cache), as on two machines."""
 
 import pytest
+from playwright.sync_api import expect
 
 from hwr.class_data.collection import ClassCollection
 from hwr.class_data.model_store import ModelStore
 from tests.support.browser import canvas_selector, draw_strokes, streamlit_server
+from tests.support.models import always
 from tests.support.postgres import create_database
 from tests.support.strokes import DIGITS, PLACEMENTS, place
-from tests.support.models import always
 
 PASSCODE = "7B-secret"
 KEY = "canvas-digit"
@@ -55,7 +56,7 @@ def test_a_digit_saved_on_one_server_is_on_the_others_class_page(browser, two_se
 
     teacher.get_by_role("link", name="Class").click()
     collected = teacher.get_by_test_id("stMetric").filter(has_text="Digits collected")
-    assert collected.get_by_test_id("stMetricValue").inner_text() == "1"
+    expect(collected.get_by_test_id("stMetricValue")).to_have_text("1")
     student.context.close()
     teacher.context.close()
 
@@ -79,7 +80,7 @@ def test_a_model_chosen_on_one_server_answers_on_the_other(browser, two_servers,
     student.wait_for_selector(canvas_selector(KEY))
     draw_strokes(student, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
     student.get_by_text("learned from 212 of our digits").wait_for(timeout=10_000)
-    assert student.locator(".hwr-answer").inner_text().strip() == "3"
+    expect(student.locator(".hwr-answer")).to_have_text("3", use_inner_text=True)
 
     teacher.get_by_role("button", name="Back to the original model").click()
     teacher.get_by_text("Answering every student now: the original model").wait_for()

@@ -13,8 +13,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
+
+from playwright.sync_api import expect
 
 CHROMIUM_ENV = "HWR_CHROMIUM"
 CHROMIUM_ARGS = [
@@ -65,21 +68,25 @@ def free_port() -> int:
 @contextmanager
 def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict | None = None,
                      timeout: float = 90.0, with_process: bool = False,
-                     health_interval: float = 0.3, port: int | None = None):
+                     health_interval: float = 0.3, port: int | None = None,
+                     log: Path | None = None):
     """Run `streamlit run` headless on a free loopback port; yields the base URL (and,
-    ``with_process``, the server's process id too)."""
+    ``with_process``, the server's process id too). ``log``: a file that gets the
+    server's log (its stderr), to read after."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
+    stderr = open(log, "wb") if log else subprocess.PIPE  # noqa: SIM115 - closed below
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout
-        while True:
+        while True:  # the server answers HTTP before any page: no browser to wait with yet
             if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {proc.stderr.read().decode()[-2000:]}")
+                said = Path(log).read_bytes() if log else proc.stderr.read()
+                raise RuntimeError(f"streamlit exited: {said.decode()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                     if r.status == 200:
@@ -96,6 +103,8 @@ def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict |
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if log:
+            stderr.close()
 
 
 def canvas_selector(key: str) -> str:
@@ -179,30 +188,53 @@ def clear_canvas(page, key: str = "canvas-digit") -> None:
 def draw_until_answered(page, key: str, strokes, attempts: int = 60) -> None:
     """Draw (and clear) until the page answers, then leave it empty: a fresh server
     loads its model in the background, and a benchmark must not time the warm-up."""
+    answer = page.locator(".hwr-answer")
     for _ in range(attempts):
         draw_strokes(page, key, strokes)
         try:
-            page.wait_for_selector(".hwr-answer", state="attached", timeout=3_000)
+            expect(answer.first).to_be_attached(timeout=3_000)
             break
-        except Exception:  # noqa: BLE001 - Playwright's timeout: still warming up
+        except AssertionError:  # not in 3 s: still warming up
             clear_canvas(page, key)
     clear_canvas(page, key)
-    page.wait_for_selector(".hwr-answer", state="detached")
+    expect(answer).to_have_count(0)
+
+
+def expect_run_finished(page, timeout: float = 60.0) -> None:
+    """Wait until the page's script run has finished (Streamlit marks the state of the
+    run on its app element): what it shows now is what the run made."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=timeout * 1000)
+
+
+# True once the page has shown no "running" status and the same main text for ``quiet``
+# ms; its state lives in the page, under the key of the wait that asks.
+_IDLE_FOR = """([quiet, key]) => {
+    const running = document.querySelector('[data-testid="stStatusWidget"]') !== null;
+    const main = document.querySelector('[data-testid="stMain"]');
+    const snapshot = main ? main.innerText : null;
+    const now = performance.now();
+    const seen = window.__hwrIdle;
+    if (running || !seen || seen.key !== key || seen.snapshot !== snapshot) {
+        window.__hwrIdle = {key, snapshot, since: now};
+        return false;
+    }
+    return now - seen.since >= quiet;
+}"""
 
 
 def wait_idle(page, quiet: float = 0.8, timeout: float = 30.0) -> None:
-    """Wait until the app has stopped running and nothing changed for ``quiet`` seconds."""
-    deadline = time.time() + timeout
-    last, since = None, time.time()
-    while time.time() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').count() > 0
-        snapshot = page.locator('[data-testid="stMain"]').inner_text()
-        if running or snapshot != last:
-            last, since = snapshot, time.time()
-        elif time.time() - since >= quiet:
-            return
-        time.sleep(0.1)
-    raise TimeoutError("the app kept running")
+    """Wait until the app has stopped running and nothing changed for ``quiet`` seconds.
+
+    (A quiet spell, not one state of the page, so Playwright waits on a check in the
+    page that remembers when the main text last changed; looked at every 0.1 s.)"""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(_IDLE_FOR, arg=[quiet * 1000, uuid.uuid4().hex],
+                               polling=100, timeout=timeout * 1000)
+    except PlaywrightTimeout:
+        raise TimeoutError("the app kept running") from None
 
 
 def answer_text(page) -> str | None:
