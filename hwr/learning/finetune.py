@@ -202,77 +202,113 @@ def _mnist_before(start_dir: Path, model, mnist: Mnist) -> np.ndarray:
     return _predict(model, mnist.x_test.astype(np.float32) / 255.0).argmax(axis=1)
 
 
+def _start_model(start_dir: Path, freeze_batch_norm: bool):
+    """The start model (only read) and a trainable copy of it."""
+    import keras
+
+    start = keras.saving.load_model(start_dir / MODEL_FILE, compile=False, safe_mode=True)
+    model = keras.models.clone_model(start)
+    model.set_weights(start.get_weights())
+    if freeze_batch_norm:  # the few class digits must not move MNIST's statistics
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
+    return start, model
+
+
+def _epoch_data(class_x: np.ndarray, class_y: np.ndarray, mnist: Mnist, config: TrainConfig,
+                classes: int, rng: np.random.Generator):
+    """One epoch: the class's digits (repeated) beside a fresh replay, shuffled, batched
+    and augmented as in training."""
+    import keras
+    import tensorflow as tf
+
+    from hwr.learning.augment import make_augment_fn
+
+    ft = config.finetune
+    replay_x, replay_y = _replay(mnist, ft.replay, config.styles, _non_digit_replay(ft, classes),
+                                 rng)
+    x = np.concatenate([class_x, replay_x])
+    y = np.concatenate([class_y, replay_y])
+    order = rng.permutation(len(x))
+    ds = tf.data.Dataset.from_tensor_slices(
+        (x[order][..., np.newaxis], keras.utils.to_categorical(y[order], classes)))
+    ds = ds.batch(ft.batch_size)
+    if config.augment.enabled:
+        ds = ds.map(make_augment_fn(config.augment, int(rng.integers(1 << 30))))
+    return ds.prefetch(2)
+
+
+def _non_digit_replay(ft: FineTuneConfig, classes: int) -> int:
+    """Generated non-digits in each epoch's replay: only for a model that knows them."""
+    return ft.non_digit_replay if classes > NUM_CLASSES else 0
+
+
+def _compile(model, ft: FineTuneConfig, steps: int) -> None:
+    """A small learning rate, decayed over the whole fine-tune."""
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(
+        ft.learning_rate, decay_steps=max(1, ft.epochs * steps), alpha=0.05)),
+        loss="categorical_crossentropy")
+
+
+def _learn(model, epochs: int, next_epoch: Callable[[], object], state: Progress,
+           report_progress: Callable[[Progress], None],
+           cancel: threading.Event | None) -> float:
+    """The epochs, a batch at a time (so that Cancel answers within a batch); returns
+    the seconds spent."""
+    started = time.monotonic()
+    for epoch in range(1, epochs + 1):
+        state.epoch, state.step = epoch, 0
+        for x, y in next_epoch():
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("The fine-tune was cancelled; nothing was saved.")
+            model.train_on_batch(x, y)
+            state.step += 1
+            report_progress(state)
+    return time.monotonic() - started
+
+
 def fine_tune(start_dir: str | Path, digits: ClassDigits, mnist: Mnist,
               config: TrainConfig | None = None,
               progress: Callable[[Progress], None] | None = None,
               cancel: threading.Event | None = None) -> FineTuned:
     """Teach the model in ``start_dir`` the class's ``digits``; the start model is only
     read. Raises NotEnoughDigits (before any training) or Cancelled."""
-    import keras
-    import tensorflow as tf
-
-    from hwr.learning.augment import make_augment_fn
-
     config = config or TrainConfig()
     ft = config.finetune
     state = Progress(stage="preparing", epochs=ft.epochs)
     report_progress = progress or (lambda _: None)
     report_progress(state)
+
+    # The data: usable digits, whole students held out, the rest repeated.
     digits, skipped = usable(digits)
     check_enough(digits, ft)
     train_idx, held_idx, split = split_held_out(digits, ft.held_out, config.seed)
     rng = np.random.default_rng(config.seed)
-
-    start = keras.saving.load_model(Path(start_dir) / MODEL_FILE, compile=False,
-                                    safe_mode=True)
-    classes = int(start.output_shape[-1])
-    model = keras.models.clone_model(start)
-    model.set_weights(start.get_weights())
-    if ft.freeze_batch_norm:  # the few class digits must not move MNIST's statistics
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.trainable = False
-
     held_images, held_labels = digits.images[held_idx], digits.labels[held_idx]
-    held_before = _predict(start, held_images).argmax(axis=1)
     class_x = np.repeat(digits.images[train_idx], ft.class_repeats, axis=0)
     class_y = np.repeat(digits.labels[train_idx], ft.class_repeats)
 
-    def epoch_data() -> tf.data.Dataset:
-        replay_x, replay_y = _replay(mnist, ft.replay, config.styles,
-                                     ft.non_digit_replay if classes > NUM_CLASSES else 0, rng)
-        x = np.concatenate([class_x, replay_x])
-        y = np.concatenate([class_y, replay_y])
-        order = rng.permutation(len(x))
-        ds = tf.data.Dataset.from_tensor_slices(
-            (x[order][..., np.newaxis], keras.utils.to_categorical(y[order], classes)))
-        ds = ds.batch(ft.batch_size)
-        if config.augment.enabled:
-            ds = ds.map(make_augment_fn(config.augment, int(rng.integers(1 << 30))))
-        return ds.prefetch(2)
+    # The model: a copy of the start model, measured on the held-out digits first.
+    start, model = _start_model(Path(start_dir), ft.freeze_batch_norm)
+    classes = int(start.output_shape[-1])
+    held_before = _predict(start, held_images).argmax(axis=1)
 
-    steps = -(-(len(class_x) + ft.replay + (ft.non_digit_replay if classes > NUM_CLASSES
-                                              else 0)) // ft.batch_size)
-    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(
-        ft.learning_rate, decay_steps=max(1, ft.epochs * steps), alpha=0.05)),
-        loss="categorical_crossentropy")
+    # Learning.
+    steps = -(-(len(class_x) + ft.replay + _non_digit_replay(ft, classes)) // ft.batch_size)
+    _compile(model, ft, steps)
     state.stage, state.steps = "learning", steps
-    started = time.monotonic()
-    for epoch in range(1, ft.epochs + 1):
-        state.epoch, state.step = epoch, 0
-        for x, y in epoch_data():
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("The fine-tune was cancelled; nothing was saved.")
-            model.train_on_batch(x, y)
-            state.step += 1
-            report_progress(state)
-    learn_seconds = time.monotonic() - started
+    learn_seconds = _learn(
+        model, ft.epochs, lambda: _epoch_data(class_x, class_y, mnist, config, classes, rng),
+        state, report_progress, cancel)
 
+    # Measuring: the held-out class digits and MNIST's test set, before and after.
     state.stage = "measuring"
     report_progress(state)
     held_after = _predict(model, held_images).argmax(axis=1)
-    test_x = mnist.x_test.astype(np.float32) / 255.0
-    test_probabilities = _predict(model, test_x)
+    test_probabilities = _predict(model, mnist.x_test.astype(np.float32) / 255.0)
     mnist_before = _mnist_before(Path(start_dir), start, mnist)
     report = {
         "class_digits": len(digits), "skipped": skipped, "trained_on": int(len(train_idx)),
