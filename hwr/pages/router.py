@@ -12,7 +12,6 @@ from pathlib import Path
 
 import streamlit as st
 
-import hwr.pages.runtime_fixes  # noqa: F401 - patches Streamlit once, see there
 from hwr.pages.draw import draw_page
 
 
