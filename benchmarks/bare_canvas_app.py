@@ -10,9 +10,12 @@ import os
 
 import streamlit as st
 
+from hwr.pages import runtime_fixes
 from hwr.pages.canvas import draw_canvas
 from hwr.pages.model_loading import recognizer_or_stop
 from hwr.reading.drawing import rasterize
+
+runtime_fixes.apply()  # the same server as the app's (idempotent: once per process)
 
 drawing = draw_canvas("canvas-digit", 280, 280, brush=18, max_css_width=420)
 if drawing is not None and not drawing.is_empty:
