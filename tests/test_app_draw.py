@@ -183,7 +183,7 @@ def test_class_page_shows_accuracy_of_collected_digits(class_db, monkeypatch):
     at.run()
     assert not at.exception
     assert at.metric[0].value == "2" and at.metric[1].value == "50.0%"
-    misread = [el.value for el in at.get("html") if "hwr-thumb" in el.value]
+    misread = [el.value for el in at.get("html") if 'class="hwr-thumb"' in el.value]
     assert len(misread) == 1 and misread[0].count("<figure") == 1
     assert "a 5 read as 3 (100%)" in misread[0]
     assert at.button(key="delete_all").disabled  # not without the confirmation
@@ -199,7 +199,8 @@ def test_presentation_mode_enlarges_canvas_and_answer(canvas, mnist_test):
     at.sidebar.toggle(key="presentation").set_value(True).run()
     assert canvas.calls[-1]["max_css_width"] > normal
     assert canvas.calls[-1]["width"] == 280  # the same drawing, shown larger
-    assert any("14rem" in md.value for md in at.markdown)
+    assert any('<div class="hwr-large"><div class="hwr-answer">' in md.value
+               for md in at.markdown)  # style.css: 14rem
 
 
 def test_a_drawing_that_is_no_digit_is_said_plainly(canvas):

@@ -23,16 +23,15 @@ def show_note(text: str) -> None:
 
     A markdown element like the answer itself, so the answer area holds one element of
     one kind whatever it shows, and no icon font is needed for it."""
-    st.markdown(f'<div class="hwr-note" style="padding:0.75rem 1rem;border-radius:0.5rem;'
-                f'background:rgba(28,131,225,0.1);color:rgb(0,66,128)">{html.escape(text)}'
-                f'</div>', unsafe_allow_html=True)
+    st.markdown(f'<div class="hwr-note">{html.escape(text)}</div>', unsafe_allow_html=True)
 
 
 def answer_html(text: str, caption: str) -> str:
-    size = "14rem" if st.session_state.get("presentation") else "7rem"
-    return (f'<div class="hwr-answer" style="font-size:{size};font-weight:700;line-height:1;'
-            f'text-align:center">{text}</div><div class="hwr-caption" style="font-size:'
-            f'0.875rem;color:rgba(49,51,63,0.6);margin:0.25rem 0 0.75rem">{caption}</div>')
+    """The big answer and its caption; twice as large in presentation mode."""
+    answer = f'<div class="hwr-answer">{text}</div><div class="hwr-caption">{caption}</div>'
+    if st.session_state.get("presentation"):
+        return f'<div class="hwr-large">{answer}</div>'
+    return answer
 
 
 def show_answer(text: str, caption: str) -> None:
@@ -60,17 +59,18 @@ def probabilities_html(probabilities: np.ndarray) -> str:
     """A bar for each of the ten digits, the winner highlighted.
 
     Plain HTML: it renders with the rerun itself, with no chart library to start in the
-    browser, which keeps the stroke-to-answer time low."""
+    browser, which keeps the stroke-to-answer time low. Each column is the percentage,
+    the bar and the digit; the bar is an SVG whose rect is as tall as the probability
+    (an attribute, not a style: style.css draws it) and is hidden from screen readers,
+    which read the percentage."""
     top = int(np.argmax(probabilities))
+    winner = ' class="hwr-top"'
     bars = "".join(
-        f'<div style="flex:1;display:flex;flex-direction:column;align-items:center">'
-        f'<div style="font-size:0.7rem;color:#666">{p:.0%}</div>'
-        f'<div class="hwr-bar" style="width:70%;height:120px;display:flex;align-items:flex-end;'
-        f'background:#f3f3f3"><div style="width:100%;height:{p * 100:.1f}%;'
-        f'background:{"#e4572e" if d == top else "#7a8a99"}"></div></div>'
-        f'<div style="font-weight:{700 if d == top else 400}">{d}</div></div>'
+        f'<div{winner if d == top else ""}><small>{p:.0%}</small>'
+        f'<svg class="hwr-bar" aria-hidden="true"><rect y="{100 - p * 100:.1f}%" '
+        f'width="100%" height="{p * 100:.1f}%"/></svg><b>{d}</b></div>'
         for d, p in enumerate(probabilities.astype(float)))
-    return f'<div class="hwr-probabilities" style="display:flex;gap:2px">{bars}</div>'
+    return f'<div class="hwr-probabilities">{bars}</div>'
 
 
 def show_probabilities(probabilities: np.ndarray) -> None:
@@ -83,8 +83,7 @@ MODEL_INPUT_CAPTION = "What the network saw (28x28)"
 def model_input_html(image: np.ndarray, width: int = 168,
                      caption: str = MODEL_INPUT_CAPTION) -> str:
     """The 28x28 input, enlarged with sharp pixels, inline (no extra media request)."""
-    return (f'<div class="hwr-model-input" style="margin-top:0.75rem">'
-            f'{figure_html(to_uint8(image), caption, width)}</div>')
+    return f'<div class="hwr-model-input">{figure_html(to_uint8(image), caption, width)}</div>'
 
 
 def show_model_input(image: np.ndarray, width: int, caption: str) -> None:
@@ -96,11 +95,9 @@ NOT_A_DIGIT = "That does not look like a digit"
 
 def not_a_digit_html(result: Recognition) -> str:
     """The plain "not a digit" answer, the best guess only small beneath it."""
-    return (f'<div class="hwr-answer hwr-not-a-digit" style="font-size:2rem;font-weight:700;'
-            f'line-height:1.2;text-align:center;padding:1.5rem 0 0.5rem">{NOT_A_DIGIT}</div>'
-            f'<div class="hwr-caption" style="font-size:0.875rem;color:rgba(49,51,63,0.6);'
-            f'text-align:center;margin:0 0 0.75rem">If it is one, the best guess is a '
-            f'{result.digit} ({result.confidence:.0%})</div>')
+    return (f'<div class="hwr-answer hwr-not-a-digit">{NOT_A_DIGIT}</div>'
+            f'<div class="hwr-caption">If it is one, the best guess is a {result.digit} '
+            f'({result.confidence:.0%})</div>')
 
 
 def show_digit(result: Recognition) -> None:

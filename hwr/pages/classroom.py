@@ -40,6 +40,7 @@ from hwr.pages.markup import (
     confusion_chart,
     figure_html,
     show_image_grid,
+    use_stylesheet,
 )
 from hwr.pages.model_loading import (
     activate_model,
@@ -76,7 +77,7 @@ def show_misread(samples: Samples) -> None:
                     f"a {samples.labels[i]} read as {samples.predicted[i]} "
                     f"({samples.probabilities[i].max():.0%})", THUMBNAIL_SIZE)
         for i in wrong[::-1][:GALLERY_MAX]  # newest first
-    ], THUMBNAIL_SIZE)
+    ])
 
 
 def show_export(samples: Samples) -> None:
@@ -200,8 +201,7 @@ def show_before_after(version: ModelVersion) -> None:
             show_image_grid([figure_html(pictures["images"][i],
                                          f"a {pictures['labels'][i]}: was "
                                          f"{pictures['before'][i]}, now {pictures['after'][i]}",
-                                         THUMBNAIL_SIZE) for i in fixed[:GALLERY_MAX]],
-                            THUMBNAIL_SIZE)
+                                         THUMBNAIL_SIZE) for i in fixed[:GALLERY_MAX]])
 
 
 def choose_new_model(version: ModelVersion) -> None:
@@ -276,6 +276,7 @@ def teach_the_model(class_id: int | None, what: str, samples: Samples) -> None:
 
 
 def class_page() -> None:
+    use_stylesheet()
     st.title("Our class's digits")
     try:
         class_digits()

@@ -23,6 +23,7 @@ from hwr.pages.canvas import (
     canvas_key,
     draw_canvas,
 )
+from hwr.pages.markup import use_stylesheet
 from hwr.pages.sharing import confirm_sample, nickname, post_to_wall
 from hwr.pages.class_state import running_class
 from hwr.pages.model_loading import (
@@ -48,19 +49,6 @@ LAST_RESULT = "hwr_last_result"  # (signature, image, result) of the last drawin
 LAST_RUN = "hwr_last_recognition"  # time.monotonic() of the last recognition
 PAGE_SENT = "hwr_page_sent"  # this session's page has gone out to its browser once
 WARMING_UP = "Warming up the model: your drawing is answered in a moment."
-PAGE_CSS = """<style>
-@media (max-width: 640px) {
-  /* Phones: the answer above the canvas, both on one screen while drawing. */
-  .st-key-hwr-draw-row [data-testid="stHorizontalBlock"] { flex-direction: column-reverse; }
-  .st-key-hwr-draw-row [data-testid="stColumn"] { width: 100% !important; flex: 1 1 100%; }
-  .st-key-hwr-draw-row .hwr-answer { font-size: 3.5rem !important; }
-  .st-key-hwr-draw-row .hwr-probabilities .hwr-bar { height: 48px !important; }
-  .st-key-hwr-draw-row .hwr-model-input, .st-key-hwr-draw-title { display: none; }
-  /* The same height whatever it shows, so the canvas below never moves under a finger. */
-  .st-key-hwr-answer-area { height: 190px !important; min-height: 190px; overflow: hidden; }
-  [data-testid="stMainBlockContainer"] { padding: 3rem 0.5rem 1rem; }
-}
-</style>"""
 
 
 def read_canvas(mode: str, large: bool, brush: int) -> Drawing | None:
@@ -250,7 +238,7 @@ def upload_image() -> Image.Image | None:
 
 
 def draw_page() -> None:
-    st.html(PAGE_CSS)
+    use_stylesheet()  # the phone layout too: style.css
     large = presentation_mode()
     brush = st.sidebar.slider("Stroke width", 6, 40, DEFAULT_STROKE, key="stroke_width")
     nickname()

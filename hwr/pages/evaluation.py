@@ -40,6 +40,7 @@ from hwr.pages.markup import (
     confusion_chart,
     figure_html,
     show_image_grid,
+    use_stylesheet,
 )
 from hwr.pages.model_card import (
     show_headline,
@@ -180,8 +181,7 @@ def show_gallery(indices: np.ndarray, labels: np.ndarray, probabilities: np.ndar
                 f"their numbers can be listed: {', '.join(map(str, indices[:GALLERY_MAX]))}")
         return
     shown = indices[:GALLERY_MAX]
-    show_image_grid([thumbnail(i, labels, probabilities, images) for i in shown],
-                    THUMBNAIL_SIZE)
+    show_image_grid([thumbnail(i, labels, probabilities, images) for i in shown])
     if len(indices) > len(shown):
         st.caption(f"Showing {len(shown)} of {len(indices)}.")
 
@@ -213,6 +213,7 @@ def show_errors(confusion: np.ndarray, labels: np.ndarray, probabilities: np.nda
 
 
 def evaluation_page() -> None:
+    use_stylesheet()
     rec = recognizer_or_stop()
     st.title("How good is the model?")
     results = load_results(rec)

@@ -1,11 +1,15 @@
-"""HTML the pages build: enlarged pixel images, captioned figures, image grids, and the
-confusion matrix's chart spec."""
+"""HTML the pages build: the stylesheet, enlarged pixel images, captioned figures, image
+grids, and the confusion matrix's chart spec.
+
+The HTML carries classes only (no style attributes): its look is in ``style.css``."""
 
 from __future__ import annotations
 
 import base64
 import html
 import re
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -13,26 +17,40 @@ import streamlit as st
 from hwr.class_data.collection import png_bytes
 
 GALLERY_MAX = 48  # images in one gallery
-THUMBNAIL_SIZE = 84  # 3x the 28x28 image
+THUMBNAIL_SIZE = 84  # 3x the 28x28 image (style.css's --hwr-thumb)
+STYLESHEET = Path(__file__).with_name("style.css")
+
+
+@cache
+def stylesheet() -> str:
+    """style.css as one <style> element, read once per server process."""
+    return f"<style>{STYLESHEET.read_text(encoding='utf-8')}</style>"
+
+
+def use_stylesheet() -> None:
+    """The app's stylesheet, once per page run, at the top of each page function.
+
+    Style-only HTML goes to Streamlit's event container: no element on the page, and a
+    fragment's rerun (a stroke) sends nothing of it again."""
+    st.html(stylesheet())
 
 
 def pixel_image_html(image: np.ndarray, size: int, alt: str) -> str:
-    """A small uint8 image as an inline <img>, enlarged to ``size`` px with sharp pixels.
+    """A small uint8 image as an inline <img>, enlarged to ``size`` px with sharp pixels
+    (class ``hwr-pixels``; its size as attributes, which a gallery's CSS may set anew).
 
     Inline PNG data costs the browser no media request and Streamlit no element of its
-    own. ``object-fit: fill`` because Streamlit's styles would otherwise draw a 28x28
-    image at its natural size inside the enlarged box."""
+    own."""
     uri = "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
-    return (f'<img src="{uri}" alt="{html.escape(alt)}" style="width:{size}px;'
-            f'height:{size}px;object-fit:fill;image-rendering:pixelated">')
+    return (f'<img class="hwr-pixels" src="{uri}" alt="{html.escape(alt)}" width="{size}" '
+            f'height="{size}">')
 
 
 def figure_html(image: np.ndarray, caption: str, size: int) -> str:
     """An enlarged image over a small caption (HTML allowed in the caption)."""
-    return (f'<figure class="hwr-thumb" style="margin:0;text-align:center">'
+    return (f'<figure class="hwr-thumb">'
             f'{pixel_image_html(image, size, re.sub("<[^>]+>", " ", caption))}'
-            f'<figcaption style="font-size:0.7rem;color:#666;line-height:1.3">{caption}'
-            f'</figcaption></figure>')
+            f'<figcaption>{caption}</figcaption></figure>')
 
 
 @st.cache_data
@@ -43,9 +61,7 @@ def confusion_chart(confusion: np.ndarray, normalize: bool) -> dict:
     return chart(confusion, normalize)
 
 
-def show_image_grid(figures: list[str], size: int) -> None:
+def show_image_grid(figures: list[str]) -> None:
     """Figures in a grid as ONE HTML element with inline PNGs: dozens of st.image
     elements (one media request each) took the Evaluation page past its 2 s budget."""
-    st.html(f'<div class="hwr-gallery" style="display:grid;gap:10px 6px;'
-            f'grid-template-columns:repeat(auto-fill,minmax({size + 16}px,1fr))">'
-            f'{"".join(figures)}</div>')
+    st.html(f'<div class="hwr-gallery">{"".join(figures)}</div>')
