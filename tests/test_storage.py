@@ -81,7 +81,8 @@ def test_every_migration_runs_on_an_empty_database(db_url):
     with ClassCollection(db_url).engine.connect() as conn:
         tables = set(inspect(conn).get_table_names())
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert {"samples", "classes", "drawings", "model_versions", "settings"} <= tables
+    assert {"samples", "classes", "drawings", "model_versions", "settings",
+            "class_students", "rounds", "round_entries"} <= tables
     assert version == storage.HEAD
 
 
@@ -144,3 +145,30 @@ def test_the_oldest_collection_without_classes_is_upgraded(tmp_path):
     db = ClassCollection(path)
     assert db.count() == 1 and db.count(NO_CLASS) == 1
     assert db.samples().labels.tolist() == [4]
+
+
+def test_a_database_of_0002_gains_the_lesson_with_nothing_hidden(db_url):
+    """A class database written before the lesson (0002): its drawings stay on the wall
+    and its samples in the class's data after the upgrade to 0003."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = storage.create(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(storage.MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        connection.execute(text("INSERT INTO classes (name, started) VALUES ('7B', 'x')"))
+        connection.execute(text(
+            "INSERT INTO samples (created, label, predicted, probabilities, model_input, "
+            "class_id, student) VALUES ('x', 4, 9, :p, :m, 1, 's1')"),
+            {"p": str([0.1] * 10), "m": image().tobytes()})
+        connection.execute(text(
+            "INSERT INTO drawings (class_id, student, drawing, created, updated, predicted,"
+            " confidence, model_input) VALUES (1, 's1', 1, 1.0, 1.0, 4, 0.9, :m)"),
+            {"m": np.zeros(784, np.uint8).tobytes()})
+    engine.dispose()
+    db = ClassCollection(db_url)
+    assert db.count(1) == 1 and len(db.wall(1)) == 1
+    assert db.settings(1).approve_first is False and db.rounds(1) == []

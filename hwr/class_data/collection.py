@@ -29,6 +29,16 @@ from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hwr.class_data import storage
+from hwr.class_data.moderation import (
+    SHOWN,
+    ModerationMixin,
+    NicknameTaken,  # noqa: F401 - raised by post_drawing and add, importable here
+    StudentRemoved,  # noqa: F401
+    admit,
+    visible_on_wall,
+    withheld_sample,
+)
+from hwr.class_data.rounds import RoundsMixin
 from hwr.class_data.storage import classes, drawings, samples
 from hwr.learning.data import FILES
 from hwr.sizes import IMAGE_SIZE
@@ -66,6 +76,14 @@ class WallDrawing:
     confidence: float
     label: int | None
     image: np.ndarray  # (28, 28) uint8
+    id: int = 0  # its row: what the teacher's Hide and Approve name
+
+
+def wall_drawing(r) -> WallDrawing:
+    """A WallDrawing from a row of (student, drawing, nickname, created, predicted,
+    not_a_digit, confidence, label, model_input, id)."""
+    return WallDrawing(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7],
+                       np.frombuffer(r[8], np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE), r[9])
 
 
 @dataclass(frozen=True)
@@ -116,10 +134,11 @@ def png_bytes(image: np.ndarray | Image.Image) -> bytes:
     return buf.getvalue()
 
 
-class ClassCollection:
+class ClassCollection(ModerationMixin, RoundsMixin):
     """The class data in the shared database (``hwr.class_data.storage``); created and upgraded on
     first use. ``where`` is a path to a SQLite file or a database URL (default: the
-    configured database)."""
+    configured database). The teacher's moderation (``hwr.class_data.moderation``) and
+    rounds (``hwr.class_data.rounds``) are its methods too."""
 
     def __init__(self, where: str | Path | None = None, secrets: dict | None = None):
         url = where if isinstance(where, str) and "://" in where else (
@@ -135,9 +154,12 @@ class ClassCollection:
 
     def add(self, model_input: np.ndarray, label: int, probabilities: np.ndarray,
             drawing: np.ndarray | Image.Image | None = None,
-            class_id: int | None = None, student: str | None = None) -> int:
+            class_id: int | None = None, student: str | None = None,
+            drawing_id: int | None = None, nickname: str | None = None) -> int:
         """Store one confirmed sample (of the class ``class_id``, if one runs, and by the
-        browser session ``student``, so a fine-tune can hold out whole students); its id."""
+        browser session ``student``, so a fine-tune can hold out whole students); its id.
+        ``drawing_id`` names the wall drawing it was, whose moderation it follows. A
+        student the teacher removed from the class raises StudentRemoved."""
         image = np.asarray(model_input, np.float32)
         if image.shape != (IMAGE_SIZE, IMAGE_SIZE):
             raise ValueError(f"model_input must be 28x28, got {image.shape}")
@@ -149,13 +171,20 @@ class ClassCollection:
             probabilities=json.dumps([round(float(p), 6) for p in probs]),
             model_input=np.clip(image, 0, 1).astype(np.float32).tobytes(),
             drawing_png=png_bytes(drawing) if drawing is not None else None,
-            class_id=class_id, student=student)
+            class_id=class_id, student=student,
+            drawing=None if drawing_id is None else int(drawing_id))
         with self._connection(write=True) as conn:
+            if class_id is not None and student is not None:
+                admit(conn, class_id, student, nickname)
             return int(conn.execute(insert(samples).values(**row)
                                     .returning(samples.c.id)).scalar_one())
 
     @staticmethod
-    def _class_filter(statement, class_id: int | None):
+    def _class_filter(statement, class_id: int | None, moderated: bool = True):
+        """One class's samples (or all, or NO_CLASS's); ``moderated``: without those the
+        teacher took out (hidden or waiting drawings, removed students)."""
+        if moderated:
+            statement = statement.where(~withheld_sample())
         if class_id is ALL_SAMPLES:
             return statement
         if class_id == NO_CLASS:
@@ -169,7 +198,8 @@ class ClassCollection:
 
     def samples(self, class_id: int | None = ALL_SAMPLES) -> Samples:
         """The collected digits: all of them, one class's, or (NO_CLASS) those collected
-        while no class ran."""
+        while no class ran; never those the teacher took out (a hidden drawing's, a
+        removed student's): this is what a fine-tune learns from."""
         c = samples.c
         with self._connection() as conn:
             rows = conn.execute(self._class_filter(
@@ -195,7 +225,8 @@ class ClassCollection:
     def delete_all(self, class_id: int | None = ALL_SAMPLES) -> int:
         """Delete the collected digits (all, or one class's); returns how many."""
         with self._connection(write=True) as conn:
-            return conn.execute(self._class_filter(delete(samples), class_id)).rowcount
+            return conn.execute(self._class_filter(delete(samples), class_id,
+                                                   moderated=False)).rowcount
 
     # --- classes ------------------------------------------------------------------
 
@@ -241,32 +272,47 @@ class ClassCollection:
                      model_input: np.ndarray, limit: int | None = None) -> None:
         """Put a drawing on the class wall, or update it (more strokes, a new answer).
 
-        Raises ClassFullError when the class already holds ``limit`` drawings."""
+        Raises ClassFullError when the class already holds ``limit`` drawings, and
+        StudentRemoved or NicknameTaken (``hwr.class_data.moderation``) for a student
+        the teacher removed. With "approve first" on, the drawing (new, or changed after
+        its approval) waits in the teacher's queue."""
         image = to_uint8(np.asarray(model_input, np.float32)).reshape(IMAGE_SIZE, IMAGE_SIZE)
+        with self._connection(write=True) as conn:
+            admit(conn, class_id, student, nickname)
+            self._write_drawing(conn, class_id, student, drawing, nickname, predicted,
+                                not_a_digit, confidence, image, limit)
+
+    def _write_drawing(self, conn, class_id: int, student: str, drawing: int, nickname: str,
+                       predicted: int, not_a_digit: bool, confidence: float,
+                       image: np.ndarray, limit: int | None = None) -> None:
         limit = max_drawings() if limit is None else limit
         d = drawings.c
         this = (d.class_id == int(class_id)) & (d.student == student) & \
             (d.drawing == int(drawing))
+        approve_first = conn.execute(select(classes.c.approve_first).where(
+            classes.c.id == int(class_id))).scalar()
         values = dict(nickname=nickname, predicted=int(predicted),
                       not_a_digit=int(not_a_digit), confidence=float(confidence),
                       model_input=image.tobytes())
+        if approve_first:
+            values["approved"] = 0
         for _ in range(2):  # a concurrent insert of the same drawing: update it then
             now = time.time()
-            with self._connection(write=True) as conn:
-                if conn.execute(update(drawings).where(this)
-                                .values(updated=now, **values)).rowcount:
-                    return
-                count = conn.execute(select(func.count()).select_from(drawings)
-                                     .where(d.class_id == int(class_id))).scalar_one()
-                if count >= limit:
-                    raise ClassFullError(f"The class holds {count} drawings, its limit.")
-                try:
+            if conn.execute(update(drawings).where(this)
+                            .values(updated=now, **values)).rowcount:
+                return
+            count = conn.execute(select(func.count()).select_from(drawings)
+                                 .where(d.class_id == int(class_id))).scalar_one()
+            if count >= limit:
+                raise ClassFullError(f"The class holds {count} drawings, its limit.")
+            try:
+                with conn.begin_nested():
                     conn.execute(insert(drawings).values(
                         class_id=int(class_id), student=student, drawing=int(drawing),
                         created=now, updated=now, **values))
-                    return
-                except IntegrityError:
-                    conn.rollback()
+                return
+            except IntegrityError:
+                continue
 
     def label_drawing(self, class_id: int, student: str, drawing: int, label: int) -> None:
         """The student said what the drawing is ("Is it right?")."""
@@ -276,22 +322,26 @@ class ClassCollection:
                 (d.class_id == int(class_id)) & (d.student == student) &
                 (d.drawing == int(drawing))).values(label=int(label)))
 
-    def wall(self, class_id: int, limit: int = 48) -> list[WallDrawing]:
-        """The class's latest drawings, the newest first."""
+    def wall(self, class_id: int, limit: int = 48,
+             frozen_at: float | None = None) -> list[WallDrawing]:
+        """The class's latest drawings, the newest first: none the teacher hid or has not
+        approved, nor (with the wall frozen at ``frozen_at``, default: the class's
+        setting) any drawn or changed since it froze."""
         d = drawings.c
         with self._connection() as conn:
+            if frozen_at is None:
+                frozen_at = conn.execute(select(classes.c.frozen_at).where(
+                    classes.c.id == int(class_id))).scalar()
             rows = conn.execute(
                 select(d.student, d.drawing, d.nickname, d.created, d.predicted,
-                       d.not_a_digit, d.confidence, d.label, d.model_input)
-                .where(d.class_id == int(class_id))
+                       d.not_a_digit, d.confidence, d.label, d.model_input, d.id)
+                .where(visible_on_wall(class_id, frozen_at))
                 .order_by(d.created.desc(), d.id.desc()).limit(int(limit))).all()
-        return [WallDrawing(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7],
-                            np.frombuffer(r[8], np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE))
-                for r in rows]
+        return [wall_drawing(r) for r in rows]
 
     def wall_stats(self, class_id: int, active_seconds: float = 180.0) -> WallStats:
         d = drawings.c
-        mine = d.class_id == int(class_id)
+        mine = (d.class_id == int(class_id)) & (d.hidden == SHOWN) & (d.approved == 1)
         labelled_rows = mine & d.label.is_not(None)
         with self._connection() as conn:
             total, active = conn.execute(select(

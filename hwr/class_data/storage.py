@@ -47,7 +47,7 @@ DEFAULT_SQLITE = Path.home() / ".hwr" / "class_digits.sqlite3"
 SUPPORTED = ("sqlite", "postgresql")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"  # the schema of the versions before migrations existed
-HEAD = "0002"  # the newest migration (a test checks it is Alembic's head)
+HEAD = "0003"  # the newest migration (a test checks it is Alembic's head)
 _ADVISORY_LOCK = 7_202_611  # PostgreSQL: one server migrates at a time
 
 metadata = MetaData()
@@ -62,6 +62,7 @@ samples = Table(
     Column("drawing_png", LargeBinary),
     Column("class_id", Integer),
     Column("student", Text),
+    Column("drawing", Integer),  # the wall drawing it was (its moderation applies)
 )
 classes = Table(
     "classes", metadata,
@@ -69,6 +70,9 @@ classes = Table(
     Column("name", Text, nullable=False),
     Column("started", Text, nullable=False),
     Column("ended", Text),
+    Column("frozen_at", Float),  # the wall shows nothing newer while set
+    Column("approve_first", Integer, nullable=False, server_default="0"),
+    Column("generated_names", Integer, nullable=False, server_default="0"),
 )
 drawings = Table(
     "drawings", metadata,
@@ -84,9 +88,53 @@ drawings = Table(
     Column("confidence", Float, nullable=False),
     Column("label", Integer),
     Column("model_input", LargeBinary, nullable=False),
+    # 0 shown; 1 hidden by the teacher, 2 cleared with the wall, 3 its student removed
+    Column("hidden", Integer, nullable=False, server_default="0"),
+    Column("approved", Integer, nullable=False, server_default="1"),  # 0: waits
     UniqueConstraint("class_id", "student", "drawing"),
 )
 Index("drawings_by_class", drawings.c.class_id, drawings.c.created)
+class_students = Table(  # who posted to a class: a random session id and a nickname only
+    "class_students", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("class_id", Integer, nullable=False),
+    Column("student", Text, nullable=False),
+    Column("nickname", Text, nullable=False, server_default=""),
+    Column("removed", Integer, nullable=False, server_default="0"),
+    Column("joined", Float, nullable=False),
+    UniqueConstraint("class_id", "student"),
+)
+rounds = Table(
+    "rounds", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("class_id", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # digit, random or fool
+    Column("digit", Integer),
+    Column("seconds", Integer),  # the timer; None: until the teacher ends it
+    Column("started", Float, nullable=False),
+    Column("deadline", Float),
+    Column("ended", Float),
+    Column("incomplete", Integer, nullable=False, server_default="0"),
+)
+Index("rounds_by_class", rounds.c.class_id, rounds.c.ended)
+round_entries = Table(  # one per student and round
+    "round_entries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("round_id", Integer, nullable=False),
+    Column("class_id", Integer, nullable=False),
+    Column("student", Text, nullable=False),
+    Column("drawing", Integer, nullable=False),
+    Column("nickname", Text, nullable=False, server_default=""),
+    Column("prompt", Integer, nullable=False),
+    Column("answer", Integer, nullable=False),
+    Column("not_a_digit", Integer, nullable=False, server_default="0"),
+    Column("confidence", Float, nullable=False),
+    Column("correct", Integer, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("submitted", Float, nullable=False),
+    Column("model_input", LargeBinary, nullable=False),
+    UniqueConstraint("round_id", "student"),
+)
 model_versions = Table(
     "model_versions", metadata,
     Column("id", String(64), primary_key=True),
