@@ -98,3 +98,34 @@ def clean_nickname(text: str | None) -> str:
     text = str(text)[: NICKNAME_MAX * 8]
     kept = "".join(c for c in text if not unicodedata.category(c).startswith("C"))
     return _SPACES.sub(" ", kept).strip()[:NICKNAME_MAX].strip()
+
+
+# Friendly generated nicknames ("Quick Otter"): a student needs to type nothing, and a
+# class can be held to these (a class setting), so no real name reaches the wall.
+NAME_ADJECTIVES = (
+    "Quick", "Calm", "Brave", "Bright", "Clever", "Cosy", "Curious", "Gentle", "Happy",
+    "Jolly", "Kind", "Lucky", "Merry", "Mighty", "Nimble", "Patient", "Plucky", "Polite",
+    "Proud", "Quiet", "Sunny", "Swift", "Tidy", "Witty", "Zippy", "Bold", "Busy", "Eager",
+    "Fuzzy", "Snappy",
+)
+NAME_ANIMALS = (
+    "Otter", "Heron", "Badger", "Beaver", "Robin", "Panda", "Koala", "Lynx", "Puffin",
+    "Falcon", "Hedgehog", "Dolphin", "Gecko", "Owl", "Fox", "Hare", "Seal", "Swan",
+    "Tiger", "Turtle", "Walrus", "Wombat", "Zebra", "Yak", "Lemur", "Llama", "Moose",
+    "Newt", "Quokka", "Raven",
+)
+
+
+def generated_nickname(rng=None) -> str:
+    """A friendly two-word nickname, e.g. "Quick Otter" (900 of them)."""
+    import secrets
+
+    choice = rng.choice if rng is not None else secrets.choice
+    return f"{choice(NAME_ADJECTIVES)} {choice(NAME_ANIMALS)}"
+
+
+def is_generated_nickname(name: str | None) -> bool:
+    """One of the generated nicknames (a class on "generated nicknames only" takes
+    these and nothing typed)."""
+    parts = (name or "").split(" ")
+    return len(parts) == 2 and parts[0] in NAME_ADJECTIVES and parts[1] in NAME_ANIMALS

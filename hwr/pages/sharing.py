@@ -1,6 +1,7 @@
 """What a drawing does for the class: it goes on the running class's wall, and a tap
 under "Is it right?" files it, labelled, in the class collection (the data the class
-teaches the model with)."""
+teaches the model with). A student the teacher removed from the class shares nothing
+more: their session sees a plain note instead."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ import numpy as np
 import streamlit as st
 
 from hwr.class_data.collection import ClassFullError, Lesson
+from hwr.class_data.moderation import NicknameTaken, StudentRemoved
 from hwr.class_data.storage import StorageUnavailable
-from hwr.class_data.teacher import NICKNAME_MAX, clean_nickname
+from hwr.class_data.teacher import (
+    NICKNAME_MAX,
+    clean_nickname,
+    generated_nickname,
+    is_generated_nickname,
+)
 from hwr.pages.canvas import clear_canvas
 from hwr.pages.class_state import (
     class_collection,
@@ -23,6 +30,40 @@ from hwr.reading.recognizer import Recognition
 
 CONFIRM = "hwr_confirm"  # key prefix of the digits tapped to save a drawing as
 FILED = "hwr_filed"  # the id of the last drawing saved to the class collection
+GENERATED = "hwr_generated_name"  # this session's generated nickname ("Quick Otter")
+NOT_SHARED = "hwr_not_shared"  # (class id, why) once the class refused this session
+TAKEN_NOTE = ("Your nickname is not available in this class: choose another in the "
+              "sidebar.")
+
+
+def refused(lesson: Lesson, error: Exception) -> None:
+    """The class refused this session's post: remember why (a removed student), and say
+    it plainly."""
+    from hwr.pages.lesson import REMOVED, REMOVED_NOTE
+
+    if isinstance(error, StudentRemoved):
+        st.session_state[REMOVED] = lesson.id
+        st.info(REMOVED_NOTE, icon=":material/block:")
+    else:
+        st.warning(TAKEN_NOTE, icon=":material/badge:")
+
+
+def class_note(lesson: Lesson | None) -> None:
+    """Under the canvas: where the drawings go (or why they no longer go anywhere)."""
+    from hwr.pages.lesson import REMOVED, REMOVED_NOTE, class_settings
+
+    state = st.session_state
+    if lesson is not None:
+        if state.get(REMOVED) == lesson.id:
+            st.caption(REMOVED_NOTE)
+        elif class_settings(lesson.id).approve_first:
+            st.caption("Your drawings appear on the class wall once the teacher approves "
+                       "them.")
+        else:
+            st.caption("Your drawings appear on the class wall.")
+    elif state.get("wall_drawing"):  # this page drew for a class that ended
+        st.caption("The class has ended: your drawings are still answered here, but no "
+                   "longer shown on a wall.")
 
 
 def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None,
@@ -44,7 +85,12 @@ def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None,
     try:
         collection = class_collection()
         collection.add(result.model_input, label, result.probabilities, picture,
-                       class_id=lesson.id if lesson else None, student=student_id())
+                       class_id=lesson.id if lesson else None, student=student_id(),
+                       drawing_id=drawing_id if lesson else None)
+    except (StudentRemoved, NicknameTaken) as e:
+        refused(lesson, e)
+        state[key] = None
+        return
     except StorageUnavailable as e:  # nothing was written: the drawing stays to retry
         storage_failed(e)
         st.toast("Not saved: class data is unavailable right now. Try again in a moment.",
@@ -63,24 +109,50 @@ def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None,
     clear_canvas(mode)
 
 
+def generated_only() -> bool:
+    """The running class takes generated nicknames only (the teacher's setting)."""
+    from hwr.pages.lesson import class_settings
+
+    lesson = running_class()
+    return lesson is not None and class_settings(lesson.id).generated_names
+
+
 def nickname() -> str:
-    """The student's optional nickname, kept in the page's address (``?name=``) so a
-    phone that sleeps and reconnects keeps it."""
-    if "nickname" not in st.session_state:
-        st.session_state.nickname = clean_nickname(st.query_params.get("name", ""))
+    """The student's nickname: a generated one by default ("Quick Otter"), or one they
+    type (unless the class takes generated nicknames only). Kept in the page's address
+    (``?name=``) so a phone that sleeps and reconnects keeps it."""
+    state = st.session_state
+    generated = state.setdefault(GENERATED, generated_nickname())
+    only_generated = generated_only()
+    if "nickname" not in state:
+        state.nickname = clean_nickname(st.query_params.get("name", "")) or generated
+    if only_generated and not is_generated_nickname(state.nickname):
+        state.nickname = generated
     name = clean_nickname(st.sidebar.text_input(
-        "Your nickname (optional)", key="nickname", max_chars=NICKNAME_MAX,
-        help="Shown beside your drawings on the class wall"))
+        "Your nickname", key="nickname", max_chars=NICKNAME_MAX, disabled=only_generated,
+        help="The class takes generated nicknames only" if only_generated else
+        "Shown beside your drawings on the class wall; type your own if you like"))
     if name != st.query_params.get("name", ""):
         if name:
             st.query_params["name"] = name
         else:
             st.query_params.pop("name", None)
+    return name or generated
+
+
+def current_nickname() -> str:
+    """What the wall shows beside this session's drawings."""
+    state = st.session_state
+    name = clean_nickname(state.get("nickname", "")) or state.get(GENERATED, "")
     return name
 
 
 def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
     """The drawing goes on the running class's wall (updated at each stroke)."""
+    from hwr.pages.lesson import REMOVED, lost_during_round
+
+    if st.session_state.get(REMOVED) == lesson.id:  # refused before: ask no more
+        return
     new = st.session_state.get("wall_drawing") != (lesson.id, drawing.id)
     if new and not post_limiter().allow():
         st.caption("Your drawings come faster than the class wall takes them: this one is "
@@ -88,15 +160,18 @@ def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
         return
     try:
         class_collection().post_drawing(
-            lesson.id, student_id(), drawing.id,
-            clean_nickname(st.session_state.get("nickname", "")), result.digit,
+            lesson.id, student_id(), drawing.id, current_nickname(), result.digit,
             result.not_a_digit, result.confidence, result.model_input)
+    except (StudentRemoved, NicknameTaken) as e:
+        refused(lesson, e)
+        return
     except ClassFullError:
         st.caption("The class wall is full: your drawing is answered here but not shown "
                    "there.")
         return
     except StorageUnavailable as e:
         storage_failed(e)
+        lost_during_round()
         st.caption("Class data is unavailable right now: your drawing is answered here "
                    "but not shown on the wall.")
         return
@@ -109,7 +184,13 @@ def confirm_sample(result: Recognition, picture: np.ndarray, mode: str,
     answer's own digit (ticked) or the right one.
 
     One widget, not buttons, a picker and their columns: the drawing area is resent at
-    every stroke, and each element is a message and a render in the browser."""
+    every stroke, and each element is a message and a render in the browser. Not while
+    a round runs (the round labels the drawing) nor for a removed student."""
+    from hwr.pages.lesson import REMOVED, in_round
+
+    lesson = running_class()
+    if in_round() or (lesson is not None and st.session_state.get(REMOVED) == lesson.id):
+        return
     answer = None if result.not_a_digit else result.digit  # no digit to confirm
     key = f"{CONFIRM}_{drawing_id}"  # a new drawing, a new row: nothing tapped yet
     st.pills("**Is it right?** Tap the right digit to save the drawing for the class"

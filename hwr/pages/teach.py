@@ -1,8 +1,9 @@
-"""The Teach page: the join code, the class's start and end, and the live wall.
+"""The Teach page: the join code, the class's start and end, and the lesson: the round,
+the live wall and the teacher's moderation (``hwr.pages.lesson``).
 
-Only the teacher's session sees more than the passcode field. The wall is a fragment
-that reruns itself every second: it reads the class's latest drawings from the class
-state and redraws one HTML element, never the whole page.
+Only the teacher's session sees more than the passcode field. The live part is a
+fragment that reruns itself every second: it reads the class's round, figures, queue and
+latest drawings from the class database and redraws them, never the whole page.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 import streamlit as st
 from streamlit.net_util import get_internal_ip
 
-from hwr.class_data.collection import Lesson, WallDrawing
+from hwr.class_data.collection import Lesson
 from hwr.class_data.storage import StorageUnavailable
 from hwr.class_data.teacher import PASSCODE_ENV, join_url, qr_svg
 from hwr.pages.class_state import (
@@ -23,26 +24,27 @@ from hwr.pages.class_state import (
     show_unavailable,
     storage_failed,
 )
-from hwr.pages.markup import pixel_image_html
+from hwr.pages.lesson import (
+    flush_incomplete,
+    moderation_panel,
+    moderation_settings,
+    round_panel,
+)
+from hwr.pages.markup import use_stylesheet
 from hwr.pages.teacher_session import is_teacher, public_url, teacher_passcode, unlock_form
 
 WALL_REFRESH = 1.0  # seconds; a stroke reaches the wall within about this plus a read
-WALL_SIZE = 48  # drawings shown, newest first
 
 
 def show_join() -> None:
     """A QR code and the address, large enough to read from the back of the room."""
     url = join_url(st.context.url, public_url(), get_internal_ip())
-    big = st.session_state.get("wall_large", False)
-    size = 420 if big else 300
+    large = " hwr-large" if st.session_state.get("wall_large", False) else ""
     st.markdown(
-        f'<div class="hwr-join" style="display:flex;gap:2rem;align-items:center;'
-        f'flex-wrap:wrap"><div class="hwr-qr" style="width:{size}px">'
-        f'{qr_svg(url).replace("<svg ", f"<svg width={size} height={size} ", 1)}</div>'
-        f'<div><div style="font-size:1.1rem">Students open</div>'
-        f'<div class="hwr-join-url" style="font-size:{3.2 if big else 2.4}rem;'
-        f'font-weight:700;word-break:break-all">{html.escape(url)}</div>'
-        f'<div style="color:#666">on a phone or laptop on the same network, or scan the '
+        f'<div class="hwr-join{large}"><div class="hwr-qr">{qr_svg(url)}</div>'
+        f'<div><div class="hwr-join-lead">Students open</div>'
+        f'<div class="hwr-join-url">{html.escape(url)}</div>'
+        f'<div class="hwr-join-note">on a phone or laptop on the same network, or scan the '
         f'code.</div></div></div>', unsafe_allow_html=True)
 
 
@@ -77,31 +79,6 @@ def show_class_controls(lesson: Lesson | None) -> None:
         st.rerun()
 
 
-def tile_html(drawing: WallDrawing, size: int) -> str:
-    """One drawing on the wall: what the model said, and what the student said."""
-    answer = "?" if drawing.not_a_digit else str(drawing.predicted)
-    if drawing.label is None:
-        verdict = ""
-    elif drawing.label == drawing.predicted and not drawing.not_a_digit:
-        verdict = '<span style="color:#2e7d32">&#10003;</span>'
-    else:
-        verdict = f'<span style="color:#c62828">it is a {drawing.label}</span>'
-    name = html.escape(drawing.nickname) if drawing.nickname else "&nbsp;"
-    return (f'<figure class="hwr-wall-tile" data-drawing="{drawing.drawing}" '
-            f'style="margin:0;text-align:center">'
-            f'{pixel_image_html(drawing.image, size, "a drawing")}'
-            f'<figcaption style="line-height:1.2"><b style="font-size:{size // 4}px">'
-            f'{answer}</b> {verdict}<br><span class="hwr-nickname" style="font-size:0.8rem;'
-            f'color:#555">{name}</span></figcaption></figure>')
-
-
-def wall_html(drawings: list[WallDrawing], large: bool) -> str:
-    size = 150 if large else 96
-    tiles = "".join(tile_html(d, size) for d in drawings)
-    return (f'<div class="hwr-wall" style="display:grid;gap:12px 8px;grid-template-columns:'
-            f'repeat(auto-fill,minmax({size + 16}px,1fr))">{tiles}</div>')
-
-
 def show_figures(lesson: Lesson) -> None:
     stats = class_collection().wall_stats(lesson.id)
     a, b, c, d = st.columns(4)
@@ -118,7 +95,7 @@ def show_figures(lesson: Lesson) -> None:
 
 @st.fragment(run_every=WALL_REFRESH)
 def live_wall(lesson_id: int) -> None:
-    """The class's latest drawings and figures, refreshed every second unless paused."""
+    """The round, the class's figures and latest drawings, refreshed every second."""
     try:
         show_wall(lesson_id)
     except StorageUnavailable as e:
@@ -131,20 +108,19 @@ def show_wall(lesson_id: int) -> None:
     if lesson is None or lesson.id != lesson_id:
         st.info("The class has ended.", icon=":material/stop:")
         return
-    if st.session_state.get("wall_paused"):
-        drawings = st.session_state.get("wall_snapshot", [])
-        st.caption("Paused: new drawings wait until you resume.")
-    else:
-        drawings = class_collection().wall(lesson.id, WALL_SIZE)
-        st.session_state.wall_snapshot = drawings
-        show_figures(lesson)
-    if not drawings:
-        st.info("No drawings yet: they appear here as students draw.", icon=":material/draw:")
+    if not is_teacher():  # the fragment reruns alone: the page's check is not enough
         return
-    st.html(wall_html(drawings, st.session_state.get("wall_large", False)))
+    large = st.session_state.get("wall_large", False)
+    flush_incomplete()
+    settings = class_collection().settings(lesson.id)
+    round_panel(lesson, large)
+    st.header("The class's drawings")
+    show_figures(lesson)
+    moderation_panel(lesson, settings, large)
 
 
 def teach_page() -> None:
+    use_stylesheet()
     st.title("Teach")
     if not is_teacher():
         st.markdown("This page is for the teacher: the class's join code, its live wall, "
@@ -154,16 +130,16 @@ def teach_page() -> None:
     lesson = running_class()
     try:
         show_class_controls(lesson)
+        if lesson is not None:
+            moderation_settings(lesson)
     except StorageUnavailable as e:
         storage_failed(e)
         show_unavailable(e)
-    a, b, c = st.columns(3)
+    a, b = st.columns(2)
     a.toggle("Large, for the projector", key="wall_large")
-    b.toggle("Pause the wall", key="wall_paused", disabled=lesson is None)
-    if c.toggle("Show the join code", value=True, key="show_join"):
+    if b.toggle("Show the join code", value=True, key="show_join"):
         show_join()
     if lesson is not None:
-        st.header("The class's drawings")
         live_wall(lesson.id)
     if not teacher_passcode():
         st.caption("The teacher's controls open on this computer only: no passcode is set. "
