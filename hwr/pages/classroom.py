@@ -48,6 +48,7 @@ from hwr.pages.model_loading import (
     model_store,
     restore_original_model,
 )
+from hwr.pages.lesson import rounds_section
 from hwr.pages.teacher_session import is_teacher
 
 FINE_TUNE = FineTuneConfig()  # the button's settings: scripts/train.py's defaults
@@ -287,6 +288,7 @@ def class_page() -> None:
 
 def class_digits() -> None:
     class_id, what = choose_class()
+    rounds_section(class_id)  # the class's rounds, and their CSV (hwr.pages.lesson)
     samples = class_collection().samples(class_id)
     if len(samples) == 0:
         st.info("No digits collected yet: on the Draw page, confirm or correct a prediction "

@@ -24,7 +24,8 @@ from hwr.pages.canvas import (
     draw_canvas,
 )
 from hwr.pages.markup import use_stylesheet
-from hwr.pages.sharing import confirm_sample, nickname, post_to_wall
+from hwr.pages.lesson import round_prompt
+from hwr.pages.sharing import class_note, confirm_sample, nickname, post_to_wall
 from hwr.pages.class_state import running_class
 from hwr.pages.model_loading import (
     answering_model,
@@ -196,11 +197,7 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
         with right, st.container(key=area):
             answered = show_drawing_answer(drawing, mode, loader)
     lesson = running_class()
-    if lesson is not None:
-        st.caption("Your drawings appear on the class wall.")
-    elif st.session_state.get("wall_drawing"):  # this page drew for a class that ended
-        st.caption("The class has ended: your drawings are still answered here, but no "
-                   "longer shown on a wall.")
+    class_note(lesson)  # where the drawings go (or why not: a removed student)
     show_answering_model(version, note)
     if answered is not None:
         image, result = answered
@@ -248,6 +245,7 @@ def draw_page() -> None:
                                 key="mode", label_visibility="collapsed") or ONE_DIGIT
     draw_tab, upload_tab = st.tabs(["Draw", "Upload"])
     with draw_tab:
+        round_prompt()  # a round's prompt, timer and Done (hwr.pages.lesson)
         drawing_area(mode, large, brush)
     with upload_tab:
         uploaded = upload_image()
