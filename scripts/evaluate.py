@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Evaluate a model directory on the MNIST test set, its writing styles and non-digits.
 
-(Re)writes its metrics.json and test_predictions.npz (the per-image probabilities the
-Evaluation page shows) and prints the accuracy, the accuracy on each writing style drawn
+(Re)writes its metrics.json, test_predictions.npz (the per-image probabilities the
+Evaluation page shows) and gallery.npz (the test images it shows without MNIST's files) and prints the accuracy, the accuracy on each writing style drawn
 onto the MNIST test digits (hwr.learning.styles), how often 8 and 0 are confused, and how often
 "not a digit" is said of held-out non-digit drawings and of MNIST test digits.
 """
@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     metrics = write_results(rec.model_dir, labels, probabilities, extra=measured)
     print(report(metrics, rec.knows_non_digits))
     print(f"wrote {rec.model_dir}/metrics.json")
+    from hwr.learning.gallery import write_gallery  # the Evaluation page's images offline
+
+    print(f"wrote {write_gallery(rec.model_dir, images, labels, probabilities)}")
     return 0
 
 

@@ -134,3 +134,73 @@ def test_writing_styles_and_non_digits_are_reported_with_examples():
     assert {"8s read as 0", "0s read as 8", "Non-digits called 'not a digit'"} <= labels
     assert any("restyled" in (img.caption or "") for el in at.get("image")
                for img in el.proto.imgs)
+
+
+@pytest.fixture
+def no_mnist(tmp_path, monkeypatch):
+    """A server that cannot read MNIST: the page's galleries fall back on the gallery file."""
+    from hwr.pages.evaluation import cached_gallery, mnist_test_images
+
+    empty = tmp_path / "no-mnist"
+    empty.mkdir()
+    monkeypatch.setenv("HWR_DATA_DIR", str(empty))
+    mnist_test_images.clear()
+    cached_gallery.clear()
+    yield
+    mnist_test_images.clear()
+    cached_gallery.clear()
+
+
+def test_without_mnist_the_galleries_show_the_gallery_files_images(no_mnist):
+    from hwr.learning.gallery import read_gallery
+    from hwr.model_dir import GALLERY_FILE
+
+    at = evaluation_app().run()
+    assert not at.exception
+    assert not at.info  # no "not available" message
+    gallery = read_gallery(DEFAULT_MODEL_DIR / GALLERY_FILE)
+    shown = thumbnails(at)
+    galleries = [el.value for el in at.get("html") if 'class="hwr-gallery"' in el.value]
+    assert len(galleries) == 3  # the chosen cell, confident mistakes, hesitant successes
+    assert all("<img" in g for g in galleries)
+    assert shown and {index for index, _, _ in shown} <= set(gallery.indices.tolist())
+    labels = load_predictions(DEFAULT_MODEL_DIR)[0]
+    assert all(labels[index] == true for index, true, _ in shown)
+    assert any("restyled" in (img.caption or "") for el in at.get("image")
+               for img in el.proto.imgs)  # the styles figure: its digits are in the file
+    assert any("CC BY-SA 3.0" in m.value for m in at.markdown)  # the model card
+
+
+def test_a_diagonal_cell_shows_the_galleries_first_images_and_says_so(no_mnist):
+    at = evaluation_app().run()
+    at.selectbox(key="cm_true").set_value(7)
+    at.selectbox(key="cm_pred").set_value(7).run()
+    assert not at.exception
+    from hwr.learning.gallery import PER_CELL, cell_order
+
+    cell = next(el.value for el in at.get("html") if 'class="hwr-gallery"' in el.value)
+    shown = list(dict.fromkeys(int(i) for i in re.findall(r"#(\d+) true", cell)))  # alt, caption
+    labels, probabilities = load_predictions(DEFAULT_MODEL_DIR)
+    assert shown == cell_order(labels, probabilities, 7, 7)[:PER_CELL].tolist()
+    assert any("model's gallery" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage"])
+def test_a_missing_or_damaged_gallery_file_is_said_and_the_page_works(no_mnist, tmp_path,
+                                                                       monkeypatch, damage):
+    from hwr.model_dir import GALLERY_FILE
+
+    model = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, model)
+    if damage == "missing":
+        (model / GALLERY_FILE).unlink()
+    else:
+        (model / GALLERY_FILE).write_bytes(b"not a gallery")
+    monkeypatch.setenv("HWR_MODEL_DIR", str(model))
+    at = evaluation_app().run()
+    assert not at.exception
+    said = "no gallery file" if damage == "missing" else "cannot be read"
+    notes = [i.value for i in at.info if said in i.value]
+    assert len(notes) == 3  # each gallery says so, and lists the images' numbers
+    assert not any('class="hwr-gallery"' in el.value for el in at.get("html"))
+    assert at.metric[0].label == "Test accuracy" and len(at.table) == 3  # the rest works

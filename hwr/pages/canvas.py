@@ -17,6 +17,10 @@ SAVED_DRAWING = "hwr_drawing"  # the last drawing of each canvas, to restore it
 CLEAR_REQUEST = "hwr_clear"  # the drawing id the page asks the canvas to clear
 
 _HERE = Path(__file__).resolve().parent
+# The canvas keeps its own canvas.css rather than the app's style.css: Streamlit sends a
+# component's CSS with the component, so the canvas looks right wherever it is mounted
+# (the benchmarks' bare canvas page loads no app stylesheet). It inherits the page's
+# text colour, so it follows Streamlit's light and dark themes without colours of its own.
 _component = st.components.v2.component(
     "hwr.canvas",
     js=(_HERE / "canvas.js").read_text(encoding="utf-8"),
@@ -25,14 +29,24 @@ _component = st.components.v2.component(
 )
 
 
+CANVAS_LABEL = {ONE_DIGIT: "Drawing area for one digit",
+                NUMBER: "Drawing area for several digits"}
+CANVAS_HELP = ("Draw with the mouse, a finger or a pen; the answer appears beside the "
+               "canvas when you lift the pen{live}. Undo takes back the last stroke, Clear "
+               "starts again; both are buttons under the canvas.")
+
+
 def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: int,
-                initial: Drawing | None = None, clear_id: int | None = None) -> Drawing | None:
+                initial: Drawing | None = None, clear_id: int | None = None,
+                live: bool = False, mode: str = ONE_DIGIT) -> Drawing | None:
     """Show the canvas; returns the drawing it last sent, or None before the first stroke.
 
     ``width`` x ``height`` are the drawing's own pixels; on screen the canvas fills its
     column up to ``max_css_width`` CSS pixels, keeping its shape. ``initial`` restores a
     drawing when the canvas is first shown (coming back from another page); ``clear_id``
     asks the browser to clear that drawing, if it is still the one on the canvas.
+    ``live``: the browser also sends the drawing so far while a stroke is drawn, marked
+    partial (``Drawing.partial``), unless the device asks for reduced motion.
 
     Raises ``InvalidImageError`` if the browser sent something that is not a drawing."""
     result = _component(
@@ -40,7 +54,8 @@ def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: in
         data={"width": width, "height": height, "brush": brush, "color": "#FFFFFF",
               "background": "#000000", "max_css_width": max_css_width,
               "initial": None if initial is None else initial.to_payload(),
-              "clear_id": clear_id},
+              "clear_id": clear_id, "live": live, "label": CANVAS_LABEL[mode],
+              "help": CANVAS_HELP.format(live=", and changes while you draw" if live else "")},
         default={"drawing": None},
         on_drawing_change=lambda: None,
     )

@@ -3,12 +3,14 @@
 Everything comes from the model directory (metrics, saved per-image test probabilities,
 history), or from the results the app computed for the model (``results_dir``, never
 written into the model's own directory), so a visit costs no predictions; only the test
-images themselves are read, once per server process, for the galleries.
+images themselves are read, once per server process, for the galleries: MNIST's own
+files when they can be read, else the model's gallery file (``hwr.learning.gallery``).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,6 @@ from hwr.learning.data import MnistFileError, load_test_set
 from hwr.learning.evaluate import (
     NON_DIGIT_TEST_COUNT,
     StalePredictionsError,
-    cell_indices,
     compute_metrics,
     confident_mistakes,
     evaluate_model,
@@ -29,11 +30,19 @@ from hwr.learning.evaluate import (
     most_confused_pairs,
     write_results,
 )
+from hwr.learning.gallery import (
+    HESITANT,
+    PER_CELL,
+    Gallery,
+    GalleryError,
+    cell_order,
+    read_gallery,
+)
 from hwr.learning.plots import (
     confusion_matrix_figure,
     figure_png,
 )
-from hwr.model_dir import METRICS_FILE, MODEL_FILE
+from hwr.model_dir import GALLERY_FILE, METRICS_FILE, MODEL_FILE
 from hwr.pages.markup import (
     GALLERY_MAX,
     THUMBNAIL_SIZE,
@@ -57,11 +66,60 @@ DIGITS = list(range(10))
 
 
 @st.cache_data(show_spinner="Reading the MNIST test images...")
-def test_images() -> np.ndarray | None:
+def mnist_test_images() -> np.ndarray | None:
     try:
         return load_test_set()[0]
     except Exception:  # noqa: BLE001 - a failed download raises anything; galleries degrade
         return None
+
+
+@st.cache_data
+def cached_gallery(path: str, mtime: float) -> Gallery:
+    """The model's gallery file, re-read when it changes (raises GalleryError)."""
+    return read_gallery(path)
+
+
+@dataclass(frozen=True)
+class TestImages:
+    """The test images the galleries can show: all of MNIST's, else the model's gallery
+    file's, else none (``problem`` says why)."""
+
+    mnist: np.ndarray | None = None
+    gallery: Gallery | None = None
+    problem: str = ""
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self.mnist[index] if self.mnist is not None else self.gallery.image(index)
+
+    def held(self, indices: np.ndarray) -> np.ndarray:
+        """Those of ``indices`` that can be shown, in their order."""
+        if self.mnist is not None:
+            return indices
+        return self.gallery.held(indices) if self.gallery is not None else indices[:0]
+
+    def examples(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(labels, images) for the writing-styles figure (the gallery holds its digits)."""
+        if self.mnist is not None:
+            return labels, self.mnist
+        if self.gallery is not None:
+            return self.gallery.labels, self.gallery.images
+        return labels, None
+
+
+def test_images(rec: DigitRecognizer, labels: np.ndarray) -> TestImages:
+    images = mnist_test_images()
+    if images is not None:
+        return TestImages(mnist=images)
+    path = rec.model_dir / GALLERY_FILE
+    try:
+        gallery = cached_gallery(str(path), path.stat().st_mtime if path.exists() else 0.0)
+        if not np.array_equal(gallery.labels, labels[gallery.indices]):
+            raise GalleryError(f"its gallery file ({GALLERY_FILE}) does not match the test "
+                               "set's digits")
+    except GalleryError as e:
+        return TestImages(problem=f"The MNIST test images are not available here (set "
+                                  f"HWR_DATA_DIR), and {e}")
+    return TestImages(gallery=gallery)
 
 
 @st.cache_data
@@ -172,44 +230,47 @@ def thumbnail(index: int, labels: np.ndarray, probabilities: np.ndarray,
 
 
 def show_gallery(indices: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
-                 images: np.ndarray | None) -> None:
+                 images: TestImages) -> None:
     if len(indices) == 0:
         st.write("No test images here.")
         return
-    if images is None:
-        st.info("The MNIST test images are not available here (set HWR_DATA_DIR), so only "
-                f"their numbers can be listed: {', '.join(map(str, indices[:GALLERY_MAX]))}")
+    if images.problem:
+        st.info(f"{images.problem}. Only their numbers can be listed: "
+                f"{', '.join(map(str, indices[:GALLERY_MAX]))}", icon=":material/info:")
         return
-    shown = indices[:GALLERY_MAX]
-    show_image_grid([thumbnail(i, labels, probabilities, images) for i in shown])
+    shown = images.held(indices[:GALLERY_MAX])
+    if len(shown):
+        show_image_grid([thumbnail(i, labels, probabilities, images) for i in shown])
     if len(indices) > len(shown):
-        st.caption(f"Showing {len(shown)} of {len(indices)}.")
+        offline = "" if images.mnist is not None else (
+            f" Without the MNIST files here, the images come from the model's gallery, "
+            f"which holds every misread image and the first {PER_CELL} of each cell.")
+        st.caption(f"Showing {len(shown)} of {len(indices)}.{offline}")
 
 
-def show_cell(labels: np.ndarray, probabilities: np.ndarray, images) -> None:
-    predicted = probabilities.argmax(axis=1)
+def show_cell(labels: np.ndarray, probabilities: np.ndarray, images: TestImages) -> None:
     state = st.session_state
     state.setdefault("cm_true", 4)
     state.setdefault("cm_pred", 9)
     a, b = st.columns(2)
     true_digit = a.selectbox("True digit", DIGITS, key="cm_true")
     pred_digit = b.selectbox("Predicted as", DIGITS, key="cm_pred")
-    indices = cell_indices(labels, predicted, true_digit, pred_digit)
-    indices = indices[np.argsort(-probabilities[indices, pred_digit])]
+    indices = cell_order(labels, probabilities, true_digit, pred_digit)  # most confident first
     st.markdown(f"**{len(indices)}** test images of a **{true_digit}** predicted as "
                 f"**{pred_digit}**")
     show_gallery(indices, labels, probabilities, images)
 
 
 def show_errors(confusion: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
-                images) -> None:
+                images: TestImages) -> None:
     pairs = most_confused_pairs(confusion)
     st.table(pd.DataFrame(pairs, columns=["true", "predicted as", "count"]).set_index("true"),
              width="content")
     st.markdown("**Most confident wrong predictions**")
     show_gallery(confident_mistakes(labels, probabilities, 16), labels, probabilities, images)
     st.markdown("**Least confident right predictions**")
-    show_gallery(hesitant_successes(labels, probabilities, 16), labels, probabilities, images)
+    show_gallery(hesitant_successes(labels, probabilities, HESITANT), labels, probabilities,
+                 images)
 
 
 def evaluation_page() -> None:
@@ -225,7 +286,7 @@ def evaluation_page() -> None:
     confusion = np.array(metrics["confusion_matrix"])
     show_headline(metrics)
     show_model_card(rec, saved)
-    images = test_images()
+    images = test_images(rec, labels)
     st.header("Per digit")
     show_per_class(metrics)
     st.header("Confusion matrix")
@@ -234,6 +295,6 @@ def evaluation_page() -> None:
     st.header("Where it errs")
     show_errors(confusion, labels, probabilities, images)
     st.header("Writing styles and drawings that are not digits")
-    show_styles(rec, saved, labels, images)
+    show_styles(rec, saved, *images.examples(labels))
     st.header("Training curves")
     show_training_curves(rec)
