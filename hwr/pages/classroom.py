@@ -31,7 +31,10 @@ from hwr.pages.class_state import (
 from hwr.pages.fine_tune_jobs import (
     FineTuneJob,
     dismiss_fine_tune,
+    failed_elsewhere,
     fine_tune_job,
+    forget_failed_elsewhere,
+    other_fine_tune,
     start_fine_tune,
 )
 from hwr.pages.markup import (
@@ -169,6 +172,37 @@ def show_progress() -> None:
         job.cancel()
 
 
+@st.fragment(run_every=1.0)
+def show_other_progress() -> None:
+    """A fine-tune that another app server runs on this class (its lock in the
+    database, with its progress): a second press anywhere shows it, starts nothing."""
+    other = other_fine_tune()
+    if other is None:
+        st.rerun()
+    info = other.info
+    epoch, epochs = info.get("epoch") or 0, info.get("epochs") or 0
+    text = f"The model is learning {info.get('class_name') or 'a class'}'s handwriting"
+    text += f" on another server: pass {epoch} of {epochs}" if epochs else \
+        " on another server: getting ready..."
+    if info.get("seconds_left") is not None:
+        text += f", about {info['seconds_left']:.0f} s left"
+    st.progress(float(info.get("fraction") or 0.0), text=text)
+    st.caption("The new model appears under Earlier class models when it is done.")
+
+
+def show_failed_elsewhere() -> None:
+    """A fine-tune whose server died mid-run: the teacher learns it stopped."""
+    failed = failed_elsewhere()
+    if failed is None:
+        return
+    st.warning(f"The fine-tune of {failed.info.get('class_name') or 'a class'}'s digits "
+               f"stopped: {failed.reason}. Nothing was saved, and the model answering is "
+               "the same as before.", icon=":material/warning:")
+    if st.button("OK", key="dismiss_failed_teach"):
+        forget_failed_elsewhere()
+        st.rerun()
+
+
 def percent(value: float) -> str:
     return f"{value:.1%}"
 
@@ -268,7 +302,10 @@ def teach_the_model(class_id: int | None, what: str, samples: Samples) -> None:
     show_active_model()
     choose_earlier_model()
     job = fine_tune_job()
-    if job is None:
+    if job is None and other_fine_tune() is not None:
+        show_other_progress()
+    elif job is None:
+        show_failed_elsewhere()
         start_teaching(class_id, what, samples)
     elif job.running:
         show_progress()

@@ -1,12 +1,20 @@
 """The class teaching the model, as the Class page runs it: one fine-tune at a time per
-database in this server, in a background thread, with progress, cancel and a new version
-in the model store at the end (hwr.learning.finetune holds the algorithm)."""
+database, whatever app server the teacher is on (a lock in the database,
+``hwr.class_data.locks``), in a background thread, with progress, cancel and a new
+version in the model store at the end (hwr.learning.finetune holds the algorithm).
+
+The running job beats the lock every ``HEARTBEAT_SECONDS`` with its progress, which the
+Class page on another server shows; a server that dies mid-run stops beating, and the
+lock is released after ``$HWR_LOCK_STALE_SECONDS`` with the run recorded as failed (the
+job never activates a model, so the active one is unchanged)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from typing import Callable
+
+from sqlalchemy import Engine
 
 import streamlit as st
 
@@ -22,7 +30,19 @@ from hwr.learning.finetune import (
     usable,
     write_version,
 )
+from hwr.class_data.locks import (
+    HEARTBEAT_SECONDS,
+    DatabaseLock,
+    LockState,
+    Outcome,
+    forget_outcome,
+    last_outcome,
+)
 from hwr.pages import class_state, model_loading
+
+LOCK = "fine-tune"  # the database lock's name: one fine-tune per class database
+LOCK_LOST = ("This server could not reach the class database for too long, so another "
+             "server took the fine-tune for stopped; this one stopped too, nothing was saved.")
 
 
 class FineTuneJob:
@@ -30,11 +50,15 @@ class FineTuneJob:
     the end a new version in the model store (never activated here) or an error.
 
     ``load_digits`` and ``load_mnist`` run inside the thread, so pressing the button
-    returns at once."""
+    returns at once. ``lock``, held already: beaten with the progress while the job runs,
+    released at its end; a lock lost (another server thought this one dead) cancels it."""
 
     def __init__(self, store, start, load_digits: Callable[[], ClassDigits],
                  load_mnist: Callable[[], Mnist], class_name: str = "",
-                 config: TrainConfig | None = None):
+                 config: TrainConfig | None = None, lock: DatabaseLock | None = None,
+                 heartbeat_seconds: float = HEARTBEAT_SECONDS):
+        self.lock, self.heartbeat_seconds = lock, heartbeat_seconds
+        self.lock_lost = False
         self.store, self.start_version = store, start
         self.load_digits, self.load_mnist = load_digits, load_mnist
         self.class_name, self.config = class_name, config or TrainConfig()
@@ -48,7 +72,39 @@ class FineTuneJob:
 
     def start(self) -> "FineTuneJob":
         self._thread.start()
+        if self.lock is not None:
+            threading.Thread(target=self._beat, name="hwr-fine-tune-lock",
+                             daemon=True).start()
         return self
+
+    def lock_info(self) -> dict:
+        """What another server shows of this run (the lock row's info)."""
+        p = self.progress
+        return {"class_name": self.class_name, "stage": p.stage, "epoch": p.epoch,
+                "epochs": p.epochs, "fraction": round(p.fraction, 4),
+                "seconds_left": None if p.seconds_left is None else round(p.seconds_left, 1)}
+
+    def _beat(self) -> None:
+        """Heartbeats while the job runs; the lock released when it ends."""
+        try:
+            while True:
+                self._thread.join(self.heartbeat_seconds)
+                if not self._thread.is_alive():
+                    break
+                try:
+                    alive = self.lock.heartbeat(self.lock_info())
+                except Exception:  # noqa: BLE001 - the database away for a moment
+                    continue
+                if not alive:
+                    self.lock_lost = True
+                    self.cancel_event.set()
+                    return
+        finally:
+            if not self.lock_lost:
+                try:
+                    self.lock.release()
+                except Exception:  # noqa: BLE001 - it goes stale and is released then
+                    pass
 
     @property
     def running(self) -> bool:
@@ -70,6 +126,8 @@ class FineTuneJob:
             mnist = self.load_mnist()
             result = fine_tune(self.start_version.path, digits, mnist, self.config,
                                progress=self._update, cancel=self.cancel_event)
+            if self.lock_lost:
+                raise FineTuneError(LOCK_LOST)
             if self.cancel_event.is_set():
                 raise Cancelled("The fine-tune was cancelled; nothing was saved.")
             self.progress.stage = "saving"
@@ -85,6 +143,8 @@ class FineTuneJob:
         except Exception as e:  # noqa: BLE001 - told to the teacher; nothing was saved
             self.error = f"The fine-tune failed ({type(e).__name__}: {e}); nothing was saved."
         finally:
+            if self.lock_lost and self.version is None:
+                self.cancelled, self.error = False, LOCK_LOST
             self.seconds = time.monotonic() - started
             self.progress.stage = "done"
 
@@ -119,23 +179,56 @@ def _mnist_for_replay():
             "the server download them once") from None
 
 
-def start_fine_tune(class_id: int | None, class_name: str) -> FineTuneJob:
-    """Start teaching the model the class's digits, unless a fine-tune runs already
-    (two presses, or two teachers, start one run)."""
+def _lock(engine: Engine) -> DatabaseLock:
+    return DatabaseLock(engine, LOCK)
+
+
+def start_fine_tune(class_id: int | None, class_name: str) -> FineTuneJob | None:
+    """Start teaching the model the class's digits, unless a fine-tune runs already on
+    this server or another (two presses, or two teachers on two servers, start one
+    run): returns this server's job, or None when another server's runs."""
     slot = _fine_tune_slot()
     with slot["lock"]:
         job = slot["job"]
         if job is not None and job.running:
             return job
 
+        collection = class_state.class_collection()
+        lock = _lock(collection.engine)
+        if not lock.acquire({"class_name": class_name, "stage": "starting"}):
+            return None
+
         def class_digits() -> ClassDigits:
-            samples = class_state.class_collection().samples(class_id)
+            samples = collection.samples(class_id)
             return ClassDigits(samples.images, samples.labels, samples.students)
 
-        store = model_loading.model_store()
-        slot["job"] = FineTuneJob(store, store.active(), class_digits, _mnist_for_replay,
-                                  class_name=class_name).start()
+        try:
+            store = model_loading.model_store()
+            slot["job"] = FineTuneJob(store, store.active(), class_digits,
+                                      _mnist_for_replay, class_name=class_name,
+                                      lock=lock).start()
+        except BaseException:
+            lock.release()
+            raise
         return slot["job"]
+
+
+def other_fine_tune() -> LockState | None:
+    """A fine-tune another server runs on this class database (its lock row, with its
+    progress), unless this server's own job is the one running."""
+    job = fine_tune_job()
+    if job is not None and job.running:
+        return None
+    return _lock(class_state.class_collection().engine).current()
+
+
+def failed_elsewhere() -> Outcome | None:
+    """The last fine-tune whose server died mid-run (released by another server)."""
+    return last_outcome(class_state.class_collection().engine, LOCK)
+
+
+def forget_failed_elsewhere() -> None:
+    forget_outcome(class_state.class_collection().engine, LOCK)
 
 
 def dismiss_fine_tune() -> None:

@@ -1,0 +1,212 @@
+"""The database lock (hwr.class_data.locks) and the fine-tune that holds it, on SQLite
+and PostgreSQL: two app servers are two ClassCollection/ModelStore pairs on one
+database, each with its own connection pool and model cache."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from hwr.class_data.collection import ClassCollection
+from hwr.class_data.locks import DatabaseLock, forget_outcome, last_outcome
+from hwr.class_data.model_store import ModelStore
+from hwr.learning.finetune import ClassDigits, FineTuneError
+from hwr.pages import fine_tune_jobs
+from hwr.pages.fine_tune_jobs import FineTuneJob
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def servers(db_url: str, tmp_path, count: int = 2) -> list[ClassCollection]:
+    """``count`` app servers' views of one database (each its own engine)."""
+    return [ClassCollection(db_url) for _ in range(count)]
+
+
+def test_one_holder_at_a_time_and_release(db_url, tmp_path):
+    a, b = servers(db_url, tmp_path)
+    one, two = DatabaseLock(a.engine, "x", "a"), DatabaseLock(b.engine, "x", "b")
+    assert one.acquire({"stage": "starting"})
+    assert not two.acquire()
+    assert two.read().holder == "a" and two.read().info == {"stage": "starting"}
+    assert one.heartbeat({"stage": "training", "epoch": 2})
+    assert two.current().info["epoch"] == 2
+    one.release()
+    assert two.current() is None
+    assert two.acquire()
+    assert not one.acquire()
+    assert last_outcome(a.engine, "x") is None  # released by its holder: no failure
+
+
+def test_presses_on_two_servers_at_once_take_one_lock(db_url, tmp_path):
+    """Eight presses on two servers within 100 ms: exactly one holder."""
+    collections = servers(db_url, tmp_path)
+    locks = [DatabaseLock(collections[i % 2].engine, "fine-tune", f"s{i}") for i in range(8)]
+    barrier, won = threading.Barrier(len(locks)), []
+
+    def press(lock):
+        barrier.wait()
+        if lock.acquire():
+            won.append(lock.holder)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=press, args=(lock,)) for lock in locks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(won) == 1, won
+    assert time.monotonic() - started < 30
+
+
+def test_a_dead_holders_lock_is_released_and_its_run_marked_failed(db_url, tmp_path):
+    a, b = servers(db_url, tmp_path)
+    clock = Clock()
+    dead = DatabaseLock(a.engine, "fine-tune", "a", stale_after=30, clock=clock)
+    alive = DatabaseLock(b.engine, "fine-tune", "b", stale_after=30, clock=clock)
+    assert dead.acquire({"class_name": "7B", "stage": "training"})
+    clock.now += 29
+    assert not alive.acquire() and alive.current().holder == "a"
+    clock.now += 2  # no heartbeat for 31 s: server a died
+    assert alive.current() is None
+    failed = last_outcome(b.engine, "fine-tune")
+    assert failed.state == "failed" and failed.holder == "a"
+    assert failed.info["class_name"] == "7B" and "stopped answering" in failed.reason
+    assert alive.acquire()
+    assert not dead.heartbeat({"stage": "training"})  # a comes back: it is told, stops
+    assert alive.read().holder == "b"
+    dead.release()  # and cannot release b's lock
+    assert alive.read().holder == "b"
+    forget_outcome(b.engine, "fine-tune")
+    assert last_outcome(b.engine, "fine-tune") is None
+
+
+def test_an_unreadable_lock_row_counts_as_dead(db_url, tmp_path):
+    from sqlalchemy import insert
+
+    from hwr.class_data.storage import settings
+
+    (a,) = servers(db_url, tmp_path, 1)
+    with a.engine.begin() as conn:
+        conn.execute(insert(settings).values(key="lock:x", value="not json"))
+    assert DatabaseLock(a.engine, "x", "a").acquire()
+
+
+def blocked_job(store, lock, release: threading.Event, heartbeat: float = 0.05):
+    """A fine-tune that waits for ``release`` while reading the digits, then fails with
+    too few digits (no training, no model saved)."""
+    def digits():
+        release.wait(30)
+        raise FineTuneError("too few digits")
+
+    return FineTuneJob(store, store.original, digits, lambda: None, class_name="7B",
+                       lock=lock, heartbeat_seconds=heartbeat)
+
+
+def test_the_job_beats_its_progress_and_releases_at_the_end(db_url, tmp_path):
+    a, b = servers(db_url, tmp_path)
+    store = ModelStore(a.engine, tmp_path / "cache-a")
+    lock = DatabaseLock(a.engine, fine_tune_jobs.LOCK, "a")
+    assert lock.acquire({"class_name": "7B", "stage": "starting"})
+    release = threading.Event()
+    job = blocked_job(store, lock, release).start()
+    other = DatabaseLock(b.engine, fine_tune_jobs.LOCK, "b")
+    deadline = time.monotonic() + 10
+    while other.current().heartbeat == lock.read().started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    shown = other.current()
+    assert shown.holder == "a" and shown.info["class_name"] == "7B"
+    assert shown.heartbeat > shown.started  # beaten since
+    release.set()
+    assert job.wait(10) and job.error == "too few digits"
+    deadline = time.monotonic() + 5
+    while other.read() is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert other.acquire()  # released at the end
+
+
+def test_a_job_whose_lock_was_taken_over_stops_without_saving(db_url, tmp_path):
+    a, b = servers(db_url, tmp_path)
+    store = ModelStore(a.engine, tmp_path / "cache-a")
+    lock = DatabaseLock(a.engine, fine_tune_jobs.LOCK, "a")
+    assert lock.acquire()
+    release = threading.Event()
+    job = blocked_job(store, lock, release).start()
+    other = DatabaseLock(b.engine, fine_tune_jobs.LOCK, "b", stale_after=0.0)
+    assert other.release_dead(other.read())  # b took a for dead
+    assert other.acquire()
+    deadline = time.monotonic() + 10
+    while not job.lock_lost and time.monotonic() < deadline:
+        time.sleep(0.05)
+    release.set()
+    assert job.wait(10) and job.lock_lost and job.version is None
+    assert "stopped" in job.error
+    assert other.read().holder == "b"  # a did not release b's lock
+    assert store.versions() == []
+
+
+@pytest.fixture
+def two_app_servers(db_url, tmp_path, monkeypatch):
+    """start_fine_tune as two app servers run it: each its own collection, model store
+    and in-process slot, one database. The server a thread is on: ``on.server``."""
+    a, b = servers(db_url, tmp_path)
+    stores = {id(a): ModelStore(a.engine, tmp_path / "cache-a"),
+              id(b): ModelStore(b.engine, tmp_path / "cache-b")}
+    slots = {id(a): {"lock": threading.Lock(), "job": None},
+             id(b): {"lock": threading.Lock(), "job": None}}
+    on, release = threading.local(), threading.Event()
+    monkeypatch.setattr(fine_tune_jobs.class_state, "class_collection", lambda: on.server)
+    monkeypatch.setattr(fine_tune_jobs.model_loading, "model_store",
+                        lambda: stores[id(on.server)])
+    monkeypatch.setattr(fine_tune_jobs, "_fine_tune_slot", lambda: slots[id(on.server)])
+
+    def waiting_samples(class_id):  # the run holds on while the test looks
+        release.wait(30)
+        return ClassCollection.samples(a, class_id)
+
+    for server in (a, b):
+        monkeypatch.setattr(server, "samples", waiting_samples)
+    yield a, b, on, release
+    release.set()
+
+
+def test_two_presses_on_two_servers_within_100_ms_start_one_run(two_app_servers):
+    a, b, on, release = two_app_servers
+    barrier, pressed = threading.Barrier(2), {}
+
+    def press(server):
+        on.server = server
+        barrier.wait()
+        pressed[id(server)] = (time.monotonic(), fine_tune_jobs.start_fine_tune(None, "7B"))
+
+    threads = [threading.Thread(target=press, args=(s,)) for s in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    (t_a, job_a), (t_b, job_b) = pressed[id(a)], pressed[id(b)]
+    assert abs(t_a - t_b) < 0.1
+    jobs = [j for j in (job_a, job_b) if j is not None]
+    assert len(jobs) == 1 and jobs[0].running  # one run
+    runner, other = (a, b) if job_a is not None else (b, a)
+    on.server = other
+    shown = fine_tune_jobs.other_fine_tune()  # the other server shows the running one
+    assert shown is not None and shown.info["class_name"] == "7B"
+    assert fine_tune_jobs.start_fine_tune(None, "7B") is None  # a third press: still one
+    on.server = runner
+    assert fine_tune_jobs.other_fine_tune() is None  # its own server shows its own job
+    release.set()
+    assert jobs[0].wait(30)
+    assert jobs[0].version is None and jobs[0].error  # no digits: nothing saved
+    on.server = other
+    deadline = time.monotonic() + 5
+    while fine_tune_jobs.other_fine_tune() is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fine_tune_jobs.other_fine_tune() is None  # released at the end
