@@ -78,6 +78,7 @@ function act(w, op, d, figure) {
 
 function render(w, data) {
   w.root.className = `hwr-wall${data.large ? " hwr-large" : ""}`;
+  w.root.dataset.wall = data.name;  // "wall" or "queue": which list this is
   const present = new Set(data.items.map((d) => String(d.id)));
   for (const id of [...w.gone]) if (!present.has(id)) w.gone.delete(id);
   w.root.replaceChildren(...data.items.filter((d) => !w.gone.has(String(d.id)))

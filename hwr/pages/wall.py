@@ -57,7 +57,8 @@ def wall(key: str, drawings: list[WallDrawing], large: bool, actions: tuple[str,
         if isinstance(action, dict):
             on_action(action)
 
-    _wall(key=key, data={"items": [item(d) for d in drawings], "large": large,
+    _wall(key=key, data={"name": key.removeprefix("hwr_"),
+                         "items": [item(d) for d in drawings], "large": large,
                          "size": LARGE_TILE if large else TILE, "actions": list(actions)},
           on_action_change=callback)
 
