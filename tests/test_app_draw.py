@@ -27,10 +27,11 @@ def canvas(monkeypatch):
     model_loader().wait()
     fake = types.SimpleNamespace(drawing=None, calls=[])
 
-    def draw_canvas(key, width, height, brush, max_css_width, initial=None, clear_id=None):
+    def draw_canvas(key, width, height, brush, max_css_width, initial=None, clear_id=None,
+                    live=False, mode=None):
         fake.calls.append(dict(key=key, width=width, height=height, brush=brush,
                                max_css_width=max_css_width, initial=initial,
-                               clear_id=clear_id))
+                               clear_id=clear_id, live=live))
         return fake.drawing
 
     monkeypatch.setattr(hwr.pages.draw, "draw_canvas", draw_canvas)

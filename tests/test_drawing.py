@@ -57,8 +57,32 @@ def test_points_outside_the_canvas_are_clamped_not_refused():
     payload([[18, 1, 2]], width=10**9), payload([[18, 1, 2]], id="x"),
     payload([[18, 1, 2]] * (MAX_STROKES + 1)),
     payload([[18] + [1.0, 2.0] * (MAX_POINTS + 1)]),
+    payload([[18, 1, 2]], partial="yes"), payload([[18, 1, 2]], partial=1),
+    payload([[18, 1, 2]], seq=-1), payload([[18, 1, 2]], seq=1.5),
+    payload([[18, 1, 2]], seq=2**60), payload([[18, 1, 2]], seq="7"),
+    payload([[18, 1, 2]], seq=True),
 ])
 def test_malformed_payloads_are_refused_with_a_message(bad):
     with pytest.raises(InvalidImageError) as e:
         parse_drawing(bad)
     assert str(e.value)
+
+
+def test_a_live_partial_drawing_is_marked_and_numbered():
+    """Live answers: the canvas marks the drawing so far as partial and numbers its
+    messages; a drawing without either is a pen-up one, as before live answers."""
+    partial = parse_drawing(payload([[18, 10, 10, 50, 50]], partial=True, seq=41))
+    assert partial.partial and partial.seq == 41
+    final = parse_drawing(payload([[18, 10, 10, 50, 50]], seq=42))
+    assert not final.partial and final.seq == 42
+    before = parse_drawing(payload([[18, 10, 10, 50, 50]]))
+    assert not before.partial and before.seq is None
+    # what is restored to the canvas carries neither
+    assert "partial" not in partial.to_payload() and "seq" not in partial.to_payload()
+
+
+def test_an_oversized_partial_drawing_is_refused_as_any_other():
+    with pytest.raises(InvalidImageError):
+        parse_drawing(payload([[18] + [1.0, 2.0] * (MAX_POINTS + 1)], partial=True))
+    with pytest.raises(InvalidImageError):
+        parse_drawing(payload([[18, 1, 2]] * (MAX_STROKES + 1), partial=True, seq=3))

@@ -18,12 +18,24 @@ UNSURE_MARGIN = 0.25  # ... and also when the runner-up is this close
 INVITATION = "Draw a digit in the box: the prediction appears as soon as you lift the pen."
 
 
+def live_region(inner: str, partial: bool = False, seq: int | None = None) -> str:
+    """The answer (or the note in its place) inside a polite ARIA live region, so a
+    screen reader says each new answer. A live answer, given while a stroke is drawn,
+    marks the region busy: it is said once the pen is up. ``data-seq`` is the canvas's
+    number of the drawing answered (for tests and the load client)."""
+    number = "" if seq is None else f' data-seq="{int(seq)}"'
+    return (f'<div class="hwr-live" aria-live="polite" aria-atomic="true" '
+            f'aria-busy="{"true" if partial else "false"}"'
+            f'{" data-partial" if partial else ""}{number}>{inner}</div>')
+
+
 def show_note(text: str) -> None:
     """A note where the answer goes (invitation, warming up, nothing drawn).
 
     A markdown element like the answer itself, so the answer area holds one element of
     one kind whatever it shows, and no icon font is needed for it."""
-    st.markdown(f'<div class="hwr-note">{html.escape(text)}</div>', unsafe_allow_html=True)
+    st.markdown(live_region(f'<div class="hwr-note">{html.escape(text)}</div>'),
+                unsafe_allow_html=True)
 
 
 def answer_html(text: str, caption: str) -> str:
@@ -100,21 +112,23 @@ def not_a_digit_html(result: Recognition) -> str:
             f'({result.confidence:.0%})</div>')
 
 
-def show_digit(result: Recognition) -> None:
+def show_digit(result: Recognition, partial: bool = False, seq: int | None = None) -> None:
+    """``partial``, ``seq``: a live answer, and the canvas's number of what it answers
+    (see ``live_region``)."""
     if result.is_empty:
         show_note(result.message or INVITATION)
         return
     # One element for the answer, its bars and what the network saw (hidden on a phone):
     # each element is a message to the browser, and one more render of the page there.
     if result.not_a_digit:
-        st.markdown(not_a_digit_html(result) + model_input_html(result.model_input),
-                    unsafe_allow_html=True)
+        st.markdown(live_region(not_a_digit_html(result), partial, seq) +
+                    model_input_html(result.model_input), unsafe_allow_html=True)
         return
     caption = f"confidence {result.confidence:.1%}"
     if is_unsure(result.probabilities):
         caption += " · not sure, maybe a {} ({:.0%}): try writing it more clearly".format(
             *runner_up(result))
-    st.markdown(answer_html(str(result.digit), caption) +
+    st.markdown(live_region(answer_html(str(result.digit), caption), partial, seq) +
                 probabilities_html(result.probabilities) +
                 model_input_html(result.model_input), unsafe_allow_html=True)
 
@@ -125,7 +139,8 @@ def part_caption(part: Recognition) -> str:
     return f"{part.digit} ({part.confidence:.0%})"
 
 
-def show_number(result: NumberRecognition) -> None:
+def show_number(result: NumberRecognition, partial: bool = False,
+                seq: int | None = None) -> None:
     if result.is_empty:
         st.info("Write a few digits side by side, with a little space between them.",
                 icon=":material/draw:")
@@ -133,7 +148,8 @@ def show_number(result: NumberRecognition) -> None:
     caption = f"{len(result.digits)} digits, read left to right"
     if any(part.not_a_digit for part in result.digits):
         caption += " · ? marks a part that does not look like a digit"
-    show_answer(result.text, caption)
+    st.markdown(live_region(answer_html(result.text, caption), partial, seq),
+                unsafe_allow_html=True)
     columns = st.columns(min(len(result.digits), 8))
     for i, digit in enumerate(result.digits):
         with columns[i % len(columns)]:

@@ -11,33 +11,62 @@
 //   under way.
 // - Pointer events with touch-action none: a finger or a pen draws from its first
 //   contact anywhere on the canvas; no toolbar lies over the drawing area.
+// - Live answers (``data.live``): while a stroke is drawn, the drawing so far (the
+//   strokes before it and the stroke under way) is sent every LIVE_MS, marked
+//   ``partial``, only when the stroke has new points. The stroke's end sends the whole
+//   drawing, unmarked, as without live answers: that message is the answer of record
+//   and no partial one is sent after it. A device that asks for reduced motion gets
+//   answers at pen-up only. A page hidden mid-stroke (a phone going to sleep) ends the
+//   stroke where it was, keeping its ink.
+// - Accessible: the canvas is an image with a name and a description of what to do;
+//   Undo and Clear are buttons, with a visible focus (canvas.css).
 
 const CANVASES = new WeakMap();
+const LIVE_MS = 120;  // between two partial drawings while a stroke is drawn
+const SENT_KEPT = 400;  // the last messages' times, kept on the element for tests
+const REDUCED_MOTION = "(prefers-reduced-motion: reduce)";
+let uid = 0;
+
+function button(className, icon, text) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = className;
+  const mark = document.createElement("span");
+  mark.setAttribute("aria-hidden", "true");  // a screen reader says the word only
+  mark.textContent = icon;
+  b.append(mark, ` ${text}`);
+  return b;
+}
 
 function createCanvas(parent) {
   const root = document.createElement("div");
   root.className = "hwr-canvas-root";
   const canvas = document.createElement("canvas");
   canvas.className = "hwr-canvas";
+  const id = `hwr-canvas-${++uid}`;
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-describedby", `${id}-help`);
+  const help = document.createElement("p");
+  help.id = `${id}-help`;
+  help.className = "hwr-visually-hidden";
+  const note = document.createElement("p");  // says when live answers are turned down
+  note.className = "hwr-canvas-note";
+  note.hidden = true;
   const bar = document.createElement("div");
   bar.className = "hwr-canvas-bar";
-  const undo = document.createElement("button");
-  undo.type = "button";
-  undo.className = "hwr-undo";
-  undo.textContent = "\u21B6 Undo";
-  const clear = document.createElement("button");
-  clear.type = "button";
-  clear.className = "hwr-clear";
-  clear.textContent = "\u2715 Clear";
+  const undo = button("hwr-undo", "\u21B6", "Undo");
+  const clear = button("hwr-clear", "\u2715", "Clear");
   bar.append(undo, clear);
-  root.append(canvas, bar);
+  root.append(canvas, help, bar, note);
   parent.appendChild(root);
 
   const s = {
-    root, canvas, ctx: canvas.getContext("2d"), undo, clear,
+    root, canvas, ctx: canvas.getContext("2d"), undo, clear, help, note,
     width: 0, height: 0, brush: 18, drawingId: 0, strokes: [], current: null,
     pointerId: null, lastCleared: null, setStateValue: () => {},
+    live: false, timer: null, sentPoints: 0, seq: 0, sent: [],
   };
+  root.hwrSent = s.sent;  // [seq, partial, performance.now() of its last point], for tests
 
   const toCanvas = (e) => {
     const rect = canvas.getBoundingClientRect();
@@ -46,19 +75,40 @@ function createCanvas(parent) {
       Math.min(Math.max((e.clientY - rect.top) * s.height / rect.height, 0), s.height),
     ];
   };
+  const payload = (strokes) => ({
+    id: s.drawingId, width: s.width, height: s.height, seq: ++s.seq,
+    strokes: strokes.map((st) => [st.brush, ...st.points.map((v) => Math.round(v * 10) / 10)]),
+  });
+  const remember = (partial, at) => {
+    s.sent.push([s.seq, partial, at]);
+    if (s.sent.length > SENT_KEPT) s.sent.splice(0, s.sent.length - SENT_KEPT);
+  };
   const send = () => {
-    s.setStateValue("drawing", {
-      id: s.drawingId, width: s.width, height: s.height,
-      strokes: s.strokes.map((st) => [st.brush, ...st.points.map((v) => Math.round(v * 10) / 10)]),
-    });
+    s.setStateValue("drawing", payload(s.strokes));
+    remember(false, performance.now());
     showCount(s);
   };
-  const finish = (e) => {
-    if (s.current === null || e.pointerId !== s.pointerId) return;
+  // The drawing so far, while a stroke is drawn: only if the stroke grew since the last.
+  const sendPartial = () => {
+    if (s.current === null || !liveOn(s) || s.current.points.length === s.sentPoints) return;
+    s.sentPoints = s.current.points.length;
+    s.setStateValue("drawing", { ...payload([...s.strokes, s.current]), partial: true });
+    remember(true, s.current.at);
+  };
+  const stopLive = () => {
+    if (s.timer !== null) clearInterval(s.timer);
+    s.timer = null;
+  };
+  const end = () => {
+    stopLive();
     s.strokes.push(s.current);
     s.current = null;
     s.pointerId = null;
     send();
+  };
+  const finish = (e) => {
+    if (s.current === null || e.pointerId !== s.pointerId) return;
+    end();
   };
 
   canvas.addEventListener("pointerdown", (e) => {
@@ -67,8 +117,10 @@ function createCanvas(parent) {
     canvas.setPointerCapture(e.pointerId);
     s.pointerId = e.pointerId;
     const [x, y] = toCanvas(e);
-    s.current = { brush: s.brush, points: [x, y] };
+    s.current = { brush: s.brush, points: [x, y], at: performance.now() };
+    s.sentPoints = 0;
     paintDot(s, x, y, s.brush);
+    if (liveOn(s)) s.timer = setInterval(sendPartial, LIVE_MS);
   });
   canvas.addEventListener("pointermove", (e) => {
     if (s.current === null || e.pointerId !== s.pointerId) return;
@@ -80,6 +132,7 @@ function createCanvas(parent) {
       const [px, py] = [p[p.length - 2], p[p.length - 1]];
       if (Math.hypot(x - px, y - py) < 1) continue;
       p.push(x, y);
+      s.current.at = performance.now();
       paintSegment(s, px, py, x, y, s.current.brush);
     }
   });
@@ -87,7 +140,26 @@ function createCanvas(parent) {
   for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) {
     canvas.addEventListener(type, finish);
   }
+  // A phone that sleeps (or a tab put away) mid-stroke: the stroke ends where it was.
+  s.onHidden = () => {
+    if (document.visibilityState === "hidden" && s.current !== null) {
+      const pointer = s.pointerId;
+      end();
+      try { canvas.releasePointerCapture(pointer); } catch (_) { /* already gone */ }
+    }
+  };
+  document.addEventListener("visibilitychange", s.onHidden);
+  s.motion = window.matchMedia ? window.matchMedia(REDUCED_MOTION) : null;
+  s.onMotion = () => showLive(s);
+  if (s.motion && s.motion.addEventListener) s.motion.addEventListener("change", s.onMotion);
   canvas.addEventListener("contextmenu", (e) => e.preventDefault());
+  // Keyboard: Ctrl+Z (Cmd+Z) undoes while the focus is on the canvas's buttons.
+  bar.addEventListener("keydown", (e) => {
+    if ((e.ctrlKey || e.metaKey) && !e.shiftKey && e.key.toLowerCase() === "z") {
+      e.preventDefault();
+      undo.click();
+    }
+  });
   undo.addEventListener("click", () => {
     if (s.current !== null || s.strokes.length === 0) return;
     s.strokes.pop();
@@ -138,6 +210,20 @@ function redraw(s) {
   }
 }
 
+// Live answers: asked for by the page, and not turned down by the device's settings.
+function liveOn(s) {
+  return s.live && !(s.motion && s.motion.matches);
+}
+
+function showLive(s) {
+  const reduced = s.live && s.motion !== null && s.motion.matches;
+  s.note.hidden = !reduced;
+  s.note.textContent = reduced
+    ? "Live answers are off: this device asks for reduced motion. The answer comes when you lift the pen."
+    : "";
+  s.root.dataset.live = liveOn(s) ? "on" : (reduced ? "reduced" : "off");
+}
+
 function restore(s, drawing) {
   s.drawingId = drawing.id || 0;
   s.strokes = (drawing.strokes || []).map((st) => ({ brush: st[0], points: st.slice(1) }));
@@ -145,6 +231,10 @@ function restore(s, drawing) {
 
 function update(s, data) {
   s.brush = data.brush;
+  s.live = Boolean(data.live);
+  s.canvas.setAttribute("aria-label", data.label || "Drawing area");
+  s.help.textContent = data.help || "";
+  showLive(s);
   s.color = data.color;
   s.background = data.background;
   s.root.style.maxWidth = `${data.max_css_width}px`;
@@ -191,6 +281,9 @@ export default function (component) {
   s.setStateValue = setStateValue;
   update(s, data);
   return () => {
+    if (s.timer !== null) clearInterval(s.timer);
+    document.removeEventListener("visibilitychange", s.onHidden);
+    if (s.motion && s.motion.removeEventListener) s.motion.removeEventListener("change", s.onMotion);
     s.root.remove();
     CANVASES.delete(parentElement);
   };

@@ -23,6 +23,7 @@ from hwr.pages.canvas import (
     canvas_key,
     draw_canvas,
 )
+from hwr.pages.live import answer_partial, live_on, live_toggle, say_answer
 from hwr.pages.markup import use_stylesheet
 from hwr.pages.lesson import round_prompt
 from hwr.pages.sharing import class_note, confirm_sample, nickname, post_to_wall
@@ -63,7 +64,10 @@ def read_canvas(mode: str, large: bool, brush: int) -> Drawing | None:
     # A canvas shown anew (back from another page) starts from its last drawing.
     initial = saved.get(key) if key not in state else None
     drawing = draw_canvas(key, width, height, brush, css_width, initial=initial,
-                          clear_id=state.get(CLEAR_REQUEST, {}).get(key))
+                          clear_id=state.get(CLEAR_REQUEST, {}).get(key),
+                          live=live_on(large), mode=mode)
+    if drawing is not None and drawing.partial:
+        return drawing  # a stroke still being drawn: the pen-up's drawing is kept
     if drawing is not None:
         saved[key] = drawing
     return saved.get(key)
@@ -72,20 +76,32 @@ def read_canvas(mode: str, large: bool, brush: int) -> Drawing | None:
 
 
 
-def show_inside(rec: DigitRecognizer, result: Recognition) -> None:
-    """Activations and Grad-CAM, computed only while the toggle is on."""
+LAST_INSIDE = "hwr_last_inside"  # (model input bytes, explanation) last shown
+
+
+def show_inside(rec: DigitRecognizer, result: Recognition, fresh: bool = True) -> None:
+    """Activations and Grad-CAM, computed only while the toggle is on. ``fresh``
+    False (a live answer outside presentation mode): the last explanation is shown
+    again rather than computed for the drawing under way."""
     if not st.toggle("Inside the network", key="inside",
                      help="What each layer saw, and which pixels drove the answer"):
         return
     # TensorFlow work: only on demand
     from hwr.reading.explain import explain, feature_grid, overlay
 
-    explanation = explain(rec.model, result.model_input)
+    last = st.session_state.get(LAST_INSIDE)
+    if last is not None and (last[0] == result.model_input.tobytes() or not fresh):
+        explanation, model_input = last[1], last[2]
+    else:
+        explanation, model_input = explain(rec.model, result.model_input), result.model_input
+        st.session_state[LAST_INSIDE] = (model_input.tobytes(), explanation, model_input)
     a, b = st.columns(2)
-    a.image(overlay(result.model_input, explanation.grad_cam),
-            caption=f"Grad-CAM: where the evidence for {explanation.target} lies")
-    b.image(overlay(result.model_input, explanation.saliency),
-            caption="Saliency: pixels that change the answer most")
+    a.image(overlay(model_input, explanation.grad_cam),
+            caption=f"Grad-CAM: where the evidence for {explanation.target} lies",
+            alt=f"Grad-CAM heat map over the drawing, for the answer {explanation.target}")
+    b.image(overlay(model_input, explanation.saliency),
+            caption="Saliency: pixels that change the answer most",
+            alt="Saliency map over the drawing")
     for name, maps in explanation.activations:
         grid = feature_grid(maps)
         scale = max(1, 360 // grid.shape[1])
@@ -93,7 +109,8 @@ def show_inside(rec: DigitRecognizer, result: Recognition) -> None:
         st.image(picture.resize((grid.shape[1] * scale, grid.shape[0] * scale),
                                 Image.Resampling.NEAREST),
                  caption=f"{name} ({maps.shape[2]} maps of {maps.shape[0]}x{maps.shape[1]}"
-                         f"{', the first 32 shown' if maps.shape[2] > 32 else ''})")
+                         f"{', the first 32 shown' if maps.shape[2] > 32 else ''})",
+                 alt=f"The feature maps of layer {name}")
 
 
 def show_result_safely(rec: DigitRecognizer, image, mode: str) -> Recognition | None:
@@ -133,7 +150,12 @@ def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
     last = state.get(LAST_RESULT)
     if last is not None and last[0] == signature:
         return last[1], last[2]
-    pace()
+    if drawing.partial:  # live: thinned when the session or the server is busy
+        same_drawing = last is not None and last[0][:3] == signature[:3]
+        if not answer_partial(first_of_drawing=not same_drawing) and same_drawing:
+            return last[1], last[2]  # its last answer stays until the next one
+    else:
+        pace()
     image = rasterize(drawing)
     result = rec.recognize_number(image) if mode == NUMBER else rec.recognize(image)
     state[LAST_RESULT] = (signature, image, result)
@@ -141,7 +163,8 @@ def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
 
 
 def show_drawing_answer(drawing: Drawing | None, mode: str, loader):
-    """The answer for the drawing on the canvas; (image, single-digit result) if any."""
+    """The answer for the drawing on the canvas; (image, result) if there is one (a
+    ``NumberRecognition`` for several digits; an empty result when nothing is there)."""
     if drawing is None or drawing.is_empty:
         show_note(INVITATION if mode == ONE_DIGIT else
                   "Write a few digits side by side, with a little space between them.")
@@ -153,10 +176,10 @@ def show_drawing_answer(drawing: Drawing | None, mode: str, loader):
         stop_with_load_error(loader.error)
     image, result = recognize_drawing(loader.recognizer, drawing, mode)
     if mode == NUMBER:
-        show_number(result)
-        return None
-    show_digit(result)
-    return None if result.is_empty else (image, result)
+        show_number(result, drawing.partial, drawing.seq)
+    else:
+        show_digit(result, drawing.partial, drawing.seq)
+    return image, result
 
 
 def show_answering_model(version: ModelVersion, note: str) -> None:
@@ -196,15 +219,22 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
         area = "hwr-answer-area" if mode == ONE_DIGIT else "hwr-number-answer"
         with right, st.container(key=area):
             answered = show_drawing_answer(drawing, mode, loader)
+    partial = drawing is not None and drawing.partial
+    with st.container(key="hwr-live-row", horizontal=True, gap="large"):
+        live_toggle(large)
+        say_answer(None if answered is None else answered[1],
+                   None if drawing is None else drawing.id, partial)
+    if answered is not None and (mode == NUMBER or answered[1].is_empty):
+        answered = None  # "Is it right?" and the network's inside: one digit only
     lesson = running_class()
     class_note(lesson)  # where the drawings go (or why not: a removed student)
     show_answering_model(version, note)
     if answered is not None:
         image, result = answered
-        if lesson is not None:
+        if lesson is not None and not partial:  # the wall gets pen-up drawings
             post_to_wall(lesson, drawing, result)
         confirm_sample(result, image, mode, drawing.id)
-        show_inside(loader.recognizer, result)
+        show_inside(loader.recognizer, result, fresh=not partial or large)
 
 
 @st.fragment(run_every=WARM_UP_POLL)

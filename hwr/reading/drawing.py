@@ -9,7 +9,10 @@ The payload is untrusted input: ``parse_drawing`` accepts exactly the shape belo
 refuses anything else with ``InvalidImageError`` (the one error bad input raises)::
 
     {"id": 7, "width": 280, "height": 280,
-     "strokes": [[brush, x0, y0, x1, y1, ...], ...]}   # canvas pixels
+     "strokes": [[brush, x0, y0, x1, y1, ...], ...],   # canvas pixels
+     "seq": 12,          # optional: the canvas numbers its messages (echoed on the answer)
+     "partial": true}    # optional: live answers, a stroke still being drawn (its last
+                         # stroke is unfinished); the stroke's end sends it unmarked
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from PIL import Image, ImageDraw
 
 from hwr.reading.preprocess import InvalidImageError
 
+MAX_SEQ = 2**53  # a JavaScript number's safe integers
 MAX_SIDE = 2000  # canvas pixels; the largest canvas the app shows is 700 wide
 MAX_STROKES = 200
 MAX_POINTS = 20_000  # over all strokes: minutes of continuous drawing
@@ -39,6 +43,8 @@ class Drawing:
     width: int
     height: int
     strokes: tuple[tuple[float, np.ndarray], ...]  # (brush width, (n, 2) points)
+    partial: bool = False  # sent while a stroke is drawn: its last stroke goes on
+    seq: int | None = None  # the canvas's number for the message, if it sent one
 
     @property
     def is_empty(self) -> bool:
@@ -82,7 +88,17 @@ def parse_drawing(payload) -> Drawing:
         np.clip(points, [0, 0], [width, height], out=points)
         parsed.append((brush, points))
     identity = payload.get("id", 0)
-    return Drawing(int(_number(identity, "id")), round(width), round(height), tuple(parsed))
+    partial = payload.get("partial", False)
+    if not isinstance(partial, bool):
+        raise InvalidImageError("The drawing's partial mark is not true or false.")
+    seq = payload.get("seq")
+    if seq is not None:
+        seq = _number(seq, "message number")
+        if not (0 <= seq < MAX_SEQ and seq == int(seq)):
+            raise InvalidImageError("The drawing's message number is not a whole number.")
+        seq = int(seq)
+    return Drawing(int(_number(identity, "id")), round(width), round(height), tuple(parsed),
+                   partial, seq)
 
 
 def rasterize(drawing: Drawing) -> np.ndarray:
