@@ -49,7 +49,7 @@ def validation_sets(config, data_dir, renderings: int) -> dict[str, tuple]:
     non_digits, _ = add_non_digits(digits[:0], labels[:0],
                                    config.styles.non_digit_validation, config.data_seed + 1,
                                    config.styles.letters)
-    pen = (non_digits[:0] if config.styles.letters == "hershey" else
+    pen = (non_digits[:0] if config.styles.letters == "hershey" else  # all pen letters
            add_non_digits(digits[:0], labels[:0], config.styles.non_digit_validation,
                           config.data_seed + 1, "hershey")[0])
     restyled = {name: style_test_set(digits, labels, name, seed=VALIDATION_SEED)

@@ -66,7 +66,8 @@ class StyleConfig:
                                                          "share of the height")
     letters: str = knob("truetype", "where the non-digit letters come from: 'hershey' "
                                     "(pen strokes from the Hershey-Fonts package's vector "
-                                    "fonts, the same on every machine) or 'truetype' (the "
+                                    "fonts, the same on every machine), 'hershey_capitals' "
+                                    "(their capitals only) or 'truetype' (the "
                                     "machine's DejaVu fonts, required; what the shipped "
                                     "model's first stage learned)")
 
@@ -103,6 +104,8 @@ class PolishConfig:
     letters: str | None = knob("hershey", "where the polish's non-digit letters come from "
                                           "(see --styles-letters; none: the first stage's "
                                           "non-digits)")
+    non_digits: int | None = knob(None, "generated non-digit drawings the polish learns "
+                                        "from (none: as many as the first stage)")
     seed_offset: int = knob(1000, "added to --seed for the polish's shuffling, styles and "
                                   "augmentation")
 

@@ -12,7 +12,9 @@ Letters come from one of two sources (``LETTER_SOURCES``):
   draws the same letters), with pen jitter, slant, rotation, size and brush width
   drawn at random. Training uses ``HERSHEY_TRAIN_FONTS``, the held-out test set
   ``HERSHEY_TEST_FONTS`` (other fonts, other seeds). Missing or broken font data raises
-  ``NonDigitDataError`` naming the font (``check_letters``), never fewer shapes.
+  ``NonDigitDataError`` naming the font (``letter_fonts``), never fewer shapes.
+  ``"hershey_capitals"``: the same, capitals only (lower-case pen letters such as u, e, y
+  and h are closer to some handwritten 4s and 8s).
 - ``"truetype"``: filled outlines of the DejaVu TrueType fonts installed on the machine
   (what the shipped model's first stage learned, ``TRUETYPE_TRAIN_FONTS``). Kept so
   that first stage can be polished again; it needs those font files and stops with
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import math
 import string
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable
 
@@ -45,7 +47,8 @@ TRUETYPE_TRAIN_FONTS = "DejaVu"  # font file names containing this: the "truetyp
 HERSHEY_PACKAGE = "Hershey-Fonts"  # pip install hershey-fonts (requirements.txt)
 HERSHEY_TRAIN_FONTS = ("futural", "rowmand", "scripts", "timesr", "timesi")
 HERSHEY_TEST_FONTS = ("rowmans", "futuram", "cursive")  # held out: never trained on
-LETTER_SOURCES = ("hershey", "truetype")
+PEN_CAPITALS = [c for c in LETTERS if c.isupper()]  # the "hershey_capitals" letters
+LETTER_SOURCES = ("hershey", "hershey_capitals", "truetype")
 STROKE_RANGE = (1.2, 3.5)  # brush width in pixels once normalized to MNIST's 20x20 box
 PEN_SLANT = (-0.35, 0.35)  # shear of a pen letter: x moves by this times the height
 PEN_ROTATION = 12.0  # degrees either way
@@ -139,7 +142,7 @@ def hershey_glyphs(font: str) -> dict[str, tuple[np.ndarray, ...]]:
 def letter_fonts(source: str, split: str = "train") -> tuple[str, ...]:
     """The fonts a letter source draws from (``split``: "train" or "test"), checked:
     raises ``NonDigitDataError`` saying which data is missing or broken."""
-    if source == "hershey":
+    if source in ("hershey", "hershey_capitals"):
         fonts = HERSHEY_TRAIN_FONTS if split == "train" else HERSHEY_TEST_FONTS
         for font in fonts:
             hershey_glyphs(font)
@@ -152,7 +155,7 @@ def letter_fonts(source: str, split: str = "train") -> tuple[str, ...]:
 
 def letters_record(source: str) -> dict:
     """What the model card says about a letter source: its fonts (and their package)."""
-    if source == "hershey":
+    if source in ("hershey", "hershey_capitals"):
         from importlib.metadata import PackageNotFoundError, version
 
         try:
@@ -160,7 +163,8 @@ def letters_record(source: str) -> dict:
         except PackageNotFoundError:
             package = HERSHEY_PACKAGE
         return {"source": source, "package": package, "train_fonts": list(HERSHEY_TRAIN_FONTS),
-                "test_fonts": list(HERSHEY_TEST_FONTS)}
+                "test_fonts": list(HERSHEY_TEST_FONTS),
+                "letters": "".join(PEN_CAPITALS if source == "hershey_capitals" else LETTERS)}
     return {"source": source,
             "train_fonts": [Path(f).name for f in letter_fonts(source)]}
 
@@ -181,11 +185,11 @@ def _wobble(stroke: Stroke, rng: np.random.Generator, jitter: float) -> Stroke:
 
 
 def pen_letter(rng: np.random.Generator, fonts: tuple[str, ...],
-               char: str | None = None) -> np.ndarray:
+               char: str | None = None, letters: list[str] = LETTERS) -> np.ndarray:
     """A letter (not one written like a digit) written with a pen from a Hershey font's
     strokes: slanted, rotated, stretched, shaky, at a random size, place and brush, as a
     canvas image, white on black."""
-    char = char or LETTERS[rng.integers(len(LETTERS))]
+    char = char or letters[rng.integers(len(letters))]
     strokes = hershey_glyphs(fonts[rng.integers(len(fonts))])[char]
     points = np.vstack(strokes)
     low, extent = points.min(axis=0), np.ptp(points, axis=0).max()
@@ -394,7 +398,11 @@ def canvas_drawings(count: int, seed: int, source: str = "hershey",
     ("letter" or the shape's name). ``source`` draws the letters (``LETTER_SOURCES``),
     from ``fonts`` (default: its training fonts, checked before anything is drawn)."""
     fonts = letter_fonts(source) if fonts is None else fonts
-    draw_letter = pen_letter if source == "hershey" else letter
+    if source == "truetype":
+        draw_letter = letter
+    else:
+        capitals = source == "hershey_capitals"
+        draw_letter = partial(pen_letter, letters=PEN_CAPITALS if capitals else LETTERS)
     rng = np.random.default_rng(seed)
     canvases, kinds = [], []
     for _ in range(count):

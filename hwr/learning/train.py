@@ -231,14 +231,15 @@ class TrainingData:
     y_val: np.ndarray
     classes: int
 
-    def with_non_digits(self, config: TrainConfig, letters: str):
-        """((x_train, y_train), (x_val, y_val)) with the non-digits of ``letters`` added."""
+    def with_non_digits(self, config: TrainConfig, letters: str, count: int | None = None):
+        """((x_train, y_train), (x_val, y_val)) with the non-digits of ``letters`` added
+        (``count`` of them for training; default the config's)."""
         if self.classes <= NUM_CLASSES:
             return (self.x_train, self.y_train), (self.x_val, self.y_val)
         share = min(1.0, config.limit / TRAIN_COUNT) if config.limit else 1.0  # smoke runs
-        train = add_non_digits(self.x_train, self.y_train,
-                               round(config.styles.non_digits * share), config.data_seed,
-                               letters)
+        count = config.styles.non_digits if count is None else count
+        train = add_non_digits(self.x_train, self.y_train, round(count * share),
+                               config.data_seed, letters)
         val = add_non_digits(self.x_val, self.y_val,
                              round(config.styles.non_digit_validation * share),
                              config.data_seed + 1, letters)
@@ -250,15 +251,23 @@ def polish_letters(config: TrainConfig) -> str:
     return config.polish.letters or config.styles.letters
 
 
+def polish_non_digits(config: TrainConfig) -> int:
+    """How many non-digits the polish learns from."""
+    return config.styles.non_digits if config.polish.non_digits is None \
+        else config.polish.non_digits
+
+
 def check_non_digit_sources(config: TrainConfig, polish_from) -> None:
-    """Stop before anything runs when the data a stage's non-digits draw from is missing
-    or broken (``NonDigitDataError`` names it), never training on fewer shapes."""
+    """Stop before anything runs when the data a stage's non-digits draw from, or the
+    held-out pen letters the evaluation draws, is missing or broken
+    (``NonDigitDataError`` names it), never training on fewer shapes."""
     if output_count(config) <= NUM_CLASSES:
         return
     if polish_from is None:
         letter_fonts(config.styles.letters)
     if config.polish.epochs:
         letter_fonts(polish_letters(config))
+    letter_fonts("hershey", "test")
 
 
 def load_data(config: TrainConfig, data_dir) -> TrainingData:
@@ -311,7 +320,8 @@ def polish_stage(best, hist: dict, data: TrainingData, config: TrainConfig, verb
                  callbacks: list | None):
     """The second stage on the network (its own non-digits, ``polish_letters``); returns
     (the polished network, uncompiled, and the whole history)."""
-    (x_train, y_train), (x_val, y_val) = data.with_non_digits(config, polish_letters(config))
+    (x_train, y_train), (x_val, y_val) = data.with_non_digits(
+        config, polish_letters(config), polish_non_digits(config))
     val_ds = make_dataset(x_val, y_val, config, training=False, classes=data.classes)
     polished = polish(best, x_train, y_train, val_ds, config, data.classes, verbose,
                       callbacks)
@@ -330,6 +340,7 @@ def non_digit_counts(config: TrainConfig, data: TrainingData) -> dict:
               "non_digit_letters": letters_record(config.styles.letters)}
     if config.polish.epochs and polish_letters(config) != config.styles.letters:
         counts["polish_non_digit_letters"] = letters_record(polish_letters(config))
+        counts["polish_non_digit_train_count"] = round(polish_non_digits(config) * share)
     return counts
 
 
