@@ -31,15 +31,18 @@ from tests.support.strokes import DIGITS, PLACEMENTS, place
 KEY = "canvas-digit"
 
 
-def measure(browser, url: str, digits: int) -> list[tuple[int, int]]:
-    """(bytes, frames) received for each stroke drawn."""
+def measure(browser, url: str, digits: int) -> list[tuple[int, int, int]]:
+    """(bytes, frames, bytes of the answer's own message) received for each stroke."""
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.set_default_timeout(60_000)
-    received = {"bytes": 0, "frames": 0}
+    received = {"bytes": 0, "frames": 0, "answer": 0}
 
     def on_frame(payload) -> None:
-        received["bytes"] += len(payload)
+        data = payload if isinstance(payload, bytes) else payload.encode()
+        received["bytes"] += len(data)
         received["frames"] += 1
+        if b'class="hwr-answer' in data:
+            received["answer"] += len(data)
 
     page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
     page.goto(url)
@@ -55,8 +58,8 @@ def measure(browser, url: str, digits: int) -> list[tuple[int, int]]:
             draw_strokes(page, KEY, [stroke])
             page.wait_for_selector(".hwr-answer", state="attached", timeout=30_000)
             wait_idle(page, quiet=0.5)
-            per_stroke.append((received["bytes"] - before["bytes"],
-                               received["frames"] - before["frames"]))
+            per_stroke.append(tuple(received[k] - before[k]
+                                    for k in ("bytes", "frames", "answer")))
         clear_canvas(page, KEY)
         page.wait_for_selector(".hwr-answer", state="detached")
         wait_idle(page, quiet=0.5)
@@ -71,13 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     with chromium_browser(chromium_or_exit()) as browser, streamlit_server() as url:
         per_stroke = measure(browser, url, args.digits)
-    sizes = [b for b, _ in per_stroke]
-    frames = [f for _, f in per_stroke]
+    sizes, frames, answers = zip(*per_stroke)
     print(f"bytes received per stroke on the Draw page ({len(sizes)} strokes, "
           f"{args.digits} digits, headless Chromium):")
     print(f"  mean {statistics.mean(sizes):,.0f} B, median {statistics.median(sizes):,.0f} B, "
           f"min {min(sizes):,} B, max {max(sizes):,} B; "
           f"{statistics.mean(frames):.1f} websocket frames per stroke")
+    print(f"  of which the answer's message (answer, bars, the 28x28 picture): mean "
+          f"{statistics.mean(answers):,.0f} B")
     return 0
 
 
