@@ -210,3 +210,43 @@ def test_two_presses_on_two_servers_within_100_ms_start_one_run(two_app_servers)
     while fine_tune_jobs.other_fine_tune() is not None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert fine_tune_jobs.other_fine_tune() is None  # released at the end
+
+
+def test_the_class_page_shows_another_servers_run_and_one_that_died(monkeypatch, class_db,
+                                                                     mnist_dir):
+    """Another app server holds the lock (its progress in the row): the teacher sees it
+    running and no button; once it stops beating, the page says it failed."""
+    import numpy as np
+
+    from hwr.learning.data import load_mnist
+    from tests.support.apptest import page_app, texts
+    from tests.support.classes import tilted_class
+
+    monkeypatch.setenv("HWR_TEACHER_PASSCODE", "7B-secret")
+    monkeypatch.setenv("HWR_DATA_DIR", str(mnist_dir))
+    db = ClassCollection(class_db)
+    lesson = db.start_class("7B")
+    digits = tilted_class(load_mnist(mnist_dir), count=40, students=3)
+    for image, label, student in zip(digits.images, digits.labels, digits.students):
+        db.add(image, int(label), np.eye(10)[0], class_id=lesson.id, student=student)
+    clock = Clock()
+    clock.now = time.time()
+    elsewhere = DatabaseLock(db.engine, fine_tune_jobs.LOCK, "server-b", stale_after=30,
+                             clock=clock)
+    assert elsewhere.acquire({"class_name": "7B", "stage": "training", "epoch": 2,
+                              "epochs": 5, "fraction": 0.3, "seconds_left": 12})
+    at = page_app("class").run()
+    at.session_state["hwr_teacher"] = True
+    at.run()
+    assert not at.exception, at.exception
+    assert not any(b.key == "teach_model" for b in at.button)
+    bar = at.get("progress")[0]
+    assert "on another server: pass 2 of 5, about 12 s left" in bar.proto.text
+    clock.now -= 60  # server b's last beat was a minute ago: it died
+    assert elsewhere.heartbeat({"class_name": "7B", "stage": "training"})
+    at.run()
+    assert not at.exception, at.exception
+    assert "stopped: the server running it stopped answering" in texts(at)
+    assert any(b.key == "teach_model" for b in at.button)  # the teacher may start again
+    next(b for b in at.button if b.key == "dismiss_failed_teach").click().run()
+    assert "stopped: the server" not in texts(at)
