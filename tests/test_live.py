@@ -1,0 +1,179 @@
+"""Live answers and spoken answers on the server's side (hwr.pages.live), and the Draw
+page answering partial drawings under Streamlit's AppTest."""
+
+import dataclasses
+import re
+import time
+import types
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from hwr.pages import live
+from hwr.reading.recognizer import NumberRecognition, Recognition
+from tests.support.files import REPO
+from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
+
+APP = str(REPO / "hwr" / "pages" / "router.py")
+
+
+def result(probabilities, not_a_digit=False) -> Recognition:
+    return Recognition(False, np.zeros((28, 28), np.float32),
+                       np.array(probabilities, np.float32), not_a_digit=not_a_digit)
+
+
+def test_what_is_said_for_each_kind_of_answer():
+    sure = result(np.eye(10)[7] * 0.97 + 0.003)
+    assert live.spoken(sure) == "seven"
+    unsure = result([0, 0, 0, 0, 0, 0, 0, 0.5, 0, 0.45] + [0] * 0)
+    assert live.spoken(unsure) == "not sure, maybe a seven"
+    assert live.spoken(result(np.eye(10)[3], not_a_digit=True)) == \
+        "that does not look like a digit"
+    assert live.spoken(Recognition(True, np.zeros((28, 28)))) is None
+    assert live.spoken(None) is None
+    number = NumberRecognition([result(np.eye(10)[4]), result(np.eye(10)[2]),
+                                result(np.eye(10)[1], not_a_digit=True)])
+    assert live.spoken(number) == "four, two, not a digit"
+
+
+def test_the_server_wide_budget_refills_at_its_rate(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(live, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
+    budget = live._Budget(rate=10.0, burst=3.0)
+    assert [budget.take() for _ in range(4)] == [True, True, True, False]
+    now[0] += 0.15  # one more token
+    assert budget.take() and not budget.take()
+    now[0] += 10  # never more than the burst
+    assert sum(budget.take() for _ in range(10)) == 3
+
+
+@pytest.fixture
+def canvas(monkeypatch):
+    """The browser's canvas stood in for: ``.drawing`` is what it sent last."""
+    import hwr.pages.draw
+    from hwr.pages.model_loading import model_loader
+
+    model_loader().wait()
+    fake = types.SimpleNamespace(drawing=None, calls=[])
+
+    def draw_canvas(key, width, height, brush, max_css_width, initial=None, clear_id=None,
+                    live=False, mode=None):
+        fake.calls.append(dict(key=key, live=live, initial=initial))
+        return fake.drawing
+
+    monkeypatch.setattr(hwr.pages.draw, "draw_canvas", draw_canvas)
+    return fake
+
+
+def region(at: AppTest) -> str:
+    """The answer's live region: its opening tag and answer."""
+    for md in at.markdown:
+        match = re.search(r'<div class="hwr-live"[^>]*>(?:<div[^>]*>)*([^<]*)<', md.value)
+        if match:
+            return match.group(0)
+    raise AssertionError("no live region")
+
+
+def partial(strokes, seq: int, drawing_id: int = 0):
+    return dataclasses.replace(as_drawing(strokes, drawing_id=drawing_id), partial=True,
+                               seq=seq)
+
+
+def test_live_answers_are_off_by_default_and_on_in_presentation_mode(canvas):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert canvas.calls[-1]["live"] is False
+    at.toggle(key="presentation").set_value(True).run()
+    assert canvas.calls[-1]["live"] is True
+    assert at.toggle(key="live_presentation").value is True
+    at.toggle(key="live_presentation").set_value(False).run()
+    assert canvas.calls[-1]["live"] is False
+    at.toggle(key="presentation").set_value(False).run()
+    at.toggle(key="live").set_value(True).run()
+    assert canvas.calls[-1]["live"] is True
+
+
+def test_a_partial_drawing_is_answered_busy_and_the_pen_up_one_is_kept(canvas):
+    seven = place(DIGITS[7][0], *PLACEMENTS[0])
+    canvas.drawing = partial([seven[0][:len(seven[0]) // 2]], seq=5)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    tag = region(at)
+    assert 'aria-busy="true"' in tag and 'data-seq="5"' in tag and "data-partial" in tag
+    # a partial drawing is not what the canvas gets back when it is shown anew
+    assert at.session_state["hwr_drawing"].get("canvas-digit") is None
+    canvas.drawing = dataclasses.replace(as_drawing(seven), seq=6)
+    time.sleep(live.LIVE_INTERVAL)
+    at.run()
+    tag = region(at)
+    assert 'aria-busy="false"' in tag and 'data-seq="6"' in tag and tag.endswith(">7<")
+    assert at.session_state["hwr_drawing"]["canvas-digit"].seq == 6
+
+
+def test_a_pen_up_drawing_never_waits_for_live_answers(canvas, monkeypatch):
+    """Partial drawings have their own clock: the pen-up one right after is not paced."""
+    import hwr.pages.draw as draw
+
+    sleeps = []
+    monkeypatch.setattr(draw, "time", types.SimpleNamespace(monotonic=time.monotonic,
+                                                            sleep=sleeps.append))
+    seven = place(DIGITS[7][0], *PLACEMENTS[0])
+    canvas.drawing = partial([seven[0][:5]], seq=1)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    canvas.drawing = dataclasses.replace(as_drawing(seven), seq=2)
+    at.run()
+    assert sleeps == [] and 'data-seq="2"' in region(at)
+
+
+@pytest.fixture
+def session(monkeypatch):
+    """answer_partial on a fake clock and session, with room in the server's budget."""
+    clock = types.SimpleNamespace(now=50.0, sleeps=[], newer=False)
+
+    def sleep(seconds):
+        clock.sleeps.append(seconds)
+        clock.now += seconds
+
+    monkeypatch.setattr(live, "time", types.SimpleNamespace(monotonic=lambda: clock.now,
+                                                            sleep=sleep))
+    monkeypatch.setattr(live, "st", types.SimpleNamespace(session_state={}))
+    monkeypatch.setattr(live, "_rerun_waiting", lambda: clock.newer)
+    monkeypatch.setattr(live, "_BUDGET", live._Budget(1000.0, 1000.0))
+    return clock
+
+
+def test_the_canvas_pace_never_waits(session):
+    for _ in range(10):
+        assert live.answer_partial(first_of_drawing=False)
+        session.now += 0.12  # the canvas sends one every 120 ms
+    assert session.sleeps == []
+
+
+def test_a_flood_of_partial_drawings_waits_in_its_own_session(session):
+    answered_at = []
+    for n in range(20):  # one every 2 ms
+        if live.answer_partial(first_of_drawing=n == 0):
+            answered_at.append(session.now)
+        session.now += 0.002
+    gaps = np.diff(answered_at)
+    assert len(answered_at) == 20 and gaps.min() >= live.LIVE_INTERVAL - 1e-9
+    assert any(s > 0.02 for s in session.sleeps)  # a flood's whole, uninterrupted waits
+
+
+def test_a_newer_drawing_ends_the_wait_unanswered(session):
+    assert live.answer_partial(first_of_drawing=True)
+    session.now += 0.01
+    session.newer = True  # the browser sent more (the pen-up, say): that one is answered
+    assert not live.answer_partial(first_of_drawing=False)
+    assert session.sleeps == []
+
+
+def test_a_busy_server_answers_partial_drawings_with_what_it_showed(session, monkeypatch):
+    monkeypatch.setattr(live, "_BUDGET", live._Budget(1.0, 1.0))
+    assert live.answer_partial(first_of_drawing=False)
+    session.now += 0.12
+    assert not live.answer_partial(first_of_drawing=False)  # thinned out
+    assert live.answer_partial(first_of_drawing=True)  # a new drawing's first: answered
