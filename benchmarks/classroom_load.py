@@ -18,6 +18,18 @@ Chromium pages drawing with the mouse beside the class (mouse-up to the answer o
 page), to check the simulated figures against what a browser sees. Bounded: students
 start drawings only for --seconds, and every reply is awaited at most --timeout
 seconds.
+
+--round DIGIT runs a round instead: a teacher in Chromium starts it on the Teach page
+("Everyone draw a DIGIT", the timer --round-seconds), through the page's own form and
+code; every simulated student polls for the prompt as the Draw page does, draws that
+digit stroke by stroke and taps Done; the round ends on its own when its timer runs
+out. The JSON gets round_submissions (entries the round recorded, read from the
+results on the teacher's wall) and round_results_ms (the timer's end to the results on
+that wall, on this machine's clock), round_students_done (Done taps answered "Your
+drawing is in"), and removed_posts_accepted: one more student, removed by the teacher
+before the round, draws and taps a (forged) Done throughout; every post it makes must
+be refused. Without --url the benchmark starts its own server with a passcode and a
+throwaway class database; with --url give the server's --db-url and --passcode.
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import sys
 import time
 from contextlib import nullcontext
@@ -38,6 +51,20 @@ from tests.support import page_clock
 from tests.support.browser import streamlit_server
 from tests.support.figures import print_summary, spread
 from tests.support.load_client import Student, drawing_payload
+
+ROUND_PASSCODE = "classroom-load"
+# When the round's results first show on the teacher's wall (Date.now(), ms).
+RESULTS_OBSERVER = """() => {
+  window.hwrResults = null;
+  const note = () => {
+    const results = document.querySelector('.hwr-round-results');
+    if (results && window.hwrResults === null) {
+      window.hwrResults = {at: Date.now(), entries: Number(results.dataset.entries),
+                           right: Number(results.dataset.right)};
+    }
+  };
+  new MutationObserver(note).observe(document.body, {childList: true, subtree: true});
+}"""
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 ANSWER = ".hwr-answer"
@@ -88,10 +115,11 @@ def idle_cpu_per_second(pid: int | None, seconds: float = 10.0) -> float | None:
 
 
 async def student(url: str, seed: int, seconds: float, period: float, timeout: float,
-                  results: list, errors: list) -> None:
+                  results: list, errors: list, query: str = "", group: int = 0,
+                  live: list | None = None) -> None:
     rng = random.Random(seed)
     try:
-        async with Student(url, timeout=timeout) as s:
+        async with Student(url, timeout=timeout, query=query) as s:
             deadline = time.monotonic() + seconds
             next_start = time.monotonic() + rng.uniform(0, period)  # students start apart
             while True:
@@ -101,8 +129,15 @@ async def student(url: str, seed: int, seconds: float, period: float, timeout: f
                 next_start += rng.uniform(period * 2 / 3, period * 4 / 3)
                 digit, style = rng.choice(STYLES)
                 strokes = place(DIGITS[digit][style], *rng.choice(PLACEMENTS))
-                reply = await s.draw(strokes, stroke_seconds=rng.uniform(0.3, 0.7))
-                results.append((reply.seconds, reply.answer, str(digit), reply.finished))
+                stroke_seconds = rng.uniform(0.3, 0.7)
+                if live is None:
+                    reply = await s.draw(strokes, stroke_seconds=stroke_seconds)
+                else:  # live answers on: the drawing so far every 0.1 s while drawing
+                    drawn = await s.draw_live(strokes, stroke_seconds=stroke_seconds)
+                    reply = drawn.reply
+                    live.append((drawn.pen_ups, drawn.answered, drawn.live_delays))
+                results.append((reply.seconds, reply.answer, str(digit), reply.finished,
+                                group))
                 await asyncio.sleep(rng.uniform(0.3, 0.8))  # looking at the answer
                 await s.clear()
     except Exception as e:  # noqa: BLE001 - every failure is counted and reported
@@ -234,10 +269,16 @@ async def wait_for_model(url: str, limit: float = 180.0) -> float:
 
 
 async def run(url: str, students: int, seconds: float, period: float, timeout: float,
-              abusers: bool, browsers: int = 0) -> tuple[list, list, dict]:
+              abusers: bool, browsers: int = 0, classes: int = 1,
+              class_urls: list[str] | None = None,
+              live: bool = False) -> tuple[list, list, dict]:
     results, errors, report = [], [], {}
-    tasks = [student(url, i, seconds, period, timeout, results, errors)
-             for i in range(students)]
+    # Class k's students (nicknames c<k>s<i> on the wall) on its own URL if given.
+    tasks = [student((class_urls or [url])[k % len(class_urls or [url])], k * students + i,
+                     seconds, period, timeout, results, errors,
+                     query=f"name=c{k + 1}s{i + 1}" if classes > 1 else "", group=k,
+                     live=report.setdefault("live", []) if live else None)
+             for k in range(classes) for i in range(students)]
     if browsers:
         in_browsers = report.setdefault("browser_results", [])
         tasks.append(browsers_beside(url, browsers, seconds, period, in_browsers, errors))
@@ -249,12 +290,139 @@ async def run(url: str, students: int, seconds: float, period: float, timeout: f
     return results, errors, report
 
 
+async def round_student(url: str, n: int, timeout: float, done: list, shown: dict,
+                        errors: list, started: asyncio.Event) -> None:
+    """A student in the round: polls for the prompt (the Draw page's round fragment, every
+    2 s as the browser does), draws the digit asked for, taps Done."""
+    rng = random.Random(100 + n)
+    try:
+        async with Student(url, timeout=timeout, query=f"name=Student%20{n}") as s:
+            await started.wait()
+            await asyncio.sleep(rng.uniform(0, 2.0))  # the polls of 30 pages fall apart
+            poll = s.auto_reruns.get(2.0)
+            for _ in range(30):
+                reply = await s.rerun(fragment_id=poll)
+                if reply.prompt:
+                    break
+                await asyncio.sleep(2.0)
+            else:
+                raise RuntimeError("no prompt in 60 s")
+            asked = int(reply.prompt.rsplit(" ", 1)[-1])
+            style = rng.randrange(len(DIGITS[asked]))
+            strokes = place(DIGITS[asked][style], *rng.choice(PLACEMENTS))
+            await s.draw(strokes, stroke_seconds=rng.uniform(0.3, 0.7))
+            done_id = next(w for (kind, key), w in s.widgets.items()
+                           if kind == "button" and key.startswith("hwr_done_"))
+            shown["done"] = done_id
+            reply = await s.send_widgets([{"id": done_id, "trigger_value": True}],
+                                         fragment_id=poll)
+            done.append("Your drawing is in" in reply.text())
+    except Exception as e:  # noqa: BLE001 - counted and reported
+        errors.append(f"round student {n}: {type(e).__name__}: {str(e)[:200]}")
+
+
+async def removed_student(url: str, db_url: str, timeout: float, shown: dict,
+                          started: asyncio.Event, stop: asyncio.Event, report: dict) -> None:
+    """A student the teacher removed before the round: draws and taps a forged Done until
+    the round ends. Counts what the database took from it after the removal (0)."""
+    from sqlalchemy import func, select
+
+    from hwr.class_data.collection import ClassCollection
+    from hwr.class_data.storage import drawings, round_entries, samples
+
+    db = ClassCollection(db_url)
+    strokes = place(DIGITS[8][0], *PLACEMENTS[0])
+    async with Student(url, timeout=timeout, query="name=Removed%20Student") as s:
+        await s.draw(strokes)
+        lesson = db.current_class()
+        me = next(w.student for w in db.wall(lesson.id) if w.nickname == "Removed Student")
+        db.remove_student(lesson.id, me)
+        removed_at, tries = time.time(), 0
+        await started.wait()
+        while not stop.is_set():
+            await s.clear()
+            await s.draw(strokes)
+            tries += 1
+            if "done" in shown:  # the Done the others are shown, forged: it is never its own
+                await s.send_widgets([{"id": shown["done"], "trigger_value": True}],
+                                     fragment_id=s.auto_reruns.get(2.0))
+                tries += 1
+            await asyncio.sleep(1.0)
+    d = drawings.c
+    with db.engine.connect() as conn:
+        accepted = conn.execute(select(func.count()).select_from(drawings).where(
+            (d.student == me) & (d.updated > removed_at))).scalar_one()
+        accepted += conn.execute(select(func.count()).select_from(samples).where(
+            samples.c.student == me)).scalar_one()
+        accepted += conn.execute(select(func.count()).select_from(round_entries).where(
+            round_entries.c.student == me)).scalar_one()
+    report.update(removed_tries=tries, removed_posts_accepted=accepted)
+
+
+async def run_round(url: str, db_url: str, passcode: str, students: int, digit: int,
+                    seconds: int, timeout: float) -> tuple[dict, list]:
+    """One round with the whole class; returns its figures and errors."""
+    from playwright.async_api import async_playwright
+
+    from hwr.class_data.collection import ClassCollection
+    from tests.support.browser import CHROMIUM_ARGS, chromium_or_exit, teacher_page
+
+    db = ClassCollection(db_url)
+    lesson = db.current_class() or db.start_class("classroom load")
+    errors, done, report, shown = [], [], {}, {}
+    started, stop = asyncio.Event(), asyncio.Event()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_or_exit(),
+                                           args=CHROMIUM_ARGS)
+        teacher = await teacher_page(browser, url, passcode)
+        await teacher.evaluate(RESULTS_OBSERVER)
+        tasks = [asyncio.create_task(round_student(url, n, timeout, done, shown, errors,
+                                                   started)) for n in range(students)]
+        removed = asyncio.create_task(removed_student(url, db_url, timeout, shown, started,
+                                                      stop, report))
+        await asyncio.sleep(3.0)  # everyone's page is open
+        # The Teach page's round form, as the teacher fills it in.
+        await teacher.get_by_label("Digit (everyone draws one digit)").click()
+        await teacher.get_by_role("option", name=str(digit), exact=True).click()
+        await teacher.get_by_label(re.compile(r"Seconds")).fill(str(seconds))
+        await teacher.get_by_role("button", name="Start the round").click()
+        for _ in range(100):
+            found = db.current_round(lesson.id, end_due=False)
+            if found is not None:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError("the round did not start")
+        started.set()
+        await asyncio.gather(*tasks)
+        for _ in range(int(seconds + 30) * 10):  # the timer's end, and the wall's refresh
+            seen = await teacher.evaluate("window.hwrResults")
+            if seen is not None:
+                break
+            await asyncio.sleep(0.1)
+        stop.set()
+        await removed
+        await browser.close()
+    ended = db.get_round(found.id)
+    report.update(
+        round_digit=found.digit, round_seconds=found.seconds, round_students=students,
+        round_students_done=sum(done),
+        round_submissions=None if seen is None else seen["entries"],
+        round_right=None if seen is None else seen["right"],
+        round_entries_in_db=db.entry_count(found.id),
+        round_results_ms=None if seen is None else round(seen["at"] - found.deadline * 1000),
+        round_ended_after_deadline_ms=None if ended.ended is None else round(
+            (ended.ended - found.deadline) * 1000))
+    return report, errors
+
+
 def summarize(results: list, errors: list, cpu_s: float | None, client_cpu_s: float,
               args) -> dict:
     answered = [r for r in results if r[3] and r[1] is not None]
     ms = np.array([r[0] for r in answered]) * 1000
     summary = {
-        "students": args.students, "seconds": args.seconds, "period_s": args.period,
+        "students": args.students * args.classes, "seconds": args.seconds,
+        "period_s": args.period,
         "drawings": len(results), "answered": len(answered),
         "correct": sum(r[1] == r[2] for r in answered),
         **spread(ms, "{}_ms"),
@@ -264,6 +432,13 @@ def summarize(results: list, errors: list, cpu_s: float | None, client_cpu_s: fl
                                       if results else None),
         "errors": errors,
     }
+    if args.classes > 1:  # each class's own figures
+        summary["classes"] = args.classes
+        for k in range(args.classes):
+            mine = [r for r in answered if r[4] == k]
+            summary[f"class_{k + 1}"] = {
+                "drawings": sum(r[4] == k for r in results), "answered": len(mine),
+                **spread(np.array([r[0] for r in mine]) * 1000, "{}_ms")}
     return summary
 
 
@@ -276,13 +451,30 @@ def main(argv: list[str] | None = None) -> int:
                    "drawings, on average (randomized +-33%%)")
     p.add_argument("--timeout", type=float, default=30.0, help="longest wait for a reply")
     p.add_argument("--url", help="a running server (default: start one here)")
+    p.add_argument("--classes", type=int, default=1, help="classes at once, each of "
+                   "--students students (nicknames c<k>s<i>); with --class-url, each on "
+                   "its own deployment")
+    p.add_argument("--class-url", action="append", help="one class's server (repeat, "
+                   "one per class: the app runs one class per database at a time)")
     p.add_argument("--server-pid", type=int, help="its process id, for its CPU time")
     p.add_argument("--abusers", action="store_true",
                    help="add a flooding, a malformed, an oversized and a disconnecting client")
     p.add_argument("--browsers", type=int, default=0,
                    help="real Chromium pages drawing beside the simulated students")
+    p.add_argument("--live", action="store_true",
+                   help="live answers on: while a stroke is drawn, each student sends the "
+                        "drawing so far every 0.1 s (issue 30); figures: pen_ups, "
+                        "pen_ups_answered, live_updates, live_p50_ms, live_p95_ms")
     p.add_argument("--json", type=Path, help="write the figures here")
+    p.add_argument("--round", type=int, choices=range(10), metavar="DIGIT",
+                   help="run a round: every student draws DIGIT and taps Done")
+    p.add_argument("--round-seconds", type=int, default=20, help="the round's timer")
+    p.add_argument("--db-url", help="with --url and --round: the server's class database")
+    p.add_argument("--passcode", default=ROUND_PASSCODE,
+                   help="with --url and --round: the server's teacher passcode")
     args = p.parse_args(argv)
+    if args.round is not None:
+        return main_round(args)
 
     server = nullcontext(args.url) if args.url else streamlit_server(with_process=True)
     with server as started:
@@ -293,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         cpu0, client0, started = cpu_seconds(pid), time.process_time(), time.monotonic()
         results, errors, report = asyncio.run(run(url, args.students, args.seconds,
                                                   args.period, args.timeout, args.abusers,
-                                                  args.browsers))
+                                                  args.browsers, args.classes,
+                                                  args.class_url, live=args.live))
         cpu1, elapsed = cpu_seconds(pid), time.monotonic() - started
     cpu_s = None if cpu0 is None or cpu1 is None else cpu1 - cpu0
     summary = summarize(results, errors, cpu_s, time.process_time() - client0, args)
@@ -303,6 +496,14 @@ def main(argv: list[str] | None = None) -> int:
         summary["server_cpu_ms_per_drawing_gross"] = summary["server_cpu_ms_per_drawing"]
         summary["server_cpu_ms_per_drawing"] = round(
             max(0.0, cpu_s - idle * elapsed) * 1000 / len(results), 1)
+    if cpu_s is not None and elapsed:
+        summary["server_cpu_cores"] = round(cpu_s / elapsed, 2)  # gross, over the run
+    live = report.pop("live", None)
+    if live is not None:  # every pen-up's own answer, and the live answers between
+        delays = np.array([d for _, _, ds in live for d in ds]) * 1000
+        summary.update(live=True, pen_ups=sum(p for p, _, _ in live),
+                       pen_ups_answered=sum(a for _, a, _ in live),
+                       live_updates=len(delays), **spread(delays, "live_{}_ms"))
     in_browsers = report.pop("browser_results", None)
     if in_browsers:
         ms = np.array([r[0] for r in in_browsers]) * 1000
@@ -311,7 +512,35 @@ def main(argv: list[str] | None = None) -> int:
                        **spread(ms, "browser_{}_ms"))
     summary.update(report)
     print_summary(summary, args.json)
-    ok = not errors and summary["answered"] == summary["drawings"] > 0
+    ok = not errors and summary["answered"] == summary["drawings"] > 0 and \
+        summary.get("pen_ups_answered") == summary.get("pen_ups")
+    return 0 if ok else 1
+
+
+def main_round(args) -> int:
+    import tempfile
+
+    from hwr.class_data.collection import ClassCollection
+
+    if args.url:
+        if not args.db_url:
+            sys.exit("--round with --url needs the server's --db-url (and --passcode)")
+        server, db_url = nullcontext(args.url), args.db_url
+    else:
+        db_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='hwr-round-')) / 'class.sqlite3'}"
+        ClassCollection(db_url).start_class("classroom load")
+        server = streamlit_server(env={"HWR_DB_URL": db_url,
+                                       "HWR_TEACHER_PASSCODE": args.passcode})
+    with server as url:
+        print(f"server ready to answer after {asyncio.run(wait_for_model(url)):.1f} s",
+              file=sys.stderr)
+        report, errors = asyncio.run(run_round(url, db_url, args.passcode, args.students,
+                                               args.round, args.round_seconds,
+                                               args.timeout))
+    summary = {"students": args.students, **report, "errors": errors}
+    print_summary(summary, args.json)
+    ok = (not errors and summary["round_submissions"] == args.students and
+          summary["removed_posts_accepted"] == 0)
     return 0 if ok else 1
 
 

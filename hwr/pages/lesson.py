@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import html
 import threading
+import time
 from datetime import datetime, timezone
 
 import streamlit as st
@@ -24,6 +25,7 @@ from hwr.class_data.rounds import (
     DEFAULT_SECONDS,
     DIGIT,
     FOOL,
+    GRACE,
     MAX_SECONDS,
     MIN_SECONDS,
     RANDOM,
@@ -48,6 +50,7 @@ from hwr.pages.teacher_session import is_teacher
 from hwr.pages.wall import APPROVE, HIDE, REMOVE, countdown, parse_action, wall
 
 ROUND_POLL = 2.0  # s: how often a student's page looks for a round (and its end)
+WALL_REFRESH = 1.0  # s: the Teach page's live part reruns itself this often
 ROUND = "hwr_round"  # the round this session last saw running (a Round)
 ENTERED = "hwr_round_entered"  # {round id: what the model read} of this session's entries
 REMOVED = "hwr_removed_from"  # the class id this session was removed from
@@ -328,6 +331,11 @@ def results_html(results: RoundResults, large: bool = False) -> str:
 def round_panel(lesson: Lesson, large: bool) -> None:
     db = class_collection()
     found = db.current_round(lesson.id)
+    if found is not None and found.deadline is not None:
+        wait = found.deadline + GRACE - time.time()
+        if 0 < wait <= WALL_REFRESH:  # the timer runs out before the next refresh: the
+            time.sleep(wait + 0.01)  # results go up on time, not up to a second late
+            found = db.current_round(lesson.id)  # due now: ended here (or elsewhere)
     if found is not None:
         round_status(found, db.entry_count(found.id))
         return

@@ -25,6 +25,7 @@ from hwr.pages.class_state import (
     storage_failed,
 )
 from hwr.pages.lesson import (
+    WALL_REFRESH,
     flush_incomplete,
     moderation_panel,
     moderation_settings,
@@ -33,7 +34,6 @@ from hwr.pages.lesson import (
 from hwr.pages.markup import use_stylesheet
 from hwr.pages.teacher_session import is_teacher, public_url, teacher_passcode, unlock_form
 
-WALL_REFRESH = 1.0  # seconds; a stroke reaches the wall within about this plus a read
 
 
 def show_join() -> None:
