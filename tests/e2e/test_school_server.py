@@ -164,6 +164,7 @@ def test_a_server_killed_mid_lesson(browser, school, trust_school):
     draw_strokes(page, KEY, four[:1])
     expect(page.locator(".hwr-answer")).to_be_attached()
     victim = page_server(page)
+    first_stroke = page.locator(".hwr-model-input").inner_html()
 
     async def students_through(kill):
         students = [await Student(school.url).__aenter__() for _ in range(2)]
@@ -188,11 +189,16 @@ def test_a_server_killed_mid_lesson(browser, school, trust_school):
     killed = time.monotonic()
     out = school.wait_states({victim: False}, timeout=10)
     draw_strokes(page, KEY, four[1:])
-    expect(page.locator(".hwr-answer")).to_be_attached(timeout=30_000)
+    # Answered again: the model's input is the two-stroke drawing's now.
+    page.wait_for_function("before => { const m = document.querySelector('.hwr-model-input');"
+                           " return m !== null && m.innerHTML !== before; }",
+                           arg=first_stroke, timeout=30_000)
+    expect(page.locator(".hwr-answer")).to_be_attached()
     browser_seconds = time.monotonic() - killed
     assert page_server(page) != victim
     assert stroke_count(page, KEY) == 2
-    expect(page.get_by_role("textbox", name="Your nickname (optional)")).to_have_value("Ana")
+    expect(page.locator('[data-testid="stSidebar"] input[aria-label^="Your nickname"]')
+           ).to_have_value("Ana")
     assert "name=Ana" in page.url
     assert ClassCollection(school.db_url).count() == 1
     print(f"answered again after: students {student_seconds}, browser {browser_seconds:.1f} s;"
