@@ -76,9 +76,10 @@ def postgres_server() -> str:
         yield url.rsplit("/", 1)[0]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def db_url(request, tmp_path) -> str:
-    """An empty database of each kind the app supports."""
+    """An empty database of each kind the app supports. (PostgreSQL's is marked slow: a
+    server for the run and a database per test; the inner loop has SQLite's.)"""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'hwr.sqlite3'}"
     from tests.support.postgres import create_database

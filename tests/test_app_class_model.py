@@ -34,6 +34,7 @@ def button(at, key):
     return next(b for b in at.button if b.key == key)
 
 
+@pytest.mark.slow
 def test_the_teacher_teaches_the_model_and_gives_it_to_everyone(teacher_page, class_db,
                                                                  mnist_dir):
     from hwr.pages.fine_tune_jobs import fine_tune_job, start_fine_tune

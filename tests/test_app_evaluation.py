@@ -98,6 +98,7 @@ def test_training_curves_plot_the_saved_history():
     assert len(plotted) == 12
 
 
+@pytest.mark.slow
 def test_stale_predictions_offer_to_compute(tmp_path, monkeypatch):
     model = tmp_path / "model"
     shutil.copytree(DEFAULT_MODEL_DIR, model)

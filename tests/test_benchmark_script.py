@@ -7,6 +7,7 @@ import pytest
 from tests.support.files import write_mnist_dir
 
 
+@pytest.mark.slow
 def test_robustness_reports_each_rendering_and_their_mean(tmp_path, capsys):
     data = write_mnist_dir(tmp_path / "mnist", n_train=10, n_test=40)
     import benchmarks.benchmark as benchmark

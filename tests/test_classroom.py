@@ -54,6 +54,7 @@ def _write_many(path: str, start: int) -> None:
         db.add(*sample(i))
 
 
+@pytest.mark.slow
 def test_concurrent_processes_lose_nothing(db_url):
     path = db_url
     ClassCollection(path)
@@ -110,6 +111,7 @@ def test_idx_export_round_trip(filled, tmp_path):
         assert len(archive.namelist()) == 2
 
 
+@pytest.mark.slow
 def test_training_uses_extra_data(filled, tmp_path):
     from hwr.learning.config import TrainConfig
     from hwr.learning.train import train

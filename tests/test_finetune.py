@@ -50,6 +50,7 @@ def quick(**changes) -> TrainConfig:
     return config
 
 
+@pytest.mark.slow
 def test_it_learns_the_class_and_keeps_mnist(tuned):
     held, mnist = tuned.report["held_out"], tuned.report["mnist"]
     assert held["before"] < 0.95  # the class really is misread
@@ -74,6 +75,7 @@ def test_without_writers_the_held_out_digits_are_drawn_at_random(tilted):
     assert len(held) == round(0.25 * len(tilted))
 
 
+@pytest.mark.slow
 def test_the_report_counts_add_up(tuned, tilted):
     report = tuned.report
     assert report["trained_on"] + report["held_out"]["count"] == len(tilted)
@@ -108,6 +110,7 @@ def job(store, mnist, digits, **config):
                        class_name="7B", config=quick(**config))
 
 
+@pytest.mark.slow
 def test_a_cancelled_run_leaves_the_store_unchanged(tmp_path, mnist, tilted):
     store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
     running = job(store, mnist, tilted, epochs=3)
@@ -123,6 +126,7 @@ def test_a_cancelled_run_leaves_the_store_unchanged(tmp_path, mnist, tilted):
     assert not store.cache.exists() or not any(store.cache.iterdir())
 
 
+@pytest.mark.slow
 def test_a_failing_run_leaves_the_store_unchanged(tmp_path, mnist, tilted):
     store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
 
@@ -151,6 +155,7 @@ def test_too_few_digits_fail_before_any_data_is_read(tmp_path, tilted):
     assert "at least 30" in refused.error and store.versions() == []
 
 
+@pytest.mark.slow
 def test_a_finished_run_is_a_new_version_not_yet_active(tmp_path, mnist, tilted):
     store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
     done = job(store, mnist, tilted)
@@ -164,6 +169,7 @@ def test_a_finished_run_is_a_new_version_not_yet_active(tmp_path, mnist, tilted)
     assert load_pictures(version.path)["images"].shape[1:] == (28, 28)
 
 
+@pytest.mark.slow
 def test_the_command_line_runs_the_same_fine_tune(tmp_path, mnist_dir, mnist, tilted):
     extra = tmp_path / "class_digits.npz"
     np.savez(extra, x=np.round(tilted.images * 255).astype(np.uint8),

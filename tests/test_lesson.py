@@ -76,6 +76,7 @@ def test_more_strokes_do_not_bring_a_hidden_drawing_back(db_url):
     assert db.wall(lesson.id) == []
 
 
+@pytest.mark.slow
 def test_a_teacher_on_one_server_hides_what_another_server_posted(postgres_server):
     from tests.support.postgres import create_database
 

@@ -48,6 +48,7 @@ def uv() -> str:
 
 @pytest.mark.parametrize("python", ["3.11", "3.13"])
 @pytest.mark.parametrize("target,name", SUPPORTED)
+@pytest.mark.slow
 def test_requirements_resolve_to_wheels(target, name, python):
     """Resolved for the target, not this machine (pip download --platform would
     evaluate the environment markers for this machine)."""

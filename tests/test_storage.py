@@ -62,6 +62,7 @@ def test_a_database_that_does_not_answer_names_its_host_not_its_password():
     assert "hunter2" not in str(down.value) and "does not answer" in str(down.value)
 
 
+@pytest.mark.slow
 def test_a_wrong_password_is_unavailable_not_a_crash(postgres_server):
     from tests.support.postgres import create_database
 

@@ -41,6 +41,7 @@ def test_help_documents_every_flag():
         assert flag in result.stdout
 
 
+@pytest.mark.slow
 def test_training_writes_a_complete_model_directory(trained):
     out, _ = trained
     assert {p.name for p in out.iterdir()} == EXPECTED_FILES
@@ -63,6 +64,7 @@ def test_training_writes_a_complete_model_directory(trained):
     assert not list(out.parent.glob(".model.*"))  # no temporary directory left behind
 
 
+@pytest.mark.slow
 def test_trained_model_loads_and_predicts(trained):
     out, _ = trained
     rec = DigitRecognizer.load(out)
@@ -74,6 +76,7 @@ def test_trained_model_loads_and_predicts(trained):
     assert rec.model_dir == out
 
 
+@pytest.mark.slow
 def test_training_records_styles_and_measures_them(trained):
     out, _ = trained
     config = json.loads((out / "config.json").read_text())
@@ -92,6 +95,7 @@ def test_training_records_styles_and_measures_them(trained):
     assert set(letters["by_letter"]) == set("ACEFHKMNPRUVWXY") and letters["count"] == 30
 
 
+@pytest.mark.slow
 def test_the_model_card_lists_the_fonts_and_the_flag_ranges(trained):
     """Where every non-digit letter came from, and how long each stage drew the flags."""
     from hwr.learning.nondigits import HERSHEY_TEST_FONTS, HERSHEY_TRAIN_FONTS
@@ -154,6 +158,7 @@ def test_missing_hershey_data_stops_training_before_it_starts(train_script, tmp_
     assert not (tmp_path / "model").exists()
 
 
+@pytest.mark.slow
 def test_polish_from_a_trained_first_stage(trained, train_script, tmp_path):
     """--polish-from polishes a model trained with the same config (and records which),
     and refuses a model of another config or one already polished."""
@@ -197,6 +202,7 @@ def test_a_model_card_from_before_the_polish_stage_reads_as_unpolished(tmp_path)
     assert TrainConfig.from_json(path) == TrainConfig()  # tuples survive JSON's lists
 
 
+@pytest.mark.slow
 def test_config_reproduces_recorded_run(trained, train_script):
     out, _ = trained
     args = train_script.parse_args(["--config", str(out / "config.json"), "--epochs", "7"])
@@ -205,6 +211,7 @@ def test_config_reproduces_recorded_run(trained, train_script):
     assert config.limit == 300 and config.seed == 3 and config.batch_size == 32
 
 
+@pytest.mark.slow
 def test_failed_run_leaves_existing_model_untouched(trained, train_script, tmp_path):
     out, data = trained
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -215,6 +222,7 @@ def test_failed_run_leaves_existing_model_untouched(trained, train_script, tmp_p
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_best_checkpoint_and_the_old_model(trained, tmp_path):
     import keras
 
@@ -318,6 +326,7 @@ def test_the_defaults_are_the_shipped_models_config():
     assert TrainConfig.from_json(DEFAULT_MODEL_DIR / "config.json") == TrainConfig()
 
 
+@pytest.mark.slow
 def test_models_compare_on_the_same_validation_images(trained, tmp_path, capsys):
     """scripts/compare_models.py: one row per model, the same figures for the same
     weights, and models validated on different splits refused with a sentence."""
