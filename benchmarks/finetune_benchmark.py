@@ -13,6 +13,19 @@ the students' Draw pages keep answering meanwhile.
    teacher in Chromium who presses "Teach the model our handwriting" on the Class page
    after --lead seconds: the time from the press to the before/after result on the page,
    and the students' latency while the fine-tune runs.
+3. With --prank N (instead of 1.): one student of each synthetic class files N of their
+   digits under wrong labels (each a random other digit; a student the fine-tune learns
+   from, not one its held-out split sets aside). The suspicious list
+   (``hwr.class_data.curation``, from the shipped model's probabilities, as the app
+   stored them when each digit was drawn) flags ``prank_flagged`` of the N and
+   ``false_alarms`` of the right labels. Three fine-tunes, each measured on the same
+   held-out digits of the class's students (--test digits at the same angles, never
+   learned from): on the clean digits (the N pranked ones taken out), after leaving out
+   every flagged digit (``error_curated``), after leaving out only the blocks (the
+   flagged digits of a student with ``block_min`` or more: the list's first "Leave these
+   out", ``error_curated_blocks``), and with the prank left in. With several
+   classes, the JSON's top-level figures are the fewest flagged, the most false alarms and
+   the mean errors; ``prank_classes`` holds each class's.
 """
 
 from __future__ import annotations
@@ -63,6 +76,105 @@ def in_process(classes: int, digits: int, data_dir: str | None) -> dict:
             "wall_s_median": float(np.median(wall)),
             "error_cut_min": min(r["error_cut"] for r in runs),
             "mnist_after_min": min(r["mnist_after"] for r in runs)}
+
+
+def digit_error(model, images: np.ndarray, labels: np.ndarray) -> float:
+    from hwr.learning.evaluate import split_scores
+
+    scores = model.predict(images[..., np.newaxis], batch_size=512, verbose=0)
+    return round(float((split_scores(scores)[0].argmax(axis=1) != labels).mean()), 4)
+
+
+PRANK_RUNS = ("clean", "curated", "curated_blocks", "pranked")
+
+
+def blocks(flags: np.ndarray, students, block_min: int) -> np.ndarray:
+    """The flagged digits of students with ``block_min`` or more flagged."""
+    writers = np.array(students)
+    out = np.zeros(len(flags), bool)
+    for student in np.unique(writers[flags]):
+        mine = flags & (writers == student)
+        if mine.sum() >= block_min:
+            out |= mine
+    return out
+
+
+def prank_class(mnist, replay, seed: int, digits: int, pranked: int, test: int,
+                runs: tuple[str, ...] = PRANK_RUNS) -> dict:
+    """One synthetic class with one student's prank: flagged, false alarms, and the
+    three fine-tunes' errors on the students' held-out digits."""
+    from hwr.class_data.curation import CurationConfig, flagged
+    from hwr.learning.config import TrainConfig
+    from hwr.learning.evaluate import split_scores
+    from hwr.learning.finetune import ClassDigits, fine_tune, split_held_out
+    from hwr.reading.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
+    from tests.support.classes import prank, tilted_class_with_test
+
+    config = TrainConfig()
+    clean, held = tilted_class_with_test(mnist, digits, test, seed=seed)
+    train_idx, _, _ = split_held_out(clean, config.finetune.held_out, config.seed)
+    learners = sorted({clean.students[i] for i in train_idx})
+    prankster = learners[np.random.default_rng(seed).integers(len(learners))]
+    class_digits, wrong = prank(clean, prankster, pranked, seed=seed)
+    # what the app stored when each was drawn: the shipped model's digit probabilities
+    recognizer = DigitRecognizer.load(DEFAULT_MODEL_DIR)
+    probabilities = split_scores(recognizer.predict_scores(class_digits.images))[0]
+    flags = flagged(class_digits.labels, probabilities, class_digits.students)
+
+    def subset(keep: np.ndarray) -> ClassDigits:
+        return ClassDigits(class_digits.images[keep], class_digits.labels[keep],
+                           tuple(s for s, k in zip(class_digits.students, keep) if k))
+
+    in_blocks = blocks(flags, class_digits.students, CurationConfig().block_min)
+    errors, mnist_after = {}, {}
+    for name, keep in (("clean", ~wrong), ("curated", ~flags), ("curated_blocks", ~in_blocks),
+                       ("pranked", np.ones(len(wrong), bool))):
+        if name not in runs:
+            continue
+        digits_used = subset(keep)
+        started = time.perf_counter()
+        result = fine_tune(DEFAULT_MODEL_DIR, digits_used, replay, config)
+        errors[name] = digit_error(result.model, held.images, held.labels)
+        mnist_after[name] = result.report["mnist"]["after"]
+        print(json.dumps({"class": seed, "fine_tune": name, "digits": len(digits_used),
+                          "error": errors[name],
+                          "wall_s": round(time.perf_counter() - started, 1)}),
+              file=sys.stderr, flush=True)
+    return {
+        "class": seed, "prankster": prankster, "pranked": int(wrong.sum()),
+        "prank_flagged": int((flags & wrong).sum()),
+        "false_alarms": int((flags & ~wrong).sum()),
+        "in_blocks": int(in_blocks.sum()), "false_alarms_in_blocks": int((in_blocks & ~wrong).sum()),
+        "flagged_by_student": {s: int(sum(f for f, w in zip(flags, class_digits.students)
+                                          if w == s)) for s in sorted(set(clean.students))},
+        "held_out_digits": int(len(held)),
+        "error_before": digit_error(recognizer.model, held.images, held.labels),
+        **{f"error_{name}": e for name, e in errors.items()},
+        **{f"mnist_after_{name}": a for name, a in mnist_after.items()},
+    }
+
+
+def with_prank(classes: int, digits: int, pranked: int, test: int,
+               data_dir: str | None, runs: tuple[str, ...] = PRANK_RUNS) -> dict:
+    from hwr.pages.model_loading import _one_thread_per_inference
+
+    _one_thread_per_inference()  # as the app server runs it
+    from hwr.learning.data import load_mnist
+    from tests.support.classes import replay_without_unseen
+
+    mnist = load_mnist(data_dir)
+    replay = replay_without_unseen(mnist)
+    done = []
+    for seed in range(classes):
+        done.append(prank_class(mnist, replay, seed, digits, pranked, test, runs))
+        print(json.dumps(done[-1]), file=sys.stderr, flush=True)
+    mean = {name: round(float(np.mean([r[f"error_{name}"] for r in done])), 4)
+            for name in ("before", *runs)}
+    return {"digits": digits, "prank": pranked,
+            "prank_flagged": min(r["prank_flagged"] for r in done),
+            "false_alarms": max(r["false_alarms"] for r in done),
+            **{f"error_{name}": e for name, e in mean.items()},
+            "prank_classes": done}
 
 
 async def teacher_presses(url: str, lead: float) -> dict:
@@ -158,11 +270,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lead", type=float, default=10, help="seconds of drawing before the "
                    "teacher presses the button")
     p.add_argument("--data-dir", default=None, help="MNIST (default: $HWR_DATA_DIR)")
+    p.add_argument("--prank", type=int, default=0, help="one student files this many "
+                   "digits under wrong labels: the suspicious list and three fine-tunes "
+                   "(clean, curated, pranked) per class, instead of the plain runs")
+    p.add_argument("--prank-runs", default=",".join(PRANK_RUNS),
+                   help="with --prank: which fine-tunes (of %(default)s)")
+    p.add_argument("--test", type=int, default=600, help="with --prank: held-out digits of "
+                   "the class's students the fine-tunes are measured on")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
+    runs = tuple(r for r in args.prank_runs.split(",") if r)
+    if args.prank < 0 or args.test < 1 or not set(runs) <= set(PRANK_RUNS):
+        p.error(f"--prank takes 0 or more digits, --test 1 or more, --prank-runs some of "
+                f"{','.join(PRANK_RUNS)}")
 
     summary = {}
-    if args.classes:
+    if args.prank:
+        summary = with_prank(max(1, args.classes), args.digits, args.prank, args.test,
+                             args.data_dir, runs)
+    elif args.classes:
         summary["in_process"] = in_process(args.classes, args.digits, args.data_dir)
     if args.students:
         summary["in_the_app"] = with_students(args.students, args.seconds, args.lead,

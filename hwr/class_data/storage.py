@@ -47,7 +47,7 @@ DEFAULT_SQLITE = Path.home() / ".hwr" / "class_digits.sqlite3"
 SUPPORTED = ("sqlite", "postgresql")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"  # the schema of the versions before migrations existed
-HEAD = "0003"  # the newest migration (a test checks it is Alembic's head)
+HEAD = "0004"  # the newest migration (a test checks it is Alembic's head)
 _ADVISORY_LOCK = 7_202_611  # PostgreSQL: one server migrates at a time
 
 metadata = MetaData()
@@ -63,6 +63,11 @@ samples = Table(
     Column("class_id", Integer),
     Column("student", Text),
     Column("drawing", Integer),  # the wall drawing it was (its moderation applies)
+    # the teacher's curation (hwr.class_data.curation): a label instead of the student's,
+    # left out of teaching and the export, and when it last changed
+    Column("curated_label", Integer),
+    Column("excluded", Integer, nullable=False, server_default="0"),
+    Column("curated", Float),
 )
 classes = Table(
     "classes", metadata,
@@ -145,6 +150,24 @@ model_versions = Table(
     Column("report", Text, nullable=False),  # JSON: the before/after figures
     Column("archive", LargeBinary, nullable=False),  # the model directory, zipped
 )
+curation_changes = Table(  # every curation change, to show and to undo
+    "curation_changes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("batch", String(32), nullable=False),  # one teacher action (undone together)
+    Column("sample_id", Integer, nullable=False),
+    Column("class_id", Integer),
+    Column("teacher", String(32), nullable=False),  # the teacher's random session id
+    Column("at", Float, nullable=False),
+    Column("action", String(16), nullable=False),  # relabel, exclude, include, undo
+    Column("scope", Text, nullable=False, server_default=""),
+    Column("old_label", Integer),  # samples.curated_label before and after
+    Column("new_label", Integer),
+    Column("old_excluded", Integer, nullable=False),
+    Column("new_excluded", Integer, nullable=False),
+    Column("undone_by", String(32)),
+)
+Index("curation_changes_by_batch", curation_changes.c.batch)
+Index("curation_changes_by_class", curation_changes.c.class_id, curation_changes.c.id)
 settings = Table(
     "settings", metadata,
     Column("key", String(64), primary_key=True),

@@ -52,6 +52,8 @@ from hwr.pages.model_loading import (
     restore_original_model,
 )
 from hwr.pages.lesson import rounds_section
+from hwr.class_data.curation import LeftOut, changes_since, curated_samples
+from hwr.pages.curation import curation_section, held_out_cells
 from hwr.pages.teacher_session import is_teacher
 
 FINE_TUNE = FineTuneConfig()  # the button's settings: scripts/train.py's defaults
@@ -137,7 +139,10 @@ def show_active_model() -> None:
         st.rerun()
 
 
-def start_teaching(class_id: int | None, what: str, samples: Samples) -> None:
+def start_teaching(class_id: int | None, what: str, samples: Samples,
+                   left_out: LeftOut | None = None) -> None:
+    if left_out is not None and left_out.count:
+        st.caption(f"Teaching uses {left_out.sentence()}.")
     different = len(np.unique(samples.labels))
     if len(samples) < FINE_TUNE.min_digits or different < FINE_TUNE.min_different:
         st.info(f"To learn the class's handwriting the model needs at least "
@@ -218,6 +223,10 @@ def show_before_after(version: ModelVersion) -> None:
     st.caption(f"Learned from {version.report['trained_on']} of the class's "
                f"{version.class_digits} digits; the others, chosen "
                f"{version.report['split']}, only check it.")
+    left_out = LeftOut.from_report(version.report)
+    if left_out is not None:
+        st.caption(f"It used {left_out.sentence()}, as they were when it started "
+                   f"({left_out.as_of[11:19]} UTC).")
     st.dataframe({
         "digit": list(range(10)),
         "ours before": [held["per_digit_before"].get(str(d)) for d in range(10)],
@@ -237,6 +246,7 @@ def show_before_after(version: ModelVersion) -> None:
                                          f"a {pictures['labels'][i]}: was "
                                          f"{pictures['before'][i]}, now {pictures['after'][i]}",
                                          THUMBNAIL_SIZE) for i in fixed[:GALLERY_MAX]])
+    held_out_cells(pictures, ALL_SAMPLES)  # the label check's cell view (teacher only)
 
 
 def choose_new_model(version: ModelVersion) -> None:
@@ -273,6 +283,12 @@ def show_finished(job: FineTuneJob) -> None:
         return
     st.success(f"Done in {job.seconds:.0f} s: the model has learned "
                f"{job.version.class_name}'s handwriting.", icon=":material/check_circle:")
+    left_out = LeftOut.from_report(job.selection)
+    since = changes_since(class_collection(), left_out.last_change) if left_out else 0
+    if since:
+        st.info(f"{since} drawings' labels changed while it ran: this model learned them "
+                "as they were when it started. Teach it again to use the changes.",
+                icon=":material/info:")
     show_before_after(job.version)
     choose_new_model(job.version)
 
@@ -297,7 +313,8 @@ def choose_earlier_model() -> None:
             st.rerun()
 
 
-def teach_the_model(class_id: int | None, what: str, samples: Samples) -> None:
+def teach_the_model(class_id: int | None, what: str, samples: Samples,
+                    left_out: LeftOut | None = None) -> None:
     st.header("Teach the model our handwriting")
     show_active_model()
     choose_earlier_model()
@@ -306,7 +323,7 @@ def teach_the_model(class_id: int | None, what: str, samples: Samples) -> None:
         show_other_progress()
     elif job is None:
         show_failed_elsewhere()
-        start_teaching(class_id, what, samples)
+        start_teaching(class_id, what, samples, left_out)
     elif job.running:
         show_progress()
     else:
@@ -326,11 +343,12 @@ def class_page() -> None:
 def class_digits() -> None:
     class_id, what = choose_class()
     rounds_section(class_id)  # the class's rounds, and their CSV (hwr.pages.lesson)
-    samples = class_collection().samples(class_id)
+    samples, left_out = curated_samples(class_collection(), class_id)  # as teaching uses them
     if len(samples) == 0:
         st.info("No digits collected yet: on the Draw page, confirm or correct a prediction "
                 "to add the drawing here.", icon=":material/school:")
         if is_teacher():
+            curation_section(class_id)  # drawings all left out: to take them back
             st.header("Teach the model our handwriting")
             show_active_model()
             choose_earlier_model()
@@ -342,7 +360,11 @@ def class_digits() -> None:
     show_misread(samples)
     if not is_teacher():
         return
-    teach_the_model(class_id, what, samples)
+    job = fine_tune_job()
+    curation_section(class_id, running=(job is not None and job.running) or
+                     other_fine_tune() is not None,
+                     running_left_out=LeftOut.from_report(job.selection) if job else None)
+    teach_the_model(class_id, what, samples, left_out)
     st.header("Export")
     show_export(samples)
     with st.expander("Delete these digits"):

@@ -38,6 +38,7 @@ from hwr.class_data.locks import (
     forget_outcome,
     last_outcome,
 )
+from hwr.class_data.curation import curated_digits
 from hwr.pages import class_state, model_loading
 
 LOCK = "fine-tune"  # the database lock's name: one fine-tune per class database
@@ -63,6 +64,7 @@ class FineTuneJob:
         self.load_digits, self.load_mnist = load_digits, load_mnist
         self.class_name, self.config = class_name, config or TrainConfig()
         self.progress = Progress()
+        self.selection: dict = {}  # what the digits left out, as of the run's start
         self.cancel_event = threading.Event()
         self.version = None  # the new ModelVersion once done
         self.error: str | None = None
@@ -121,6 +123,7 @@ class FineTuneJob:
         started = time.monotonic()
         try:
             digits = self.load_digits()
+            self.selection = getattr(digits, "report", None) or {}  # curation's LeftOut
             usable_digits, _ = usable(digits)
             check_enough(usable_digits, self.config.finetune)  # before MNIST loads
             mnist = self.load_mnist()
@@ -135,7 +138,8 @@ class FineTuneJob:
                 lambda d: write_version(result, self.start_version.path, d),
                 parent=self.start_version.id, class_digits=result.report["class_digits"],
                 class_name=self.class_name,
-                report={k: v for k, v in result.report.items() if k != "config"})
+                report={**{k: v for k, v in result.report.items() if k != "config"},
+                        **self.selection})
         except Cancelled as e:
             self.cancelled, self.error = True, str(e)
         except FineTuneError as e:
@@ -198,9 +202,8 @@ def start_fine_tune(class_id: int | None, class_name: str) -> FineTuneJob | None
         if not lock.acquire({"class_name": class_name, "stage": "starting"}):
             return None
 
-        def class_digits() -> ClassDigits:
-            samples = collection.samples(class_id)
-            return ClassDigits(samples.images, samples.labels, samples.students)
+        def class_digits() -> ClassDigits:  # read once, at the start: curating goes on
+            return curated_digits(collection, class_id)
 
         try:
             store = model_loading.model_store()

@@ -41,13 +41,47 @@ def tilted_class(mnist: Mnist, count: int = 300, students: int = 12, seed: int =
                  degrees: tuple[float, float] = (35.0, 50.0)) -> ClassDigits:
     """``count`` digits by ``students`` students, each tilting all their digits by their
     own angle: float images in [0, 1], labels, who wrote each."""
+    return tilted_class_with_test(mnist, count, 0, students, seed, degrees)[0]
+
+
+def tilted_class_with_test(mnist: Mnist, count: int = 300, test: int = 600,
+                           students: int = 12, seed: int = 0,
+                           degrees: tuple[float, float] = (35.0, 50.0)
+                           ) -> tuple[ClassDigits, ClassDigits]:
+    """``tilted_class``'s class (the same digits for the same arguments) and ``test``
+    more digits by the same students at the same angles, none of them in the class: what
+    a fine-tune on the class is measured on, whatever its labels."""
     rng = np.random.default_rng(seed)
     images, labels = unseen_digits(mnist)
     pick = rng.choice(len(images), size=count, replace=False)
     angles = rng.uniform(*degrees, size=students)
-    writer = np.arange(count) % students
-    tilted = np.stack([
-        ndimage.rotate(images[i].astype(np.float32) / 255.0, angles[w], reshape=False,
-                       order=1) for i, w in zip(pick, writer)])
-    return ClassDigits(np.clip(tilted, 0, 1), labels[pick].astype(np.int64),
-                       tuple(f"student-{w}" for w in writer))
+    rest = np.setdiff1d(np.arange(len(images)), pick)
+    test_pick = rng.choice(rest, size=test, replace=False) if test else pick[:0]
+
+    def tilt(chosen: np.ndarray) -> ClassDigits:
+        writer = np.arange(len(chosen)) % students
+        tilted = np.stack([
+            ndimage.rotate(images[i].astype(np.float32) / 255.0, angles[w], reshape=False,
+                           order=1) for i, w in zip(chosen, writer)]) if len(chosen) else \
+            np.zeros((0, 28, 28), np.float32)
+        return ClassDigits(np.clip(tilted, 0, 1), labels[chosen].astype(np.int64),
+                           tuple(f"student-{w}" for w in writer))
+
+    return tilt(pick), tilt(test_pick)
+
+
+def prank(digits: ClassDigits, student: str, count: int,
+          seed: int = 0) -> tuple[ClassDigits, np.ndarray]:
+    """The class with one student filing ``count`` of their digits under wrong labels
+    (each a random other digit), and which digits those are (bool). The student must have
+    written at least ``count`` digits."""
+    mine = np.flatnonzero(np.array(digits.students) == student)
+    if len(mine) < count:
+        raise ValueError(f"{student} wrote {len(mine)} digits, fewer than {count}")
+    rng = np.random.default_rng(seed)
+    wrong = np.sort(rng.choice(mine, size=count, replace=False))
+    labels = digits.labels.copy()
+    labels[wrong] = (labels[wrong] + rng.integers(1, 10, size=count)) % 10
+    pranked = np.zeros(len(labels), bool)
+    pranked[wrong] = True
+    return ClassDigits(digits.images, labels, digits.students), pranked
