@@ -3,6 +3,7 @@ start to results, the Draw page's prompt and Done, and teacher actions refused t
 student's session."""
 
 import re
+import time
 import types
 
 import numpy as np
@@ -216,3 +217,54 @@ def test_generated_nicknames_only_replaces_a_typed_one(canvas, class_db):
     from hwr.class_data.teacher import is_generated_nickname
 
     assert is_generated_nickname(field.value)
+
+
+def test_the_database_going_away_mid_round(canvas, postgres_server, monkeypatch,
+                                           passcode):
+    """PostgreSQL refuses the class's database for a while: the student keeps drawing and
+    getting answers, Done says it was not recorded, and once the database is back the
+    round's results say they are incomplete."""
+    import psycopg
+
+    from hwr.pages import class_state
+    from tests.support.postgres import create_database
+
+    url = create_database(postgres_server)
+    monkeypatch.setenv("HWR_DB_URL", url)
+    db = ClassCollection(url)
+    lesson = db.start_class("7B")
+    found = db.start_round(lesson.id, "digit", 7, seconds=120)
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]), drawing_id=1)
+    at = draw_app()
+    assert "Everyone draw a 7" in htmls(at)
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://")
+
+    def connections(allowed: bool) -> None:
+        with psycopg.connect(f"{admin}/postgres", autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+            if not allowed:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = %s", (name,))
+
+    connections(False)
+    try:
+        time.sleep(1.1)  # the page's one-second memory of the class and round
+        canvas.drawing = as_drawing(place(DIGITS[7][1 % len(DIGITS[7])], *PLACEMENTS[1]),
+                                    drawing_id=2)
+        at.run()
+        assert not at.exception
+        assert re.search(r'class="hwr-answer"[^>]*>7<', " ".join(
+            m.value for m in at.markdown))  # answered all the same
+        assert "Everyone draw a 7" in htmls(at) and "results will say" in texts(at)
+        at.button(key=f"hwr_done_{found.id}").click().run()
+        assert "Not recorded: class data is unavailable" in texts(at)
+    finally:
+        connections(True)
+    class_state._storage_down.clear()  # as if RETRY_SECONDS had passed
+    at.run()
+    assert not at.exception
+    db.end_round(found.id)
+    assert db.round_results(found.id).round.incomplete
+    teacher_page = teacher(page_app("teach"))
+    assert "results are incomplete" in htmls(teacher_page)

@@ -483,10 +483,10 @@ def entered_note(entry) -> None:
     st.success(f"Your drawing is in: {_read_as(entry)}.", icon=":material/check_circle:")
 
 
-def ended_note(state, lesson: Lesson) -> None:
+def ended_note(state, class_id: int) -> None:
     """A round this page showed has ended: the student's own result."""
     last = state.get(ROUND)
-    if not isinstance(last, Round) or last.class_id != lesson.id:
+    if not isinstance(last, Round) or last.class_id != class_id:
         return
     entry = state.get(ENTERED, {}).get(last.id)
     if entry is None and not state.get("hwr_round_looked") == last.id:
@@ -503,32 +503,45 @@ def ended_note(state, lesson: Lesson) -> None:
         st.info("Round over.", icon=":material/flag:")
 
 
+def database_away() -> bool:
+    try:
+        class_collection()  # raises while the database is known not to answer
+        return False
+    except StorageUnavailable:
+        return True
+
+
 @st.fragment(run_every=ROUND_POLL)
 def round_prompt() -> None:
     """The Draw page's round: the prompt, the timer, Done. Looks for a round every
     ROUND_POLL seconds; while the database is away the round last seen goes on here
     (drawing and answers need no database) and its results are marked incomplete."""
     state = st.session_state
-    lesson = running_class()
-    if lesson is None:
+    last = state.get(ROUND) if isinstance(state.get(ROUND), Round) else None
+    lesson = running_class()  # None while the database is away, too
+    away, found = False, None
+    if lesson is not None:
+        if state.get(REMOVED) == lesson.id:
+            st.info(REMOVED_NOTE, icon=":material/block:")
+            return
+        try:
+            found = round_now(lesson.id)
+            flush_incomplete()
+        except StorageUnavailable as e:
+            storage_failed(e)
+            away = True
+    elif last is not None and database_away():
+        away = True
+    else:
         state.pop(ROUND, None)
         return
-    if state.get(REMOVED) == lesson.id:
-        st.info(REMOVED_NOTE, icon=":material/block:")
-        return
-    away = False
-    try:
-        found = round_now(lesson.id)
-        flush_incomplete()
-    except StorageUnavailable as e:
-        storage_failed(e)
-        last = state.get(ROUND)
-        found = last if isinstance(last, Round) and not last.due() else None
-        away = found is not None
-        if away:
+    if away:
+        found = last if last is not None and last.running and not last.due() else None
+        if found is not None:
             note_incomplete(found.id)
     if found is None:
-        ended_note(state, lesson)
+        if last is not None:
+            ended_note(state, last.class_id)
         return
     state[ROUND] = found
     prompt = found.prompt_for(student_id())
