@@ -221,7 +221,7 @@ def show_confusion(confusion: np.ndarray) -> None:
 
 
 def thumbnail(index: int, labels: np.ndarray, probabilities: np.ndarray,
-              images: np.ndarray) -> str:
+              images: np.ndarray | TestImages) -> str:
     """One test image captioned with its number, true digit and top two predictions."""
     first, second = np.argsort(probabilities[index])[::-1][:2]
     return figure_html(images[index], f"#{index} true {labels[index]}<br>"
