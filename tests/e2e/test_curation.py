@@ -12,6 +12,11 @@ from tests.support.browser import expect_run_finished, streamlit_server
 PASSCODE = "7B-secret"
 
 
+def shown(locator, timeout: float = 30_000) -> None:
+    """Wait for it (a busy test machine: the page's runs take seconds)."""
+    expect(locator).to_be_visible(timeout=timeout)
+
+
 def image(seed: int) -> np.ndarray:
     out = np.zeros((28, 28), np.float32)
     out[4:24, 8:20] = np.random.default_rng(seed).uniform(0.3, 1.0, (20, 12))
@@ -63,25 +68,25 @@ def test_the_teacher_opens_a_cell_and_relabels_a_drawing(browser, class_url, cla
     teacher.get_by_role("button", name="Unlock").click()
     teacher.get_by_role("button", name="End the class").wait_for()
     teacher.get_by_role("link", name="Class").click()  # the same session, still unlocked
-    expect(teacher.get_by_text("Suspicious labels: 7")).to_be_visible()
-    expect(teacher.get_by_text("filed as 1 that the model read as 7")).to_be_visible()
+    shown(teacher.get_by_text("Suspicious labels: 7"), 60_000)
+    shown(teacher.get_by_text("filed as 1 that the model read as 7"))
     expect_run_finished(teacher)  # the chart is there: a click now is not lost
 
     cell = teacher.locator('.st-key-cur_chart path[aria-label*="true: 3; predicted: 8;"]')
     cell.click(position={"x": 4, "y": 4})  # a corner: the centre holds the count label
-    expect(teacher.get_by_text("filed as 3 that the model read as 8")).to_be_visible()
+    shown(teacher.get_by_text("filed as 3 that the model read as 8"))
     expect_run_finished(teacher)
     teacher.locator(f".st-key-cur_cell_label_{heron}_3").click()  # its label: 3
     teacher.get_by_role("option", name="8", exact=True).click()
-    expect(teacher.get_by_text("Filed the drawing under 8.").first).to_be_visible()
+    shown(teacher.get_by_text("Filed the drawing under 8.").first)
     expect_run_finished(teacher)
     found, _ = curated_samples(ClassCollection(path), class_id)
     assert dict(zip(found.ids.tolist(), found.labels.tolist()))[heron] == 8
-    expect(teacher.get_by_text("Your last change: relabelled 1 drawing as 8")).to_be_visible()
+    shown(teacher.get_by_text("Your last change: relabelled 1 drawing as 8"))
     teacher.screenshot(path=artifacts / "class-curation.png", full_page=True)
 
     teacher.get_by_role("button", name="Undo").click()
-    expect(teacher.get_by_text("Undone: 1 drawing as before.").first).to_be_visible()
+    shown(teacher.get_by_text("Undone: 1 drawing as before.").first)
     found, _ = curated_samples(ClassCollection(path), class_id)
     assert dict(zip(found.ids.tolist(), found.labels.tolist()))[heron] == 3
     teacher.context.close()
