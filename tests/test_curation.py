@@ -477,3 +477,31 @@ def test_the_before_after_comparison_opens_the_same_cell_view(monkeypatch, class
     assert curated(db, lesson)[0][first] == 7
     at.selectbox(key="cur_ba_answer").set_value(1).run()  # the cell the new model read right
     assert "**1 drawing** filed as **1** that the model read as **1**" in texts(at)
+
+
+def test_curating_while_a_fine_tune_runs_says_the_run_uses_the_labels_at_its_start(
+        teacher_page, class_db, monkeypatch):
+    from hwr.learning.finetune import Progress
+    from hwr.pages import classroom
+
+    db = ClassCollection(class_db)
+    lesson, ids = a_class(db)
+    at_start = cu.left_out(db, lesson.id)
+
+    class Running:  # this server's fine-tune, reading the class as it was at its start
+        running, selection = True, at_start.report()
+        progress = Progress(stage="learning", epoch=1, epochs=4, step=1, steps=10)
+
+        def cancel(self):
+            pass
+
+    monkeypatch.setattr(classroom, "fine_tune_job", lambda: Running())
+    at = teacher_page()
+    note = (f"A fine-tune is running: it learns from the labels as they were when it "
+            f"started ({at_start.as_of[11:19]} UTC). Changes you make now apply to the "
+            "next one.")
+    assert note in texts(at)
+    at.button(key="cur_sus_out_0").click().run()  # curating goes on meanwhile
+    assert not at.exception, at.exception
+    assert note in texts(at)
+    assert not set(ids["s0"]) & set(curated(db, lesson)[0])
