@@ -49,7 +49,8 @@ def test_without_mnist_or_network_every_gallery_shows_images(browser, tmp_path, 
                 "imgs => imgs.map(i => i.complete && i.naturalWidth === 28)")
             assert loaded and all(loaded), i
         assert page.get_by_text("not available here").count() == 0
-        expect(page.get_by_test_id("stImage").first).to_be_attached()  # the styles figure
+        expect(page.get_by_test_id("stImage").first).to_be_attached(  # the styles figure
+            timeout=120_000)
         galleries.nth(0).scroll_into_view_if_needed()
         page.screenshot(path=artifacts / "evaluation-offline.png")
         assert elsewhere == []
