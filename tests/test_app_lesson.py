@@ -268,3 +268,45 @@ def test_the_database_going_away_mid_round(canvas, postgres_server, monkeypatch,
     assert db.round_results(found.id).round.incomplete
     teacher_page = teacher(page_app("teach"))
     assert "results are incomplete" in htmls(teacher_page)
+
+
+def test_fool_the_network_takes_the_tapped_digit(canvas, class_db):
+    db = ClassCollection(class_db)
+    lesson = db.start_class("7B")
+    found = db.start_round(lesson.id, "fool", seconds=60)
+    canvas.drawing = as_drawing(place(DIGITS[1][0], *PLACEMENTS[0]), drawing_id=1)
+    at = draw_app()
+    assert "Fool the network" in htmls(at)
+    at.button_group(key=f"hwr_meant_{found.id}").set_value(7).run()  # "I meant a 7"
+    assert not at.exception
+    entry = db.entry_of(found.id, at.session_state["hwr_student"])
+    assert (entry.prompt, entry.answer, entry.correct) == (7, 1, False)
+    assert "not a 7" in " ".join(s.value for s in at.success)
+
+
+def test_a_digit_each_asks_each_student_their_own(canvas, class_db):
+    db = ClassCollection(class_db)
+    lesson = db.start_class("7B")
+    found = db.start_round(lesson.id, "random", seconds=60)
+    at = draw_app()
+    asked = found.prompt_for(at.session_state["hwr_student"])
+    assert f'data-digit="{asked}">Draw a {asked}<' in htmls(at)
+
+
+def test_the_class_page_lists_the_rounds_and_the_teacher_downloads_them(passcode,
+                                                                         class_db):
+    db = ClassCollection(class_db)
+    lesson = db.start_class("7B")
+    found = db.start_round(lesson.id, "digit", 4, seconds=None)
+    db.post_drawing(lesson.id, "s1", 1, "@Ana", 4, False, 0.9, image())
+    db.end_round(found.id)
+    student = page_app("class").run()
+    assert not student.exception
+    assert any(e.label == "Rounds: 1" for e in student.expander)
+    assert not student.get("download_button")
+    at = teacher(page_app("class"))
+    csv_button = next(b for b in at.get("download_button")
+                      if "rounds" in b.proto.label)
+    assert csv_button.proto.label == "Download the rounds (CSV)"
+    rows = at.dataframe[0].value
+    assert rows["prompt"].tolist() == ["Everyone draw a 4"] and rows["drawings"].tolist() == [1]
