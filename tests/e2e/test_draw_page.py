@@ -138,6 +138,19 @@ def test_clear_and_undo_act_in_place(page):
     assert canvas.get_attribute("data-marked") == "yes"  # the same canvas, never remounted
 
 
+def test_without_live_answers_only_stroke_ends_are_sent(page):
+    """Live answers are off unless asked for: the canvas sends what it sent before
+    them, the whole drawing at each stroke's end, and nothing while a stroke is drawn."""
+    root = page.locator(f".st-key-{KEY} .hwr-canvas-root")
+    assert root.get_attribute("data-live") == "off"
+    clear_canvas(page)
+    draw_strokes(page, KEY, place(DIGITS[4][0], *PLACEMENTS[0]), pause=0.15)
+    assert read_answer(page, "4") == "4"
+    sent = root.evaluate("r => r.hwrSent")
+    assert sent and not any(partial for _, partial, _ in sent)
+    expect(page.locator(".hwr-live")).to_have_attribute("data-seq", str(sent[-1][0]))
+
+
 def test_drawing_survives_a_visit_to_another_page(page):
     draw_strokes(page, KEY, place(DIGITS[2][0], *PLACEMENTS[0]))
     assert read_answer(page, "2") == "2"
