@@ -261,6 +261,10 @@ def suspicious_list(view: Curation, names: dict) -> None:
                  on_click=relabel_as_read,
                  args=({int(view.ids[i]): int(view.predicted[i]) for i in group.indices},
                        f"suspicious, {who}"), icon=":material/edit:")
+        if len(ids) < CONFIG.block_min:
+            st.caption("A few of one student's are often the model's own mistake on "
+                       "the class's handwriting, right labels that teaching learns most "
+                       "from: look at them before leaving them out.")
         with st.expander(f"Open {who}'s {_plural(len(ids))}"):
             drawing_controls(view, group.indices, f"cur_sus{n}")
     if len(groups) > GROUPS_SHOWN:
