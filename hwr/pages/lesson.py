@@ -50,6 +50,7 @@ from hwr.pages.teacher_session import is_teacher
 from hwr.pages.wall import APPROVE, HIDE, REMOVE, countdown, parse_action, wall
 
 ROUND_POLL = 2.0  # s: how often a student's page looks for a round (and its end)
+IDLE_POLL = 10.0  # s: how often a page with no class running looks for one
 WALL_REFRESH = 1.0  # s: the Teach page's live part reruns itself this often
 ROUND = "hwr_round"  # the round this session last saw running (a Round)
 ENTERED = "hwr_round_entered"  # {round id: what the model read} of this session's entries
@@ -511,11 +512,28 @@ def database_away() -> bool:
         return True
 
 
-@st.fragment(run_every=ROUND_POLL)
 def round_prompt() -> None:
-    """The Draw page's round: the prompt, the timer, Done. Looks for a round every
-    ROUND_POLL seconds; while the database is away the round last seen goes on here
-    (drawing and answers need no database) and its results are marked incomplete."""
+    """The Draw page's round (prompt, timer, Done): looked for every ROUND_POLL seconds
+    while a class runs; with none, every IDLE_POLL seconds whether one has started (then
+    the page runs anew, with the round's poll). Each poll is a small script run (about
+    5 ms of the server's CPU), so a page without a class asks less often."""
+    if running_class() is None and not isinstance(st.session_state.get(ROUND), Round):
+        _class_poll()
+    else:
+        _round_poll()
+
+
+@st.fragment(run_every=IDLE_POLL)
+def _class_poll() -> None:
+    if running_class() is not None:
+        st.rerun(scope="app")
+
+
+@st.fragment(run_every=ROUND_POLL)
+def _round_poll() -> None:
+    """The round's part of the Draw page; while the database is away the round last seen
+    goes on here (drawing and answers need no database) and its results are marked
+    incomplete."""
     state = st.session_state
     last = state.get(ROUND) if isinstance(state.get(ROUND), Round) else None
     lesson = running_class()  # None while the database is away, too

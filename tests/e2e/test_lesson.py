@@ -58,6 +58,8 @@ def test_a_lesson_with_moderation_and_a_round(browser, lesson_url, artifacts):
     errors = []
     teacher.on("pageerror", lambda e: errors.append(str(e)))
     unlock(teacher)
+    early = new_page(browser, f"{lesson_url}/?name=Dee")  # open before the class starts
+    early.wait_for_selector(canvas_selector(KEY))
     teacher.get_by_label("Class name").fill("7B, lesson")
     teacher.get_by_role("button", name="Start the class").click()
     teacher.get_by_role("button", name="End the class").wait_for()
@@ -126,6 +128,8 @@ def test_a_lesson_with_moderation_and_a_round(browser, lesson_url, artifacts):
         expect(prompt).to_have_text("Everyone draw a 7", timeout=10_000)
         expect(students[name].locator(".hwr-countdown")).to_contain_text("s left")
     expect(students["Ben"].locator(".hwr-prompt")).to_have_count(0)  # removed: no round
+    # the page opened before the class looked for one, and now shows the round too
+    expect(early.locator(".hwr-prompt")).to_have_text("Everyone draw a 7")
     draw(students["Cy"], 7)  # no Done: the time being up enters it
     draw(students["Ana"], 7)
     students["Ana"].get_by_role("button", name="Done").click()
@@ -145,5 +149,5 @@ def test_a_lesson_with_moderation_and_a_round(browser, lesson_url, artifacts):
     assert {(r["prompt"], r["answer"], r["right"]) for r in rows} == {("7", "7", "yes")}
     assert download.value.suggested_filename.endswith(".csv")
     assert not errors
-    for page in (teacher, projector, *students.values()):
+    for page in (teacher, projector, early, *students.values()):
         page.context.close()
