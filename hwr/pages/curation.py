@@ -268,7 +268,7 @@ def suspicious_list(view: Curation, names: dict) -> None:
         with st.expander(f"Open {who}'s {_plural(len(ids))}"):
             drawing_controls(view, group.indices, f"cur_sus{n}")
     if len(groups) > GROUPS_SHOWN:
-        st.caption(f"And {len(groups) - GROUPS_SHOWN} more students with one or two each.")
+        st.caption(f"And {len(groups) - GROUPS_SHOWN} more students with fewer each.")
 
 
 def whole_student(view: Curation, names: dict) -> None:
