@@ -130,17 +130,20 @@ def test_a_pen_up_drawing_never_waits_for_live_answers(canvas, monkeypatch):
 
 @pytest.fixture
 def session(monkeypatch):
-    """answer_partial on a fake clock and session, with room in the server's budget."""
-    clock = types.SimpleNamespace(now=50.0, sleeps=[], newer=False)
+    """answer_partial on a fake clock and session, with room in the server's budget;
+    ``waiting``: what the browser has sent meanwhile (None, "partial" or "other")."""
+    clock = types.SimpleNamespace(now=50.0, sleeps=[], waiting=None, on_sleep=None)
 
     def sleep(seconds):
         clock.sleeps.append(seconds)
         clock.now += seconds
+        if clock.on_sleep:
+            clock.on_sleep(clock)
 
     monkeypatch.setattr(live, "time", types.SimpleNamespace(monotonic=lambda: clock.now,
                                                             sleep=sleep))
     monkeypatch.setattr(live, "st", types.SimpleNamespace(session_state={}))
-    monkeypatch.setattr(live, "_rerun_waiting", lambda: clock.newer)
+    monkeypatch.setattr(live, "_waiting", lambda: clock.waiting)
     monkeypatch.setattr(live, "_BUDGET", live._Budget(1000.0, 1000.0))
     return clock
 
@@ -152,28 +155,67 @@ def test_the_canvas_pace_never_waits(session):
     assert session.sleeps == []
 
 
-def test_a_flood_of_partial_drawings_waits_in_its_own_session(session):
+def test_a_flood_of_partial_drawings_is_answered_at_the_session_pace(session):
     answered_at = []
-    for n in range(20):  # one every 2 ms
+    for n in range(20):  # one every 2 ms, each run as its own
         if live.answer_partial(first_of_drawing=n == 0):
             answered_at.append(session.now)
         session.now += 0.002
-    gaps = np.diff(answered_at)
-    assert len(answered_at) == 20 and gaps.min() >= live.LIVE_INTERVAL - 1e-9
-    assert any(s > 0.02 for s in session.sleeps)  # a flood's whole, uninterrupted waits
+    assert len(answered_at) == 20
+    assert np.diff(answered_at).min() >= live.LIVE_INTERVAL - 1e-9
 
 
-def test_a_newer_drawing_ends_the_wait_unanswered(session):
+def test_a_pen_up_ends_the_wait_at_once(session):
     assert live.answer_partial(first_of_drawing=True)
     session.now += 0.01
-    session.newer = True  # the browser sent more (the pen-up, say): that one is answered
+    session.on_sleep = lambda c: setattr(c, "waiting", "other")  # the pen goes up
+    assert not live.answer_partial(first_of_drawing=False)
+    assert sum(session.sleeps) <= 0.01 + 1e-9  # one 10 ms slice, not the whole wait
+
+
+def test_more_of_the_stroke_is_folded_in_not_answered_stale(session):
+    assert live.answer_partial(first_of_drawing=True)
+    session.now += 0.2
+    session.waiting = "partial"  # a newer partial drawing waits: that one is answered
     assert not live.answer_partial(first_of_drawing=False)
     assert session.sleeps == []
 
 
-def test_a_busy_server_answers_partial_drawings_with_what_it_showed(session, monkeypatch):
+def test_a_busy_server_thins_live_answers_and_the_runs_of_a_session(session, monkeypatch):
     monkeypatch.setattr(live, "_BUDGET", live._Budget(1.0, 1.0))
     assert live.answer_partial(first_of_drawing=False)
     session.now += 0.12
-    assert not live.answer_partial(first_of_drawing=False)  # thinned out
+    assert not live.answer_partial(first_of_drawing=False)  # thinned out, after a wait
+    assert abs(sum(session.sleeps) - live.LIVE_BUSY_WAIT) < 0.011
+    session.sleeps.clear()
     assert live.answer_partial(first_of_drawing=True)  # a new drawing's first: answered
+    session.now += 0.12
+    session.on_sleep = lambda c: setattr(c, "waiting", "other")
+    assert not live.answer_partial(first_of_drawing=False)  # a pen-up ends the busy wait
+    assert sum(session.sleeps) <= 0.01 + 1e-9
+
+
+def test_what_waits_is_read_from_streamlits_requests(monkeypatch):
+    """The pen-up/partial distinction, on Streamlit's own request objects."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
+    from streamlit.runtime.scriptrunner_utils.script_requests import (
+        RerunData,
+        ScriptRequests,
+    )
+
+    requests = ScriptRequests()
+    monkeypatch.setattr(
+        "streamlit.runtime.scriptrunner_utils.script_run_context.get_script_run_ctx",
+        lambda: types.SimpleNamespace(script_requests=requests))
+    assert live._waiting() is None
+
+    def sent(drawing: str):
+        states = WidgetStates()
+        states.widgets.add(id="toggle", bool_value=True)
+        states.widgets.add(id="canvas", json_value=f'{{"drawing":{drawing}}}')
+        return RerunData(widget_states=states)
+
+    requests.request_rerun(sent('{"id":0,"strokes":[],"seq":4,"partial":true}'))
+    assert live._waiting() == "partial"
+    requests.request_rerun(sent('{"id":0,"strokes":[],"seq":5}'))
+    assert live._waiting() == "other"

@@ -9,13 +9,15 @@ marked partial, and the whole drawing at pen-up as without them (``canvas.js``).
   answered interrupts that run (Streamlit reruns with the newest drawing).
 - A session's partial drawings are answered at most every ``LIVE_INTERVAL``. The canvas
   sends them further apart than that, so an honest page never waits; a page that sends
-  them faster is answered with what it showed last, and one that keeps on (a flood,
-  ``FLOOD_EARLY`` early messages in a second) waits in its own script thread, as a
-  pen-up flood does, so it cannot make the server run its script hundreds of times a
-  second.
+  them faster (a flood) waits in its own script thread, and what it sends meanwhile is
+  folded by Streamlit into one rerun, so it cannot make the server run its script more
+  often than that.
 - Server-wide, at most ``LIVE_PER_SECOND`` partial drawings are recognized each second
-  (a token bucket); beyond that a partial drawing is answered with what its page
-  showed last. A busy class gets fewer live updates; every pen-up is still answered.
+  (a token bucket); beyond that a partial drawing waits ``LIVE_BUSY_WAIT`` and its page
+  keeps what it showed last. A busy class gets fewer live updates and fewer script
+  runs; every pen-up is still answered.
+- Every wait ends at once when a pen-up drawing (or anything but more of the stroke)
+  arrives: a waiting request is read from Streamlit's ScriptRequests (see ``_waiting``).
 
 Speaking: ``speech.js`` is the "Say the answer" switch and the voice; the page gives it
 what to say for each answer, and it says a pen-up answer once the pen has been up for a
@@ -33,11 +35,10 @@ import streamlit as st
 from hwr.reading.recognizer import NumberRecognition, Recognition
 
 LIVE_INTERVAL = 0.08  # s between two live answers of one session (the canvas: 0.12 s)
-FLOOD_EARLY = 4  # early partial drawings in a second that make a session a flood
-LIVE_PER_SECOND = 60.0  # live recognitions a second, the whole server
+LIVE_PER_SECOND = 40.0  # live recognitions a second, the whole server
 LIVE_BURST = 10.0
+LIVE_BUSY_WAIT = 0.25  # s a partial drawing waits when the budget is spent
 LIVE_LAST = "hwr_live_last"  # time.monotonic() of this session's last live answer
-LIVE_EARLY = "hwr_live_early"  # when its recent early partial drawings came
 LIVE_KEY, LIVE_PRESENTATION_KEY = "live", "live_presentation"
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                "nine")
@@ -82,44 +83,60 @@ class _Budget:
 _BUDGET = _Budget(LIVE_PER_SECOND, LIVE_BURST)
 
 
-def _rerun_waiting() -> bool:
-    """Whether the browser has sent something newer (a rerun waits for this run).
+PARTIAL_MARK = '"partial":true'  # in the canvas's JSON (JSON.stringify: no spaces)
 
-    Streamlit 1.67 keeps it in ScriptRequests._state; if that is not there, False: the
-    wait then runs its course (at most LIVE_INTERVAL)."""
+
+def _waiting() -> str | None:
+    """What the browser has sent since this run began, waiting to be run: None (nothing),
+    "partial" (a partial drawing: more of the stroke under way) or "other" (a pen-up
+    drawing, Clear, a toggle...).
+
+    Streamlit 1.67 keeps the waiting request in ScriptRequests (``_state``, and the
+    widgets' states in ``_rerun_data``); if that is not there, None: a wait then runs
+    its course (at most LIVE_BUSY_WAIT, and only in a session sending partial drawings)."""
     from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-    ctx = get_script_run_ctx()
-    requests = getattr(ctx, "script_requests", None)
-    return getattr(requests, "_state", None) == ScriptRequestType.RERUN
+    requests = getattr(get_script_run_ctx(), "script_requests", None)
+    if getattr(requests, "_state", None) != ScriptRequestType.RERUN:
+        return None
+    states = getattr(getattr(getattr(requests, "_rerun_data", None), "widget_states", None),
+                     "widgets", ())
+    for widget in states:
+        if widget.WhichOneof("value") == "json_value" and '"drawing"' in widget.json_value:
+            return "partial" if PARTIAL_MARK in widget.json_value else "other"
+    return "other"
 
 
-def _sleep_unless_rerun(seconds: float) -> bool:
-    """Sleep, unless something newer arrives meanwhile (False then)."""
+def _wait_unless_more(seconds: float) -> bool:
+    """Wait, unless the browser sends something other than more of the stroke (a
+    pen-up above all): False then, at once. Partial drawings sent meanwhile are folded
+    into one rerun by Streamlit, so a session waiting here costs no script runs."""
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
-        if _rerun_waiting():
+        if _waiting() == "other":
             return False
         time.sleep(min(left, 0.01))
     return True
 
 
 def answer_partial(first_of_drawing: bool) -> bool:
-    """Whether to recognize this partial drawing now (else the page shows what it showed
-    last). ``first_of_drawing``: nothing of this drawing has been answered yet, so
-    there is no earlier answer to show; it is answered unless its session floods."""
+    """Whether to recognize this partial drawing now; if not, the page shows what it
+    showed last. ``first_of_drawing``: nothing of this drawing has been answered yet
+    (there is no earlier answer to show): answered unless a newer message waits.
+
+    A session's partial drawings are answered at most every LIVE_INTERVAL (a page that
+    sends them faster waits); with the server's budget spent, a partial drawing waits
+    LIVE_BUSY_WAIT and is not answered: its session then runs its script at most that
+    often while the class is busy. A pen-up drawing ends either wait at once."""
     state = st.session_state
-    now = time.monotonic()
-    wait = state.get(LIVE_LAST, 0.0) + LIVE_INTERVAL - now
-    if wait > 0:
-        early = [t for t in state.get(LIVE_EARLY, ()) if now - t < 1.0] + [now]
-        state[LIVE_EARLY] = early
-        if len(early) >= FLOOD_EARLY:
-            time.sleep(wait)  # a flood: its own session waits, in its own thread
-        elif not _sleep_unless_rerun(wait):
-            return False  # a newer drawing came: that one is answered instead
+    wait = state.get(LIVE_LAST, 0.0) + LIVE_INTERVAL - time.monotonic()
+    if wait > 0 and not _wait_unless_more(wait):
+        return False  # the pen went up: that drawing is answered instead
+    if _waiting() is not None:
+        return False  # a newer drawing waits: answer that one
     if not _BUDGET.take() and not first_of_drawing:
+        _wait_unless_more(LIVE_BUSY_WAIT)
         return False
     state[LIVE_LAST] = time.monotonic()
     return True
