@@ -1,0 +1,76 @@
+"""Moderation across app servers, for real: two servers on one PostgreSQL database; a
+student draws through server B, the teacher on server A hides the drawing and removes
+the student, and the wall open on server B follows within its refresh."""
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from hwr.class_data.collection import ClassCollection
+from tests.support.browser import canvas_selector, draw_strokes, streamlit_server
+from tests.support.postgres import create_database
+from tests.support.strokes import DIGITS, PLACEMENTS, place
+
+PASSCODE = "7B-secret"
+KEY = "canvas-digit"
+
+
+@pytest.fixture(scope="module")
+def two_servers(postgres_server, mnist_dir, tmp_path_factory):
+    url = create_database(postgres_server)
+    ClassCollection(url)  # migrated once, before both servers start
+    env = {"HWR_DB_URL": url, "HWR_TEACHER_PASSCODE": PASSCODE, "HWR_DATA_DIR": str(mnist_dir)}
+    a_dir, b_dir = tmp_path_factory.mktemp("server-a"), tmp_path_factory.mktemp("server-b")
+    with streamlit_server(env={**env, "HWR_CLASS_DB": str(a_dir / "unused.sqlite3")}) as a, \
+            streamlit_server(env={**env, "HWR_CLASS_DB": str(b_dir / "unused.sqlite3")}) as b:
+        yield url, a, b
+
+
+def teacher_on(browser, url: str):
+    page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{url}/teach")
+    page.get_by_label("Teacher's passcode").fill(PASSCODE)
+    page.get_by_role("button", name="Unlock").click()
+    page.get_by_role("button", name="End the class").or_(
+        page.get_by_role("button", name="Start the class")).first.wait_for()
+    return page
+
+
+def test_a_teacher_on_one_server_hides_what_another_server_took(browser, two_servers):
+    url, a, b = two_servers
+    teacher = teacher_on(browser, a)
+    teacher.get_by_role("button", name="Start the class").click()
+    teacher.get_by_role("button", name="End the class").wait_for()
+    projector = teacher_on(browser, b)  # the wall on the other server
+
+    student = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    student.set_default_timeout(60_000)
+    student.goto(f"{b}/?name=Quick%20Otter")  # the student on server B
+    student.wait_for_selector(canvas_selector(KEY))
+    draw_strokes(student, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
+    on_a = teacher.locator('[data-wall="wall"] .hwr-wall-item[data-student="Quick Otter"]')
+    on_b = projector.locator('[data-wall="wall"] .hwr-wall-item[data-student="Quick Otter"]')
+    expect(on_a).to_have_attribute("data-digit", "7", timeout=10_000)
+    expect(on_b).to_have_count(1, timeout=10_000)
+
+    tapped = time.monotonic()
+    on_a.get_by_role("button", name=re.compile("Hide")).click()
+    expect(on_b).to_have_count(0, timeout=2_000)  # within the wall's refresh
+    gone = time.monotonic() - tapped
+    teacher.get_by_role("button", name="Undo the hide").click()
+    expect(on_b).to_have_count(1, timeout=5_000)
+
+    on_a.get_by_role("button", name=re.compile("Remove")).click()
+    expect(on_b).to_have_count(0, timeout=2_000)
+    student.locator(".hwr-clear").click()
+    draw_strokes(student, KEY, place(DIGITS[4][0], *PLACEMENTS[0]))
+    student.get_by_text("removed you from this class").first.wait_for()
+    db = ClassCollection(url)
+    lesson = db.current_class()
+    assert db.wall(lesson.id) == [] and [s.removed for s in db.students(lesson.id)] == [True]
+    print(f"hidden on server A, gone from server B's wall after {gone:.2f} s")
+    for page in (teacher, projector, student):
+        page.context.close()
