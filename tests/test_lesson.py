@@ -323,6 +323,19 @@ def test_starting_a_round_ends_the_one_that_runs(db_url):
     assert not db.get_round(first.id).running and db.current_round(lesson.id) == second
 
 
+def test_ending_the_class_ends_its_round(db_url):
+    db = ClassCollection(db_url)
+    lesson = db.start_class("7B")
+    found = db.start_round(lesson.id, DIGIT, 7, seconds=None)
+    post(db, lesson, "s1", predicted=7)
+    db.end_class()
+    assert not db.get_round(found.id).running and db.entry_count(found.id) == 1
+    other = db.start_class("8A")
+    second = db.start_round(other.id, DIGIT, 1, seconds=None)
+    db.start_class("9C")  # starting another class ends the one that ran, and its round
+    assert not db.get_round(second.id).running
+
+
 def test_a_round_marked_incomplete_says_so(db_url):
     db = ClassCollection(db_url)
     lesson = db.start_class("7B")

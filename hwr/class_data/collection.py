@@ -230,9 +230,20 @@ class ClassCollection(ModerationMixin, RoundsMixin):
 
     # --- classes ------------------------------------------------------------------
 
+    def _end_rounds_of_running_classes(self) -> None:
+        """A class that ends ends its round too (whoever drew in it is entered)."""
+        c, r = classes.c, storage.rounds.c
+        with self._connection() as conn:
+            open_rounds = conn.execute(select(r.id).where(
+                r.ended.is_(None) & r.class_id.in_(
+                    select(c.id).where(c.ended.is_(None))))).scalars().all()
+        for round_id in open_rounds:
+            self.end_round(round_id)
+
     def start_class(self, name: str) -> Lesson:
         """Start a class (ending the one that runs, if any)."""
         now, name = _now(), name.strip()[:80] or "Class"
+        self._end_rounds_of_running_classes()
         with self._connection(write=True) as conn:
             conn.execute(update(classes).where(classes.c.ended.is_(None)).values(ended=now))
             new_id = conn.execute(insert(classes).values(name=name, started=now)
@@ -240,11 +251,13 @@ class ClassCollection(ModerationMixin, RoundsMixin):
         return Lesson(int(new_id), name, now, None)
 
     def end_class(self) -> None:
+        self._end_rounds_of_running_classes()
         with self._connection(write=True) as conn:
             conn.execute(update(classes).where(classes.c.ended.is_(None)).values(ended=_now()))
 
     def reopen_class(self, class_id: int) -> None:
         """Run an earlier class again: its wall and collection go on where they were."""
+        self._end_rounds_of_running_classes()
         with self._connection(write=True) as conn:
             conn.execute(update(classes).where(classes.c.ended.is_(None)).values(ended=_now()))
             conn.execute(update(classes).where(classes.c.id == int(class_id))
