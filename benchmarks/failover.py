@@ -15,7 +15,9 @@ throwaway PostgreSQL with a class running, warms every server's model, then:
    reconnects through the proxy (as Streamlit's page does) and sends its drawing again.
    Reported: for the students and browsers on the dead server, the seconds from the kill
    to their next answer; the wall's rows and saved digits that were in the database at
-   the kill and are not after (lost); whether each browser's canvas kept its strokes;
+   the kill and are not after (lost); whether each browser's canvas kept its strokes
+   and its student id (``?sid=`` in its address: one student under its nickname on the
+   wall);
    the seconds until HAProxy took the server out of rotation, and until it was back
    (school.sh starts it again after 2 s, as systemd's Restart= does), with the part of
    that spent before the new process answered its health check.
@@ -36,6 +38,7 @@ import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 from sqlalchemy import func, select
 
@@ -83,6 +86,19 @@ def counts_at(db_url: str) -> tuple[set, int]:
         saved = conn.execute(select(func.count()).select_from(samples)).scalar()
     collection.engine.dispose()
     return wall, saved
+
+
+def students_named(reports: list[dict], db_url: str) -> None:
+    """For each browser: the student ids on the class's wall under its nickname (one,
+    its own, if the move kept the student the same student)."""
+    collection = ClassCollection(db_url)
+    lesson = collection.current_class()
+    students = collection.students(lesson.id) if lesson else []
+    for report in reports:
+        ids = [s.student for s in students if s.nickname == f"b{report['browser'] + 1}"]
+        report["wall_student_ids"] = len(ids)
+        report["same_student"] = report.get("sid") is not None and ids == [report["sid"]]
+    collection.engine.dispose()
 
 
 class Run:
@@ -189,6 +205,7 @@ async def browser_tab(run: Run, browser, n: int, killed: asyncio.Event) -> None:
         await answer.wait_for(state="attached")
         report["server_before"] = next(c["value"] for c in await context.cookies()
                                        if c["name"] == "HWRSERVER")
+        sid_before = parse_qs(urlparse(page.url).query).get("sid", [None])[0]
         before = await page.locator(".hwr-model-input").inner_html()
         await killed.wait()
         await asyncio.sleep(0.2)
@@ -206,6 +223,11 @@ async def browser_tab(run: Run, browser, n: int, killed: asyncio.Event) -> None:
         report["server_after"] = next(c["value"] for c in await context.cookies()
                                       if c["name"] == "HWRSERVER")
         report["answer"] = (await answer.inner_text()).strip()
+        # The same student after the move: the id in the page's address (?sid=) is the
+        # one the new server's session took (checked on the wall below).
+        report["sid"] = sid_before
+        report["sid_kept"] = sid_before is not None and (
+            parse_qs(urlparse(page.url).query).get("sid", [None])[0] == sid_before)
     except Exception as e:  # noqa: BLE001 - reported
         report["error"] = f"{type(e).__name__}: {str(e)[:300]}"
     finally:
@@ -268,6 +290,7 @@ async def lesson(run: Run, db_url: str) -> dict:
         await asyncio.gather(*tasks, *tabs)
         await browser.close()
     wall_after, saved_after = await asyncio.to_thread(counts_at, db_url)
+    await asyncio.to_thread(students_named, run.browser_report, db_url)
     return {"victim": run.victim, "victim_pid": pid, "sessions_at_kill": sessions,
             "sessions_ratio": round(max(sessions.values()) /
                                     max(1, min(sessions.values())), 2),
@@ -319,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     })
     print_summary(summary, args.json)
     ok = (not run.student_errors and all("error" not in b for b in run.browser_report)
+          and all(b.get("same_student") for b in run.browser_report)
           and summary["wall_rows_lost"] == 0 and summary["saved_digits_lost"] == 0)
     return 0 if ok else 1
 

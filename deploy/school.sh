@@ -118,6 +118,9 @@ app_server() {
       --browser.gatherUsageStats false >>"$run_dir/$name.log" 2>&1 &
     pid=$!
     echo "$pid" > "$run_dir/$name.pid"
+    # stop() marks "stopping" before it reads the pid files: a server started while it
+    # ran is stopped here instead of running on.
+    if [ -e "$run_dir/stopping" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" || true; break; fi
     echo "hwr: $name on 127.0.0.1:$port pid $pid"
     wait "$pid" || true
     [ -e "$run_dir/stopping" ] && break

@@ -3,6 +3,7 @@ does not answer), the class that runs now, and this browser session's student id
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -93,11 +94,29 @@ def class_changed() -> None:
     _running_class.clear()
 
 
+SID = "sid"  # the page address's copy of the student id: ?sid=<12 hex digits>
+_SID = re.compile(r"[0-9a-f]{12}")
+
+
+def _sid_in_address() -> str | None:
+    sid = st.query_params.get(SID, "")
+    return sid if isinstance(sid, str) and _SID.fullmatch(sid) else None
+
+
 def student_id() -> str:
-    """A random name for this browser session, for the wall (never shown)."""
-    if "hwr_student" not in st.session_state:
-        st.session_state.hwr_student = uuid.uuid4().hex[:12]
-    return st.session_state.hwr_student
+    """A random name for this browser session, for the wall (never shown on it).
+
+    Also kept in the page's address (``?sid=``, as the nickname is in ``?name=``): when
+    the app server dies, the page reconnects to another one, whose new session takes the
+    id from the address, so the student stays the same student (their wall tile, their
+    round entry, a removal). Taken from the address only when the session has none, and
+    only as 12 hex digits; an edited one is just another new student, as a new tab is."""
+    state = st.session_state
+    if "hwr_student" not in state:
+        state.hwr_student = _sid_in_address() or uuid.uuid4().hex[:12]
+    if st.query_params.get(SID) != state.hwr_student:
+        st.query_params[SID] = state.hwr_student
+    return state.hwr_student
 
 
 def post_limiter() -> PostLimiter:
