@@ -217,5 +217,7 @@ def test_what_waits_is_read_from_streamlits_requests(monkeypatch):
 
     requests.request_rerun(sent('{"id":0,"strokes":[],"seq":4,"partial":true}'))
     assert live._waiting() == "partial"
+    requests.request_rerun(sent('{"id": 0, "strokes": [], "seq": 4, "partial": true}'))
+    assert live._waiting() == "partial"  # however the client spaces its JSON
     requests.request_rerun(sent('{"id":0,"strokes":[],"seq":5}'))
     assert live._waiting() == "other"

@@ -26,6 +26,7 @@ moment, once per drawing, with a voice installed on the device.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -83,7 +84,7 @@ class _Budget:
 _BUDGET = _Budget(LIVE_PER_SECOND, LIVE_BURST)
 
 
-PARTIAL_MARK = '"partial":true'  # in the canvas's JSON (JSON.stringify: no spaces)
+PARTIAL_MARK = re.compile(r'"partial"\s*:\s*true')  # in the canvas's JSON
 
 
 def _waiting() -> str | None:
@@ -104,7 +105,7 @@ def _waiting() -> str | None:
                      "widgets", ())
     for widget in states:
         if widget.WhichOneof("value") == "json_value" and '"drawing"' in widget.json_value:
-            return "partial" if PARTIAL_MARK in widget.json_value else "other"
+            return "partial" if PARTIAL_MARK.search(widget.json_value) else "other"
     return "other"
 
 
@@ -125,20 +126,20 @@ def answer_partial(first_of_drawing: bool) -> bool:
     showed last. ``first_of_drawing``: nothing of this drawing has been answered yet
     (there is no earlier answer to show): answered unless a newer message waits.
 
-    A session's partial drawings are answered at most every LIVE_INTERVAL (a page that
-    sends them faster waits); with the server's budget spent, a partial drawing waits
+    A session's partial drawings are run at most every LIVE_INTERVAL, answered or not
+    (a page that sends them faster waits, and a newer one waiting is run next); with the server's budget spent, a partial drawing waits
     LIVE_BUSY_WAIT and is not answered: its session then runs its script at most that
     often while the class is busy. A pen-up drawing ends either wait at once."""
     state = st.session_state
     wait = state.get(LIVE_LAST, 0.0) + LIVE_INTERVAL - time.monotonic()
     if wait > 0 and not _wait_unless_more(wait):
         return False  # the pen went up: that drawing is answered instead
+    state[LIVE_LAST] = time.monotonic()  # the session's runs, answered or not, are paced
     if _waiting() is not None:
         return False  # a newer drawing waits: answer that one
     if not _BUDGET.take() and not first_of_drawing:
         _wait_unless_more(LIVE_BUSY_WAIT)
         return False
-    state[LIVE_LAST] = time.monotonic()
     return True
 
 

@@ -226,3 +226,69 @@ def test_keyboard_alone_undoes_clears_toggles_and_saves_a_label(browser, live_ur
     expect(page.get_by_text("Saved as a 7")).to_be_visible()
     expect(page.locator(ROOT)).to_have_attribute("data-strokes", "0")  # cleared for the next
     page.context.close()
+
+
+def test_a_flood_of_partial_drawings_leaves_the_others_answered(live_url):
+    """One client sends partial drawings as fast as its socket takes them; a student
+    drawing with live answers beside it gets every pen-up answered, and live answers;
+    the flood's own session runs (and answers) at most every LIVE_INTERVAL."""
+    import asyncio
+    import json
+
+    from hwr.pages.live import LIVE_INTERVAL
+    from tests.support.load_client import Student, drawing_payload, live_answer
+
+    async def flood(seconds: float) -> tuple[int, int]:
+        async with Student(live_url) as s:
+            stroke = place(DIGITS[8][0], *PLACEMENTS[0])[0]
+            sent, answered = 0, set()
+
+            async def read():
+                while True:
+                    msg = ForwardMsg()
+                    msg.ParseFromString(await s.ws.recv())
+                    if msg.WhichOneof("type") == "delta" and \
+                            msg.delta.new_element.WhichOneof("type") == "markdown":
+                        seen = live_answer(msg.delta.new_element.markdown.body)
+                        if seen:
+                            answered.add(seen[0])
+
+            reader = asyncio.create_task(read())
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                sent += 1
+                payload = {**drawing_payload([stroke[:2 + sent % len(stroke)]], 0),
+                           "partial": True, "seq": sent}
+                await s.ws.send(s.rerun_message(json.dumps({"drawing": payload}),
+                                                fragment=True))
+                await asyncio.sleep(0.002)
+            await asyncio.sleep(1)
+            reader.cancel()
+            return sent, len(answered)
+
+    async def student() -> list:
+        async with Student(live_url, timeout=30) as s:
+            await asyncio.sleep(0.5)
+            drawn = []
+            for digit in (7, 4, 3):
+                drawn.append(await s.draw_live(place(DIGITS[digit][0], *PLACEMENTS[0]),
+                                               stroke_seconds=0.6))
+                await s.clear()
+            return drawn
+
+    async def both():
+        async with Student(live_url, timeout=30) as s:  # the model loads: wait for it
+            for _ in range(120):
+                if (await s.draw(place(DIGITS[1][0], *PLACEMENTS[0]))).answer is not None:
+                    break
+                await asyncio.sleep(0.5)
+        return await asyncio.gather(flood(6.0), student())
+
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    (sent, flood_answered), drawn = asyncio.run(both())
+    assert sent > 500
+    assert flood_answered <= 7.0 / LIVE_INTERVAL  # its own session's runs paced
+    assert [d.reply.answer for d in drawn] == ["7", "4", "3"]
+    assert all(d.answered == d.pen_ups for d in drawn)
+    assert sum(len(d.live_delays) for d in drawn) >= 3
