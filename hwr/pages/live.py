@@ -36,7 +36,7 @@ import streamlit as st
 from hwr.reading.recognizer import NumberRecognition, Recognition
 
 LIVE_INTERVAL = 0.08  # s between two live answers of one session (the canvas: 0.12 s)
-LIVE_PER_SECOND = 40.0  # live recognitions a second, the whole server
+LIVE_PER_SECOND = 30.0  # live recognitions a second, the whole server
 LIVE_BURST = 10.0
 LIVE_BUSY_WAIT = 0.25  # s a partial drawing waits when the budget is spent
 LIVE_LAST = "hwr_live_last"  # time.monotonic() of this session's last live answer
