@@ -137,3 +137,41 @@ def test_the_answer_is_in_a_polite_live_region_and_the_canvas_is_described(page)
     # the buttons' names are their words (the arrow and cross are hidden from readers)
     expect(page.get_by_role("button", name="Undo", exact=True)).to_be_enabled()
     expect(page.get_by_role("button", name="Clear", exact=True)).to_be_enabled()
+
+
+def test_the_teacher_unlocks_starts_and_ends_a_class_with_the_keyboard(browser, class_url):
+    page = new_context(browser, "laptop").new_page()
+    page.set_default_timeout(120_000)
+    page.goto(f"{class_url}/teach")
+    field = page.get_by_label("Teacher's passcode")
+    field.wait_for()
+    settled(page)
+    for _ in range(60):  # Tab from the top of the page to the passcode
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('type') === 'password'"):
+            break
+    page.keyboard.type(PASSCODE)
+    page.keyboard.press("Enter")
+    start = page.get_by_role("button", name="Start the class")
+    end = page.get_by_role("button", name="End the class")
+    expect(start.or_(end).first).to_be_visible()
+    for button, then in ((start, end), (end, start)):
+        if not button.count():
+            continue
+        for _ in range(80):
+            page.keyboard.press("Tab")
+            if page.evaluate("name => document.activeElement.tagName === 'BUTTON' && "
+                             "document.activeElement.innerText.includes(name)",
+                             button_name(button)):
+                break
+        focused = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+            return s.boxShadow !== 'none' || (s.outlineStyle !== 'none'
+                                              && parseFloat(s.outlineWidth) > 0); }""")
+        assert focused, "no visible focus on the teacher's button"
+        page.keyboard.press("Enter")
+        then.wait_for()
+    page.context.close()
+
+
+def button_name(locator) -> str:
+    return locator.inner_text().split("\n")[-1].strip()
