@@ -295,3 +295,33 @@ def test_a_flood_of_partial_drawings_leaves_the_others_answered(live_url):
     assert [d.reply.answer for d in drawn] == ["7", "4", "3"]
     assert all(d.answered == d.pen_ups for d in drawn)
     assert sum(len(d.live_delays) for d in drawn) >= 3
+
+
+def test_a_page_put_to_sleep_mid_stroke_keeps_the_stroke_and_stops_live(browser, live_url):
+    """A phone that sleeps while the pen is down: the stroke ends where it was (its ink
+    kept, sent as a pen-up drawing) and no partial drawing is sent after it."""
+    page = open_page(browser, live_url)
+    turn_live_on(page)
+    clear_canvas(page)
+    canvas = page.locator(canvas_selector(KEY))
+    box = canvas.bounding_box()
+    scale = box["width"] / 280
+    stroke = place(DIGITS[7][0], *PLACEMENTS[0])[0]
+    page.mouse.move(box["x"] + stroke[0][0] * scale, box["y"] + stroke[0][1] * scale)
+    page.mouse.down()
+    for x, y in stroke[1:]:
+        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=3)
+        time.sleep(0.03)
+    page.evaluate("""() => {
+        Object.defineProperty(document, "visibilityState", {value: "hidden",
+                                                            configurable: true});
+        document.dispatchEvent(new Event("visibilitychange")); }""")
+    expect(page.locator(ROOT)).to_have_attribute("data-strokes", "1")
+    sent_at_sleep = page.locator(ROOT).evaluate("r => r.hwrSent.length")
+    time.sleep(0.5)  # no live timer left running
+    page.mouse.up()
+    sent = page.locator(ROOT).evaluate("r => r.hwrSent")
+    assert len(sent) == sent_at_sleep and not sent[-1][1]
+    expect(page.locator(".hwr-live[aria-busy='false']")).to_have_attribute(
+        "data-seq", str(sent[-1][0]))
+    page.context.close()
