@@ -221,3 +221,28 @@ def test_what_waits_is_read_from_streamlits_requests(monkeypatch):
     assert live._waiting() == "partial"  # however the client spaces its JSON
     requests.request_rerun(sent('{"id":0,"strokes":[],"seq":5}'))
     assert live._waiting() == "other"
+
+
+def test_inside_the_network_follows_live_answers_in_presentation_mode_only(canvas,
+                                                                         monkeypatch):
+    import hwr.reading.explain as explain_module
+
+    explained = []
+    real = explain_module.explain
+    monkeypatch.setattr(explain_module, "explain",
+                        lambda model, image: explained.append(1) or real(model, image))
+    seven = place(DIGITS[7][0], *PLACEMENTS[0])
+    canvas.drawing = as_drawing(seven)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.toggle(key="inside").set_value(True).run()
+    assert len(explained) == 1
+    canvas.drawing = partial([seven[0][:6]], seq=3, drawing_id=1)
+    at.run()
+    assert not at.exception and len(explained) == 1  # the last one shown again
+    at.toggle(key="presentation").set_value(True).run()
+    time.sleep(live.LIVE_INTERVAL)
+    canvas.drawing = partial([seven[0][:8]], seq=4, drawing_id=1)
+    at.run()
+    assert not at.exception and len(explained) >= 2  # live, in presentation mode
+    assert len(at.get("imgs")) >= 2  # Grad-CAM, saliency, the feature maps
