@@ -245,4 +245,3 @@ def test_inside_the_network_follows_live_answers_in_presentation_mode_only(canva
     canvas.drawing = partial([seven[0][:8]], seq=4, drawing_id=1)
     at.run()
     assert not at.exception and len(explained) >= 2  # live, in presentation mode
-    assert len(at.get("imgs")) >= 2  # Grad-CAM, saliency, the feature maps
