@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Draw examples of every writing style and of the non-digit drawings into one picture
-(the README's docs/styles.png): MNIST test digits as written, then restyled."""
+(docs/styles.png, shown in docs/model.md): MNIST test digits as written, then restyled."""
 
 from __future__ import annotations
 

@@ -196,7 +196,7 @@ def page_on_screen() -> None:
     Any run after a session's first (the warm-up poll, a stroke) comes from a browser
     showing the page. TensorFlow's import holds the interpreter for seconds; started
     while the browser still fetches and starts the canvas, it delayed the first canvas
-    (see the README's start-up figures). A server nobody visits loads it anyway, after
+    (docs/benchmarks.md, "A fast first page"). A server nobody visits loads it anyway, after
     ``LOAD_DELAY``."""
     if st.session_state.get(PAGE_SENT):
         first_page_shown()
