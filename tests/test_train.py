@@ -106,7 +106,8 @@ def test_the_model_card_lists_the_fonts_and_the_flag_ranges(trained):
     assert data["non_digit_letters"]["source"] == train["styles"]["letters"] == "truetype"
     assert data["non_digit_letters"]["train_fonts"]  # the DejaVu files, by name
     polish = data["polish_non_digit_letters"]
-    assert polish["source"] == train["polish"]["letters"] == "hershey"
+    assert polish["source"] == train["polish"]["letters"] == "hershey_capitals"
+    assert polish["letters"] == "ACEFHKMNPRUVWXY"
     assert polish["train_fonts"] == list(HERSHEY_TRAIN_FONTS)
     assert polish["test_fonts"] == list(HERSHEY_TEST_FONTS)
     assert polish["package"].startswith("Hershey-Fonts ")

@@ -101,11 +101,11 @@ class PolishConfig:
                                          "(the flag turning at the stem's tip); the rest "
                                          "land near it as a second stroke would (none: "
                                          "always at the tip, as before)")
-    letters: str | None = knob("hershey", "where the polish's non-digit letters come from "
-                                          "(see --styles-letters; none: the first stage's "
-                                          "non-digits)")
-    non_digits: int | None = knob(None, "generated non-digit drawings the polish learns "
-                                        "from (none: as many as the first stage)")
+    letters: str | None = knob("hershey_capitals", "where the polish's non-digit letters "
+                                                   "come from (see --styles-letters; none: "
+                                                   "the first stage's non-digits)")
+    non_digits: int | None = knob(5_000, "generated non-digit drawings the polish learns "
+                                         "from (none: as many as the first stage)")
     seed_offset: int = knob(1000, "added to --seed for the polish's shuffling, styles and "
                                   "augmentation")
 
