@@ -36,7 +36,26 @@ def polish_note(polish: dict) -> str:
     degrees, length = polish["flag_degrees"], polish["flag_length"]
     return (f", then {polish['epochs']} epochs of polish at {polish['learning_rate']:g} with "
             f"the ones' flags drawn {degrees[0]:g}-{degrees[1]:g} degrees off the stem and "
-            f"{length[0]:.0%}-{length[1]:.0%} of the height")
+            f"{length[0]:.0%}-{length[1]:.0%} of the height"
+            + (f", {polish['one_stroke']:.0%} of them in one stroke (an inverted V)"
+               if polish.get("one_stroke") else ""))
+
+
+def letters_note(data: dict) -> str:
+    """Where the non-digit letters came from, per stage: the fonts are part of the
+    recipe (a model trained on other fonts is another model)."""
+    parts = []
+    for key, stage in (("non_digit_letters", "training"),
+                       ("polish_non_digit_letters", "polish")):
+        record = data.get(key)
+        if not record:
+            continue
+        fonts = ", ".join(record.get("train_fonts", [])) or "?"
+        package = f" ({record['package']})" if record.get("package") else ""
+        held_out = (f"; held out for testing: {', '.join(record['test_fonts'])}"
+                    if record.get("test_fonts") else "")
+        parts.append(f"{stage}: {record.get('source', '?')}{package}, fonts {fonts}{held_out}")
+    return ". ".join(parts)
 
 
 def show_model_card(rec: DigitRecognizer, saved: dict) -> None:
@@ -67,6 +86,9 @@ def show_model_card(rec: DigitRecognizer, saved: dict) -> None:
             + ". **Not a digit**: " + (
                 f"{styles['non_digits']:,} generated drawings (letters, shapes) as an "
                 "eleventh class" if styles.get("non_digits") else "not learned"))
+        letters = letters_note(config.get("data", {}))
+        if letters:
+            st.markdown(f"**Letters among the non-digits**: {letters}")
         st.markdown("**Data checksums (sha256)**\n" + "".join(
             f"\n- {name}: `{digest}`"
             for name, digest in config.get("data", {}).get("sha256", {}).items()))
