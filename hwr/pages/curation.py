@@ -3,7 +3,7 @@ student's prank shows as one block), the class's confusion matrix (label vs. the
 answer) whose cells open their drawings, relabel or leave out a drawing, a whole cell or a
 whole student, and undo.
 
-Every action goes through ``teacher_action``: it is done only for a session that
+Every action goes through ``teacher_only``: it is done only for a session that
 ``is_teacher()`` (a student's session that sends the teacher's widget messages, forged,
 gets nothing done), and it is recorded under this browser session's random teacher id
 (``hwr.class_data.curation``). The state lives in the class database, so a change made on
@@ -12,7 +12,6 @@ one app server is what another reads at its next run.
 
 from __future__ import annotations
 
-import functools
 import html
 from datetime import datetime, timezone
 
@@ -22,10 +21,9 @@ import streamlit as st
 from hwr.class_data import curation as rules
 from hwr.class_data.collection import ALL_SAMPLES, NO_CLASS, to_uint8
 from hwr.class_data.curation import Curation, CurationConfig, LeftOut, Outcome
-from hwr.class_data.storage import StorageUnavailable
-from hwr.pages.class_state import class_collection, storage_failed
+from hwr.pages.class_state import class_collection
 from hwr.pages.markup import GALLERY_MAX, THUMBNAIL_SIZE, confusion_chart, figure_html
-from hwr.pages.teacher_session import is_teacher
+from hwr.pages.teacher_session import is_teacher, teacher_only
 
 CONFIG = CurationConfig()
 DIGITS = list(range(10))
@@ -41,28 +39,6 @@ def teacher_session_id() -> str:
     if TEACHER_SESSION not in st.session_state:
         st.session_state[TEACHER_SESSION] = rules.new_id()
     return st.session_state[TEACHER_SESSION]
-
-
-def teacher_action(action):
-    """Do the action only for the teacher's session; anyone else's (a forged widget
-    message) is refused and logged. The database being away is a toast, not a crash."""
-
-    @functools.wraps(action)
-    def guarded(*args, **kwargs):
-        if not is_teacher():
-            print(f"hwr: refused {action.__name__} from a session that is not the "
-                  "teacher's", flush=True)
-            st.session_state["hwr_refused"] = st.session_state.get("hwr_refused", 0) + 1
-            return None
-        try:
-            return action(*args, **kwargs)
-        except StorageUnavailable as e:
-            storage_failed(e)
-            st.toast("Not done: class data is unavailable right now.",
-                     icon=":material/cloud_off:")
-            return None
-
-    return guarded
 
 
 def _note(outcome: Outcome, done: str) -> None:
@@ -83,13 +59,13 @@ def _plural(n: int, word: str = "drawing") -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-@teacher_action
+@teacher_only
 def relabel(ids: list[int], label: int, scope: str) -> None:
     outcome = rules.relabel(class_collection(), ids, label, teacher_session_id(), scope)
     _note(outcome, f"Filed {_plural(outcome.changed + outcome.unchanged)} under {label}.")
 
 
-@teacher_action
+@teacher_only
 def relabel_from_widget(sample_id: int, key: str) -> None:
     label = st.session_state.get(key)
     if label is None:
@@ -99,21 +75,21 @@ def relabel_from_widget(sample_id: int, key: str) -> None:
     _note(outcome, f"Filed the drawing under {label}.")
 
 
-@teacher_action
+@teacher_only
 def relabel_as_read(labels: dict[int, int], scope: str) -> None:
     outcome = rules.relabel_each(class_collection(), labels, teacher_session_id(), scope)
     _note(outcome, f"Filed {_plural(outcome.changed + outcome.unchanged)} under what the "
                    "model reads.")
 
 
-@teacher_action
+@teacher_only
 def exclude(ids: list[int], excluded: bool, scope: str) -> None:
     outcome = rules.exclude(class_collection(), ids, teacher_session_id(), scope, excluded)
     n = _plural(outcome.changed + outcome.unchanged)
     _note(outcome, f"Left out {n}." if excluded else f"Took {n} back in.")
 
 
-@teacher_action
+@teacher_only
 def undo(batch: str | None = None) -> None:
     outcome = rules.undo(class_collection(), teacher_session_id(), batch)
     if outcome.batch is None:

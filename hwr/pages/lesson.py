@@ -46,7 +46,7 @@ from hwr.pages.class_state import (
     student_id,
 )
 from hwr.pages.markup import figure_html, pixel_image_html
-from hwr.pages.teacher_session import is_teacher
+from hwr.pages.teacher_session import is_teacher, teacher_only
 from hwr.pages.wall import APPROVE, HIDE, REMOVE, countdown, parse_action, wall
 
 ROUND_POLL = 2.0  # s: how often a student's page looks for a round (and its end)
@@ -132,31 +132,7 @@ def lost_during_round() -> None:
 
 # --- the teacher's actions --------------------------------------------------------
 
-def teacher_only(action):
-    """Do the action only for the teacher's session; anyone else's (a forged widget
-    message) is refused and logged. The database being away is a toast, not a crash."""
-
-    @functools.wraps(action)
-    def guarded(*args, **kwargs):
-        if not is_teacher():
-            print(f"hwr: refused {action.__name__} from a session that is not the "
-                  "teacher's", flush=True)
-            st.session_state["hwr_refused"] = st.session_state.get("hwr_refused", 0) + 1
-            return None
-        try:
-            return action(*args, **kwargs)
-        except StorageUnavailable as e:
-            storage_failed(e)
-            st.toast("Not done: class data is unavailable right now.",
-                     icon=":material/cloud_off:")
-            return None
-        finally:
-            lesson_changed()
-
-    return guarded
-
-
-@teacher_only
+@teacher_only(then=lesson_changed)
 def wall_action(class_id: int, action: dict, allowed: tuple[str, ...]) -> None:
     """A tap on a wall item's button: hide, remove its student, or approve."""
     parsed = parse_action(action, allowed)
@@ -176,7 +152,7 @@ def wall_action(class_id: int, action: dict, allowed: tuple[str, ...]) -> None:
                      icon=":material/person_remove:")
 
 
-@teacher_only
+@teacher_only(then=lesson_changed)
 def undo_last(class_id: int) -> None:
     last = st.session_state.pop(LAST_ACTION, None)
     if last is None or last[1] != class_id:
@@ -187,38 +163,38 @@ def undo_last(class_id: int) -> None:
         class_collection().undo_clear(class_id)
 
 
-@teacher_only
+@teacher_only(then=lesson_changed)
 def show_again(class_id: int, row: int) -> None:
     class_collection().unhide_drawing(class_id, row)
 
 
-@teacher_only
+@teacher_only(then=lesson_changed)
 def let_back_in(class_id: int, student: str) -> None:
     class_collection().readmit_student(class_id, student)
 
 
-@teacher_only
+@teacher_only(then=lesson_changed)
 def clear_wall(class_id: int) -> None:
     if class_collection().clear_wall(class_id):
         st.session_state[LAST_ACTION] = ("clear", class_id, None)
 
 
-@teacher_only
+@teacher_only(then=lesson_changed)
 def set_frozen(class_id: int, frozen: bool) -> None:
     class_collection().set_frozen(class_id, frozen)
 
 
-@teacher_only
+@teacher_only(then=lesson_changed)
 def set_approve_first(class_id: int, on: bool) -> None:
     class_collection().set_approve_first(class_id, on)
 
 
-@teacher_only
+@teacher_only(then=lesson_changed)
 def set_generated_names(class_id: int, on: bool) -> None:
     class_collection().set_generated_names(class_id, on)
 
 
-@teacher_only
+@teacher_only(then=lesson_changed)
 def start_round(class_id: int) -> None:
     """The round form's Start: its kind, digit and timer from the form's widgets."""
     state = st.session_state
@@ -232,13 +208,13 @@ def start_round(class_id: int) -> None:
         state["hwr_round_refused"] = str(e)
 
 
-@teacher_only
+@teacher_only(then=lesson_changed)
 def end_round(round_id: int) -> None:
     if not class_collection().end_round(round_id):
         st.toast("The round had ended already.", icon=":material/timer_off:")
 
 
-@teacher_only
+@teacher_only(then=lesson_changed)
 def close_results(round_id: int) -> None:
     st.session_state[RESULTS_CLOSED] = round_id
 

@@ -3,11 +3,14 @@ on the server's own machine), the unlock form, and the presentation toggle."""
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 
 import streamlit as st
 
 from hwr.class_data.rate_limits import TryLimiter
+from hwr.class_data.storage import StorageUnavailable
 from hwr.class_data.teacher import (
     PASSCODE_ENV,
     PUBLIC_URL_ENV,
@@ -82,3 +85,37 @@ def presentation_mode() -> bool:
     """Large canvas and answer, readable from the back of a classroom."""
     return st.sidebar.toggle("Presentation mode", key="presentation",
                              help="A large canvas and a large answer for a projector")
+
+
+REFUSED = "hwr_refused"  # how many teacher actions this session was refused
+
+
+def teacher_only(action: Callable | None = None, *, then: Callable[[], None] | None = None):
+    """Do the action only for the teacher's session; anyone else's (a forged widget
+    message) is refused and logged. The database being away is a toast, not a crash.
+    ``then`` runs after every action tried (done or failed), e.g. to refresh a cache."""
+
+    def wrap(action: Callable) -> Callable:
+        @functools.wraps(action)
+        def guarded(*args, **kwargs):
+            if not is_teacher():
+                print(f"hwr: refused {action.__name__} from a session that is not the "
+                      "teacher's", flush=True)
+                st.session_state[REFUSED] = st.session_state.get(REFUSED, 0) + 1
+                return None
+            try:
+                return action(*args, **kwargs)
+            except StorageUnavailable as e:
+                from hwr.pages.class_state import storage_failed  # (it imports this module)
+
+                storage_failed(e)
+                st.toast("Not done: class data is unavailable right now.",
+                         icon=":material/cloud_off:")
+                return None
+            finally:
+                if then is not None:
+                    then()
+
+        return guarded
+
+    return wrap if action is None else wrap(action)

@@ -15,6 +15,7 @@ from tests.support.browser import (
     streamlit_server,
 )
 
+TWO_SERVERS_PASSCODE = "7B-secret"  # the teacher's passcode on both of two_servers
 ARTIFACTS = Path(os.environ.get("HWR_TEST_ARTIFACTS", Path(__file__).resolve().parents[2]
                                 / "test-artifacts"))
 CANVAS = canvas_selector("canvas-digit")
@@ -78,3 +79,20 @@ def phone(browser, app_url):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def two_servers(postgres_server, mnist_dir, tmp_path_factory):
+    """Two app servers on one throwaway PostgreSQL database, each with its own state
+    folder (its own model cache), as on two machines: (database url, url a, url b)."""
+    from hwr.class_data.collection import ClassCollection
+    from tests.support.postgres import create_database
+
+    url = create_database(postgres_server)
+    ClassCollection(url)  # migrated once, before both servers start
+    env = {"HWR_DB_URL": url, "HWR_TEACHER_PASSCODE": TWO_SERVERS_PASSCODE,
+           "HWR_DATA_DIR": str(mnist_dir)}
+    a_dir, b_dir = tmp_path_factory.mktemp("server-a"), tmp_path_factory.mktemp("server-b")
+    with streamlit_server(env={**env, "HWR_CLASS_DB": str(a_dir / "unused.sqlite3")}) as a, \
+            streamlit_server(env={**env, "HWR_CLASS_DB": str(b_dir / "unused.sqlite3")}) as b:
+        yield url, a, b

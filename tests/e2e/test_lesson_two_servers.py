@@ -5,27 +5,15 @@ the student, and the wall open on server B follows within its refresh."""
 import re
 import time
 
-import pytest
 from playwright.sync_api import expect
 
 from hwr.class_data.collection import ClassCollection
-from tests.support.browser import canvas_selector, draw_strokes, streamlit_server
-from tests.support.postgres import create_database
+from tests.e2e.conftest import TWO_SERVERS_PASSCODE
+from tests.support.browser import canvas_selector, draw_strokes
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
-PASSCODE = "7B-secret"
+PASSCODE = TWO_SERVERS_PASSCODE
 KEY = "canvas-digit"
-
-
-@pytest.fixture(scope="module")
-def two_servers(postgres_server, mnist_dir, tmp_path_factory):
-    url = create_database(postgres_server)
-    ClassCollection(url)  # migrated once, before both servers start
-    env = {"HWR_DB_URL": url, "HWR_TEACHER_PASSCODE": PASSCODE, "HWR_DATA_DIR": str(mnist_dir)}
-    a_dir, b_dir = tmp_path_factory.mktemp("server-a"), tmp_path_factory.mktemp("server-b")
-    with streamlit_server(env={**env, "HWR_CLASS_DB": str(a_dir / "unused.sqlite3")}) as a, \
-            streamlit_server(env={**env, "HWR_CLASS_DB": str(b_dir / "unused.sqlite3")}) as b:
-        yield url, a, b
 
 
 def teacher_on(browser, url: str):
