@@ -14,6 +14,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -148,7 +149,9 @@ def school_server(servers: int = 2, env: dict | None = None, cert: Path | None =
            "--restart-delay", str(restart_delay)]
     if cert:
         cmd += ["--cert", str(cert)]
-    process = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})},
+    # The app servers run on this Python (CI's fresh venv is not the checkout's .venv).
+    process = subprocess.Popen(cmd, cwd=REPO, env={"HWR_PYTHON": sys.executable,
+                                                   **os.environ, **(env or {})},
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
     school = School(f"{'https' if cert else 'http'}://127.0.0.1:{port}", run_dir,
