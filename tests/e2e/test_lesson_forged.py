@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from hwr.class_data.collection import ClassCollection
 from hwr.class_data.storage import drawings, round_entries, samples
 from tests.support.browser import streamlit_server
-from tests.support.load_client import Student, component_trigger
+from tests.support.load_client import Student, component_trigger, run_async
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 PASSCODE = "7B-secret"
@@ -88,7 +88,7 @@ def test_a_students_session_forging_the_teachers_actions_gets_nothing_done(serve
         await teacher.__aexit__(None, None, None)
         return refused
 
-    refused = asyncio.run(scenario())
+    refused = run_async(scenario())
     assert refused == (3, False, [], True, [False, False, False])
     assert [w.id for w in db.wall(lesson.id)] == rows[1:]
 
@@ -131,7 +131,7 @@ def test_a_removed_student_has_no_post_accepted(server):
             taken = "not available in this class" in reply.text()
         return answers, notes, prompts, taken
 
-    answers, notes, prompts, taken = asyncio.run(scenario())
+    answers, notes, prompts, taken = run_async(scenario())
     print(f"answered {answers}, told {notes}, shown a prompt {prompts}, "
           f"nickname refused {taken}")
     assert (answers, notes, prompts, taken) == (5, 5, 0, True)

@@ -14,7 +14,6 @@ import os
 import threading
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -22,7 +21,7 @@ from playwright.sync_api import expect
 
 from hwr.class_data.collection import ClassCollection
 from tests.support.browser import canvas_selector, clear_canvas, draw_strokes, stroke_count
-from tests.support.load_client import Student
+from tests.support.load_client import Student, run_async
 from tests.support.postgres import create_database
 from tests.support.proxy import UP, haproxy_path, school_server, self_signed
 from tests.support.strokes import DIGITS, PLACEMENTS, place
@@ -58,12 +57,6 @@ def trust_school(school, monkeypatch):
     """Python's TLS clients (the simulated students' websockets) trust the school's
     certificate, as a school's own machines would."""
     monkeypatch.setenv("SSL_CERT_FILE", str(school.cert))
-
-
-def run_async(coroutine):
-    """asyncio beside Playwright's sync API (which runs its own loop in this thread)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 def server_cookie(headers) -> str | None:

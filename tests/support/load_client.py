@@ -20,6 +20,7 @@ import asyncio
 import json
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import websockets
@@ -303,3 +304,11 @@ def component_trigger(component_id: str, event: str, value) -> dict:
     """The widget message a v2 component sends for a trigger (``setTriggerValue``)."""
     return {"id": f"$$STREAMLIT_INTERNAL_KEY_{component_id}__events",
             "json_trigger_value": json.dumps([{"event": event, "value": value}])}
+
+
+def run_async(coroutine):
+    """Run simulated students from a test that also drives a browser: Playwright's sync
+    API keeps its own event loop in the test's thread, so ``asyncio.run`` there fails
+    once any browser test has run; a thread of its own has none."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
