@@ -51,7 +51,7 @@ from hwr.pages.model_loading import (
     model_store,
     restore_original_model,
 )
-from hwr.pages.lesson import rounds_section
+from hwr.pages.lesson_panels import rounds_section
 from hwr.class_data.curation import LeftOut, changes_since, curated_samples
 from hwr.pages.curation import curation_section, held_out_cells
 from hwr.pages.teacher_session import is_teacher
@@ -342,7 +342,7 @@ def class_page() -> None:
 
 def class_digits() -> None:
     class_id, what = choose_class()
-    rounds_section(class_id)  # the class's rounds, and their CSV (hwr.pages.lesson)
+    rounds_section(class_id)  # the class's rounds, and their CSV (hwr.pages.lesson_panels)
     samples, left_out = curated_samples(class_collection(), class_id)  # as teaching uses them
     if len(samples) == 0:
         st.info("No digits collected yet: on the Draw page, confirm or correct a prediction "

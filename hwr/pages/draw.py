@@ -25,7 +25,7 @@ from hwr.pages.canvas import (
 )
 from hwr.pages.live import answer_partial, live_on, live_toggle, say_answer
 from hwr.pages.markup import use_stylesheet
-from hwr.pages.lesson import round_prompt
+from hwr.pages.round_prompt import round_prompt
 from hwr.pages.sharing import class_note, confirm_sample, nickname, post_to_wall
 from hwr.pages.class_state import running_class
 from hwr.pages.model_loading import (
@@ -275,7 +275,7 @@ def draw_page() -> None:
                                 key="mode", label_visibility="collapsed") or ONE_DIGIT
     draw_tab, upload_tab = st.tabs(["Draw", "Upload"])
     with draw_tab:
-        round_prompt()  # a round's prompt, timer and Done (hwr.pages.lesson)
+        round_prompt()  # a round's prompt, timer and Done (hwr.pages.round_prompt)
         drawing_area(mode, large, brush)
     with upload_tab:
         uploaded = upload_image()

@@ -186,7 +186,8 @@ def confirm_sample(result: Recognition, picture: np.ndarray, mode: str,
     One widget, not buttons, a picker and their columns: the drawing area is resent at
     every stroke, and each element is a message and a render in the browser. Not while
     a round runs (the round labels the drawing) nor for a removed student."""
-    from hwr.pages.lesson import REMOVED, in_round
+    from hwr.pages.lesson import REMOVED
+    from hwr.pages.round_prompt import in_round
 
     lesson = running_class()
     if in_round() or (lesson is not None and st.session_state.get(REMOVED) == lesson.id):

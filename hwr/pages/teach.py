@@ -24,13 +24,8 @@ from hwr.pages.class_state import (
     show_unavailable,
     storage_failed,
 )
-from hwr.pages.lesson import (
-    WALL_REFRESH,
-    flush_incomplete,
-    moderation_panel,
-    moderation_settings,
-    round_panel,
-)
+from hwr.pages.lesson import WALL_REFRESH, flush_incomplete
+from hwr.pages.lesson_panels import moderation_panel, moderation_settings, round_panel
 from hwr.pages.markup import use_stylesheet
 from hwr.pages.teacher_session import is_teacher, public_url, teacher_passcode, unlock_form
 

@@ -1,0 +1,239 @@
+"""The lesson on the Teach page (moderation settings, the wall's panel, what was taken
+down, the round's form, status and results for the projector) and the rounds on the
+Class page (with their CSV)."""
+
+from __future__ import annotations
+
+import functools
+import html
+import time
+from datetime import datetime, timezone
+
+import streamlit as st
+
+from hwr.class_data.collection import ALL_SAMPLES, NO_CLASS, Lesson, WallDrawing
+from hwr.class_data.moderation import ClassSettings
+from hwr.class_data.rounds import (
+    DEFAULT_SECONDS,
+    GRACE,
+    MAX_SECONDS,
+    MIN_SECONDS,
+    Round,
+    RoundResults,
+    results_csv,
+)
+from hwr.pages.class_state import class_collection
+from hwr.pages.lesson import (
+    KIND_NAMES,
+    LAST_ACTION,
+    RESULTS_CLOSED,
+    WALL_REFRESH,
+    clear_wall,
+    close_results,
+    end_round,
+    let_back_in,
+    set_approve_first,
+    set_frozen,
+    set_generated_names,
+    show_again,
+    start_round,
+    undo_last,
+    wall_action,
+)
+from hwr.pages.markup import figure_html, pixel_image_html
+from hwr.pages.teacher_session import is_teacher
+from hwr.pages.wall import APPROVE, HIDE, REMOVE, wall
+
+
+def moderation_settings(lesson: Lesson) -> None:
+    """The class's settings: approve first, generated nicknames only (any server's
+    pages follow them within a second)."""
+    settings = class_collection().settings(lesson.id)
+    a, b = st.columns(2)
+    # Unkeyed: a setting changed elsewhere (another teacher, another server) shows as a
+    # new toggle with the database's value.
+    a.toggle("Approve drawings first", value=settings.approve_first,
+             on_change=set_approve_first, args=(lesson.id, not settings.approve_first),
+             help="New drawings wait in a queue only you see, until you approve or hide "
+                  "them")
+    b.toggle("Generated nicknames only", value=settings.generated_names,
+             on_change=set_generated_names, args=(lesson.id, not settings.generated_names),
+             help='Students get a name like "Quick Otter" and cannot type their own')
+
+
+def round_form(lesson: Lesson) -> None:
+    with st.form("round_form", border=True):
+        st.markdown("**A round**: everyone draws to a prompt; the results go on the wall.")
+        st.radio("Prompt", list(KIND_NAMES), format_func=KIND_NAMES.get, key="round_kind",
+                 horizontal=True)
+        a, b, c = st.columns(3)
+        a.selectbox("Digit (everyone draws one digit)", range(10), index=7,
+                    key="round_digit")
+        b.checkbox("Timer", value=True, key="round_timer")
+        c.number_input(f"Seconds ({MIN_SECONDS} to {MAX_SECONDS})", value=DEFAULT_SECONDS,
+                       step=1, key="round_seconds")
+        st.form_submit_button("Start the round", type="primary", on_click=start_round,
+                              args=(lesson.id,), icon=":material/timer:")
+    refused = st.session_state.get("hwr_round_refused")
+    if refused:
+        st.error(refused, icon=":material/timer_off:")
+
+
+def round_status(found: Round, entered: int) -> None:
+    left = found.seconds_left()
+    timer = "" if left is None else f" &middot; <b>{left:.0f} s</b> left"
+    st.html(f'<div class="hwr-round-status" data-round="{found.id}">Round on: '
+            f'<b>{html.escape(found.title)}</b>{timer} &middot; {entered} in</div>')
+    st.button("End the round", key="end_round", on_click=end_round, args=(found.id,),
+              icon=":material/stop_circle:")
+
+
+def _entry_row(e) -> str:
+    answer = "?" if e.not_a_digit else str(e.answer)
+    verdict = ('<td class="hwr-right">&#10003; right</td>' if e.correct else
+               '<td class="hwr-wrong">&#10007; wrong</td>')
+    name = html.escape(e.nickname)
+    return (f'<tr class="hwr-round-row" data-student="{name}"><td>{name}</td>'
+            f'<td>{e.prompt}</td><td>{answer}</td>{verdict}<td>{e.confidence:.0%}</td></tr>')
+
+
+def results_html(results: RoundResults, large: bool = False) -> str:
+    """A round's results for the projector: how many the model read right, a row per
+    student, the hardest drawings and the ones that fooled it (escaped nicknames)."""
+    found, entries = results.round, results.entries
+    parts = [f'<div class="hwr-round-results{" hwr-large" if large else ""}" '
+             f'data-round="{found.id}" data-right="{results.right}" '
+             f'data-entries="{len(entries)}">',
+             f'<div class="hwr-round-score">{html.escape(found.title)}: the model read '
+             f'<b>{results.right} of {len(entries)}</b> right</div>']
+    if found.incomplete:
+        parts.append('<p class="hwr-incomplete">These results are incomplete: class data '
+                     'was unavailable for a while during the round.</p>')
+    if entries:
+        parts.append('<table class="hwr-round-table"><thead><tr><th>Student</th>'
+                     '<th>Asked for</th><th>Read as</th><th>Right?</th><th>Confidence</th>'
+                     f'</tr></thead><tbody>{"".join(map(_entry_row, entries))}</tbody>'
+                     '</table>')
+    for title, chosen, cls in (("Hardest: read right, but only just", results.hardest,
+                                "hwr-round-hardest"),
+                               ("They fooled the model", results.fooled[:12],
+                                "hwr-round-fooled")):
+        if chosen:
+            figures = "".join(figure_html(
+                e.image, f"{html.escape(e.nickname)}: a {e.prompt} read as "
+                         f"{'?' if e.not_a_digit else e.answer} ({e.confidence:.0%})", 84)
+                for e in chosen)
+            parts.append(f'<div class="{cls}"><h4>{title}</h4>'
+                         f'<div class="hwr-gallery">{figures}</div></div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def round_panel(lesson: Lesson, large: bool) -> None:
+    db = class_collection()
+    found = db.current_round(lesson.id)
+    if found is not None and found.deadline is not None:
+        wait = found.deadline + GRACE - time.time()
+        if 0 < wait <= WALL_REFRESH:  # the timer runs out before the next refresh: the
+            time.sleep(wait + 0.01)  # results go up on time, not up to a second late
+            found = db.current_round(lesson.id)  # due now: ended here (or elsewhere)
+    if found is not None:
+        round_status(found, db.entry_count(found.id))
+        return
+    latest = next(iter(db.rounds(lesson.id)), None)
+    if latest is not None and st.session_state.get(RESULTS_CLOSED) != latest.id:
+        st.html(results_html(db.round_results(latest.id), large))
+        a, b = st.columns(2)
+        a.button("Close the results", key="close_results", on_click=close_results,
+                 args=(latest.id,), icon=":material/close:")
+        b.download_button("Download the rounds (CSV)", key="rounds_csv",
+                          data=functools.partial(rounds_csv, lesson.id),
+                          file_name=csv_name(lesson.name), mime="text/csv",
+                          icon=":material/download:")
+    round_form(lesson)
+
+
+def rounds_csv(class_id: int) -> str:
+    return results_csv(class_collection().class_results(class_id))
+
+
+def csv_name(name: str) -> str:
+    safe = "".join(c if c.isalnum() else "-" for c in name).strip("-")[:40] or "class"
+    return f"rounds-{safe}.csv"
+
+
+def moderation_panel(lesson: Lesson, settings: ClassSettings, large: bool) -> None:
+    """The queue, the wall with each item's Hide and Remove, and what was taken down."""
+    db = class_collection()
+    waiting = db.waiting(lesson.id)
+    if waiting or settings.approve_first:
+        st.subheader(f"Waiting for your approval: {len(waiting)}")
+        if waiting:
+            wall("hwr_queue", waiting, large, (APPROVE, HIDE),
+                 functools.partial(wall_action, lesson.id, allowed=(APPROVE, HIDE)))
+    a, b, c = st.columns(3)
+    if settings.frozen:
+        a.button("Unfreeze the wall", key="unfreeze_wall", on_click=set_frozen,
+                 args=(lesson.id, False), icon=":material/play_arrow:")
+    else:
+        a.button("Freeze the wall", key="freeze_wall", on_click=set_frozen,
+                 args=(lesson.id, True), icon=":material/pause:")
+    b.button("Clear the wall", key="clear_wall", on_click=clear_wall, args=(lesson.id,),
+             icon=":material/layers_clear:", help="Hide every drawing on it so far")
+    last = st.session_state.get(LAST_ACTION)
+    if last is not None and last[1] == lesson.id:
+        c.button("Undo the hide" if last[0] == HIDE else "Undo the clear", key="undo_last",
+                 on_click=undo_last, args=(lesson.id,), icon=":material/undo:")
+    if settings.frozen:
+        st.caption("Frozen: new drawings wait until you unfreeze the wall.")
+    drawings = db.wall(lesson.id, WALL_SIZE)
+    if drawings:
+        wall("hwr_wall", drawings, large, (HIDE, REMOVE),
+             functools.partial(wall_action, lesson.id, allowed=(HIDE, REMOVE)))
+    else:
+        st.info("No drawings yet: they appear here as students draw.", icon=":material/draw:")
+    taken_down(lesson, db.hidden(lesson.id), [s for s in db.students(lesson.id) if s.removed])
+
+
+def taken_down(lesson: Lesson, hidden: list[WallDrawing], removed: list) -> None:
+    if not hidden and not removed:
+        return
+    with st.expander(f"Taken down: {len(hidden)} drawings, {len(removed)} students"):
+        for d in hidden:
+            a, b = st.columns([1, 3], vertical_alignment="center")
+            a.html(f'<span class="hwr-hidden-item">{pixel_image_html(d.image, 48, "hidden")}'
+                   f' {html.escape(d.nickname)}</span>')
+            b.button("Show again", key=f"show_again_{d.id}", on_click=show_again,
+                     args=(lesson.id, d.id))
+        for s in removed:
+            st.button(f"Let {s.nickname or 'them'} back in", key=f"let_back_{s.student}",
+                      on_click=let_back_in, args=(lesson.id, s.student))
+
+
+WALL_SIZE = 48  # drawings shown, newest first
+
+
+# --- the Class page ---------------------------------------------------------------
+
+def rounds_section(class_id: int | None) -> None:
+    """The class's rounds, and (for the teacher) their results as CSV."""
+    if class_id in (ALL_SAMPLES, NO_CLASS):
+        return
+    results = class_collection().class_results(class_id)
+    if not results:
+        return
+    with st.expander(f"Rounds: {len(results)}"):
+        st.dataframe([{
+            "round": n + 1,
+            "started (UTC)": datetime.fromtimestamp(r.round.started, timezone.utc)
+            .strftime("%H:%M"),
+            "prompt": r.round.title,
+            "timer": f"{r.round.seconds} s" if r.round.seconds else "-",
+            "drawings": len(r.entries), "read right": r.right,
+            "note": "incomplete" if r.round.incomplete else
+                    ("running" if r.round.running else ""),
+        } for n, r in enumerate(results)], hide_index=True)
+        if is_teacher():
+            st.download_button("Download the rounds (CSV)", results_csv(results),
+                               file_name="rounds.csv", mime="text/csv",
+                               key="class_rounds_csv", icon=":material/download:")

@@ -1,0 +1,213 @@
+"""A round on the students' Draw page: the prompt, the timer and Done, the note once a
+drawing is entered or the round has ended, and the polls that find a round (every 2 s
+while a class runs, every 10 s otherwise)."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from hwr.class_data.moderation import NicknameTaken, StudentRemoved
+from hwr.class_data.rounds import DIGIT, FOOL, RANDOM, AlreadySubmitted, Round, RoundOver
+from hwr.class_data.storage import StorageUnavailable
+from hwr.pages.class_state import (
+    class_collection,
+    running_class,
+    storage_failed,
+    student_id,
+)
+from hwr.pages.lesson import (
+    ENTERED,
+    IDLE_POLL,
+    REMOVED,
+    REMOVED_NOTE,
+    ROUND,
+    ROUND_POLL,
+    flush_incomplete,
+    note_incomplete,
+    round_now,
+)
+from hwr.pages.wall import countdown
+
+
+def prompt_text(found: Round, prompt: int | None) -> str:
+    if found.kind == DIGIT:
+        return f"Everyone draw a {prompt}"
+    if found.kind == RANDOM:
+        return f"Draw a {prompt}"
+    return "Fool the network: draw a digit it misreads, then tap the digit you meant"
+
+
+def submit_drawing(round_id: int, meant_key: str | None = None) -> None:
+    """Done (or, fooling the network, the digit meant): the drawing on the canvas is
+    this student's entry in the round."""
+    from hwr.pages.canvas import ONE_DIGIT, SAVED_DRAWING, canvas_key
+    from hwr.pages.draw import LAST_RESULT
+    from hwr.pages.sharing import current_nickname
+
+    state = st.session_state
+    meant = state.get(meant_key) if meant_key else None
+    if meant_key and meant is None:
+        return
+    drawing = state.get(SAVED_DRAWING, {}).get(canvas_key(ONE_DIGIT))
+    last = state.get(LAST_RESULT)
+    if drawing is None or drawing.is_empty or last is None or last[0][2] != drawing.id or \
+            last[0][1] != ONE_DIGIT or last[2].is_empty:
+        state["hwr_round_note"] = "Draw your digit first, then tap Done."
+        if meant_key:
+            state[meant_key] = None
+        return
+    result = last[2]
+    try:
+        entry = class_collection().submit(
+            round_id, student_id(), drawing.id, current_nickname(), result.digit,
+            result.not_a_digit, result.confidence, result.model_input, meant=meant)
+    except StorageUnavailable as e:
+        storage_failed(e)
+        note_incomplete(round_id)
+        state["hwr_round_note"] = ("Not recorded: class data is unavailable right now. "
+                                   "Your drawing is still answered.")
+        return
+    except RoundOver:
+        state["hwr_round_note"] = "Time's up: the round has ended."
+        return
+    except AlreadySubmitted:
+        state["hwr_round_note"] = "Your drawing for this round is in already."
+        return
+    except StudentRemoved:
+        state[REMOVED] = running_class().id if running_class() else None
+        return
+    except NicknameTaken:
+        state["hwr_round_note"] = ("That nickname is not available in this class: "
+                                   "choose another.")
+        return
+    except ValueError as e:
+        state["hwr_round_note"] = str(e)
+        return
+    state.setdefault(ENTERED, {})[round_id] = entry
+    state.pop("hwr_round_note", None)
+
+
+def _read_as(entry) -> str:
+    answer = "no digit" if entry.not_a_digit else f"a {entry.answer}"
+    if entry.correct:
+        return f"the model read it as {answer}: right"
+    return f"the model read it as {answer}, not a {entry.prompt}"
+
+
+def entered_note(entry) -> None:
+    st.success(f"Your drawing is in: {_read_as(entry)}.", icon=":material/check_circle:")
+
+
+def ended_note(state, class_id: int) -> None:
+    """A round this page showed has ended: the student's own result."""
+    last = state.get(ROUND)
+    if not isinstance(last, Round) or last.class_id != class_id:
+        return
+    entry = state.get(ENTERED, {}).get(last.id)
+    if entry is None and not state.get("hwr_round_looked") == last.id:
+        state["hwr_round_looked"] = last.id  # one look in the database per round
+        try:
+            entry = class_collection().entry_of(last.id, student_id())
+        except StorageUnavailable as e:
+            storage_failed(e)
+        if entry is not None:
+            state.setdefault(ENTERED, {})[last.id] = entry
+    if entry is not None:
+        st.info(f"Round over: {_read_as(entry)}.", icon=":material/flag:")
+    else:
+        st.info("Round over.", icon=":material/flag:")
+
+
+def database_away() -> bool:
+    try:
+        class_collection()  # raises while the database is known not to answer
+        return False
+    except StorageUnavailable:
+        return True
+
+
+def round_prompt() -> None:
+    """The Draw page's round (prompt, timer, Done): looked for every ROUND_POLL seconds
+    while a class runs; with none, every IDLE_POLL seconds whether one has started (then
+    the page runs anew, with the round's poll). Each poll is a small script run (about
+    5 ms of the server's CPU), so a page without a class asks less often."""
+    if running_class() is None and not isinstance(st.session_state.get(ROUND), Round):
+        _class_poll()
+    else:
+        _round_poll()
+
+
+@st.fragment(run_every=IDLE_POLL)
+def _class_poll() -> None:
+    if running_class() is not None:
+        st.rerun(scope="app")
+
+
+@st.fragment(run_every=ROUND_POLL)
+def _round_poll() -> None:
+    """The round's part of the Draw page; while the database is away the round last seen
+    goes on here (drawing and answers need no database) and its results are marked
+    incomplete."""
+    state = st.session_state
+    last = state.get(ROUND) if isinstance(state.get(ROUND), Round) else None
+    lesson = running_class()  # None while the database is away, too
+    away, found = False, None
+    if lesson is not None:
+        if state.get(REMOVED) == lesson.id:
+            st.info(REMOVED_NOTE, icon=":material/block:")
+            return
+        try:
+            found = round_now(lesson.id)
+            flush_incomplete()
+        except StorageUnavailable as e:
+            storage_failed(e)
+            away = True
+    elif last is not None and database_away():
+        away = True
+    else:
+        state.pop(ROUND, None)
+        return
+    if away:
+        found = last if last is not None and last.running and not last.due() else None
+        if found is not None:
+            note_incomplete(found.id)
+    if found is None:
+        if last is not None:
+            ended_note(state, last.class_id)
+        return
+    state[ROUND] = found
+    prompt = found.prompt_for(student_id())
+    st.html(f'<div class="hwr-prompt" data-round="{found.id}" '
+            f'data-digit="{"" if prompt is None else prompt}">'
+            f'{html.escape(prompt_text(found, prompt))}</div>')
+    left = found.seconds_left()
+    if left is not None:
+        countdown(f"hwr_countdown_{found.id}", found.id, left)
+    if away:
+        st.caption("Class data is unavailable right now: keep drawing; this round's "
+                   "results will say they are incomplete.")
+    entry = state.get(ENTERED, {}).get(found.id)
+    if entry is not None:
+        entered_note(entry)
+        return
+    if found.kind == FOOL:
+        key = f"hwr_meant_{found.id}"
+        st.pills("Tap the digit you meant (it is your entry)", range(10), key=key,
+                 on_change=submit_drawing, args=(found.id, key))
+    else:
+        st.button("Done", key=f"hwr_done_{found.id}", type="primary",
+                  on_click=submit_drawing, args=(found.id,), icon=":material/check:",
+                  help="Your drawing on the canvas is your entry (when the time is up, "
+                       "it counts anyway)")
+    note = state.get("hwr_round_note")
+    if note:
+        st.caption(note)
+
+
+def in_round() -> bool:
+    """This session sees a round running (the Draw page's "Is it right?" waits: the
+    round labels the drawing)."""
+    found = st.session_state.get(ROUND)
+    return isinstance(found, Round) and found.running and not found.due()
