@@ -482,7 +482,7 @@ def test_the_before_after_comparison_opens_the_same_cell_view(monkeypatch, class
 def test_curating_while_a_fine_tune_runs_says_the_run_uses_the_labels_at_its_start(
         teacher_page, class_db, monkeypatch):
     from hwr.learning.finetune import Progress
-    from hwr.pages import classroom
+    from hwr.pages import class_teaching, classroom
 
     db = ClassCollection(class_db)
     lesson, ids = a_class(db)
@@ -496,6 +496,7 @@ def test_curating_while_a_fine_tune_runs_says_the_run_uses_the_labels_at_its_sta
             pass
 
     monkeypatch.setattr(classroom, "fine_tune_job", lambda: Running())
+    monkeypatch.setattr(class_teaching, "fine_tune_job", lambda: Running())
     at = teacher_page()
     note = (f"A fine-tune is running: it learns from the labels as they were when it "
             f"started ({at_start.as_of[11:19]} UTC). Changes you make now apply to the "
