@@ -431,7 +431,7 @@ def test_a_student_reaches_none_of_it(monkeypatch, class_db):
     def forged(sample_ids):
         import streamlit as st
 
-        from hwr.pages.curation import exclude, relabel, undo
+        from hwr.pages.curation_actions import exclude, relabel, undo
 
         if st.button("Go", key="forge"):
             exclude(sample_ids, True, "forged")

@@ -13,89 +13,31 @@ one app server is what another reads at its next run.
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
 
 import numpy as np
 import streamlit as st
 
 from hwr.class_data import curation as rules
 from hwr.class_data.collection import ALL_SAMPLES, NO_CLASS, to_uint8
-from hwr.class_data.curation import Curation, CurationConfig, LeftOut, Outcome
+from hwr.class_data.curation import Curation, CurationConfig, LeftOut
 from hwr.pages.class_state import class_collection
+from hwr.pages.curation_actions import (
+    NOTE,
+    exclude,
+    plural,
+    relabel,
+    relabel_as_read,
+    relabel_from_widget,
+    undo_bar,
+)
 from hwr.pages.markup import GALLERY_MAX, THUMBNAIL_SIZE, confusion_chart, figure_html
-from hwr.pages.teacher_session import is_teacher, teacher_only
+from hwr.pages.teacher_session import is_teacher
 
 CONFIG = CurationConfig()
 DIGITS = list(range(10))
-TEACHER_SESSION = "hwr_teacher_session"  # this browser session's random teacher id
-NOTE = "hwr_curation_note"  # what the last action did, shown once
 CELL_TRUE, CELL_ANSWER = "cur_true", "cur_answer"
 GROUPS_SHOWN = 6  # suspicious students shown at once
 PER_ROW = 6  # drawings per row in a cell
-
-
-def teacher_session_id() -> str:
-    """A random id for this teacher's browser session (recorded with each change)."""
-    if TEACHER_SESSION not in st.session_state:
-        st.session_state[TEACHER_SESSION] = rules.new_id()
-    return st.session_state[TEACHER_SESSION]
-
-
-def _note(outcome: Outcome, done: str) -> None:
-    """Tell the teacher what happened (deleted drawings, those someone changed since)."""
-    parts = [done] if outcome.changed or outcome.unchanged else []
-    if outcome.missing:
-        parts.append(f"{outcome.missing} drawing{'s were' if outcome.missing > 1 else ' was'}"
-                     " deleted meanwhile: nothing to change there")
-    if outcome.kept:
-        parts.append(f"{outcome.kept} changed since by another teacher (or by you) "
-                     "stayed as they are")
-    text = "; ".join(parts) or "Nothing to change."
-    st.session_state[NOTE] = text
-    st.toast(text, icon=":material/fact_check:")
-
-
-def _plural(n: int, word: str = "drawing") -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-@teacher_only
-def relabel(ids: list[int], label: int, scope: str) -> None:
-    outcome = rules.relabel(class_collection(), ids, label, teacher_session_id(), scope)
-    _note(outcome, f"Filed {_plural(outcome.changed + outcome.unchanged)} under {label}.")
-
-
-@teacher_only
-def relabel_from_widget(sample_id: int, key: str) -> None:
-    label = st.session_state.get(key)
-    if label is None:
-        return
-    outcome = rules.relabel(class_collection(), [sample_id], label, teacher_session_id(),
-                            "one drawing")
-    _note(outcome, f"Filed the drawing under {label}.")
-
-
-@teacher_only
-def relabel_as_read(labels: dict[int, int], scope: str) -> None:
-    outcome = rules.relabel_each(class_collection(), labels, teacher_session_id(), scope)
-    _note(outcome, f"Filed {_plural(outcome.changed + outcome.unchanged)} under what the "
-                   "model reads.")
-
-
-@teacher_only
-def exclude(ids: list[int], excluded: bool, scope: str) -> None:
-    outcome = rules.exclude(class_collection(), ids, teacher_session_id(), scope, excluded)
-    n = _plural(outcome.changed + outcome.unchanged)
-    _note(outcome, f"Left out {n}." if excluded else f"Took {n} back in.")
-
-
-@teacher_only
-def undo(batch: str | None = None) -> None:
-    outcome = rules.undo(class_collection(), teacher_session_id(), batch)
-    if outcome.batch is None:
-        st.session_state[NOTE] = "Nothing to undo."
-        return
-    _note(outcome, f"Undone: {_plural(outcome.changed + outcome.unchanged)} as before.")
 
 
 # --- pieces -------------------------------------------------------------------------
@@ -159,7 +101,7 @@ def drawing_controls(view: Curation, indices: np.ndarray, prefix: str) -> None:
 def cell_view(view: Curation, indices: np.ndarray, label: int, answer: int,
               prefix: str) -> None:
     """One confusion cell's drawings, with bulk and per-drawing controls."""
-    st.markdown(f"**{_plural(len(indices))}** filed as **{label}** that the model read as "
+    st.markdown(f"**{plural(len(indices))}** filed as **{label}** that the model read as "
                 f"**{answer}**")
     if len(indices) == 0:
         return
@@ -229,7 +171,7 @@ def suspicious_list(view: Curation, names: dict) -> None:
     for n, group in enumerate(groups[:GROUPS_SHOWN]):
         ids = [int(view.ids[i]) for i in group.indices]
         who = names.get(group.student, "a student")
-        st.markdown(f"**{html.escape(who)}**: {_plural(len(ids))}")
+        st.markdown(f"**{html.escape(who)}**: {plural(len(ids))}")
         a, b = st.columns(2)
         a.button(f"Leave these {len(ids)} out", key=f"cur_sus_out_{n}", on_click=exclude,
                  args=(ids, True, f"suspicious, {who}"), icon=":material/block:")
@@ -241,7 +183,7 @@ def suspicious_list(view: Curation, names: dict) -> None:
             st.caption("A few of one student's are often the model's own mistake on "
                        "the class's handwriting, right labels that teaching learns most "
                        "from: look at them before leaving them out.")
-        with st.expander(f"Open {who}'s {_plural(len(ids))}"):
+        with st.expander(f"Open {who}'s {plural(len(ids))}"):
             drawing_controls(view, group.indices, f"cur_sus{n}")
     if len(groups) > GROUPS_SHOWN:
         st.caption(f"And {len(groups) - GROUPS_SHOWN} more students with fewer each.")
@@ -255,7 +197,7 @@ def whole_student(view: Curation, names: dict) -> None:
     counts = {s: len(view.of_student(s)) for s in students}
     chosen = st.selectbox("Student", students, key="cur_student",
                           format_func=lambda s: f"{names.get(s, 'a student')} "
-                                                f"({_plural(counts[s])})")
+                                                f"({plural(counts[s])})")
     mine = view.of_student(chosen)
     ids = [int(view.ids[i]) for i in mine]
     who = names.get(chosen, "a student")
@@ -268,45 +210,6 @@ def whole_student(view: Curation, names: dict) -> None:
              args=(ids, False, f"student {who}"), icon=":material/undo:", disabled=out == 0)
     if out:
         st.caption(f"{out} of {who}'s drawings are left out now.")
-
-
-def _when(at: float) -> str:
-    return datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M:%S UTC")
-
-
-def _describe(action: rules.Action) -> str:
-    n = _plural(action.drawings)
-    if action.action == rules.RELABEL:
-        text = f"relabelled {n}" + (f" as {action.new_label}"
-                                    if action.new_label is not None else "")
-    else:
-        text = {rules.EXCLUDE: f"left out {n}", rules.INCLUDE: f"took back {n}",
-                rules.UNDO: f"undid a change of {n}"}.get(action.action, action.action)
-    if action.scope and action.action != rules.UNDO and not action.scope.startswith("as "):
-        text += f" ({action.scope})"
-    return text
-
-
-def undo_bar(class_id: int | None) -> None:
-    """This session's last change, to undo (again and again, back through its changes);
-    every teacher's changes in an expander."""
-    collection = class_collection()
-    mine = [a for a in rules.history(collection, ALL_SAMPLES, teacher_session_id(), 50)
-            if a.action != rules.UNDO and not a.undone]
-    if mine:
-        last = mine[0]
-        a, b = st.columns([3, 1], vertical_alignment="center")
-        a.markdown(f"Your last change: {_describe(last)}, {_when(last.at)}.")
-        b.button("Undo", key="cur_undo", on_click=undo, args=(last.batch,),
-                 icon=":material/undo:")
-    changes = rules.history(collection, class_id, limit=30)
-    if changes:
-        with st.expander(f"Changes ({len(changes)} latest)"):
-            me = teacher_session_id()
-            st.dataframe([{
-                "when": _when(c.at), "teacher": "you" if c.teacher == me else
-                "another teacher session", "change": _describe(c),
-                "undone": "yes" if c.undone else ""} for c in changes], hide_index=True)
 
 
 def running_note(running: bool, left_out: LeftOut | None) -> None:
@@ -370,6 +273,6 @@ def held_out_cells(pictures: dict | None, class_id: int | None) -> None:
     indices = np.array([i for i in found if i is not None], np.int64)
     gone = len(in_cell) - len(indices)
     if gone:
-        st.caption(f"{_plural(gone)} of this cell {'are' if gone > 1 else 'is'} no longer "
+        st.caption(f"{plural(gone)} of this cell {'are' if gone > 1 else 'is'} no longer "
                    "in the class's drawings.")
     cell_view(view, indices, label, answer, "cur_ba")
