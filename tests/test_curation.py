@@ -12,26 +12,15 @@ from streamlit.testing.v1 import AppTest
 from hwr.class_data import curation as cu
 from hwr.class_data.collection import ClassCollection, export_npz
 from tests.support.apptest import page_app, texts
+from tests.support.classes import drawing_image, sure
 
 TEACHER = "teacher-one"
 
 
-def image(seed: int) -> np.ndarray:
-    """A distinct drawing with ink enough to learn from."""
-    out = np.zeros((28, 28), np.float32)
-    out[4:24, 8:20] = np.random.default_rng(seed).uniform(0.3, 1.0, (20, 12))
-    return out
-
-
-def sure(digit: int) -> np.ndarray:
-    """The model's probabilities, 99% on ``digit``."""
-    p = np.full(10, 0.01 / 9)
-    p[digit] = 0.99
-    return p
 
 
 def add(db, lesson, label, read_as, student, nickname="", n=0, drawing_id=None) -> int:
-    return db.add(image(n), label, sure(read_as), class_id=lesson.id, student=student,
+    return db.add(drawing_image(n), label, sure(read_as), class_id=lesson.id, student=student,
                   nickname=nickname, drawing_id=drawing_id)
 
 
@@ -191,7 +180,7 @@ def test_a_database_of_0003_gains_curation_with_nothing_changed(db_url):
         connection.execute(text(
             "INSERT INTO samples (created, label, predicted, probabilities, model_input, "
             "class_id, student) VALUES ('x', 4, 9, :p, :m, 1, 's1')"),
-            {"p": str([0.1] * 10), "m": image(0).tobytes()})
+            {"p": str([0.1] * 10), "m": drawing_image(0).tobytes()})
     engine.dispose()
     db = ClassCollection(db_url)
     found, left = cu.curated_samples(db, 1)
@@ -207,8 +196,8 @@ def moderated_class(db):
     lesson = db.start_class("7B")
     ids = {}
     for n, student in enumerate(["s0", "s0", "s1", "s2", "s2", "s2"]):
-        db.post_drawing(lesson.id, student, n, "", 4, False, 0.9, image(n))
-        ids[n] = db.add(image(n), n % 10, sure(n % 10), class_id=lesson.id,
+        db.post_drawing(lesson.id, student, n, "", 4, False, 0.9, drawing_image(n))
+        ids[n] = db.add(drawing_image(n), n % 10, sure(n % 10), class_id=lesson.id,
                         student=student, drawing_id=n)
     hidden = next(w.id for w in db.wall(lesson.id) if w.drawing == 0)
     db.hide_drawing(lesson.id, hidden)
@@ -249,7 +238,7 @@ def test_teaching_leaves_out_hidden_and_excluded_drawings_under_curated_labels(
                         lambda: {"lock": threading.Lock(), "job": None})
     fine_tune_jobs.start_fine_tune(lesson.id, "7B")
     digits = captured["load_digits"]()
-    expected = [image(1), image(4), image(5)]  # s0's second, s2's relabelled and last
+    expected = [drawing_image(1), drawing_image(4), drawing_image(5)]  # s0's second, s2's relabelled and last
     assert len(digits) == 3
     for got, want in zip(digits.images, expected):
         np.testing.assert_array_equal(got, want)

@@ -1,13 +1,13 @@
 """The label check in real browsers: the teacher opens a cell of the class's confusion
 matrix and relabels a drawing; a student's browser reaches none of it."""
 
-import numpy as np
 import pytest
 from playwright.sync_api import expect
 
 from hwr.class_data.collection import ClassCollection
 from hwr.class_data.curation import curated_samples
 from tests.support.browser import expect_run_finished, streamlit_server
+from tests.support.classes import drawing_image, sure
 
 PASSCODE = "7B-secret"
 
@@ -17,16 +17,6 @@ def shown(locator, timeout: float = 30_000) -> None:
     expect(locator).to_be_visible(timeout=timeout)
 
 
-def image(seed: int) -> np.ndarray:
-    out = np.zeros((28, 28), np.float32)
-    out[4:24, 8:20] = np.random.default_rng(seed).uniform(0.3, 1.0, (20, 12))
-    return out
-
-
-def sure(digit: int) -> np.ndarray:
-    p = np.full(10, 0.01 / 9)
-    p[digit] = 0.99
-    return p
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +26,11 @@ def class_db(tmp_path_factory):
     db = ClassCollection(path)
     lesson = db.start_class("7B")
     for n in range(6):
-        db.add(image(n), 1, sure(7), class_id=lesson.id, student="s0", nickname="Pranky")
-    heron = db.add(image(10), 3, sure(8), class_id=lesson.id, student="s1",
+        db.add(drawing_image(n), 1, sure(7), class_id=lesson.id, student="s0", nickname="Pranky")
+    heron = db.add(drawing_image(10), 3, sure(8), class_id=lesson.id, student="s1",
                    nickname="Calm Heron")
     for d in range(10):
-        db.add(image(20 + d), d, sure(d), class_id=lesson.id, student="s1",
+        db.add(drawing_image(20 + d), d, sure(d), class_id=lesson.id, student="s1",
                nickname="Calm Heron")
     return path, lesson.id, heron
 

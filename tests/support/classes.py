@@ -85,3 +85,17 @@ def prank(digits: ClassDigits, student: str, count: int,
     pranked = np.zeros(len(labels), bool)
     pranked[wrong] = True
     return ClassDigits(digits.images, labels, digits.students), pranked
+
+
+def drawing_image(seed: int) -> np.ndarray:
+    """A distinct 28x28 drawing with ink enough to learn from, for a class's database."""
+    out = np.zeros((28, 28), np.float32)
+    out[4:24, 8:20] = np.random.default_rng(seed).uniform(0.3, 1.0, (20, 12))
+    return out
+
+
+def sure(digit: int) -> np.ndarray:
+    """The model's probabilities, 99% on ``digit``."""
+    p = np.full(10, 0.01 / 9)
+    p[digit] = 0.99
+    return p
