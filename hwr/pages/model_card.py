@@ -137,7 +137,7 @@ def training_curves_chart(history: dict) -> dict:
 def examples_png(images: np.ndarray, labels: np.ndarray) -> bytes:
     from hwr.learning import nondigits, styles
 
-    rows = styles.examples(images, labels, per_style=STYLE_EXAMPLES)
+    rows = styles.examples(images, labels, STYLE_EXAMPLES)  # per style
     rows.update(nondigits.examples(10))
     return figure_png(example_rows_figure(rows))
 
