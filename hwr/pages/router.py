@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from hwr.pages.draw import draw_page
+from hwr.pages.language import _, choose_language, language_picker
 
 
 def evaluation() -> None:
@@ -36,15 +37,18 @@ def teach() -> None:
 # A favicon file of our own: a Material icon here is fetched from Google's font server,
 # which a classroom without internet (or behind a filter) does not reach.
 FAVICON = str(Path(__file__).with_name("favicon.png"))
-st.set_page_config(page_title="hwr: handwritten digits", page_icon=FAVICON, layout="wide")
+choose_language()  # before any word: the join link's ?lang=, the picker, the browser
+st.set_page_config(page_title=_("hwr: handwritten digits"), page_icon=FAVICON,
+                   layout="wide")
 page = st.navigation([
     # The address students are given ("/") and the Draw page's own address ("/draw").
-    st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="start",
+    st.Page(draw_page, title=_("Draw"), icon=":material/draw:", url_path="start",
             default=True, visibility="hidden"),
-    st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="draw"),
-    st.Page(evaluation, title="Evaluation", icon=":material/analytics:",
+    st.Page(draw_page, title=_("Draw"), icon=":material/draw:", url_path="draw"),
+    st.Page(evaluation, title=_("Evaluation"), icon=":material/analytics:",
             url_path="evaluation"),
-    st.Page(class_, title="Class", icon=":material/school:", url_path="class"),
-    st.Page(teach, title="Teach", icon=":material/co_present:", url_path="teach"),
+    st.Page(class_, title=_("Class"), icon=":material/school:", url_path="class"),
+    st.Page(teach, title=_("Teach"), icon=":material/co_present:", url_path="teach"),
 ])
+language_picker()
 page.run()

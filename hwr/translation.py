@@ -1,0 +1,104 @@
+"""The languages hwr speaks: GNU gettext message catalogs (made and compiled with Babel)
+and numbers, percentages and dates written the way each language writes them.
+
+The catalogs live in ``hwr/locale/<lang>/LC_MESSAGES/hwr.po`` (what translators edit)
+with the compiled ``hwr.mo`` beside it (what runs); ``hwr/locale/hwr.pot`` is extracted
+from the code (``python -m scripts.catalogs``). English is the code's own words, so it
+has no catalog. Adding a language is adding a catalog and a line in ``LANGUAGES``.
+
+Nothing here knows Streamlit: ``hwr.pages.language`` picks the page's language.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import logging
+import re
+from datetime import datetime
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.numbers import format_decimal, format_percent
+
+log = logging.getLogger(__name__)
+
+DOMAIN = "hwr"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+ENGLISH = "en"
+# The language's own name: what the sidebar's picker lists.
+LANGUAGES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español"}
+_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*$")
+
+
+def parse_language(value: object) -> str | None:
+    """The language hwr speaks for a browser locale or a ``?lang=`` value ("de-DE",
+    "fr_CA", "es", "DE"), or None for one it does not speak or a malformed value."""
+    if not isinstance(value, str) or len(value) > 35:
+        return None
+    match = _TAG.match(value.strip())
+    if match is None:
+        return None
+    lang = match.group(1).lower()
+    return lang if lang in LANGUAGES else None
+
+
+def catalog_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+
+
+@functools.cache
+def translations(lang: str) -> gettext.NullTranslations:
+    """The compiled catalog of ``lang`` (read once per process). English, or a catalog
+    that is missing or damaged, gives the code's own English words; the log names the
+    catalog that could not be read."""
+    if lang == ENGLISH or lang not in LANGUAGES:
+        return gettext.NullTranslations()
+    path = catalog_path(lang)
+    try:
+        with path.open("rb") as f:
+            return gettext.GNUTranslations(f)
+    except FileNotFoundError:
+        log.warning("hwr: no catalog for %s at %s: pages stay in English", lang, path)
+    except (OSError, ValueError, UnicodeDecodeError) as e:  # gettext raises OSError and
+        log.warning("hwr: the catalog %s cannot be read (%s): pages stay in English",
+                    path, e)  # ValueError (bad magic, struct.error) for a damaged file
+    except Exception as e:  # noqa: BLE001 - any damage: English, never a traceback
+        log.warning("hwr: the catalog %s cannot be read (%s): pages stay in English",
+                    path, e)
+    return gettext.NullTranslations()
+
+
+def gettext_in(lang: str, message: str) -> str:
+    return translations(lang).gettext(message)
+
+
+def ngettext_in(lang: str, singular: str, plural: str, n: int) -> str:
+    return translations(lang).ngettext(singular, plural, n)
+
+
+@functools.cache
+def babel_locale(lang: str) -> Locale:
+    return Locale.parse(lang if lang in LANGUAGES else ENGLISH)
+
+
+def percent_in(lang: str, fraction: float, decimals: int = 0) -> str:
+    """0.997 -> "99.7%" in English, "99,7\u00a0%" in German and French."""
+    locale = babel_locale(lang)
+    base = locale.percent_formats[None].pattern  # "#,##0%" or "#,##0\u00a0%"
+    digits = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_percent(fraction, format=base.replace("#,##0", digits, 1), locale=locale)
+
+
+def number_in(lang: str, value: float, decimals: int = 0) -> str:
+    """1234.5 -> "1,234.5" in English, "1.234,5" in German."""
+    digits = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=digits, locale=babel_locale(lang))
+
+
+def datetime_in(lang: str, timestamp: float) -> str:
+    """A moment (seconds since the epoch, the server's time zone) as the language writes
+    a date and a time: "30 Nov 2026, 17:05" in English, "30.11.2026, 17:05" in German."""
+    return format_datetime(datetime.fromtimestamp(timestamp), format="short",
+                           locale=babel_locale(lang))
