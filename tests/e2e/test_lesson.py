@@ -20,9 +20,13 @@ WALL = '[data-wall="wall"] .hwr-wall-item'
 QUEUE = '[data-wall="queue"] .hwr-wall-item'
 
 
+DB = {}  # the module's class database, for a failure's diagnosis
+
+
 @pytest.fixture(scope="module")
 def lesson_url(mnist_dir, tmp_path_factory):
     db = tmp_path_factory.mktemp("lesson") / "class.sqlite3"
+    DB["path"] = db
     with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db),
                                "HWR_TEACHER_PASSCODE": PASSCODE}) as url:
         yield url
@@ -46,6 +50,20 @@ def draw(page, digit: int) -> None:
     clear_canvas(page, KEY)
     draw_strokes(page, KEY, place(DIGITS[digit][0], *PLACEMENTS[0]))
     expect(page.locator(".hwr-answer")).to_have_text(str(digit), timeout=30_000)
+
+
+def rows_of(name: str) -> str:
+    """What the database holds of a student's drawings (said when a wall check fails)."""
+    from sqlalchemy import select
+
+    from hwr.class_data.collection import ClassCollection
+    from hwr.class_data.storage import drawings
+
+    d = drawings.c
+    with ClassCollection(DB["path"])._connection() as conn:
+        rows = conn.execute(select(d.drawing, d.predicted, d.hidden, d.approved, d.updated)
+                            .where(d.nickname == name)).all()
+    return f"{name}'s drawings (drawing, answer, hidden, approved, updated): {rows}"
 
 
 def item(teacher, name: str, where: str = WALL, digit: int | None = None):
@@ -116,8 +134,12 @@ def test_a_lesson_with_moderation_and_a_round(browser, lesson_url, artifacts):
     expect(item(projector, "Ana", digit=7)).to_have_count(1)  # what was there stays
     teacher.get_by_role("button", name="Unfreeze the wall").click()
     teacher.get_by_role("button", name="Freeze the wall").wait_for()
-    expect(item(teacher, "Ana", digit=0)).to_have_count(1, timeout=5_000)
-    expect(item(projector, "Ana", digit=0)).to_have_count(1, timeout=5_000)
+    try:
+        expect(item(teacher, "Ana", digit=0)).to_have_count(1, timeout=10_000)
+        expect(item(projector, "Ana", digit=0)).to_have_count(1, timeout=10_000)
+    except AssertionError as e:
+        teacher.screenshot(path=artifacts / "lesson-unfrozen-failed.png", full_page=True)
+        raise AssertionError(f"{e}\n{rows_of('Ana')}") from None
     teacher.screenshot(path=artifacts / "lesson-wall.png", full_page=True)
 
     # a round: everyone draws a 7 in 12 seconds; it ends on its own
