@@ -5,6 +5,10 @@ Starts the app and a bare canvas-only page (same Streamlit, same canvas, no mode
 the bare page again with recognition added (the marker is the digit), draws the same
 digits on all three with real mouse events in Chromium, and times from the last
 mouse-up until the answer appears. Prints p50/p95 of each and the ratios.
+
+``--languages de fr es`` also times the Draw page in those languages (``?lang=``) on the
+same server, after English, and prints each against English; ``--pages draw`` leaves
+the bare pages out.
 """
 
 from __future__ import annotations
@@ -67,16 +71,30 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--count", type=int, default=30, help="drawings per page (>= 20)")
+    p.add_argument("--languages", nargs="*", default=[], metavar="LANG",
+                   help="also time the Draw page in these languages (de fr es)")
+    p.add_argument("--pages", choices=("all", "draw"), default="all",
+                   help="draw: the Draw page only (with --languages: the languages' figures)")
     args = p.parse_args(argv)
     bare_app = REPO / "benchmarks" / "bare_canvas_app.py"
+    translated = {}
     with chromium_browser(chromium_or_exit()) as browser:
-        with streamlit_server(bare_app) as url:
-            bare = time_drawings(browser, url, args.count)
-        with streamlit_server(bare_app, env={"HWR_BARE_RECOGNIZE": "1"}) as url:
-            bare_model = time_drawings(browser, url, args.count)
+        if args.pages == "all":
+            with streamlit_server(bare_app) as url:
+                bare = time_drawings(browser, url, args.count)
+            with streamlit_server(bare_app, env={"HWR_BARE_RECOGNIZE": "1"}) as url:
+                bare_model = time_drawings(browser, url, args.count)
         with streamlit_server() as url:
             app = time_drawings(browser, url, args.count)
+            for lang in args.languages:
+                translated[lang] = time_drawings(browser, f"{url}/?lang={lang}", args.count)
     print("mouse-up to answer on the page, headless Chromium on this machine:")
+    if args.pages == "draw":
+        app50, app95 = summary("hwr Draw page in English", app)
+        for lang, seconds in translated.items():
+            p50, p95 = summary(f"hwr Draw page in {lang}", seconds)
+            print(f"    over English: p50 {p50 / app50:.2f}x, p95 {p95 / app95:.2f}x")
+        return 0
     bare50, bare95 = summary("bare canvas round trip", bare)
     model50, model95 = summary("bare canvas + recognition (no other element)", bare_model)
     app50, app95 = summary("hwr Draw page (rasterize + preprocess + predict + answer)", app)
@@ -84,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
           f"(+{app50 - bare50:.0f} ms), p95 {app95 / bare95:.2f}x")
     print(f"  the Draw page over the bare page with recognition: p50 {app50 / model50:.2f}x "
           f"(+{app50 - model50:.0f} ms), p95 {app95 / model95:.2f}x")
+    for lang, seconds in translated.items():
+        p50, p95 = summary(f"hwr Draw page in {lang}", seconds)
+        print(f"    over English: p50 {p50 / app50:.2f}x, p95 {p95 / app95:.2f}x")
     return 0
 
 
