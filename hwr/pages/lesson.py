@@ -16,7 +16,18 @@ import threading
 import streamlit as st
 
 from hwr.class_data.moderation import ClassSettings
-from hwr.class_data.rounds import DEFAULT_SECONDS, DIGIT, FOOL, RANDOM, Round, RoundError
+from hwr.class_data.rounds import (
+    DEFAULT_SECONDS,
+    DIGIT,
+    FOOL,
+    KINDS,
+    MAX_SECONDS,
+    MIN_SECONDS,
+    RANDOM,
+    Round,
+    RoundError,
+    check_timer,
+)
 from hwr.class_data.storage import StorageUnavailable
 from hwr.pages.class_state import (
     class_collection,
@@ -24,6 +35,7 @@ from hwr.pages.class_state import (
     database_url,
     storage_failed,
 )
+from hwr.pages.language import N_, _, ngettext
 from hwr.pages.teacher_session import teacher_only
 from hwr.pages.wall import APPROVE, HIDE, REMOVE, parse_action
 
@@ -35,10 +47,23 @@ ENTERED = "hwr_round_entered"  # {round id: what the model read} of this session
 REMOVED = "hwr_removed_from"  # the class id this session was removed from
 LAST_ACTION = "hwr_last_action"  # the teacher's last hide or clear, to undo
 RESULTS_CLOSED = "hwr_results_closed"  # the round whose results the teacher closed
-REMOVED_NOTE = ("The teacher has removed you from this class: your drawings are still "
-                "answered here, but no longer shared with the class.")
-KIND_NAMES = {DIGIT: "Everyone draws one digit", RANDOM: "A digit each",
-              FOOL: "Fool the network"}
+# Shown with _(REMOVED_NOTE), KIND_NAMES with _(KIND_NAMES[kind]).
+REMOVED_NOTE = N_("The teacher has removed you from this class: your drawings are still "
+                  "answered here, but no longer shared with the class.")
+KIND_NAMES = {DIGIT: N_("Everyone draws one digit"), RANDOM: N_("A digit each"),
+              FOOL: N_("Fool the network")}
+
+
+def kind_name(kind: str) -> str:
+    """A round kind's name in the page's language."""
+    return _(KIND_NAMES[kind]) if kind in KIND_NAMES else str(kind)
+
+
+def round_title(found: Round) -> str:
+    """``Round.title`` in the page's language ("Everyone draw a 7", "A digit each")."""
+    if found.kind == DIGIT:
+        return _("Everyone draw a {digit}").format(digit=found.digit)
+    return kind_name(found.kind) if found.kind in KIND_NAMES else found.title
 
 
 # --- what every page reads --------------------------------------------------------
@@ -126,7 +151,9 @@ def wall_action(class_id: int, action: dict, allowed: tuple[str, ...]) -> None:
         student = db.student_of(class_id, row)
         if student is not None:
             hidden = db.remove_student(class_id, student)
-            st.toast(f"Removed from the class, with {hidden} drawings.",
+            st.toast(ngettext("Removed from the class, with {n} drawing.",
+                              "Removed from the class, with {n} drawings.",
+                              hidden).format(n=hidden),
                      icon=":material/person_remove:")
 
 
@@ -177,19 +204,59 @@ def start_round(class_id: int) -> None:
     """The round form's Start: its kind, digit and timer from the form's widgets."""
     state = st.session_state
     kind = state.get("round_kind", DIGIT)
+    digit = state.get("round_digit", 7)
     seconds = state.get("round_seconds", DEFAULT_SECONDS) if state.get(
         "round_timer", True) else None
     try:
-        class_collection().start_round(class_id, kind, state.get("round_digit", 7), seconds)
+        class_collection().start_round(class_id, kind, digit, seconds)
         state.pop("hwr_round_refused", None)
-    except RoundError as e:
-        state["hwr_round_refused"] = str(e)
+    except RoundError:  # the page says why in its own words (refusal_text)
+        state["hwr_round_refused"] = _refusal(kind, digit, seconds)
+
+
+def _refusal(kind: object, digit: object, seconds: object) -> tuple[str, object]:
+    """Why ``start_round`` refused (its checks, in its order): ("kind", the kind),
+    ("digit", None), ("timer", the seconds asked for or None), or ("", None)."""
+    if kind not in KINDS:
+        return ("kind", kind)
+    if kind == DIGIT:
+        try:
+            if digit is None or not 0 <= int(digit) <= 9:
+                return ("digit", None)
+        except (TypeError, ValueError):
+            return ("digit", None)
+    try:
+        check_timer(seconds)
+    except RoundError:
+        try:
+            return ("timer", float(seconds))
+        except (TypeError, ValueError):
+            return ("timer", None)
+    return ("", None)
+
+
+def refusal_text(refused: object) -> str:
+    """The sentence for a round ``start_round`` refused (the page's language)."""
+    why, value = refused if isinstance(refused, tuple) and len(refused) == 2 else ("", None)
+    if why == "kind":
+        return _("A round is one of {kinds}, not {kind}.").format(
+            kinds=", ".join(kind_name(k) for k in KINDS), kind=repr(value))
+    if why == "digit":
+        return _("Everyone draws one digit: choose it, 0 to 9.")
+    if why == "timer" and value is not None:
+        return _("The timer must be whole seconds from {low} to {high} (10 minutes); "
+                 "{seconds} s is not.").format(low=MIN_SECONDS, high=MAX_SECONDS,
+                                               seconds=f"{value:g}")
+    if why == "timer":
+        return _("The timer must be whole seconds from {low} to {high} (10 minutes).").format(
+            low=MIN_SECONDS, high=MAX_SECONDS)
+    return _("The round could not start as asked.")
 
 
 @teacher_only(then=lesson_changed)
 def end_round(round_id: int) -> None:
     if not class_collection().end_round(round_id):
-        st.toast("The round had ended already.", icon=":material/timer_off:")
+        st.toast(_("The round had ended already."), icon=":material/timer_off:")
 
 
 @teacher_only(then=lesson_changed)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import html
 import time
-from datetime import datetime, timezone
 
 import streamlit as st
 
@@ -23,6 +22,7 @@ from hwr.class_data.rounds import (
     results_csv,
 )
 from hwr.pages.class_state import class_collection
+from hwr.pages.language import _, date_time, ngettext, percent
 from hwr.pages.lesson import (
     KIND_NAMES,
     LAST_ACTION,
@@ -31,7 +31,10 @@ from hwr.pages.lesson import (
     clear_wall,
     close_results,
     end_round,
+    kind_name,
     let_back_in,
+    refusal_text,
+    round_title,
     set_approve_first,
     set_frozen,
     set_generated_names,
@@ -52,49 +55,62 @@ def moderation_settings(lesson: Lesson) -> None:
     a, b = st.columns(2)
     # Unkeyed: a setting changed elsewhere (another teacher, another server) shows as a
     # new toggle with the database's value.
-    a.toggle("Approve drawings first", value=settings.approve_first,
+    a.toggle(_("Approve drawings first"), value=settings.approve_first,
              on_change=set_approve_first, args=(lesson.id, not settings.approve_first),
-             help="New drawings wait in a queue only you see, until you approve or hide "
-                  "them")
-    b.toggle("Generated nicknames only", value=settings.generated_names,
+             help=_("New drawings wait in a queue only you see, until you approve or hide "
+                    "them"))
+    b.toggle(_("Generated nicknames only"), value=settings.generated_names,
              on_change=set_generated_names, args=(lesson.id, not settings.generated_names),
-             help='Students get a name like "Quick Otter" and cannot type their own')
+             help=_('Students get a name like "Quick Otter" and cannot type their own'))
 
 
 def round_form(lesson: Lesson) -> None:
     with st.form("round_form", border=True):
-        st.markdown("**A round**: everyone draws to a prompt; the results go on the wall.")
-        st.radio("Prompt", list(KIND_NAMES), format_func=KIND_NAMES.get, key="round_kind",
+        st.markdown(_("**A round**: everyone draws to a prompt; the results go on the "
+                      "wall."))
+        # TRANSLATORS: what the students are asked to draw in a round.
+        st.radio(_("Prompt"), list(KIND_NAMES), format_func=kind_name, key="round_kind",
                  horizontal=True)
         a, b, c = st.columns(3)
-        a.selectbox("Digit (everyone draws one digit)", range(10), index=7,
+        a.selectbox(_("Digit (everyone draws one digit)"), range(10), index=7,
                     key="round_digit")
-        b.checkbox("Timer", value=True, key="round_timer")
-        c.number_input(f"Seconds ({MIN_SECONDS} to {MAX_SECONDS})", value=DEFAULT_SECONDS,
-                       step=1, key="round_seconds")
-        st.form_submit_button("Start the round", type="primary", on_click=start_round,
+        b.checkbox(_("Timer"), value=True, key="round_timer")
+        c.number_input(_("Seconds ({low} to {high})").format(low=MIN_SECONDS,
+                                                             high=MAX_SECONDS),
+                       value=DEFAULT_SECONDS, step=1, key="round_seconds")
+        st.form_submit_button(_("Start the round"), type="primary", on_click=start_round,
                               args=(lesson.id,), icon=":material/timer:")
     refused = st.session_state.get("hwr_round_refused")
     if refused:
-        st.error(refused, icon=":material/timer_off:")
+        st.error(refusal_text(refused), icon=":material/timer_off:")
 
 
 def round_status(found: Round, entered: int) -> None:
     left = found.seconds_left()
-    timer = "" if left is None else f" &middot; <b>{left:.0f} s</b> left"
-    st.html(f'<div class="hwr-round-status" data-round="{found.id}">Round on: '
-            f'<b>{html.escape(found.title)}</b>{timer} &middot; {entered} in</div>')
-    st.button("End the round", key="end_round", on_click=end_round, args=(found.id,),
+    if left is None:
+        timer = ""
+    else:
+        seconds = html.escape(_("{seconds} s").format(seconds=f"{left:.0f}"))
+        # TRANSLATORS: the time a round has left, e.g. "12 s left".
+        timer = " &middot; " + html.escape(_("{time} left")).replace(
+            "{time}", f"<b>{seconds}</b>")
+    on = html.escape(_("Round on:"))
+    # TRANSLATORS: how many students have handed in a drawing in the round so far.
+    handed_in = html.escape(_("{n} in").format(n=entered))
+    st.html(f'<div class="hwr-round-status" data-round="{found.id}">{on} '
+            f'<b>{html.escape(round_title(found))}</b>{timer} &middot; {handed_in}</div>')
+    st.button(_("End the round"), key="end_round", on_click=end_round, args=(found.id,),
               icon=":material/stop_circle:")
 
 
 def _entry_row(e) -> str:
     answer = "?" if e.not_a_digit else str(e.answer)
-    verdict = ('<td class="hwr-right">&#10003; right</td>' if e.correct else
-               '<td class="hwr-wrong">&#10007; wrong</td>')
+    verdict = (f'<td class="hwr-right">&#10003; {html.escape(_("right"))}</td>' if e.correct
+               else f'<td class="hwr-wrong">&#10007; {html.escape(_("wrong"))}</td>')
     name = html.escape(e.nickname)
     return (f'<tr class="hwr-round-row" data-student="{name}"><td>{name}</td>'
-            f'<td>{e.prompt}</td><td>{answer}</td>{verdict}<td>{e.confidence:.0%}</td></tr>')
+            f'<td>{e.prompt}</td><td>{answer}</td>{verdict}'
+            f'<td>{html.escape(percent(e.confidence))}</td></tr>')
 
 
 def results_html(results: RoundResults, large: bool = False) -> str:
@@ -104,29 +120,42 @@ def results_html(results: RoundResults, large: bool = False) -> str:
     parts = [f'<div class="hwr-round-results{" hwr-large" if large else ""}" '
              f'data-round="{found.id}" data-right="{results.right}" '
              f'data-entries="{len(entries)}">',
-             f'<div class="hwr-round-score">{html.escape(found.title)}: the model read '
-             f'<b>{results.right} of {len(entries)}</b> right</div>']
+             f'<div class="hwr-round-score">{score_html(results)}</div>']
     if found.incomplete:
-        parts.append('<p class="hwr-incomplete">These results are incomplete: class data '
-                     'was unavailable for a while during the round.</p>')
+        incomplete = _("These results are incomplete: class data was unavailable for a "
+                       "while during the round.")
+        parts.append(f'<p class="hwr-incomplete">{html.escape(incomplete)}</p>')
     if entries:
-        parts.append('<table class="hwr-round-table"><thead><tr><th>Student</th>'
-                     '<th>Asked for</th><th>Read as</th><th>Right?</th><th>Confidence</th>'
+        heads = "".join(f"<th>{html.escape(h)}</th>" for h in (
+            _("Student"), _("Asked for"), _("Read as"), _("Right?"), _("Confidence")))
+        parts.append(f'<table class="hwr-round-table"><thead><tr>{heads}'
                      f'</tr></thead><tbody>{"".join(map(_entry_row, entries))}</tbody>'
                      '</table>')
-    for title, chosen, cls in (("Hardest: read right, but only just", results.hardest,
+    for title, chosen, cls in ((_("Hardest: read right, but only just"), results.hardest,
                                 "hwr-round-hardest"),
-                               ("They fooled the model", results.fooled[:12],
+                               (_("They fooled the model"), results.fooled[:12],
                                 "hwr-round-fooled")):
         if chosen:
             figures = "".join(figure_html(
-                e.image, f"{html.escape(e.nickname)}: a {e.prompt} read as "
-                         f"{'?' if e.not_a_digit else e.answer} ({e.confidence:.0%})", 84)
+                e.image, html.escape(_("{name}: a {digit} read as {answer} ({confidence})")
+                                     .format(name=e.nickname, digit=e.prompt,
+                                             answer="?" if e.not_a_digit else e.answer,
+                                             confidence=percent(e.confidence))), 84)
                 for e in chosen)
-            parts.append(f'<div class="{cls}"><h4>{title}</h4>'
+            parts.append(f'<div class="{cls}"><h4>{html.escape(title)}</h4>'
                          f'<div class="hwr-gallery">{figures}</div></div>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def score_html(results: RoundResults) -> str:
+    """"<title>: the model read <b>3 of 4</b> right" (escaped; the count in bold)."""
+    n = len(results.entries)
+    # TRANSLATORS: {title} is the round's prompt, {count} e.g. "3 of 4" (drawings).
+    sentence = html.escape(_("{title}: the model read {count} right"))
+    count = html.escape(_("{right} of {n}").format(right=results.right, n=n))
+    return sentence.replace("{title}", html.escape(round_title(results.round))).replace(
+        "{count}", f"<b>{count}</b>", 1)
 
 
 def round_panel(lesson: Lesson, large: bool) -> None:
@@ -144,9 +173,9 @@ def round_panel(lesson: Lesson, large: bool) -> None:
     if latest is not None and st.session_state.get(RESULTS_CLOSED) != latest.id:
         st.html(results_html(db.round_results(latest.id), large))
         a, b = st.columns(2)
-        a.button("Close the results", key="close_results", on_click=close_results,
+        a.button(_("Close the results"), key="close_results", on_click=close_results,
                  args=(latest.id,), icon=":material/close:")
-        b.download_button("Download the rounds (CSV)", key="rounds_csv",
+        b.download_button(_("Download the rounds (CSV)"), key="rounds_csv",
                           data=functools.partial(rounds_csv, lesson.id),
                           file_name=csv_name(lesson.name), mime="text/csv",
                           icon=":material/download:")
@@ -167,46 +196,55 @@ def moderation_panel(lesson: Lesson, settings: ClassSettings, large: bool) -> No
     db = class_collection()
     waiting = db.waiting(lesson.id)
     if waiting or settings.approve_first:
-        st.subheader(f"Waiting for your approval: {len(waiting)}")
+        st.subheader(_("Waiting for your approval: {n}").format(n=len(waiting)))
         if waiting:
             wall("hwr_queue", waiting, large, (APPROVE, HIDE),
                  functools.partial(wall_action, lesson.id, allowed=(APPROVE, HIDE)))
     a, b, c = st.columns(3)
     if settings.frozen:
-        a.button("Unfreeze the wall", key="unfreeze_wall", on_click=set_frozen,
+        a.button(_("Unfreeze the wall"), key="unfreeze_wall", on_click=set_frozen,
                  args=(lesson.id, False), icon=":material/play_arrow:")
     else:
-        a.button("Freeze the wall", key="freeze_wall", on_click=set_frozen,
+        a.button(_("Freeze the wall"), key="freeze_wall", on_click=set_frozen,
                  args=(lesson.id, True), icon=":material/pause:")
-    b.button("Clear the wall", key="clear_wall", on_click=clear_wall, args=(lesson.id,),
-             icon=":material/layers_clear:", help="Hide every drawing on it so far")
+    b.button(_("Clear the wall"), key="clear_wall", on_click=clear_wall, args=(lesson.id,),
+             icon=":material/layers_clear:", help=_("Hide every drawing on it so far"))
     last = st.session_state.get(LAST_ACTION)
     if last is not None and last[1] == lesson.id:
-        c.button("Undo the hide" if last[0] == HIDE else "Undo the clear", key="undo_last",
-                 on_click=undo_last, args=(lesson.id,), icon=":material/undo:")
+        c.button(_("Undo the hide") if last[0] == HIDE else _("Undo the clear"),
+                 key="undo_last", on_click=undo_last, args=(lesson.id,),
+                 icon=":material/undo:")
     if settings.frozen:
-        st.caption("Frozen: new drawings wait until you unfreeze the wall.")
+        st.caption(_("Frozen: new drawings wait until you unfreeze the wall."))
     drawings = db.wall(lesson.id, WALL_SIZE)
     if drawings:
         wall("hwr_wall", drawings, large, (HIDE, REMOVE),
              functools.partial(wall_action, lesson.id, allowed=(HIDE, REMOVE)))
     else:
-        st.info("No drawings yet: they appear here as students draw.", icon=":material/draw:")
+        st.info(_("No drawings yet: they appear here as students draw."),
+                icon=":material/draw:")
     taken_down(lesson, db.hidden(lesson.id), [s for s in db.students(lesson.id) if s.removed])
 
 
 def taken_down(lesson: Lesson, hidden: list[WallDrawing], removed: list) -> None:
     if not hidden and not removed:
         return
-    with st.expander(f"Taken down: {len(hidden)} drawings, {len(removed)} students"):
+    drawings = ngettext("{n} drawing", "{n} drawings", len(hidden)).format(n=len(hidden))
+    students = ngettext("{n} student", "{n} students", len(removed)).format(n=len(removed))
+    with st.expander(_("Taken down: {drawings}, {students}").format(drawings=drawings,
+                                                                   students=students)):
         for d in hidden:
             a, b = st.columns([1, 3], vertical_alignment="center")
-            a.html(f'<span class="hwr-hidden-item">{pixel_image_html(d.image, 48, "hidden")}'
+            # TRANSLATORS: the alt text of a drawing the teacher hid.
+            image = pixel_image_html(d.image, 48, _("hidden"))
+            a.html(f'<span class="hwr-hidden-item">{image}'
                    f' {html.escape(d.nickname)}</span>')
-            b.button("Show again", key=f"show_again_{d.id}", on_click=show_again,
+            b.button(_("Show again"), key=f"show_again_{d.id}", on_click=show_again,
                      args=(lesson.id, d.id))
         for s in removed:
-            st.button(f"Let {s.nickname or 'them'} back in", key=f"let_back_{s.student}",
+            label = (_("Let {name} back in").format(name=s.nickname) if s.nickname
+                     else _("Let them back in"))
+            st.button(label, key=f"let_back_{s.student}",
                       on_click=let_back_in, args=(lesson.id, s.student))
 
 
@@ -222,18 +260,20 @@ def rounds_section(class_id: int | None) -> None:
     results = class_collection().class_results(class_id)
     if not results:
         return
-    with st.expander(f"Rounds: {len(results)}"):
+    # The table's words are the page's language; the CSV's columns stay English.
+    with st.expander(_("Rounds: {n}").format(n=len(results))):
         st.dataframe([{
-            "round": n + 1,
-            "started (UTC)": datetime.fromtimestamp(r.round.started, timezone.utc)
-            .strftime("%H:%M"),
-            "prompt": r.round.title,
-            "timer": f"{r.round.seconds} s" if r.round.seconds else "-",
-            "drawings": len(r.entries), "read right": r.right,
-            "note": "incomplete" if r.round.incomplete else
-                    ("running" if r.round.running else ""),
+            # TRANSLATORS: a column: the round's number in the class.
+            _("round"): n + 1,
+            _("started"): date_time(r.round.started),
+            _("prompt"): round_title(r.round),
+            _("timer"): _("{seconds} s").format(seconds=r.round.seconds)
+            if r.round.seconds else "-",
+            _("drawings"): len(r.entries), _("read right"): r.right,
+            _("note"): _("incomplete") if r.round.incomplete else
+                    (_("running") if r.round.running else ""),
         } for n, r in enumerate(results)], hide_index=True)
         if is_teacher():
-            st.download_button("Download the rounds (CSV)", results_csv(results),
+            st.download_button(_("Download the rounds (CSV)"), results_csv(results),
                                file_name="rounds.csv", mime="text/csv",
                                key="class_rounds_csv", icon=":material/download:")

@@ -19,6 +19,7 @@ from hwr.class_data.teacher import (
     is_local_browser,
     passcode_matches,
 )
+from hwr.pages.language import _, ngettext
 
 TEACHER_KEY = "hwr_teacher"
 
@@ -56,25 +57,28 @@ def _try_passcode(given: str) -> str:
     """Check one try; returns what to tell the person ("" when it opened)."""
     mine = st.session_state.setdefault("hwr_tries", TryLimiter(TRIES_PER_MINUTE))
     if not (mine.allow() and _all_tries().allow()):
-        return f"Too many tries: wait {max(mine.wait_seconds(), 1)} seconds."
+        wait = max(mine.wait_seconds(), 1)
+        return ngettext("Too many tries: wait {n} second.", "Too many tries: wait {n} seconds.",
+                        wait).format(n=wait)
     if passcode_matches(given, teacher_passcode()):
         st.session_state[TEACHER_KEY] = True
         return ""
-    return "That is not the passcode."
+    return _("That is not the passcode.")
 
 
 def unlock_form() -> None:
     """Where a teacher enters the passcode (or learns how to set one)."""
     if not teacher_passcode():
-        st.info("The teacher's controls open only in a browser on the computer that runs "
-                "the app. To teach from another device, set a passcode: start the app with "
-                f"`{PASSCODE_ENV}=...`, or put `teacher_passcode = \"...\"` in "
-                "`.streamlit/secrets.toml`.", icon=":material/lock:")
+        st.info(_("The teacher's controls open only in a browser on the computer that "
+                  "runs the app. To teach from another device, set a passcode: start the "
+                  "app with `{env}=...`, or put `teacher_passcode = \"...\"` in "
+                  "`.streamlit/secrets.toml`.").format(env=PASSCODE_ENV),
+                icon=":material/lock:")
         return
     with st.form("hwr_unlock", clear_on_submit=True, border=False):
-        given = st.text_input("Teacher's passcode", type="password", key="hwr_passcode",
+        given = st.text_input(_("Teacher's passcode"), type="password", key="hwr_passcode",
                               max_chars=200)
-        if st.form_submit_button("Unlock", icon=":material/lock_open:"):
+        if st.form_submit_button(_("Unlock"), icon=":material/lock_open:"):
             note = _try_passcode(given)
             if not note:
                 st.rerun()
@@ -83,8 +87,8 @@ def unlock_form() -> None:
 
 def presentation_mode() -> bool:
     """Large canvas and answer, readable from the back of a classroom."""
-    return st.sidebar.toggle("Presentation mode", key="presentation",
-                             help="A large canvas and a large answer for a projector")
+    return st.sidebar.toggle(_("Presentation mode"), key="presentation",
+                             help=_("A large canvas and a large answer for a projector"))
 
 
 REFUSED = "hwr_refused"  # how many teacher actions this session was refused
@@ -109,7 +113,7 @@ def teacher_only(action: Callable | None = None, *, then: Callable[[], None] | N
                 from hwr.pages.class_state import storage_failed  # (it imports this module)
 
                 storage_failed(e)
-                st.toast("Not done: class data is unavailable right now.",
+                st.toast(_("Not done: class data is unavailable right now."),
                          icon=":material/cloud_off:")
                 return None
             finally:

@@ -5,19 +5,22 @@
 // class hwr-wall-item, data-student (the nickname) and data-digit (the model's answer),
 // and holds its own buttons, whose aria-label names the action ("Hide ...").
 // Nicknames are put in as text (textContent, setAttribute), never as HTML.
+// The words come from wall.py in data.labels (the page's language): for each action
+// [button text, aria-label with {name}], and alt ({name}), someone, verdict ({digit}).
 // A button sends {op, id} as a trigger; the item leaves this page at once (the server
 // takes it off every wall at their next refresh).
 
 const WALLS = new WeakMap();
-const LABELS = {
-  hide: ["Hide", (n) => `Hide ${n}'s drawing`],
-  remove: ["Remove student", (n) => `Remove ${n} from the class`],
-  approve: ["Approve", (n) => `Approve ${n}'s drawing`],
-  unhide: ["Show again", (n) => `Show ${n}'s drawing again`],
-};
 const LEAVES = new Set(["hide", "remove", "approve", "unhide"]);
 
+// A template's {key} filled in as plain text (no $-patterns, as replace would have).
+function fill(template, key, value) {
+  return String(template ?? "").split(`{${key}}`).join(value);
+}
+
 function item(w, d, data) {
+  const labels = data.labels || {};
+  const who = d.nickname || labels.someone || "";
   const figure = document.createElement("figure");
   figure.className = "hwr-wall-item hwr-wall-tile";
   figure.setAttribute("data-student", d.nickname);
@@ -27,7 +30,7 @@ function item(w, d, data) {
   const img = document.createElement("img");
   img.className = "hwr-pixels";
   img.src = d.image;
-  img.alt = `a drawing by ${d.nickname || "a student"}`;
+  img.alt = fill(labels.alt, "name", who);
   img.width = data.size;
   img.height = data.size;
   const caption = document.createElement("figcaption");
@@ -37,7 +40,8 @@ function item(w, d, data) {
   if (d.verdict) {
     const verdict = document.createElement("span");
     verdict.className = d.verdict === "right" ? "hwr-right" : "hwr-wrong";
-    verdict.textContent = d.verdict === "right" ? " \u2713" : ` it is a ${d.verdict}`;
+    verdict.textContent = d.verdict === "right" ? " \u2713"
+      : ` ${fill(labels.verdict, "digit", d.verdict)}`;
     caption.append(verdict);
   }
   caption.append(document.createElement("br"));
@@ -50,12 +54,12 @@ function item(w, d, data) {
     const bar = document.createElement("div");
     bar.className = "hwr-wall-actions";
     for (const op of data.actions) {
-      const [text, label] = LABELS[op];
+      const [text, label] = labels[op] || [op, op];
       const button = document.createElement("button");
       button.type = "button";
       button.className = `hwr-${op}`;
       button.textContent = text;
-      button.setAttribute("aria-label", label(d.nickname || "a student"));
+      button.setAttribute("aria-label", fill(label, "name", who));
       button.addEventListener("click", () => act(w, op, d, figure));
       bar.append(button);
     }

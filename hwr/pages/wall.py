@@ -17,6 +17,7 @@ from pathlib import Path
 import streamlit as st
 
 from hwr.class_data.collection import WallDrawing, png_bytes
+from hwr.pages.language import _
 
 _HERE = Path(__file__).resolve().parent
 # No CSS of its own: the items use style.css's hwr-* rules (the page loads it).
@@ -46,6 +47,25 @@ def item(drawing: WallDrawing) -> dict:
     }
 
 
+def labels() -> dict:
+    """The wall's words in the page's language, for wall.js: each action's button text
+    and aria-label, the image's alt text and the verdict ({name}, {digit} filled in there).
+    """
+    return {
+        # TRANSLATORS: a button on a drawing: hide it (the verb).
+        HIDE: [_("Hide"), _("Hide {name}'s drawing")],
+        REMOVE: [_("Remove student"), _("Remove {name} from the class")],
+        APPROVE: [_("Approve"), _("Approve {name}'s drawing")],
+        UNHIDE: [_("Show again"), _("Show {name}'s drawing again")],
+        "alt": _("a drawing by {name}"),
+        # TRANSLATORS: stands for a student with no nickname: "Hide a student's drawing".
+        "someone": _("a student"),
+        # TRANSLATORS: under a drawing the model misread: "3 it is a 5" (what the student
+        # said it is).
+        "verdict": _("it is a {digit}"),
+    }
+
+
 def wall(key: str, drawings: list[WallDrawing], large: bool, actions: tuple[str, ...],
          on_action: Callable[[dict], None]) -> None:
     """Show the drawings with ``actions`` (HIDE, REMOVE, APPROVE, UNHIDE) on each;
@@ -59,7 +79,8 @@ def wall(key: str, drawings: list[WallDrawing], large: bool, actions: tuple[str,
 
     _wall(key=key, data={"name": key.removeprefix("hwr_"),
                          "items": [item(d) for d in drawings], "large": large,
-                         "size": LARGE_TILE if large else TILE, "actions": list(actions)},
+                         "size": LARGE_TILE if large else TILE, "actions": list(actions),
+                         "labels": labels()},
           on_action_change=callback)
 
 
@@ -72,4 +93,8 @@ def parse_action(action: dict, allowed: tuple[str, ...]) -> tuple[str, int] | No
 
 
 def countdown(key: str, round_id: int, seconds_left: float) -> None:
-    _countdown(key=key, data={"round": round_id, "seconds_left": round(seconds_left, 1)})
+    """The round's timer (countdown.js): its words in ``labels``, {seconds} filled in
+    there."""
+    _countdown(key=key, data={"round": round_id, "seconds_left": round(seconds_left, 1),
+                              "labels": {"left": _("{seconds} s left"),
+                                         "done": _("Time's up")}})
