@@ -4,6 +4,9 @@ comparison of a new model and choosing which model answers."""
 
 from __future__ import annotations
 
+import html
+from datetime import datetime
+
 import numpy as np
 import streamlit as st
 
@@ -18,6 +21,7 @@ from hwr.pages.class_state import (
     class_collection,
 )
 from hwr.pages.fine_tune_jobs import (
+    LOCK_LOST,
     FineTuneJob,
     dismiss_fine_tune,
     failed_elsewhere,
@@ -26,6 +30,7 @@ from hwr.pages.fine_tune_jobs import (
     other_fine_tune,
     start_fine_tune,
 )
+from hwr.pages.language import N_, _, date_time, ngettext, number, percent
 from hwr.pages.markup import (
     GALLERY_MAX,
     THUMBNAIL_SIZE,
@@ -43,36 +48,134 @@ from hwr.pages.curation import held_out_cells
 
 FINE_TUNE = FineTuneConfig()  # the button's settings: scripts/train.py's defaults
 
+# The Class page's choices that are not a class the teacher named: kept in English where
+# they are stored (a fine-tune's class name), translated where shown (shown_class).
+ALL_CLASSES = N_("all classes")
+OUTSIDE_A_CLASS = N_("collected outside a class")
+# What the fine-tune's thread and the class database write in English (hwr.learning,
+# hwr.pages.fine_tune_jobs, hwr.class_data.locks), in the page's language where shown.
+STAGES = {"preparing": N_("Getting the digits ready..."),
+          "measuring": N_("Checking the new model..."),
+          "saving": N_("Saving the new model...")}
+SPLITS = {"by student": N_("by student"), "at random": N_("at random")}
+REASONS = {"the server running it stopped answering":
+           N_("the server running it stopped answering")}
+CANCELLED = "The fine-tune was cancelled; nothing was saved."
+ERRORS = {CANCELLED: N_("The fine-tune was cancelled; nothing was saved."),
+          LOCK_LOST: N_("This server could not reach the class database for too long, so "
+                        "another server took the fine-tune for stopped; this one stopped "
+                        "too, nothing was saved.")}
+
+
+def shown_class(name: str | None) -> str:
+    """A class's name as the page shows it: the teacher's own words as typed, "all
+    classes" and "collected outside a class" in the page's language, "a class" if none."""
+    if not name:
+        return _("a class")
+    return _(name) if name in (ALL_CLASSES, OUTSIDE_A_CLASS) else name
+
+
+def _moment(iso: str) -> str:
+    """An ISO 8601 moment (the store's, in UTC) as the page's language writes it, or ""."""
+    try:
+        return date_time(datetime.fromisoformat(iso).timestamp())
+    except (TypeError, ValueError, OverflowError, OSError):
+        return ""
+
+
+def model_label(version: ModelVersion) -> str:
+    """Which model answers, in a student's words (ModelVersion.label, translated)."""
+    if version.is_original:
+        return _("the original model (trained on MNIST)")
+    n, when = version.class_digits, _moment(version.created)
+    if not when:
+        return ngettext("our class's model, learned from {count} of our digits",
+                        "our class's model, learned from {count} of our digits",
+                        n).format(count=n)
+    return ngettext("our class's model, learned from {count} of our digits, {when}",
+                    "our class's model, learned from {count} of our digits, {when}",
+                    n).format(count=n, when=when)
+
+
+def left_out_sentence(left_out: LeftOut) -> str:
+    """How many of the class's drawings teaching uses, how many it leaves out and why,
+    and the relabelled (LeftOut.sentence, translated)."""
+    reasons = [
+        ngettext("{count} left out by the teacher", "{count} left out by the teacher",
+                 left_out.excluded).format(count=left_out.excluded)
+        if left_out.excluded else "",
+        ngettext("{count} hidden on the wall", "{count} hidden on the wall",
+                 left_out.hidden).format(count=left_out.hidden) if left_out.hidden else "",
+        ngettext("{count} of removed students", "{count} of removed students",
+                 left_out.removed).format(count=left_out.removed) if left_out.removed else ""]
+    text = ngettext("{used} of the class's {total} drawing",
+                    "{used} of the class's {total} drawings",
+                    left_out.total).format(used=left_out.total - left_out.count,
+                                           total=left_out.total)
+    if left_out.count:
+        text = _("{drawings} (left out: {reasons})").format(
+            drawings=text, reasons=", ".join(r for r in reasons if r))
+    if left_out.relabelled:
+        text = ngettext("{drawings}, {count} of them under your label",
+                        "{drawings}, {count} of them under your label",
+                        left_out.relabelled).format(drawings=text,
+                                                    count=left_out.relabelled)
+    return text
+
+
+def seconds_left(text: str, seconds: float | None) -> str:
+    """A progress text, with the seconds left when known."""
+    if seconds is None:
+        return text
+    return _("{progress}, about {seconds} s left").format(progress=text,
+                                                           seconds=number(seconds))
+
+
+def points(change: float, decimals: int) -> str:
+    """A change of accuracy in percentage points, signed ("+1.5 points")."""
+    signed = ("-" if change < 0 else "+") + number(abs(change), decimals)
+    return _("{change} points").format(change=signed)
+
 
 def show_active_model() -> None:
     """Which model answers every student now, and the one click back to the original."""
-    _, version, note = answering_model()
+    _loader, version, note = answering_model()
     if note:
         st.warning(note, icon=":material/warning:")
-    st.markdown(f"Answering every student now: **{version.label}**.")
-    if not version.is_original and st.button("Back to the original model",
+    st.markdown(_("Answering every student now: **{model}**.").format(
+        model=model_label(version)))
+    if not version.is_original and st.button(_("Back to the original model"),
                                               key="restore_original",
                                               icon=":material/undo:"):
         restore_original_model()
-        st.toast("The original model answers again.")
+        st.toast(_("The original model answers again."))
         st.rerun()
 
 
 def start_teaching(class_id: int | None, what: str, samples: Samples,
                    left_out: LeftOut | None = None) -> None:
     if left_out is not None and left_out.count:
-        st.caption(f"Teaching uses {left_out.sentence()}.")
-    different = len(np.unique(samples.labels))
-    if len(samples) < FINE_TUNE.min_digits or different < FINE_TUNE.min_different:
-        st.info(f"To learn the class's handwriting the model needs at least "
-                f"{FINE_TUNE.min_digits} digits, of at least {FINE_TUNE.min_different} "
-                f"different kinds (now: {len(samples)} digits, {different} kinds). Draw and "
-                "save more on the Draw page.", icon=":material/school:")
+        st.caption(_("Teaching uses {drawings}.").format(drawings=left_out_sentence(left_out)))
+    different, count = len(np.unique(samples.labels)), len(samples)
+    if count < FINE_TUNE.min_digits or different < FINE_TUNE.min_different:
+        st.info(_("To learn the class's handwriting the model needs at least {min_digits} "
+                  "digits, of at least {min_different} different kinds (now: {digits}, "
+                  "{kinds}). Draw and save more on the Draw page.").format(
+                      min_digits=FINE_TUNE.min_digits, min_different=FINE_TUNE.min_different,
+                      digits=ngettext("{count} digit", "{count} digits", count).format(
+                          count=count),
+                      kinds=ngettext("{count} kind", "{count} kinds", different).format(
+                          count=different)),
+                icon=":material/school:")
         return
-    st.markdown(f"The model learns from {what}'s {len(samples)} digits in about half a "
-                "minute, keeping a quarter of them aside to check itself on. Students can "
-                "go on drawing meanwhile.")
-    if st.button("Teach the model our handwriting", key="teach_model", type="primary",
+    st.markdown(ngettext("The model learns from {name}'s {count} digit in about half a "
+                         "minute, keeping a quarter of them aside to check itself on. "
+                         "Students can go on drawing meanwhile.",
+                         "The model learns from {name}'s {count} digits in about half a "
+                         "minute, keeping a quarter of them aside to check itself on. "
+                         "Students can go on drawing meanwhile.",
+                         count).format(name=shown_class(what), count=count))
+    if st.button(_("Teach the model our handwriting"), key="teach_model", type="primary",
                  icon=":material/model_training:"):
         start_fine_tune(class_id, what)
         st.rerun()
@@ -85,14 +188,14 @@ def show_progress() -> None:
     if job is None or not job.running:
         st.rerun()
     progress = job.progress
-    left = progress.seconds_left
-    text = {"preparing": "Getting the digits ready...",
-            "measuring": "Checking the new model...",
-            "saving": "Saving the new model..."}.get(
-        progress.stage, f"Learning: pass {progress.epoch} of {progress.epochs}" +
-        (f", about {left:.0f} s left" if left is not None else ""))
+    if progress.stage in STAGES:
+        text = _(STAGES[progress.stage])
+    else:
+        text = seconds_left(_("Learning: pass {epoch} of {epochs}").format(
+            epoch=progress.epoch, epochs=progress.epochs), progress.seconds_left)
     st.progress(progress.fraction, text=text)
-    if st.button("Cancel", key="cancel_teach", icon=":material/cancel:"):
+    # TRANSLATORS: a button that stops the running fine-tune
+    if st.button(_("Cancel"), key="cancel_teach", icon=":material/cancel:"):
         job.cancel()
 
 
@@ -105,13 +208,16 @@ def show_other_progress() -> None:
         st.rerun()
     info = other.info
     epoch, epochs = info.get("epoch") or 0, info.get("epochs") or 0
-    text = f"The model is learning {info.get('class_name') or 'a class'}'s handwriting"
-    text += f" on another server: pass {epoch} of {epochs}" if epochs else \
-        " on another server: getting ready..."
-    if info.get("seconds_left") is not None:
-        text += f", about {info['seconds_left']:.0f} s left"
+    name = shown_class(info.get("class_name"))
+    if epochs:
+        text = _("The model is learning {name}'s handwriting on another server: pass "
+                 "{epoch} of {epochs}").format(name=name, epoch=epoch, epochs=epochs)
+    else:
+        text = _("The model is learning {name}'s handwriting on another server: getting "
+                 "ready...").format(name=name)
+    text = seconds_left(text, info.get("seconds_left"))
     st.progress(float(info.get("fraction") or 0.0), text=text)
-    st.caption("The new model appears under Earlier class models when it is done.")
+    st.caption(_("The new model appears under Earlier class models when it is done."))
 
 
 def show_failed_elsewhere() -> None:
@@ -119,52 +225,62 @@ def show_failed_elsewhere() -> None:
     failed = failed_elsewhere()
     if failed is None:
         return
-    st.warning(f"The fine-tune of {failed.info.get('class_name') or 'a class'}'s digits "
-               f"stopped: {failed.reason}. Nothing was saved, and the model answering is "
-               "the same as before.", icon=":material/warning:")
-    if st.button("OK", key="dismiss_failed_teach"):
+    reason = _(REASONS[failed.reason]) if failed.reason in REASONS else failed.reason
+    st.warning(_("The fine-tune of {name}'s digits stopped: {reason}. Nothing was saved, "
+                 "and the model answering is the same as before.").format(
+                     name=shown_class(failed.info.get("class_name")), reason=reason),
+               icon=":material/warning:")
+    if st.button(_("OK"), key="dismiss_failed_teach"):
         forget_failed_elsewhere()
         st.rerun()
-
-
-def percent(value: float) -> str:
-    return f"{value:.1%}"
 
 
 def show_before_after(version: ModelVersion) -> None:
     """Accuracy before and after, per digit, and the digits it now reads right."""
     held, mnist = version.report["held_out"], version.report["mnist"]
     a, b = st.columns(2)
-    a.metric(f"Our held-out digits ({held['count']}, never learned from)",
-             percent(held["after"]), f"{(held['after'] - held['before']) * 100:+.1f} points")
-    b.metric("MNIST test digits (10,000)", percent(mnist["after"]),
-             f"{(mnist['after'] - mnist['before']) * 100:+.2f} points")
-    st.caption(f"Learned from {version.report['trained_on']} of the class's "
-               f"{version.class_digits} digits; the others, chosen "
-               f"{version.report['split']}, only check it.")
+    a.metric(_("Our held-out digits ({count}, never learned from)").format(
+                 count=held["count"]),
+             percent(held["after"], 1), points((held["after"] - held["before"]) * 100, 1))
+    b.metric(_("MNIST test digits ({count})").format(count=number(10_000)),
+             percent(mnist["after"], 1), points((mnist["after"] - mnist["before"]) * 100, 2))
+    split = version.report["split"]
+    st.caption(ngettext("Learned from {trained} of the class's {total} digit; the others, "
+                        "chosen {split}, only check it.",
+                        "Learned from {trained} of the class's {total} digits; the others, "
+                        "chosen {split}, only check it.",
+                        version.class_digits).format(
+                            trained=version.report["trained_on"], total=version.class_digits,
+                            split=_(SPLITS[split]) if split in SPLITS else split))
     left_out = LeftOut.from_report(version.report)
     if left_out is not None:
-        st.caption(f"It used {left_out.sentence()}, as they were when it started "
-                   f"({left_out.as_of[11:19]} UTC).")
+        when = _moment(left_out.as_of)
+        st.caption(_("It used {drawings}, as they were when it started ({when}).").format(
+            drawings=left_out_sentence(left_out), when=when) if when else
+            _("It used {drawings}, as they were when it started.").format(
+                drawings=left_out_sentence(left_out)))
+    # TRANSLATORS: the table's columns: accuracy on the class's held-out digits and on
+    # MNIST's test digits, before and after the fine-tune
+    columns = (_("ours before"), _("ours after"), _("MNIST before"), _("MNIST after"))
     st.dataframe({
-        "digit": list(range(10)),
-        "ours before": [held["per_digit_before"].get(str(d)) for d in range(10)],
-        "ours after": [held["per_digit_after"].get(str(d)) for d in range(10)],
-        "MNIST before": [mnist["per_digit_before"].get(str(d)) for d in range(10)],
-        "MNIST after": [mnist["per_digit_after"].get(str(d)) for d in range(10)],
+        _("digit"): list(range(10)),
+        columns[0]: [held["per_digit_before"].get(str(d)) for d in range(10)],
+        columns[1]: [held["per_digit_after"].get(str(d)) for d in range(10)],
+        columns[2]: [mnist["per_digit_before"].get(str(d)) for d in range(10)],
+        columns[3]: [mnist["per_digit_after"].get(str(d)) for d in range(10)],
     }, hide_index=True, column_config={
-        c: st.column_config.NumberColumn(format="percent")
-        for c in ("ours before", "ours after", "MNIST before", "MNIST after")})
+        c: st.column_config.NumberColumn(format="percent") for c in columns})
     pictures = load_pictures(version.path)
     if pictures is not None:
         fixed = np.flatnonzero((pictures["before"] != pictures["labels"]) &
                                (pictures["after"] == pictures["labels"]))
         if len(fixed):
-            st.markdown("**Misread before, read right now:**")
-            show_image_grid([figure_html(pictures["images"][i],
-                                         f"a {pictures['labels'][i]}: was "
-                                         f"{pictures['before'][i]}, now {pictures['after'][i]}",
-                                         THUMBNAIL_SIZE) for i in fixed[:GALLERY_MAX]])
+            st.markdown("**{}**".format(_("Misread before, read right now:")))
+            show_image_grid([figure_html(pictures["images"][i], html.escape(
+                _("a {digit}: was {before}, now {after}").format(
+                    digit=pictures["labels"][i], before=pictures["before"][i],
+                    after=pictures["after"][i]), quote=False),
+                THUMBNAIL_SIZE) for i in fixed[:GALLERY_MAX]])
     held_out_cells(pictures, ALL_SAMPLES)  # the label check's cell view (teacher only)
 
 
@@ -173,40 +289,46 @@ def choose_new_model(version: ModelVersion) -> None:
     drop = mnist["before"] - mnist["after"]
     risky = drop > FINE_TUNE.max_mnist_drop
     if risky:
-        st.warning(f"This model reads the MNIST test digits {drop * 100:.2f} points worse "
-                   "than the one it started from: it may read other handwriting worse.",
+        st.warning(_("This model reads the MNIST test digits {points} points worse than the "
+                     "one it started from: it may read other handwriting worse.").format(
+                         points=number(drop * 100, 2)),
                    icon=":material/warning:")
-    sure = st.checkbox("Use it anyway", key="risky_ok") if risky else True
+    sure = st.checkbox(_("Use it anyway"), key="risky_ok") if risky else True
     use, keep = st.columns(2)
-    if use.button("Use this model for everyone", key="use_model", type="primary",
+    if use.button(_("Use this model for everyone"), key="use_model", type="primary",
                   disabled=not sure, icon=":material/check:"):
         refused = activate_model(version.id)
         if refused:
             st.error(refused)
             return
         dismiss_fine_tune()
-        st.toast("Every student's next drawing is read by the class's model.")
+        st.toast(_("Every student's next drawing is read by the class's model."))
         st.rerun()
-    if keep.button("Keep the old one", key="keep_model", icon=":material/close:"):
+    if keep.button(_("Keep the old one"), key="keep_model", icon=":material/close:"):
         dismiss_fine_tune()
         st.rerun()
 
 
 def show_finished(job: FineTuneJob) -> None:
     if job.version is None:
-        (st.info if job.cancelled else st.error)(job.error or "The fine-tune stopped.",
+        error = _(ERRORS[job.error]) if job.error in ERRORS else job.error
+        (st.info if job.cancelled else st.error)(error or _("The fine-tune stopped."),
                                                  icon=":material/info:")
-        if st.button("OK", key="dismiss_teach"):
+        if st.button(_("OK"), key="dismiss_teach"):
             dismiss_fine_tune()
             st.rerun()
         return
-    st.success(f"Done in {job.seconds:.0f} s: the model has learned "
-               f"{job.version.class_name}'s handwriting.", icon=":material/check_circle:")
+    st.success(_("Done in {seconds} s: the model has learned {name}'s handwriting.").format(
+        seconds=number(job.seconds), name=shown_class(job.version.class_name)),
+        icon=":material/check_circle:")
     left_out = LeftOut.from_report(job.selection)
     since = changes_since(class_collection(), left_out.last_change) if left_out else 0
     if since:
-        st.info(f"{since} drawings' labels changed while it ran: this model learned them "
-                "as they were when it started. Teach it again to use the changes.",
+        st.info(ngettext("{count} drawing's label changed while it ran: this model learned "
+                         "it as it was when it started. Teach it again to use the change.",
+                         "{count} drawings' labels changed while it ran: this model learned "
+                         "them as they were when it started. Teach it again to use the "
+                         "changes.", since).format(count=since),
                 icon=":material/info:")
     show_before_after(job.version)
     choose_new_model(job.version)
@@ -214,27 +336,29 @@ def show_finished(job: FineTuneJob) -> None:
 
 def choose_earlier_model() -> None:
     """Any model a class taught before (on any server) can answer again."""
-    _, active, _ = answering_model()
+    _loader, active, _note = answering_model()
     versions = [v for v in model_store().versions() if v.id != active.id]
     if not versions:
         return
-    with st.expander(f"Earlier class models ({len(versions)})"):
+    with st.expander(_("Earlier class models ({count})").format(count=len(versions))):
         chosen = st.selectbox(
-            "Model", versions, key="earlier_model",
-            format_func=lambda v: f"{v.class_name or 'a class'}: {v.label}, "
-                                  f"{v.created[:10]}")
-        if st.button("Use this model", key="use_earlier", icon=":material/history:"):
+            _("Model"), versions, key="earlier_model",
+            # TRANSLATORS: an earlier model in a list: the class that taught it, then the
+            # model in a student's words (how many digits, when)
+            format_func=lambda v: _("{name}: {model}").format(name=shown_class(v.class_name),
+                                                              model=model_label(v)))
+        if st.button(_("Use this model"), key="use_earlier", icon=":material/history:"):
             refused = activate_model(chosen.id)
             if refused:
                 st.error(refused)
                 return
-            st.toast("Every student's next drawing is read by that model.")
+            st.toast(_("Every student's next drawing is read by that model."))
             st.rerun()
 
 
 def teach_the_model(class_id: int | None, what: str, samples: Samples,
                     left_out: LeftOut | None = None) -> None:
-    st.header("Teach the model our handwriting")
+    st.header(_("Teach the model our handwriting"))
     show_active_model()
     choose_earlier_model()
     job = fine_tune_job()
