@@ -12,6 +12,7 @@ one app server is what another reads at its next run.
 
 from __future__ import annotations
 
+import copy
 import html
 
 import numpy as np
@@ -23,13 +24,20 @@ from hwr.class_data.curation import Curation, CurationConfig, LeftOut
 from hwr.pages.class_state import class_collection
 from hwr.pages.curation_actions import (
     NOTE,
+    NUMBERED,
+    ONE_DRAWING,
+    SOMEONE,
+    UNKNOWN_STUDENTS,
+    Name,
     exclude,
+    generic_name,
     plural,
     relabel,
     relabel_as_read,
     relabel_from_widget,
     undo_bar,
 )
+from hwr.pages.language import N_, _, ngettext, percent
 from hwr.pages.markup import GALLERY_MAX, THUMBNAIL_SIZE, confusion_chart, figure_html
 from hwr.pages.teacher_session import is_teacher
 
@@ -38,35 +46,44 @@ DIGITS = list(range(10))
 CELL_TRUE, CELL_ANSWER = "cur_true", "cur_answer"
 GROUPS_SHOWN = 6  # suspicious students shown at once
 PER_ROW = 6  # drawings per row in a cell
+NEW_MODEL, MODEL_BEFORE = N_("the new model"), N_("the model before")
 
 
 # --- pieces -------------------------------------------------------------------------
 
-def student_names(class_id: int | None, view: Curation) -> dict:
+def student_names(class_id: int | None, view: Curation) -> dict[str | None, Name]:
     """A name to show for each student: the nickname they posted under, else a number
-    (a student's session id is never shown)."""
+    (a student's session id is never shown); each as shown and as a change records it."""
     nicknames = {}
     if class_id not in (ALL_SAMPLES, NO_CLASS):
         nicknames = {s.student: s.nickname for s in class_collection().students(class_id)}
     names, unnamed = {}, 0
     for student in dict.fromkeys(view.students):
         if student is None:
-            names[None] = "unknown students"
+            names[None] = generic_name(UNKNOWN_STUDENTS)
         elif nicknames.get(student):
-            names[student] = nicknames[student]
+            names[student] = Name(nicknames[student], nicknames[student])
         else:
             unnamed += 1
-            names[student] = f"student {unnamed}"
+            names[student] = generic_name(NUMBERED, unnamed)
     return names
+
+
+def name_of(names: dict, student: str | None) -> Name:
+    return names.get(student) or generic_name(SOMEONE)
 
 
 def caption(view: Curation, i: int) -> str:
     label, answer = int(view.labels[i]), int(view.predicted[i])
-    text = f"filed as {label}, read as {answer} ({view.probabilities[i][answer]:.0%})"
+    sure = percent(view.probabilities[i][answer])
+    text = html.escape(_("filed as {label}, read as {answer} ({sure})").format(
+        label=label, answer=answer, sure=sure), quote=False)
     if view.relabelled[i]:
-        text += f"<br>the student said {int(view.original[i])}"
+        text += "<br>" + html.escape(_("the student said {digit}").format(
+            digit=int(view.original[i])), quote=False)
     if view.excluded[i]:
-        text += "<br><b>left out</b>"
+        # TRANSLATORS: a drawing the teacher left out of teaching and the export.
+        text += "<br><b>" + html.escape(_("left out"), quote=False) + "</b>"
     return text
 
 
@@ -87,36 +104,43 @@ def drawing_controls(view: Curation, indices: np.ndarray, prefix: str) -> None:
             with column:
                 st.html(tile_html(view, i))
                 key = f"{prefix}_label_{sample_id}_{label}"  # a new widget once relabelled
-                st.selectbox("Label", DIGITS, index=label, key=key,
+                st.selectbox(_("Label"), DIGITS, index=label, key=key,
                              on_change=relabel_from_widget, args=(sample_id, key))
                 out = bool(view.excluded[i])
-                st.button("Take back" if out else "Leave out",
+                st.button(_("Take back") if out else _("Leave out"),
                           key=f"{prefix}_out_{sample_id}_{int(out)}",
-                          on_click=exclude, args=([sample_id], not out, "one drawing"),
+                          on_click=exclude, args=([sample_id], not out, ONE_DRAWING),
                           icon=":material/undo:" if out else ":material/block:")
     if len(indices) > len(shown):
-        st.caption(f"Showing {len(shown)} of {len(indices)}; the bulk buttons act on all.")
+        st.caption(_("Showing {shown} of {total}; the bulk buttons act on all.").format(
+            shown=len(shown), total=len(indices)))
 
 
 def cell_view(view: Curation, indices: np.ndarray, label: int, answer: int,
               prefix: str) -> None:
     """One confusion cell's drawings, with bulk and per-drawing controls."""
-    st.markdown(f"**{plural(len(indices))}** filed as **{label}** that the model read as "
-                f"**{answer}**")
-    if len(indices) == 0:
+    n = len(indices)
+    st.markdown(ngettext("**{n} drawing** filed as **{label}** that the model read as "
+                         "**{answer}**",
+                         "**{n} drawings** filed as **{label}** that the model read as "
+                         "**{answer}**", n).format(n=n, label=label, answer=answer))
+    if n == 0:
         return
     ids = [int(view.ids[i]) for i in indices]
-    scope = f"cell {label} read as {answer}"
+    scope = f"cell {label} read as {answer}"  # recorded in English (scope_text shows it)
     a, b, c = st.columns([2, 2, 2], vertical_alignment="bottom")
-    new = a.selectbox("File them all under", DIGITS, index=answer, key=f"{prefix}_as")
-    b.button(f"Relabel these {len(ids)}", key=f"{prefix}_relabel", on_click=relabel,
-             args=(ids, new, scope), icon=":material/edit:")
+    new = a.selectbox(_("File them all under"), DIGITS, index=answer, key=f"{prefix}_as")
+    b.button(ngettext("Relabel these {n}", "Relabel these {n}", n).format(n=n),
+             key=f"{prefix}_relabel", on_click=relabel, args=(ids, new, scope),
+             icon=":material/edit:")
     if view.excluded[indices].all():
-        c.button(f"Take these {len(ids)} back", key=f"{prefix}_include", on_click=exclude,
-                 args=(ids, False, scope), icon=":material/undo:")
+        c.button(ngettext("Take these {n} back", "Take these {n} back", n).format(n=n),
+                 key=f"{prefix}_include", on_click=exclude, args=(ids, False, scope),
+                 icon=":material/undo:")
     else:
-        c.button(f"Leave these {len(ids)} out", key=f"{prefix}_exclude", on_click=exclude,
-                 args=(ids, True, scope), icon=":material/block:")
+        c.button(ngettext("Leave these {n} out", "Leave these {n} out", n).format(n=n),
+                 key=f"{prefix}_exclude", on_click=exclude, args=(ids, True, scope),
+                 icon=":material/block:")
     drawing_controls(view, indices, prefix)
 
 
@@ -140,84 +164,137 @@ def busiest_cell(matrix: np.ndarray) -> tuple[int, int]:
     return int(t), int(p)
 
 
+def translated_chart(spec: dict) -> dict:
+    """The confusion chart's spec with its axis and tooltip titles in the page's language
+    (the data's field names, which a click selects by, stay as they are)."""
+    spec = copy.deepcopy(spec)
+    titles = {
+        # TRANSLATORS: the confusion matrix's x axis: the digit the model answered.
+        "predicted": _("predicted digit"),
+        # TRANSLATORS: the confusion matrix's y axis: the digit of the drawing's label.
+        "true": _("true digit"),
+    }
+    tips = {  # a cell's tooltip
+        # TRANSLATORS: a confusion matrix cell's tooltip: the label's digit.
+        "true": _("true"),
+        # TRANSLATORS: a confusion matrix cell's tooltip: the model's answer.
+        "predicted": _("predicted"),
+        # TRANSLATORS: a confusion matrix cell's tooltip: the number of drawings.
+        "count": _("count"),
+        # TRANSLATORS: a confusion matrix cell's tooltip: the cell's value.
+        "value": _("value"),
+    }
+    for layer in spec.get("layer", [spec]):
+        encoding = layer.get("encoding", {})
+        for channel in ("x", "y"):
+            field = encoding.get(channel, {}).get("field")
+            if field in titles:
+                encoding[channel]["title"] = titles[field]
+        tooltip = encoding.get("tooltip")
+        if isinstance(tooltip, list):
+            for tip in tooltip:
+                if isinstance(tip, dict) and tip.get("field") in tips:
+                    tip["title"] = tips[tip["field"]]
+    return spec
+
+
 def confusion_cells(view: Curation) -> None:
     matrix = view.confusion()
     state = st.session_state
     if CELL_TRUE not in state or CELL_ANSWER not in state:
         state[CELL_TRUE], state[CELL_ANSWER] = busiest_cell(matrix)
-    st.caption("Label (what the drawing is filed under) against the model's answer when "
-               "it was drawn; drawings left out are not counted. Click a cell to open its "
-               "drawings.")
-    st.vega_lite_chart(spec=confusion_chart(matrix, False), key="cur_chart",
-                       on_select=_pick_cell, selection_mode="cell", width="stretch")
+    st.caption(_("Label (what the drawing is filed under) against the model's answer "
+                 "when it was drawn; drawings left out are not counted. Click a cell to "
+                 "open its drawings."))
+    st.vega_lite_chart(spec=translated_chart(confusion_chart(matrix, False)),
+                       key="cur_chart", on_select=_pick_cell, selection_mode="cell",
+                       width="stretch")
     a, b = st.columns(2)
-    label = a.selectbox("Filed as", DIGITS, key=CELL_TRUE)
-    answer = b.selectbox("Read by the model as", DIGITS, key=CELL_ANSWER)
+    label = a.selectbox(_("Filed as"), DIGITS, key=CELL_TRUE)
+    answer = b.selectbox(_("Read by the model as"), DIGITS, key=CELL_ANSWER)
     cell_view(view, view.cell(label, answer), label, answer, "cur_cell")
 
 
 def suspicious_list(view: Curation, names: dict) -> None:
     groups = rules.suspicious(view, CONFIG)
     count = sum(len(g.indices) for g in groups)
-    st.subheader(f"Suspicious labels: {count}")
-    st.caption(f"Drawings whose label the model gives under {CONFIG.label_below:.0%} while "
-               f"it reads another digit over {CONFIG.other_above:.0%} (and, for a student "
-               f"with {CONFIG.block_min} or more such, the others the model reads "
-               "differently), by student, the most first: a student filing wrong labels "
-               "shows as one block.")
+    st.subheader(_("Suspicious labels: {count}").format(count=count))
+    st.caption(_("Drawings whose label the model gives under {below} while it reads "
+                 "another digit over {above} (and, for a student with {block} or more "
+                 "such, the others the model reads differently), by student, the most "
+                 "first: a student filing wrong labels shows as one block.").format(
+        below=percent(CONFIG.label_below), above=percent(CONFIG.other_above),
+        block=CONFIG.block_min))
     if not groups:
-        st.success("No suspicious labels.", icon=":material/check_circle:")
+        st.success(_("No suspicious labels."), icon=":material/check_circle:")
         return
     for n, group in enumerate(groups[:GROUPS_SHOWN]):
         ids = [int(view.ids[i]) for i in group.indices]
-        who = names.get(group.student, "a student")
-        st.markdown(f"**{html.escape(who)}**: {plural(len(ids))}")
+        who = name_of(names, group.student)
+        scope = f"suspicious, {who.recorded}"  # recorded in English (scope_text shows it)
+        # TRANSLATORS: a student's name, then how many of their drawings are suspicious.
+        st.markdown(_("**{name}**: {drawings}").format(name=html.escape(who.shown),
+                                                       drawings=plural(len(ids))))
         a, b = st.columns(2)
-        a.button(f"Leave these {len(ids)} out", key=f"cur_sus_out_{n}", on_click=exclude,
-                 args=(ids, True, f"suspicious, {who}"), icon=":material/block:")
-        b.button("File each as the model reads it", key=f"cur_sus_fix_{n}",
+        a.button(ngettext("Leave these {n} out", "Leave these {n} out", len(ids)).format(
+                     n=len(ids)),
+                 key=f"cur_sus_out_{n}", on_click=exclude, args=(ids, True, scope),
+                 icon=":material/block:")
+        b.button(_("File each as the model reads it"), key=f"cur_sus_fix_{n}",
                  on_click=relabel_as_read,
                  args=({int(view.ids[i]): int(view.predicted[i]) for i in group.indices},
-                       f"suspicious, {who}"), icon=":material/edit:")
+                       scope), icon=":material/edit:")
         if len(ids) < CONFIG.block_min:
-            st.caption("A few of one student's are often the model's own mistake on "
-                       "the class's handwriting, right labels that teaching learns most "
-                       "from: look at them before leaving them out.")
-        with st.expander(f"Open {who}'s {plural(len(ids))}"):
+            st.caption(_("A few of one student's are often the model's own mistake on "
+                         "the class's handwriting, right labels that teaching learns most "
+                         "from: look at them before leaving them out."))
+        with st.expander(ngettext("Open {name}'s {n} drawing", "Open {name}'s {n} drawings",
+                                  len(ids)).format(name=who.shown, n=len(ids))):
             drawing_controls(view, group.indices, f"cur_sus{n}")
     if len(groups) > GROUPS_SHOWN:
-        st.caption(f"And {len(groups) - GROUPS_SHOWN} more students with fewer each.")
+        more = len(groups) - GROUPS_SHOWN
+        st.caption(ngettext("And {n} more students with fewer each.",
+                            "And {n} more students with fewer each.", more).format(n=more))
 
 
 def whole_student(view: Curation, names: dict) -> None:
     students = [s for s in dict.fromkeys(view.students) if s is not None]
     if not students:
         return
-    st.subheader("A whole student")
+    st.subheader(_("A whole student"))
     counts = {s: len(view.of_student(s)) for s in students}
-    chosen = st.selectbox("Student", students, key="cur_student",
-                          format_func=lambda s: f"{names.get(s, 'a student')} "
+    chosen = st.selectbox(_("Student"), students, key="cur_student",
+                          format_func=lambda s: f"{name_of(names, s).shown} "
                                                 f"({plural(counts[s])})")
     mine = view.of_student(chosen)
     ids = [int(view.ids[i]) for i in mine]
-    who = names.get(chosen, "a student")
+    who = name_of(names, chosen)
+    scope = f"student {who.recorded}"  # recorded in English (scope_text shows it)
     out = int(view.excluded[mine].sum())
+    n = len(ids)
     a, b = st.columns(2)
-    a.button(f"Leave out all {len(ids)}", key="cur_student_exclude", on_click=exclude,
-             args=(ids, True, f"student {who}"), icon=":material/person_off:",
-             disabled=out == len(ids))
-    b.button(f"Take all {len(ids)} back", key="cur_student_include", on_click=exclude,
-             args=(ids, False, f"student {who}"), icon=":material/undo:", disabled=out == 0)
+    a.button(ngettext("Leave out all {n}", "Leave out all {n}", n).format(n=n),
+             key="cur_student_exclude", on_click=exclude, args=(ids, True, scope),
+             icon=":material/person_off:", disabled=out == n)
+    b.button(ngettext("Take all {n} back", "Take all {n} back", n).format(n=n),
+             key="cur_student_include", on_click=exclude, args=(ids, False, scope),
+             icon=":material/undo:", disabled=out == 0)
     if out:
-        st.caption(f"{out} of {who}'s drawings are left out now.")
+        st.caption(ngettext("{n} of {name}'s drawings are left out now.",
+                            "{n} of {name}'s drawings are left out now.", out).format(
+            n=out, name=who.shown))
 
 
 def running_note(running: bool, left_out: LeftOut | None) -> None:
     if running:
-        when = f" ({left_out.as_of[11:19]} UTC)" if left_out and left_out.as_of else ""
-        st.info(f"A fine-tune is running: it learns from the labels as they were when it "
-                f"started{when}. Changes you make now apply to the next one.",
-                icon=":material/model_training:")
+        if left_out and left_out.as_of:
+            text = _("A fine-tune is running: it learns from the labels as they were when "
+                     "it started ({time} UTC). Changes you make now apply to the next "
+                     "one.").format(time=left_out.as_of[11:19])
+        else:
+            text = _("A fine-tune is running: it learns from the labels as they were when "
+                     "it started. Changes you make now apply to the next one.")
+        st.info(text, icon=":material/model_training:")
 
 
 # --- the section ----------------------------------------------------------------------
@@ -233,15 +310,15 @@ def curation_section(class_id: int | None, running: bool = False,
     view = rules.curation(class_collection(), class_id)
     if len(view) == 0:
         return view
-    st.header("Check the labels before teaching")
-    st.caption("Teaching and the export use the labels as you leave them here: relabel a "
-               "drawing or leave it out, one at a time or a whole cell or student at once. "
-               "Nothing is deleted, and every change can be undone.")
+    st.header(_("Check the labels before teaching"))
+    st.caption(_("Teaching and the export use the labels as you leave them here: relabel a "
+                 "drawing or leave it out, one at a time or a whole cell or student at "
+                 "once. Nothing is deleted, and every change can be undone."))
     running_note(running, running_left_out)
     undo_bar(class_id)
     names = student_names(class_id, view)
     suspicious_list(view, names)
-    st.subheader("The class's confusion matrix")
+    st.subheader(_("The class's confusion matrix"))
     confusion_cells(view)
     whole_student(view, names)
     return view
@@ -255,24 +332,26 @@ def held_out_cells(pictures: dict | None, class_id: int | None) -> None:
     view = rules.curation(class_collection(), class_id)
     known = {to_uint8(view.images[i]).tobytes(): i for i in range(len(view))}
     labels = pictures["labels"].astype(np.int64)
-    st.markdown("**The held-out digits, cell by cell** (their label against the model's "
-                "answer):")
+    st.markdown(_("**The held-out digits, cell by cell** (their label against the "
+                  "model's answer):"))
     a, b, c = st.columns(3)
-    which = a.radio("Answer of", ["the new model", "the model before"], key="cur_ba_which",
-                    horizontal=True)
-    answers = pictures["after" if which == "the new model" else "before"].astype(np.int64)
+    which = a.radio(_("Answer of"), [NEW_MODEL, MODEL_BEFORE], key="cur_ba_which",
+                    horizontal=True, format_func=_)
+    answers = pictures["after" if which == NEW_MODEL else "before"].astype(np.int64)
     matrix = np.zeros((10, 10), np.int64)
     np.add.at(matrix, (labels, answers), 1)
     state = st.session_state
     if "cur_ba_true" not in state:
         state["cur_ba_true"], state["cur_ba_answer"] = busiest_cell(matrix)
-    label = b.selectbox("Filed as", DIGITS, key="cur_ba_true")
-    answer = c.selectbox("Read as", DIGITS, key="cur_ba_answer")
+    label = b.selectbox(_("Filed as"), DIGITS, key="cur_ba_true")
+    answer = c.selectbox(_("Read as"), DIGITS, key="cur_ba_answer")
     in_cell = np.flatnonzero((labels == label) & (answers == answer))
     found = [known.get(pictures["images"][i].tobytes()) for i in in_cell]
     indices = np.array([i for i in found if i is not None], np.int64)
     gone = len(in_cell) - len(indices)
     if gone:
-        st.caption(f"{plural(gone)} of this cell {'are' if gone > 1 else 'is'} no longer "
-                   "in the class's drawings.")
+        st.caption(ngettext("{n} drawing of this cell is no longer in the class's "
+                            "drawings.",
+                            "{n} drawings of this cell are no longer in the class's "
+                            "drawings.", gone).format(n=gone))
     cell_view(view, indices, label, answer, "cur_ba")

@@ -4,7 +4,8 @@ the bar that tells the last change and offers its undo."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -12,10 +13,67 @@ from hwr.class_data import curation as rules
 from hwr.class_data.collection import ALL_SAMPLES
 from hwr.class_data.curation import Outcome
 from hwr.pages.class_state import class_collection
+from hwr.pages.language import N_, _, date_time, ngettext
 from hwr.pages.teacher_session import teacher_only
 
 TEACHER_SESSION = "hwr_teacher_session"  # this browser session's random teacher id
 NOTE = "hwr_curation_note"  # what the last action did, shown once
+
+# A student's name where the nickname is missing. A change's scope is recorded in the
+# class database in English (``recorded``) and shown in the page's language (``shown``).
+UNKNOWN_STUDENTS = N_("unknown students")
+SOMEONE = N_("a student")
+# TRANSLATORS: a student without a nickname, numbered: "student 3".
+NUMBERED = N_("student {number}")
+ONE_DRAWING = "one drawing"  # a change's recorded scope
+_NUMBERED = re.compile(r"student (\d+)")
+_CELL = re.compile(r"cell (\d+) read as (\d+)")
+
+
+class Name(NamedTuple):
+    """A student's name as the page shows it and as a change's scope records it."""
+    shown: str
+    recorded: str
+
+
+def generic_name(message: str, number: int | None = None) -> Name:
+    """``UNKNOWN_STUDENTS``, ``SOMEONE`` or (with ``number``) ``NUMBERED`` as a Name."""
+    if number is None:
+        return Name(_(message), message)
+    return Name(_(message).format(number=number), message.format(number=number))
+
+
+def name_text(name: str) -> str:
+    """A name recorded in a scope, in the page's language (a nickname stays as it is)."""
+    if name in (UNKNOWN_STUDENTS, SOMEONE):
+        return _(name)
+    numbered = _NUMBERED.fullmatch(name)
+    if numbered:
+        return _(NUMBERED).format(number=numbered[1])
+    return name
+
+
+def scope_text(scope: str) -> str:
+    """A change's scope as recorded (English: "cell 1 read as 7", "student Pranky"), in
+    the page's language; one this page did not write stays as it is."""
+    if scope == ONE_DRAWING:
+        # TRANSLATORS: a change's scope: a single drawing changed on its own.
+        return _("one drawing")
+    if scope == "each":
+        # TRANSLATORS: a change's scope: drawings each filed under its own digit.
+        return _("each")
+    cell = _CELL.fullmatch(scope)
+    if cell:
+        # TRANSLATORS: a change's scope: the drawings filed as {label} that the model
+        # read as {answer}.
+        return _("cell {label} read as {answer}").format(label=cell[1], answer=cell[2])
+    if scope.startswith("suspicious, "):
+        # TRANSLATORS: a change's scope: a student's drawings in the suspicious list.
+        return _("suspicious, {name}").format(name=name_text(scope[len("suspicious, "):]))
+    if scope.startswith("student "):
+        # TRANSLATORS: a change's scope: all of one student's drawings.
+        return _("student {name}").format(name=name_text(scope[len("student "):]))
+    return scope
 
 
 def teacher_session_id() -> str:
@@ -29,24 +87,32 @@ def _note(outcome: Outcome, done: str) -> None:
     """Tell the teacher what happened (deleted drawings, those someone changed since)."""
     parts = [done] if outcome.changed or outcome.unchanged else []
     if outcome.missing:
-        parts.append(f"{outcome.missing} drawing{'s were' if outcome.missing > 1 else ' was'}"
-                     " deleted meanwhile: nothing to change there")
+        parts.append(ngettext(
+            "{n} drawing was deleted meanwhile: nothing to change there",
+            "{n} drawings were deleted meanwhile: nothing to change there",
+            outcome.missing).format(n=outcome.missing))
     if outcome.kept:
-        parts.append(f"{outcome.kept} changed since by another teacher (or by you) "
-                     "stayed as they are")
-    text = "; ".join(parts) or "Nothing to change."
+        parts.append(ngettext(
+            "{n} changed since by another teacher (or by you) stayed as they are",
+            "{n} changed since by another teacher (or by you) stayed as they are",
+            outcome.kept).format(n=outcome.kept))
+    text = "; ".join(parts) or _("Nothing to change.")
     st.session_state[NOTE] = text
     st.toast(text, icon=":material/fact_check:")
 
 
-def plural(n: int, word: str = "drawing") -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def plural(n: int) -> str:
+    """"1 drawing", "5 drawings" in the page's language."""
+    return ngettext("{n} drawing", "{n} drawings", n).format(n=n)
 
 
 @teacher_only
 def relabel(ids: list[int], label: int, scope: str) -> None:
     outcome = rules.relabel(class_collection(), ids, label, teacher_session_id(), scope)
-    _note(outcome, f"Filed {plural(outcome.changed + outcome.unchanged)} under {label}.")
+    n = outcome.changed + outcome.unchanged
+    _note(outcome, ngettext("Filed {n} drawing under {digit}.",
+                            "Filed {n} drawings under {digit}.", n).format(
+        n=n, digit=label))
 
 
 @teacher_only
@@ -55,47 +121,64 @@ def relabel_from_widget(sample_id: int, key: str) -> None:
     if label is None:
         return
     outcome = rules.relabel(class_collection(), [sample_id], label, teacher_session_id(),
-                            "one drawing")
-    _note(outcome, f"Filed the drawing under {label}.")
+                            ONE_DRAWING)
+    _note(outcome, _("Filed the drawing under {digit}.").format(digit=label))
 
 
 @teacher_only
 def relabel_as_read(labels: dict[int, int], scope: str) -> None:
     outcome = rules.relabel_each(class_collection(), labels, teacher_session_id(), scope)
-    _note(outcome, f"Filed {plural(outcome.changed + outcome.unchanged)} under what the "
-                   "model reads.")
+    n = outcome.changed + outcome.unchanged
+    _note(outcome, ngettext("Filed {n} drawing under what the model reads.",
+                            "Filed {n} drawings under what the model reads.",
+                            n).format(n=n))
 
 
 @teacher_only
 def exclude(ids: list[int], excluded: bool, scope: str) -> None:
     outcome = rules.exclude(class_collection(), ids, teacher_session_id(), scope, excluded)
-    n = plural(outcome.changed + outcome.unchanged)
-    _note(outcome, f"Left out {n}." if excluded else f"Took {n} back in.")
+    n = outcome.changed + outcome.unchanged
+    if excluded:
+        done = ngettext("Left out {n} drawing.", "Left out {n} drawings.", n)
+    else:
+        done = ngettext("Took {n} drawing back in.", "Took {n} drawings back in.", n)
+    _note(outcome, done.format(n=n))
 
 
 @teacher_only
 def undo(batch: str | None = None) -> None:
     outcome = rules.undo(class_collection(), teacher_session_id(), batch)
     if outcome.batch is None:
-        st.session_state[NOTE] = "Nothing to undo."
+        st.session_state[NOTE] = _("Nothing to undo.")
         return
-    _note(outcome, f"Undone: {plural(outcome.changed + outcome.unchanged)} as before.")
+    n = outcome.changed + outcome.unchanged
+    _note(outcome, ngettext("Undone: {n} drawing as before.",
+                            "Undone: {n} drawings as before.", n).format(n=n))
 
 
 def _when(at: float) -> str:
-    return datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M:%S UTC")
+    return date_time(at)
 
 
 def _describe(action: rules.Action) -> str:
-    n = plural(action.drawings)
-    if action.action == rules.RELABEL:
-        text = f"relabelled {n}" + (f" as {action.new_label}"
-                                    if action.new_label is not None else "")
+    n = action.drawings
+    if action.action == rules.RELABEL and action.new_label is not None:
+        text = ngettext("relabelled {n} drawing as {digit}",
+                        "relabelled {n} drawings as {digit}", n).format(
+            n=n, digit=action.new_label)
+    elif action.action == rules.RELABEL:
+        text = ngettext("relabelled {n} drawing", "relabelled {n} drawings", n).format(n=n)
+    elif action.action == rules.EXCLUDE:
+        text = ngettext("left out {n} drawing", "left out {n} drawings", n).format(n=n)
+    elif action.action == rules.INCLUDE:
+        text = ngettext("took back {n} drawing", "took back {n} drawings", n).format(n=n)
+    elif action.action == rules.UNDO:
+        text = ngettext("undid a change of {n} drawing", "undid a change of {n} drawings",
+                        n).format(n=n)
     else:
-        text = {rules.EXCLUDE: f"left out {n}", rules.INCLUDE: f"took back {n}",
-                rules.UNDO: f"undid a change of {n}"}.get(action.action, action.action)
+        text = action.action  # an action this page does not know: its code name
     if action.scope and action.action != rules.UNDO and not action.scope.startswith("as "):
-        text += f" ({action.scope})"
+        text += f" ({scope_text(action.scope)})"
     return text
 
 
@@ -108,14 +191,28 @@ def undo_bar(class_id: int | None) -> None:
     if mine:
         last = mine[0]
         a, b = st.columns([3, 1], vertical_alignment="center")
-        a.markdown(f"Your last change: {_describe(last)}, {_when(last.at)}.")
-        b.button("Undo", key="cur_undo", on_click=undo, args=(last.batch,),
+        a.markdown(_("Your last change: {change}, {when}.").format(
+            change=_describe(last), when=_when(last.at)))
+        # TRANSLATORS: a button: undo the teacher's last change to the labels.
+        b.button(_("Undo"), key="cur_undo", on_click=undo, args=(last.batch,),
                  icon=":material/undo:")
     changes = rules.history(collection, class_id, limit=30)
     if changes:
-        with st.expander(f"Changes ({len(changes)} latest)"):
+        n = len(changes)
+        with st.expander(ngettext("Changes ({n} latest)", "Changes ({n} latest)",
+                                  n).format(n=n)):
             me = teacher_session_id()
+            # TRANSLATORS: who made a change: "you" (this teacher) or another session.
+            you, another, yes = _("you"), _("another teacher session"), _("yes")
+            # TRANSLATORS: a column of the table of label changes: when each was made.
+            when = _("when")
+            # TRANSLATORS: a column of the table of label changes: who made it.
+            teacher = _("teacher")
+            # TRANSLATORS: a column of the table of label changes: what it did (a noun).
+            change = _("change")
+            # TRANSLATORS: a column of the table of label changes: whether it was undone.
+            undone = _("undone")
             st.dataframe([{
-                "when": _when(c.at), "teacher": "you" if c.teacher == me else
-                "another teacher session", "change": _describe(c),
-                "undone": "yes" if c.undone else ""} for c in changes], hide_index=True)
+                when: _when(c.at), teacher: you if c.teacher == me else another,
+                change: _describe(c), undone: yes if c.undone else ""} for c in changes],
+                hide_index=True)
