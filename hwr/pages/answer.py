@@ -10,12 +10,32 @@ import numpy as np
 import streamlit as st
 
 from hwr.class_data.collection import to_uint8
+from hwr.pages.language import N_, _, ngettext, percent
 from hwr.pages.markup import figure_html
 from hwr.reading.recognizer import NumberRecognition, Recognition
 
 UNSURE_CONFIDENCE = 0.6  # below this top probability the answer is flagged
 UNSURE_MARGIN = 0.25  # ... and also when the runner-up is this close
-INVITATION = "Draw a digit in the box: the prediction appears as soon as you lift the pen."
+INVITATION = N_("Draw a digit in the box: the prediction appears as soon as you lift the "
+                "pen.")
+NUMBER_INVITATION = N_("Write a few digits side by side, with a little space between them.")
+# What hwr.reading says to the user in words of its own: translated where it is shown.
+READING_MESSAGES = frozenset((
+    N_("Nothing drawn yet: draw a digit."),
+    N_("That is only a dot: draw a bigger digit."),
+    N_("The file is empty."),
+    N_("This file is not an image that can be read (PNG or JPEG)."),
+    N_("The image is empty (zero pixels)."),
+    N_("The image contains NaN or infinite values."),
+    N_("The images contain NaN or infinite values."),
+    N_("The drawing could not be read."),
+))
+
+
+def reading_message(message: str) -> str:
+    """A message of hwr.reading's (an empty drawing, an unusable image) in the page's
+    language where the catalogs know it; any other stays as it is."""
+    return _(message) if message in READING_MESSAGES else message
 
 
 def live_region(inner: str, partial: bool = False, seq: int | None = None) -> str:
@@ -63,8 +83,10 @@ def runner_up(result: Recognition) -> tuple[int, float]:
 def show_unsure_note(result: Recognition) -> None:
     if is_unsure(result.probabilities):
         digit, probability = runner_up(result)
-        st.warning(f"Not sure: it could also be a **{digit}** ({probability:.0%}). "
-                   "Try writing it more clearly.", icon=":material/help:")
+        st.warning(_("Not sure: it could also be a **{digit}** ({probability}). "
+                     "Try writing it more clearly.").format(
+                         digit=digit, probability=percent(probability)),
+                   icon=":material/help:")
 
 
 def probabilities_html(probabilities: np.ndarray) -> str:
@@ -78,7 +100,7 @@ def probabilities_html(probabilities: np.ndarray) -> str:
     top = int(np.argmax(probabilities))
     winner = ' class="hwr-top"'
     bars = "".join(
-        f'<div{winner if d == top else ""}><small>{p:.0%}</small>'
+        f'<div{winner if d == top else ""}><small>{percent(p)}</small>'
         f'<svg class="hwr-bar" aria-hidden="true"><rect y="{100 - p * 100:.1f}%" '
         f'width="100%" height="{p * 100:.1f}%"/></svg><b>{d}</b></div>'
         for d, p in enumerate(probabilities.astype(float)))
@@ -89,12 +111,15 @@ def show_probabilities(probabilities: np.ndarray) -> None:
     st.markdown(probabilities_html(probabilities), unsafe_allow_html=True)
 
 
-MODEL_INPUT_CAPTION = "What the network saw (28x28)"
+MODEL_INPUT_CAPTION = N_("What the network saw (28x28)")
 
 
 def model_input_html(image: np.ndarray, width: int = 168,
-                     caption: str = MODEL_INPUT_CAPTION) -> str:
-    """The 28x28 input, enlarged with sharp pixels, inline (no extra media request)."""
+                     caption: str | None = None) -> str:
+    """The 28x28 input, enlarged with sharp pixels, inline (no extra media request).
+    ``caption``: HTML (escaped already); by default what the network saw."""
+    if caption is None:
+        caption = html.escape(_(MODEL_INPUT_CAPTION))
     return f'<div class="hwr-model-input">{figure_html(to_uint8(image), caption, width)}</div>'
 
 
@@ -102,21 +127,22 @@ def show_model_input(image: np.ndarray, width: int, caption: str) -> None:
     st.markdown(model_input_html(image, width, caption), unsafe_allow_html=True)
 
 
-NOT_A_DIGIT = "That does not look like a digit"
+NOT_A_DIGIT = N_("That does not look like a digit")
 
 
 def not_a_digit_html(result: Recognition) -> str:
     """The plain "not a digit" answer, the best guess only small beneath it."""
-    return (f'<div class="hwr-answer hwr-not-a-digit">{NOT_A_DIGIT}</div>'
-            f'<div class="hwr-caption">If it is one, the best guess is a {result.digit} '
-            f'({result.confidence:.0%})</div>')
+    guess = _("If it is one, the best guess is a {digit} ({confidence})").format(
+        digit=result.digit, confidence=percent(result.confidence))
+    return (f'<div class="hwr-answer hwr-not-a-digit">{html.escape(_(NOT_A_DIGIT))}</div>'
+            f'<div class="hwr-caption">{html.escape(guess)}</div>')
 
 
 def show_digit(result: Recognition, partial: bool = False, seq: int | None = None) -> None:
     """``partial``, ``seq``: a live answer, and the canvas's number of what it answers
     (see ``live_region``)."""
     if result.is_empty:
-        show_note(result.message or INVITATION)
+        show_note(reading_message(result.message) if result.message else _(INVITATION))
         return
     # One element for the answer, its bars and what the network saw (hidden on a phone):
     # each element is a message to the browser, and one more render of the page there.
@@ -124,39 +150,48 @@ def show_digit(result: Recognition, partial: bool = False, seq: int | None = Non
         st.markdown(live_region(not_a_digit_html(result), partial, seq) +
                     model_input_html(result.model_input), unsafe_allow_html=True)
         return
-    caption = f"confidence {result.confidence:.1%}"
+    caption = _("confidence {confidence}").format(confidence=percent(result.confidence, 1))
     if is_unsure(result.probabilities):
-        caption += " · not sure, maybe a {} ({:.0%}): try writing it more clearly".format(
-            *runner_up(result))
+        digit, probability = runner_up(result)
+        caption += " · " + _("not sure, maybe a {digit} ({probability}): try writing it "
+                             "more clearly").format(digit=digit,
+                                                    probability=percent(probability))
+    caption = html.escape(caption, quote=False)
     st.markdown(live_region(answer_html(str(result.digit), caption), partial, seq) +
                 probabilities_html(result.probabilities) +
                 model_input_html(result.model_input), unsafe_allow_html=True)
 
 
 def part_caption(part: Recognition) -> str:
+    """A part's caption under its picture (HTML, escaped)."""
     if part.not_a_digit:
-        return f"? not a digit (maybe {part.digit})"
-    return f"{part.digit} ({part.confidence:.0%})"
+        return html.escape(_("? not a digit (maybe {digit})").format(digit=part.digit))
+    return html.escape(f"{part.digit} ({percent(part.confidence)})")
 
 
 def show_number(result: NumberRecognition, partial: bool = False,
                 seq: int | None = None) -> None:
     if result.is_empty:
-        st.info("Write a few digits side by side, with a little space between them.",
-                icon=":material/draw:")
+        st.info(_(NUMBER_INVITATION), icon=":material/draw:")
         return
-    caption = f"{len(result.digits)} digits, read left to right"
+    count = len(result.digits)
+    caption = ngettext("{count} digit, read left to right",
+                       "{count} digits, read left to right", count).format(count=count)
     if any(part.not_a_digit for part in result.digits):
-        caption += " · ? marks a part that does not look like a digit"
+        caption += " · " + _("? marks a part that does not look like a digit")
+    caption = html.escape(caption, quote=False)
     st.markdown(live_region(answer_html(result.text, caption), partial, seq),
                 unsafe_allow_html=True)
     columns = st.columns(min(len(result.digits), 8))
     for i, digit in enumerate(result.digits):
         with columns[i % len(columns)]:
             show_model_input(digit.model_input, width=84, caption=part_caption(digit))
-    with st.expander("Probabilities of each digit"):
+    with st.expander(_("Probabilities of each digit")):
         for i, digit in enumerate(result.digits):
-            st.write(f"Digit {i + 1}: **{digit.digit}**" + (
-                " (does not look like a digit)" if digit.not_a_digit else ""))
+            if digit.not_a_digit:
+                st.write(_("Digit {n}: **{digit}** (does not look like a digit)").format(
+                    n=i + 1, digit=digit.digit))
+            else:
+                st.write(_("Digit {n}: **{digit}**").format(n=i + 1, digit=digit.digit))
             show_unsure_note(digit)
             show_probabilities(digit.probabilities)

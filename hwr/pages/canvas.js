@@ -20,11 +20,19 @@
 //   stroke where it was, keeping its ink.
 // - Accessible: the canvas is an image with a name and a description of what to do;
 //   Undo and Clear are buttons, with a visible focus (canvas.css).
+// - Words: the page sends them in its language (``data.labels``, ``data.label``,
+//   ``data.help``); the English ones here are only a fallback.
 
 const CANVASES = new WeakMap();
 const LIVE_MS = 120;  // between two partial drawings while a stroke is drawn
 const SENT_KEPT = 400;  // the last messages' times, kept on the element for tests
 const REDUCED_MOTION = "(prefers-reduced-motion: reduce)";
+const WORDS = {  // English, when the page sends no words of its own
+  undo: "Undo",
+  clear: "Clear",
+  drawing_area: "Drawing area",
+  reduced_motion: "Live answers are off: this device asks for reduced motion. The answer comes when you lift the pen.",
+};
 let uid = 0;
 
 function button(className, icon, text) {
@@ -34,8 +42,13 @@ function button(className, icon, text) {
   const mark = document.createElement("span");
   mark.setAttribute("aria-hidden", "true");  // a screen reader says the word only
   mark.textContent = icon;
-  b.append(mark, ` ${text}`);
+  b.hwrWord = document.createTextNode(` ${text}`);
+  b.append(mark, b.hwrWord);
   return b;
+}
+
+function word(s, key) {
+  return (s.labels && s.labels[key]) || WORDS[key];
 }
 
 function createCanvas(parent) {
@@ -54,8 +67,8 @@ function createCanvas(parent) {
   note.hidden = true;
   const bar = document.createElement("div");
   bar.className = "hwr-canvas-bar";
-  const undo = button("hwr-undo", "\u21B6", "Undo");
-  const clear = button("hwr-clear", "\u2715", "Clear");
+  const undo = button("hwr-undo", "\u21B6", WORDS.undo);
+  const clear = button("hwr-clear", "\u2715", WORDS.clear);
   bar.append(undo, clear);
   root.append(canvas, help, bar, note);
   parent.appendChild(root);
@@ -64,7 +77,7 @@ function createCanvas(parent) {
     root, canvas, ctx: canvas.getContext("2d"), undo, clear, help, note,
     width: 0, height: 0, brush: 18, drawingId: 0, strokes: [], current: null,
     pointerId: null, lastCleared: null, setStateValue: () => {},
-    live: false, timer: null, sentPoints: 0, seq: 0, sent: [],
+    live: false, timer: null, sentPoints: 0, seq: 0, sent: [], labels: null,
   };
   root.hwrSent = s.sent;  // [seq, partial, performance.now() of its last point], for tests
 
@@ -218,9 +231,7 @@ function liveOn(s) {
 function showLive(s) {
   const reduced = s.live && s.motion !== null && s.motion.matches;
   s.note.hidden = !reduced;
-  s.note.textContent = reduced
-    ? "Live answers are off: this device asks for reduced motion. The answer comes when you lift the pen."
-    : "";
+  s.note.textContent = reduced ? word(s, "reduced_motion") : "";
   s.root.dataset.live = liveOn(s) ? "on" : (reduced ? "reduced" : "off");
 }
 
@@ -232,7 +243,10 @@ function restore(s, drawing) {
 function update(s, data) {
   s.brush = data.brush;
   s.live = Boolean(data.live);
-  s.canvas.setAttribute("aria-label", data.label || "Drawing area");
+  s.labels = data.labels || null;
+  s.undo.hwrWord.textContent = ` ${word(s, "undo")}`;
+  s.clear.hwrWord.textContent = ` ${word(s, "clear")}`;
+  s.canvas.setAttribute("aria-label", data.label || word(s, "drawing_area"));
   s.help.textContent = data.help || "";
   showLive(s);
   s.color = data.color;

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from hwr.pages.language import N_, _
 from hwr.reading.drawing import Drawing, parse_drawing
 
-ONE_DIGIT, NUMBER = "One digit", "Several digits"  # what a canvas reads: one canvas each
+# What a canvas reads (one canvas each): English values, shown with ``_``.
+ONE_DIGIT, NUMBER = N_("One digit"), N_("Several digits")
 SAVED_DRAWING = "hwr_drawing"  # the last drawing of each canvas, to restore it
 CLEAR_REQUEST = "hwr_clear"  # the drawing id the page asks the canvas to clear
 
@@ -29,11 +31,28 @@ _component = st.components.v2.component(
 )
 
 
-CANVAS_LABEL = {ONE_DIGIT: "Drawing area for one digit",
-                NUMBER: "Drawing area for several digits"}
-CANVAS_HELP = ("Draw with the mouse, a finger or a pen; the answer appears beside the "
-               "canvas when you lift the pen{live}. Undo takes back the last stroke, Clear "
-               "starts again; both are buttons under the canvas.")
+CANVAS_LABEL = {ONE_DIGIT: N_("Drawing area for one digit"),
+                NUMBER: N_("Drawing area for several digits")}
+CANVAS_HELP = N_("Draw with the mouse, a finger or a pen; the answer appears beside the "
+                 "canvas when you lift the pen. Undo takes back the last stroke, Clear "
+                 "starts again; both are buttons under the canvas.")
+CANVAS_HELP_LIVE = N_("Draw with the mouse, a finger or a pen; the answer appears beside "
+                      "the canvas when you lift the pen, and changes while you draw. Undo "
+                      "takes back the last stroke, Clear starts again; both are buttons "
+                      "under the canvas.")
+
+
+def canvas_words() -> dict[str, str]:
+    """The words canvas.js shows, in the page's language."""
+    return {
+        # TRANSLATORS: a button under the drawing canvas: take back the last stroke
+        "undo": _("Undo"),
+        # TRANSLATORS: a button under the drawing canvas: erase the whole drawing
+        "clear": _("Clear"),
+        "drawing_area": _("Drawing area"),
+        "reduced_motion": _("Live answers are off: this device asks for reduced motion. "
+                            "The answer comes when you lift the pen."),
+    }
 
 
 def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: int,
@@ -54,8 +73,9 @@ def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: in
         data={"width": width, "height": height, "brush": brush, "color": "#FFFFFF",
               "background": "#000000", "max_css_width": max_css_width,
               "initial": None if initial is None else initial.to_payload(),
-              "clear_id": clear_id, "live": live, "label": CANVAS_LABEL[mode],
-              "help": CANVAS_HELP.format(live=", and changes while you draw" if live else "")},
+              "clear_id": clear_id, "live": live, "label": _(CANVAS_LABEL[mode]),
+              "help": _(CANVAS_HELP_LIVE if live else CANVAS_HELP),
+              "labels": canvas_words()},
         default={"drawing": None},
         on_drawing_change=lambda: None,
     )

@@ -11,6 +11,8 @@ from PIL import Image
 from hwr.class_data.model_store import ModelVersion
 from hwr.pages.answer import (
     INVITATION,
+    NUMBER_INVITATION,
+    reading_message,
     show_digit,
     show_note,
     show_number,
@@ -23,6 +25,7 @@ from hwr.pages.canvas import (
     canvas_key,
     draw_canvas,
 )
+from hwr.pages.language import N_, _, ngettext
 from hwr.pages.live import answer_partial, live_on, live_toggle, say_answer
 from hwr.pages.markup import use_stylesheet
 from hwr.pages.round_prompt import round_prompt
@@ -50,7 +53,7 @@ WARM_UP_POLL = 0.5  # s between checks whether the model has loaded
 LAST_RESULT = "hwr_last_result"  # (signature, image, result) of the last drawing read
 LAST_RUN = "hwr_last_recognition"  # time.monotonic() of the last recognition
 PAGE_SENT = "hwr_page_sent"  # this session's page has gone out to its browser once
-WARMING_UP = "Warming up the model: your drawing is answered in a moment."
+WARMING_UP = N_("Warming up the model: your drawing is answered in a moment.")
 
 
 def read_canvas(mode: str, large: bool, brush: int) -> Drawing | None:
@@ -83,8 +86,8 @@ def show_inside(rec: DigitRecognizer, result: Recognition, fresh: bool = True) -
     """Activations and Grad-CAM, computed only while the toggle is on. ``fresh``
     False (a live answer outside presentation mode): the last explanation is shown
     again rather than computed for the drawing under way."""
-    if not st.toggle("Inside the network", key="inside",
-                     help="What each layer saw, and which pixels drove the answer"):
+    if not st.toggle(_("Inside the network"), key="inside",
+                     help=_("What each layer saw, and which pixels drove the answer")):
         return
     # TensorFlow work: only on demand
     from hwr.reading.explain import explain, feature_grid, overlay
@@ -97,20 +100,36 @@ def show_inside(rec: DigitRecognizer, result: Recognition, fresh: bool = True) -
         st.session_state[LAST_INSIDE] = (model_input.tobytes(), explanation, model_input)
     a, b = st.columns(2)
     a.image(overlay(model_input, explanation.grad_cam),
-            caption=f"Grad-CAM: where the evidence for {explanation.target} lies",
-            alt=f"Grad-CAM heat map over the drawing, for the answer {explanation.target}")
+            caption=_("Grad-CAM: where the evidence for {digit} lies").format(
+                digit=explanation.target),
+            alt=_("Grad-CAM heat map over the drawing, for the answer {digit}").format(
+                digit=explanation.target))
     b.image(overlay(model_input, explanation.saliency),
-            caption="Saliency: pixels that change the answer most",
-            alt="Saliency map over the drawing")
+            caption=_("Saliency: pixels that change the answer most"),
+            alt=_("Saliency map over the drawing"))
     for name, maps in explanation.activations:
         grid = feature_grid(maps)
         scale = max(1, 360 // grid.shape[1])
         picture = Image.fromarray((grid * 255).astype(np.uint8))
         st.image(picture.resize((grid.shape[1] * scale, grid.shape[0] * scale),
                                 Image.Resampling.NEAREST),
-                 caption=f"{name} ({maps.shape[2]} maps of {maps.shape[0]}x{maps.shape[1]}"
-                         f"{', the first 32 shown' if maps.shape[2] > 32 else ''})",
-                 alt=f"The feature maps of layer {name}")
+                 caption=feature_maps_caption(name, maps.shape),
+                 alt=_("The feature maps of layer {layer}").format(layer=name))
+
+
+def feature_maps_caption(layer: str, shape: tuple[int, ...]) -> str:
+    """A layer's name (the model's own) and its maps: "conv2d (32 maps of 26x26)"."""
+    height, width, count = shape[0], shape[1], shape[2]
+    if count > 32:
+        # TRANSLATORS: {layer} is a layer's name in the model ("conv2d")
+        text = ngettext("{layer} ({count} map of {height}x{width}, the first 32 shown)",
+                        "{layer} ({count} maps of {height}x{width}, the first 32 shown)",
+                        count)
+    else:
+        # TRANSLATORS: {layer} is a layer's name in the model ("conv2d")
+        text = ngettext("{layer} ({count} map of {height}x{width})",
+                        "{layer} ({count} maps of {height}x{width})", count)
+    return text.format(layer=layer, count=count, height=height, width=width)
 
 
 def show_result_safely(rec: DigitRecognizer, image, mode: str) -> Recognition | None:
@@ -125,7 +144,7 @@ def show_result_safely(rec: DigitRecognizer, image, mode: str) -> Recognition | 
         show_digit(result)
         return None if result.is_empty else result
     except InvalidImageError as e:
-        st.error(str(e), icon=":material/error:")
+        st.error(reading_message(str(e)), icon=":material/error:")
         return None
 
 
@@ -166,11 +185,10 @@ def show_drawing_answer(drawing: Drawing | None, mode: str, loader):
     """The answer for the drawing on the canvas; (image, result) if there is one (a
     ``NumberRecognition`` for several digits; an empty result when nothing is there)."""
     if drawing is None or drawing.is_empty:
-        show_note(INVITATION if mode == ONE_DIGIT else
-                  "Write a few digits side by side, with a little space between them.")
+        show_note(_(INVITATION if mode == ONE_DIGIT else NUMBER_INVITATION))
         return None
     if not loader.ready:
-        show_note(WARMING_UP)
+        show_note(_(WARMING_UP))
         return None
     if loader.error is not None:
         stop_with_load_error(loader.error)
@@ -187,7 +205,11 @@ def show_answering_model(version: ModelVersion, note: str) -> None:
     if note:
         st.caption(note)
     elif not version.is_original:
-        st.caption(f"Answered by {version.label}.")
+        # TRANSLATORS: {count} class digits; {time} when the model was made ("14:03")
+        st.caption(ngettext(
+            "Answered by our class's model, learned from {count} of our digits, {time}.",
+            "Answered by our class's model, learned from {count} of our digits, {time}.",
+            version.class_digits).format(count=version.class_digits, time=version.time))
 
 
 def page_on_screen() -> None:
@@ -213,7 +235,8 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
             try:
                 drawing = read_canvas(mode, large, brush)
             except InvalidImageError as e:
-                st.warning(f"That drawing could not be read: {e}", icon=":material/error:")
+                st.warning(_("That drawing could not be read: {reason}").format(
+                    reason=reading_message(str(e))), icon=":material/error:")
                 drawing = None
         # One digit: on a phone this area sits above the canvas, at a fixed height.
         area = "hwr-answer-area" if mode == ONE_DIGIT else "hwr-number-answer"
@@ -247,7 +270,8 @@ def wait_for_model() -> None:
 
 def upload_image() -> Image.Image | None:
     upload = st.file_uploader(
-        f"A photo or scan of handwriting (PNG or JPEG, up to {MAX_UPLOAD_BYTES // 2**20} MB)",
+        _("A photo or scan of handwriting (PNG or JPEG, up to {size} MB)").format(
+            size=MAX_UPLOAD_BYTES // 2**20),
         type=["png", "jpg", "jpeg"],
         key="upload",
     )
@@ -256,7 +280,8 @@ def upload_image() -> Image.Image | None:
     try:
         image = load_upload(upload.getvalue())
     except InvalidImageError as e:
-        st.error(f"Could not use **{upload.name}**: {e}", icon=":material/error:")
+        st.error(_("Could not use **{file}**: {reason}").format(
+            file=upload.name, reason=reading_message(str(e))), icon=":material/error:")
         return None
     preview = image.convert("RGBA") if image.mode not in ("RGB", "RGBA", "L") else image.copy()
     preview.thumbnail((480, 480))  # never send a 40-megapixel photo back to the browser
@@ -267,13 +292,15 @@ def upload_image() -> Image.Image | None:
 def draw_page() -> None:
     use_stylesheet()  # the phone layout too: style.css
     large = presentation_mode()
-    brush = st.sidebar.slider("Stroke width", 6, 40, DEFAULT_STROKE, key="stroke_width")
+    brush = st.sidebar.slider(_("Stroke width"), 6, 40, DEFAULT_STROKE, key="stroke_width")
     nickname()
     with st.container(key="hwr-draw-title"):
-        st.title("Draw a digit")
-    mode = st.segmented_control("What to read", [ONE_DIGIT, NUMBER], default=ONE_DIGIT,
-                                key="mode", label_visibility="collapsed") or ONE_DIGIT
-    draw_tab, upload_tab = st.tabs(["Draw", "Upload"])
+        st.title(_("Draw a digit"))
+    mode = st.segmented_control(_("What to read"), [ONE_DIGIT, NUMBER], default=ONE_DIGIT,
+                                key="mode", label_visibility="collapsed",
+                                format_func=_) or ONE_DIGIT
+    # TRANSLATORS: the tabs: draw on the canvas, or upload a photo
+    draw_tab, upload_tab = st.tabs([_("Draw"), _("Upload")])
     with draw_tab:
         round_prompt()  # a round's prompt, timer and Done (hwr.pages.round_prompt)
         drawing_area(mode, large, brush)

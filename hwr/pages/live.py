@@ -20,8 +20,9 @@ marked partial, and the whole drawing at pen-up as without them (``canvas.js``).
   arrives: a waiting request is read from Streamlit's ScriptRequests (see ``_waiting``).
 
 Speaking: ``speech.js`` is the "Say the answer" switch and the voice; the page gives it
-what to say for each answer, and it says a pen-up answer once the pen has been up for a
-moment, once per drawing, with a voice installed on the device.
+what to say for each answer, in the page's language, and it says a pen-up answer once
+the pen has been up for a moment, once per drawing, with a voice installed on the device
+(one of the page's language if there is one).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from hwr.pages.language import N_, _, current
 from hwr.reading.recognizer import NumberRecognition, Recognition
 
 LIVE_INTERVAL = 0.08  # s between two live answers of one session (the canvas: 0.12 s)
@@ -41,9 +43,11 @@ LIVE_BURST = 10.0
 LIVE_BUSY_WAIT = 0.25  # s a partial drawing waits when the budget is spent
 LIVE_LAST = "hwr_live_last"  # time.monotonic() of this session's last live answer
 LIVE_KEY, LIVE_PRESENTATION_KEY = "live", "live_presentation"
-DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-               "nine")
-NOT_A_DIGIT_SAID = "that does not look like a digit"
+# TRANSLATORS: the digits' names, said aloud by "Say the answer" (lower case)
+DIGIT_NAMES = (N_("zero"), N_("one"), N_("two"), N_("three"), N_("four"), N_("five"),
+               N_("six"), N_("seven"), N_("eight"), N_("nine"))
+# TRANSLATORS: said aloud by "Say the answer" (lower case)
+NOT_A_DIGIT_SAID = N_("that does not look like a digit")
 
 _HERE = Path(__file__).resolve().parent
 SPEECH_CSS = """
@@ -152,30 +156,47 @@ def live_on(large: bool) -> bool:
 
 def live_toggle(large: bool) -> bool:
     key = LIVE_PRESENTATION_KEY if large else LIVE_KEY
-    return st.toggle("Live answers", value=large, key=key,
-                     help="The answer changes while you draw, several times a second. "
-                          "Off: it comes when you lift the pen. A device set to reduce "
-                          "motion gets it when you lift the pen.")
+    return st.toggle(_("Live answers"), value=large, key=key,
+                     help=_("The answer changes while you draw, several times a second. "
+                            "Off: it comes when you lift the pen. A device set to reduce "
+                            "motion gets it when you lift the pen."))
 
 
 def spoken(result: Recognition | NumberRecognition | None) -> str | None:
     """What "Say the answer" says for an answer: "seven"; "not sure, maybe a seven";
-    "that does not look like a digit"; several digits one by one."""
+    "that does not look like a digit"; several digits one by one. In the page's
+    language: the browser says it with a voice of that language."""
     from hwr.pages.answer import is_unsure
 
     if result is None or result.is_empty:
         return None
     if isinstance(result, NumberRecognition):
-        return ", ".join("not a digit" if d.not_a_digit else DIGIT_NAMES[d.digit]
+        # TRANSLATORS: said aloud for a part of a number that is not a digit (lower case)
+        not_a_digit = _("not a digit")
+        return ", ".join(not_a_digit if d.not_a_digit else _(DIGIT_NAMES[d.digit])
                          for d in result.digits)
     if result.not_a_digit:
-        return NOT_A_DIGIT_SAID
-    name = DIGIT_NAMES[result.digit]
-    return f"not sure, maybe a {name}" if is_unsure(result.probabilities) else name
+        return _(NOT_A_DIGIT_SAID)
+    name = _(DIGIT_NAMES[result.digit])
+    if is_unsure(result.probabilities):
+        # TRANSLATORS: said aloud; {digit} is a digit's name ("seven")
+        return _("not sure, maybe a {digit}").format(digit=name)
+    return name
+
+
+def speech_words() -> dict[str, str]:
+    """The words of the "Say the answer" switch (speech.js), in the page's language."""
+    return {
+        "say": _("Say the answer"),
+        "cannot_speak": _("This browser cannot speak."),
+        "no_voice": _("No voice is installed on this device."),
+        "looking": _("Looking for a voice on this device…"),
+    }
 
 
 def say_answer(result, drawing_id: int | None, partial: bool) -> None:
     """The "Say the answer" switch; it says a pen-up answer (partial ones never)."""
     _speech(key="hwr-speech", data={"drawing": drawing_id, "text": spoken(result),
-                                    "partial": partial},
+                                    "partial": partial, "lang": current(),
+                                    "labels": speech_words()},
             default={})

@@ -17,6 +17,7 @@ from hwr.pages.class_state import (
     storage_failed,
     student_id,
 )
+from hwr.pages.language import N_, _
 from hwr.pages.lesson import (
     ENTERED,
     IDLE_POLL,
@@ -30,13 +31,17 @@ from hwr.pages.lesson import (
 )
 from hwr.pages.wall import countdown
 
+NO_DIGIT_MEANT = N_("Say which digit you meant (0 to 9).")  # hwr.class_data.rounds's words
 
 def prompt_text(found: Round, prompt: int | None) -> str:
+    """The round's prompt, in the page's language."""
     if found.kind == DIGIT:
-        return f"Everyone draw a {prompt}"
+        # TRANSLATORS: a round's prompt to the whole class; {digit} is a digit ("7")
+        return _("Everyone draw a {digit}").format(digit=prompt)
     if found.kind == RANDOM:
-        return f"Draw a {prompt}"
-    return "Fool the network: draw a digit it misreads, then tap the digit you meant"
+        # TRANSLATORS: a round's prompt to one student; {digit} is a digit ("7")
+        return _("Draw a {digit}").format(digit=prompt)
+    return _("Fool the network: draw a digit it misreads, then tap the digit you meant")
 
 
 def submit_drawing(round_id: int, meant_key: str | None = None) -> None:
@@ -54,7 +59,7 @@ def submit_drawing(round_id: int, meant_key: str | None = None) -> None:
     last = state.get(LAST_RESULT)
     if drawing is None or drawing.is_empty or last is None or last[0][2] != drawing.id or \
             last[0][1] != ONE_DIGIT or last[2].is_empty:
-        state["hwr_round_note"] = "Draw your digit first, then tap Done."
+        state["hwr_round_note"] = _("Draw your digit first, then tap Done.")
         if meant_key:
             state[meant_key] = None
         return
@@ -66,38 +71,46 @@ def submit_drawing(round_id: int, meant_key: str | None = None) -> None:
     except StorageUnavailable as e:
         storage_failed(e)
         note_incomplete(round_id)
-        state["hwr_round_note"] = ("Not recorded: class data is unavailable right now. "
-                                   "Your drawing is still answered.")
+        state["hwr_round_note"] = _("Not recorded: class data is unavailable right now. "
+                                    "Your drawing is still answered.")
         return
     except RoundOver:
-        state["hwr_round_note"] = "Time's up: the round has ended."
+        state["hwr_round_note"] = _("Time's up: the round has ended.")
         return
     except AlreadySubmitted:
-        state["hwr_round_note"] = "Your drawing for this round is in already."
+        state["hwr_round_note"] = _("Your drawing for this round is in already.")
         return
     except StudentRemoved:
         state[REMOVED] = running_class().id if running_class() else None
         return
     except NicknameTaken:
-        state["hwr_round_note"] = ("That nickname is not available in this class: "
-                                   "choose another.")
+        state["hwr_round_note"] = _("That nickname is not available in this class: "
+                                    "choose another.")
         return
-    except ValueError as e:
-        state["hwr_round_note"] = str(e)
+    except ValueError as e:  # the one a student can cause: no digit meant
+        said = str(e)
+        state["hwr_round_note"] = _(NO_DIGIT_MEANT) if said == NO_DIGIT_MEANT else said
         return
     state.setdefault(ENTERED, {})[round_id] = entry
     state.pop("hwr_round_note", None)
 
 
 def _read_as(entry) -> str:
-    answer = "no digit" if entry.not_a_digit else f"a {entry.answer}"
+    """How the model read a round entry, in the page's language."""
     if entry.correct:
-        return f"the model read it as {answer}: right"
-    return f"the model read it as {answer}, not a {entry.prompt}"
+        if entry.not_a_digit:
+            return _("the model read it as no digit: right")
+        return _("the model read it as a {answer}: right").format(answer=entry.answer)
+    if entry.not_a_digit:
+        return _("the model read it as no digit, not a {prompt}").format(prompt=entry.prompt)
+    return _("the model read it as a {answer}, not a {prompt}").format(
+        answer=entry.answer, prompt=entry.prompt)
 
 
 def entered_note(entry) -> None:
-    st.success(f"Your drawing is in: {_read_as(entry)}.", icon=":material/check_circle:")
+    # TRANSLATORS: {result} is "the model read it as a 7: right" (or not a 7)
+    st.success(_("Your drawing is in: {result}.").format(result=_read_as(entry)),
+               icon=":material/check_circle:")
 
 
 def ended_note(state, class_id: int) -> None:
@@ -115,9 +128,11 @@ def ended_note(state, class_id: int) -> None:
         if entry is not None:
             state.setdefault(ENTERED, {})[last.id] = entry
     if entry is not None:
-        st.info(f"Round over: {_read_as(entry)}.", icon=":material/flag:")
+        # TRANSLATORS: {result} is "the model read it as a 7: right" (or not a 7)
+        st.info(_("Round over: {result}.").format(result=_read_as(entry)),
+                icon=":material/flag:")
     else:
-        st.info("Round over.", icon=":material/flag:")
+        st.info(_("Round over."), icon=":material/flag:")
 
 
 def database_away() -> bool:
@@ -156,7 +171,7 @@ def _round_poll() -> None:
     away, found = False, None
     if lesson is not None:
         if state.get(REMOVED) == lesson.id:
-            st.info(REMOVED_NOTE, icon=":material/block:")
+            st.info(_(REMOVED_NOTE), icon=":material/block:")
             return
         try:
             found = round_now(lesson.id)
@@ -186,21 +201,22 @@ def _round_poll() -> None:
     if left is not None:
         countdown(f"hwr_countdown_{found.id}", found.id, left)
     if away:
-        st.caption("Class data is unavailable right now: keep drawing; this round's "
-                   "results will say they are incomplete.")
+        st.caption(_("Class data is unavailable right now: keep drawing; this round's "
+                     "results will say they are incomplete."))
     entry = state.get(ENTERED, {}).get(found.id)
     if entry is not None:
         entered_note(entry)
         return
     if found.kind == FOOL:
         key = f"hwr_meant_{found.id}"
-        st.pills("Tap the digit you meant (it is your entry)", range(10), key=key,
+        st.pills(_("Tap the digit you meant (it is your entry)"), range(10), key=key,
                  on_change=submit_drawing, args=(found.id, key))
     else:
-        st.button("Done", key=f"hwr_done_{found.id}", type="primary",
+        # TRANSLATORS: the button a student taps to hand in the drawing for a round
+        st.button(_("Done"), key=f"hwr_done_{found.id}", type="primary",
                   on_click=submit_drawing, args=(found.id,), icon=":material/check:",
-                  help="Your drawing on the canvas is your entry (when the time is up, "
-                       "it counts anyway)")
+                  help=_("Your drawing on the canvas is your entry (when the time is up, "
+                         "it counts anyway)"))
     note = state.get("hwr_round_note")
     if note:
         st.caption(note)

@@ -25,6 +25,7 @@ from hwr.pages.class_state import (
     storage_failed,
     student_id,
 )
+from hwr.pages.language import N_, _, ngettext
 from hwr.reading.drawing import Drawing
 from hwr.reading.recognizer import Recognition
 
@@ -32,8 +33,8 @@ CONFIRM = "hwr_confirm"  # key prefix of the digits tapped to save a drawing as
 FILED = "hwr_filed"  # the id of the last drawing saved to the class collection
 GENERATED = "hwr_generated_name"  # this session's generated nickname ("Quick Otter")
 NOT_SHARED = "hwr_not_shared"  # (class id, why) once the class refused this session
-TAKEN_NOTE = ("Your nickname is not available in this class: choose another in the "
-              "sidebar.")
+TAKEN_NOTE = N_("Your nickname is not available in this class: choose another in the "
+                "sidebar.")
 
 
 def refused(lesson: Lesson, error: Exception) -> None:
@@ -43,9 +44,9 @@ def refused(lesson: Lesson, error: Exception) -> None:
 
     if isinstance(error, StudentRemoved):
         st.session_state[REMOVED] = lesson.id
-        st.info(REMOVED_NOTE, icon=":material/block:")
+        st.info(_(REMOVED_NOTE), icon=":material/block:")
     else:
-        st.warning(TAKEN_NOTE, icon=":material/badge:")
+        st.warning(_(TAKEN_NOTE), icon=":material/badge:")
 
 
 def class_note(lesson: Lesson | None) -> None:
@@ -55,15 +56,15 @@ def class_note(lesson: Lesson | None) -> None:
     state = st.session_state
     if lesson is not None:
         if state.get(REMOVED) == lesson.id:
-            st.caption(REMOVED_NOTE)
+            st.caption(_(REMOVED_NOTE))
         elif class_settings(lesson.id).approve_first:
-            st.caption("Your drawings appear on the class wall once the teacher approves "
-                       "them.")
+            st.caption(_("Your drawings appear on the class wall once the teacher approves "
+                         "them."))
         else:
-            st.caption("Your drawings appear on the class wall.")
+            st.caption(_("Your drawings appear on the class wall."))
     elif state.get("wall_drawing"):  # this page drew for a class that ended
-        st.caption("The class has ended: your drawings are still answered here, but no "
-                   "longer shown on a wall.")
+        st.caption(_("The class has ended: your drawings are still answered here, but no "
+                     "longer shown on a wall."))
 
 
 def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None,
@@ -78,7 +79,8 @@ def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None,
     if label is None or (drawing_id is not None and state.get(FILED) == drawing_id):
         return
     if not post_limiter().allow():
-        st.toast("That was quick: wait a second, then save again.", icon=":material/timer:")
+        st.toast(_("That was quick: wait a second, then save again."),
+                 icon=":material/timer:")
         state[key] = None  # tap again to save
         return
     lesson = running_class()
@@ -93,8 +95,8 @@ def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None,
         return
     except StorageUnavailable as e:  # nothing was written: the drawing stays to retry
         storage_failed(e)
-        st.toast("Not saved: class data is unavailable right now. Try again in a moment.",
-                 icon=":material/cloud_off:")
+        st.toast(_("Not saved: class data is unavailable right now. Try again in a "
+                   "moment."), icon=":material/cloud_off:")
         state[key] = None
         return
     state[FILED] = drawing_id
@@ -104,8 +106,14 @@ def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None,
         count = collection.count(lesson.id) if lesson else collection.count()
     except StorageUnavailable as e:  # saved; only the wall's label and the count wait
         storage_failed(e)
-        count = "?"
-    st.toast(f"Saved as a {label}: {count} class digits so far", icon=":material/save:")
+        count = None
+    if count is None:
+        saved = _("Saved as a {digit}: ? class digits so far").format(digit=label)
+    else:
+        saved = ngettext("Saved as a {digit}: {count} class digit so far",
+                         "Saved as a {digit}: {count} class digits so far",
+                         count).format(digit=label, count=count)
+    st.toast(saved, icon=":material/save:")
     clear_canvas(mode)
 
 
@@ -129,9 +137,9 @@ def nickname() -> str:
     if only_generated and not is_generated_nickname(state.nickname):
         state.nickname = generated
     name = clean_nickname(st.sidebar.text_input(
-        "Your nickname", key="nickname", max_chars=NICKNAME_MAX, disabled=only_generated,
-        help="The class takes generated nicknames only" if only_generated else
-        "Shown beside your drawings on the class wall; type your own if you like"))
+        _("Your nickname"), key="nickname", max_chars=NICKNAME_MAX, disabled=only_generated,
+        help=_("The class takes generated nicknames only") if only_generated else
+        _("Shown beside your drawings on the class wall; type your own if you like")))
     if name != st.query_params.get("name", ""):
         if name:
             st.query_params["name"] = name
@@ -155,8 +163,8 @@ def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
         return
     new = st.session_state.get("wall_drawing") != (lesson.id, drawing.id)
     if new and not post_limiter().allow():
-        st.caption("Your drawings come faster than the class wall takes them: this one is "
-                   "not on the wall.")
+        st.caption(_("Your drawings come faster than the class wall takes them: this one "
+                     "is not on the wall."))
         return
     try:
         class_collection().post_drawing(
@@ -166,14 +174,14 @@ def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
         refused(lesson, e)
         return
     except ClassFullError:
-        st.caption("The class wall is full: your drawing is answered here but not shown "
-                   "there.")
+        st.caption(_("The class wall is full: your drawing is answered here but not shown "
+                     "there."))
         return
     except StorageUnavailable as e:
         storage_failed(e)
         lost_during_round()
-        st.caption("Class data is unavailable right now: your drawing is answered here "
-                   "but not shown on the wall.")
+        st.caption(_("Class data is unavailable right now: your drawing is answered here "
+                     "but not shown on the wall."))
         return
     st.session_state.wall_drawing = (lesson.id, drawing.id)
 
@@ -194,8 +202,8 @@ def confirm_sample(result: Recognition, picture: np.ndarray, mode: str,
         return
     answer = None if result.not_a_digit else result.digit  # no digit to confirm
     key = f"{CONFIRM}_{drawing_id}"  # a new drawing, a new row: nothing tapped yet
-    st.pills("**Is it right?** Tap the right digit to save the drawing for the class"
-             if answer is not None else "If it is a digit, tap it to save the drawing",
+    st.pills(_("**Is it right?** Tap the right digit to save the drawing for the class")
+             if answer is not None else _("If it is a digit, tap it to save the drawing"),
              range(10), key=key, on_change=file_sample,
              args=(result, picture, mode, drawing_id, key),
              format_func=lambda d: f":material/check: {d}" if d == answer else str(d))
