@@ -9,6 +9,7 @@ files when they can be read, else the model's gallery file (``hwr.learning.galle
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +42,10 @@ from hwr.learning.gallery import (
 from hwr.learning.plots import (
     confusion_matrix_figure,
     figure_png,
+    normalize_rows,
 )
 from hwr.model_dir import GALLERY_FILE, METRICS_FILE, MODEL_FILE
+from hwr.pages.language import _, current, ngettext, number, percent
 from hwr.pages.markup import (
     GALLERY_MAX,
     THUMBNAIL_SIZE,
@@ -61,11 +64,12 @@ from hwr.pages.model_card import (
 from hwr.pages.model_loading import recognizer_or_stop
 from hwr.pages.teacher_session import is_teacher
 from hwr.reading.recognizer import DigitRecognizer
+from hwr.translation import percent_in
 
 DIGITS = list(range(10))
 
 
-@st.cache_data(show_spinner="Reading the MNIST test images...")
+@st.cache_data(show_spinner=False)  # the caller's spinner speaks the page's language
 def mnist_test_images() -> np.ndarray | None:
     try:
         return load_test_set()[0]
@@ -107,18 +111,32 @@ class TestImages:
 
 
 def test_images(rec: DigitRecognizer, labels: np.ndarray) -> TestImages:
-    images = mnist_test_images()
+    with st.spinner(_("Reading the MNIST test images...")):
+        images = mnist_test_images()
     if images is not None:
         return TestImages(mnist=images)
     path = rec.model_dir / GALLERY_FILE
+    if not path.exists():
+        return TestImages(problem=_(
+            "The MNIST test images are not available here (set HWR_DATA_DIR), and this "
+            "model has no gallery file ({file})").format(file=path.name))
     try:
-        gallery = cached_gallery(str(path), path.stat().st_mtime if path.exists() else 0.0)
-        if not np.array_equal(gallery.labels, labels[gallery.indices]):
-            raise GalleryError(f"its gallery file ({GALLERY_FILE}) does not match the test "
-                               "set's digits")
-    except GalleryError as e:
-        return TestImages(problem=f"The MNIST test images are not available here (set "
-                                  f"HWR_DATA_DIR), and {e}")
+        gallery = cached_gallery(str(path), path.stat().st_mtime)
+    except GalleryError as e:  # read_gallery: a read error (its cause), or a damaged file
+        if e.__cause__ is not None:
+            return TestImages(problem=_(
+                "The MNIST test images are not available here (set HWR_DATA_DIR), and its "
+                "gallery file ({file}) cannot be read: {error}").format(
+                file=path.name, error=e.__cause__))
+        return TestImages(problem=_(
+            "The MNIST test images are not available here (set HWR_DATA_DIR), and its "
+            "gallery file ({file}) is damaged: not ascending test indices with 28x28 images "
+            "and their digits").format(file=path.name))
+    if not np.array_equal(gallery.labels, labels[gallery.indices]):
+        return TestImages(problem=_(
+            "The MNIST test images are not available here (set HWR_DATA_DIR), and its "
+            "gallery file ({file}) does not match the test set's digits").format(
+            file=GALLERY_FILE))
     return TestImages(gallery=gallery)
 
 
@@ -140,9 +158,65 @@ def cached_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
     return compute_metrics(labels, probabilities)
 
 
+def confusion_words() -> dict:
+    """The confusion matrix's words in the page's language (a cache key of its figures)."""
+    # TRANSLATORS: the confusion matrix's tooltip: the test image's true digit
+    words = {"true": _("true")}
+    # TRANSLATORS: the confusion matrix's tooltip: the digit the model answered
+    words["predicted"] = _("predicted")
+    # TRANSLATORS: the confusion matrix's tooltip: how many test images
+    words["count"] = _("count")
+    # TRANSLATORS: the confusion matrix's tooltip: the cell's number (a count, or a
+    # fraction of the true digit's images)
+    words["value"] = _("value")
+    words.update({"true digit": _("true digit"), "predicted digit": _("predicted digit"),
+                  # TRANSLATORS: the colour bar of the confusion matrix's picture
+                  "errors": _("errors"),
+                  "counts": _("MNIST test set (counts)"),
+                  "fractions": _("MNIST test set (fraction of each true digit)"),
+                  "lang": current()})
+    return words
+
+
 @st.cache_data
-def confusion_png(confusion: np.ndarray, normalize: bool) -> bytes:
-    return figure_png(confusion_matrix_figure(confusion, normalize))
+def confusion_png(confusion: np.ndarray, normalize: bool, words: dict | None = None) -> bytes:
+    fig = confusion_matrix_figure(confusion, normalize)
+    if words:  # the figure's words, and its percentages, in the page's language
+        ax, bar = fig.axes[0], fig.axes[-1]
+        ax.set_xlabel(words["predicted digit"])
+        ax.set_ylabel(words["true digit"])
+        ax.set_title(words["fractions" if normalize else "counts"])
+        bar.set_ylabel(words["errors"])
+        if normalize:
+            fractions = normalize_rows(confusion)
+            n = len(confusion)
+            for k, text in enumerate(ax.texts[:n * n]):  # row by row, as the figure wrote
+                text.set_text(percent_in(words["lang"], fractions[k // n, k % n], 1))
+    return figure_png(fig)
+
+
+def translated_chart(spec: dict, normalize: bool) -> dict:
+    """The confusion matrix's spec with its titles, tooltips and percentages in the page's
+    language; its fields keep their English names (the selection reads them)."""
+    words = confusion_words()
+    layers = []
+    for layer in spec.get("layer", []):
+        encoding = dict(layer.get("encoding", {}))
+        for channel, title in (("x", words["predicted digit"]), ("y", words["true digit"])):
+            if channel in encoding:
+                encoding[channel] = {**encoding[channel], "title": title}
+        if "tooltip" in encoding:
+            encoding["tooltip"] = [
+                {**tip, "title": words.get(tip.get("field"), tip.get("field"))}
+                if isinstance(tip, dict) else tip for tip in encoding["tooltip"]]
+        layers.append({**layer, "encoding": encoding})
+    spec = {**spec, "layer": layers}
+    if normalize and "datasets" in spec:  # the cells' labels: "12.3%", "12,3 %"
+        spec["datasets"] = {
+            name: [{**row, "label": percent(row["value"], 1)}
+                   if isinstance(row, dict) and "value" in row else row for row in rows]
+            for name, rows in spec["datasets"].items()}
+    return spec
 
 
 def compute_predictions(rec: DigitRecognizer) -> None:
@@ -150,21 +224,24 @@ def compute_predictions(rec: DigitRecognizer) -> None:
     try:
         images, labels = load_test_set()
     except (MnistFileError, OSError, ValueError) as e:
-        st.error(f"The MNIST test set could not be read: {e}. Set HWR_DATA_DIR.")
+        st.error(_("The MNIST test set could not be read: {error}. Set HWR_DATA_DIR.")
+                 .format(error=e))
         return
-    bar = st.progress(0.0, text="Predicting the 10,000 test images...")
+    bar = st.progress(0.0, text=_("Predicting the {count} test images...").format(
+        count=number(10_000)))
     done = {"images": 0}
     from hwr.learning.styles import STYLES
 
-    styled = sum(int((labels == digit).sum()) for digit, _ in STYLES.values())
+    styled = sum(int((labels == digit).sum()) for digit, _restyle in STYLES.values())
     total = len(images) + styled + NON_DIGIT_TEST_COUNT  # digits, restyled, non-digits
 
     def score(batch: np.ndarray) -> np.ndarray:
         scores = rec.predict_scores(batch)
         done["images"] += len(batch)
-        bar.progress(min(1.0, done["images"] / total),
-                     text=f"Predicted {done['images']:,} images (test digits, writing "
-                          "styles, non-digits)")
+        bar.progress(min(1.0, done["images"] / total), text=ngettext(
+            "Predicted {n} image (test digits, writing styles, non-digits)",
+            "Predicted {n} images (test digits, writing styles, non-digits)",
+            done["images"]).format(n=number(done["images"])))
         return scores
 
     probabilities, measured = evaluate_model(score, images, labels)
@@ -188,12 +265,12 @@ def load_results(rec: DigitRecognizer) -> tuple[np.ndarray, np.ndarray, dict] | 
         except StalePredictionsError as e:
             problem = problem or e
     if not is_teacher():  # the reason names server paths; the work is the teacher's
-        st.warning("This model's test results have not been computed yet: the teacher "
-                   "can compute them on this page.", icon=":material/warning:")
+        st.warning(_("This model's test results have not been computed yet: the teacher "
+                     "can compute them on this page."), icon=":material/warning:")
         return None
-    st.warning(f"The saved test results cannot be used: {problem}. They can be computed "
-               "now (about a minute).", icon=":material/warning:")
-    if st.button("Compute the test results", key="compute", type="primary"):
+    st.warning(_("The saved test results cannot be used: {problem}. They can be computed "
+                 "now (about a minute).").format(problem=problem), icon=":material/warning:")
+    if st.button(_("Compute the test results"), key="compute", type="primary"):
         compute_predictions(rec)
     return None
 
@@ -208,14 +285,15 @@ def _select_cell() -> None:
 
 
 def show_confusion(confusion: np.ndarray) -> None:
-    normalize = st.toggle("Normalize per true digit", key="cm_normalize")
-    st.caption("Click a cell to see its test images. The diagonal (right answers) is grey "
-               "so the errors stand out.")
-    st.vega_lite_chart(spec=confusion_chart(confusion, normalize), key="cm_chart",
-                       on_select=_select_cell, selection_mode="cell", width="stretch")
+    normalize = st.toggle(_("Normalize per true digit"), key="cm_normalize")
+    st.caption(_("Click a cell to see its test images. The diagonal (right answers) is grey "
+                 "so the errors stand out."))
+    st.vega_lite_chart(spec=translated_chart(confusion_chart(confusion, normalize), normalize),
+                       key="cm_chart", on_select=_select_cell, selection_mode="cell",
+                       width="stretch")
     st.download_button(
-        "Download as PNG",
-        data=confusion_png(confusion, normalize),
+        _("Download as PNG"),
+        data=confusion_png(confusion, normalize, confusion_words()),
         file_name="confusion_matrix.png", mime="image/png", icon=":material/download:",
     )
 
@@ -224,28 +302,36 @@ def thumbnail(index: int, labels: np.ndarray, probabilities: np.ndarray,
               images: np.ndarray | TestImages) -> str:
     """One test image captioned with its number, true digit and top two predictions."""
     first, second = np.argsort(probabilities[index])[::-1][:2]
-    return figure_html(images[index], f"#{index} true {labels[index]}<br>"
-                       f"{first} {probabilities[index][first]:.0%} · "
-                       f"{second} {probabilities[index][second]:.0%}", THUMBNAIL_SIZE)
+    # TRANSLATORS: a test image's caption: its number in the test set and its true digit
+    name = _("#{index} true {digit}").format(index=index, digit=labels[index])
+    return figure_html(images[index], f"{html.escape(name)}<br>"
+                       f"{first} {percent(probabilities[index][first])} · "
+                       f"{second} {percent(probabilities[index][second])}", THUMBNAIL_SIZE)
 
 
 def show_gallery(indices: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
                  images: TestImages) -> None:
     if len(indices) == 0:
-        st.write("No test images here.")
+        st.write(_("No test images here."))
         return
     if images.problem:
-        st.info(f"{images.problem}. Only their numbers can be listed: "
-                f"{', '.join(map(str, indices[:GALLERY_MAX]))}", icon=":material/info:")
+        st.info(_("{problem}. Only their numbers can be listed: {numbers}").format(
+            problem=images.problem, numbers=", ".join(map(str, indices[:GALLERY_MAX]))),
+            icon=":material/info:")
         return
     shown = images.held(indices[:GALLERY_MAX])
     if len(shown):
         show_image_grid([thumbnail(i, labels, probabilities, images) for i in shown])
     if len(indices) > len(shown):
-        offline = "" if images.mnist is not None else (
-            f" Without the MNIST files here, the images come from the model's gallery, "
-            f"which holds every misread image and the first {PER_CELL} of each cell.")
-        st.caption(f"Showing {len(shown)} of {len(indices)}.{offline}")
+        caption = _("Showing {shown} of {total}.").format(shown=len(shown), total=len(indices))
+        if images.mnist is None:
+            caption += " " + ngettext(
+                "Without the MNIST files here, the images come from the model's gallery, "
+                "which holds every misread image and the first {n} of each cell.",
+                "Without the MNIST files here, the images come from the model's gallery, "
+                "which holds every misread image and the first {n} of each cell.",
+                PER_CELL).format(n=PER_CELL)
+        st.caption(caption)
 
 
 def show_cell(labels: np.ndarray, probabilities: np.ndarray, images: TestImages) -> None:
@@ -253,22 +339,26 @@ def show_cell(labels: np.ndarray, probabilities: np.ndarray, images: TestImages)
     state.setdefault("cm_true", 4)
     state.setdefault("cm_pred", 9)
     a, b = st.columns(2)
-    true_digit = a.selectbox("True digit", DIGITS, key="cm_true")
-    pred_digit = b.selectbox("Predicted as", DIGITS, key="cm_pred")
+    true_digit = a.selectbox(_("True digit"), DIGITS, key="cm_true")
+    pred_digit = b.selectbox(_("Predicted as"), DIGITS, key="cm_pred")
     indices = cell_order(labels, probabilities, true_digit, pred_digit)  # most confident first
-    st.markdown(f"**{len(indices)}** test images of a **{true_digit}** predicted as "
-                f"**{pred_digit}**")
+    st.markdown(ngettext("**{n}** test image of a **{true}** predicted as **{predicted}**",
+                         "**{n}** test images of a **{true}** predicted as **{predicted}**",
+                         len(indices)).format(n=len(indices), true=true_digit,
+                                              predicted=pred_digit))
     show_gallery(indices, labels, probabilities, images)
 
 
 def show_errors(confusion: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
                 images: TestImages) -> None:
     pairs = most_confused_pairs(confusion)
-    st.table(pd.DataFrame(pairs, columns=["true", "predicted as", "count"]).set_index("true"),
+    # TRANSLATORS: column headings: the true digit, the digit it was taken for, how often
+    true, predicted, count = _("true"), _("predicted as"), _("count")
+    st.table(pd.DataFrame(pairs, columns=[true, predicted, count]).set_index(true),
              width="content")
-    st.markdown("**Most confident wrong predictions**")
+    st.markdown(_("**Most confident wrong predictions**"))
     show_gallery(confident_mistakes(labels, probabilities, 16), labels, probabilities, images)
-    st.markdown("**Least confident right predictions**")
+    st.markdown(_("**Least confident right predictions**"))
     show_gallery(hesitant_successes(labels, probabilities, HESITANT), labels, probabilities,
                  images)
 
@@ -276,7 +366,7 @@ def show_errors(confusion: np.ndarray, labels: np.ndarray, probabilities: np.nda
 def evaluation_page() -> None:
     use_stylesheet()
     rec = recognizer_or_stop()
-    st.title("How good is the model?")
+    st.title(_("How good is the model?"))
     results = load_results(rec)
     if results is None:
         show_model_card(rec, rec.metadata(METRICS_FILE))
@@ -287,14 +377,14 @@ def evaluation_page() -> None:
     show_headline(metrics)
     show_model_card(rec, saved)
     images = test_images(rec, labels)
-    st.header("Per digit")
+    st.header(_("Per digit"))
     show_per_class(metrics)
-    st.header("Confusion matrix")
+    st.header(_("Confusion matrix"))
     show_confusion(confusion)
     show_cell(labels, probabilities, images)
-    st.header("Where it errs")
+    st.header(_("Where it errs"))
     show_errors(confusion, labels, probabilities, images)
-    st.header("Writing styles and drawings that are not digits")
+    st.header(_("Writing styles and drawings that are not digits"))
     show_styles(rec, saved, *images.examples(labels))
-    st.header("Training curves")
+    st.header(_("Training curves"))
     show_training_curves(rec)

@@ -10,10 +10,12 @@ job never activates a model, so the active one is unchanged)."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from typing import Callable
 
+import numpy as np
 from sqlalchemy import Engine
 
 import streamlit as st
@@ -24,6 +26,7 @@ from hwr.learning.finetune import (
     Cancelled,
     ClassDigits,
     FineTuneError,
+    NotEnoughDigits,
     Progress,
     check_enough,
     fine_tune,
@@ -40,10 +43,24 @@ from hwr.class_data.locks import (
 )
 from hwr.class_data.curation import curated_digits
 from hwr.pages import class_state, model_loading
+from hwr.pages.language import N_, current
+from hwr.translation import ENGLISH, gettext_in, ngettext_in
 
 LOCK = "fine-tune"  # the database lock's name: one fine-tune per class database
-LOCK_LOST = ("This server could not reach the class database for too long, so another "
-             "server took the fine-tune for stopped; this one stopped too, nothing was saved.")
+# What the job tells the teacher: written in its thread, in the language of the teacher
+# who started it (the thread has no page to ask).
+LOCK_LOST = N_("This server could not reach the class database for too long, so another "
+               "server took the fine-tune for stopped; this one stopped too, nothing was "
+               "saved.")
+CANCELLED = N_("The fine-tune was cancelled; nothing was saved.")
+FAILED = N_("The fine-tune failed ({error}); nothing was saved.")
+# TRANSLATORS: digits the class drew, e.g. "1 or 7"
+EITHER = N_("{first} or {last}")
+ALL_THE_SAME = N_("The class's digits are all {digits}: the model needs at least {needed} "
+                  "different digits, or it would learn that every drawing is one of these.")
+NO_MNIST = N_("The MNIST training digits, which remind the model of what it knows, could "
+              "not be read ({error}): set HWR_DATA_DIR to a folder with the MNIST IDX "
+              "files, or let the server download them once")
 
 
 class FineTuneJob:
@@ -52,12 +69,14 @@ class FineTuneJob:
 
     ``load_digits`` and ``load_mnist`` run inside the thread, so pressing the button
     returns at once. ``lock``, held already: beaten with the progress while the job runs,
-    released at its end; a lock lost (another server thought this one dead) cancels it."""
+    released at its end; a lock lost (another server thought this one dead) cancels it.
+    ``lang``: the language of the job's own messages (``error``)."""
 
     def __init__(self, store, start, load_digits: Callable[[], ClassDigits],
                  load_mnist: Callable[[], Mnist], class_name: str = "",
                  config: TrainConfig | None = None, lock: DatabaseLock | None = None,
-                 heartbeat_seconds: float = HEARTBEAT_SECONDS):
+                 heartbeat_seconds: float = HEARTBEAT_SECONDS, lang: str = ENGLISH):
+        self.lang = lang
         self.lock, self.heartbeat_seconds = lock, heartbeat_seconds
         self.lock_lost = False
         self.store, self.start_version = store, start
@@ -124,15 +143,18 @@ class FineTuneJob:
         try:
             digits = self.load_digits()
             self.selection = getattr(digits, "report", None) or {}  # curation's LeftOut
-            usable_digits, _ = usable(digits)
-            check_enough(usable_digits, self.config.finetune)  # before MNIST loads
+            usable_digits, _left_out = usable(digits)
+            try:
+                check_enough(usable_digits, self.config.finetune)  # before MNIST loads
+            except NotEnoughDigits:
+                raise NotEnoughDigits(self.not_enough(usable_digits)) from None
             mnist = self.load_mnist()
             result = fine_tune(self.start_version.path, digits, mnist, self.config,
                                progress=self._update, cancel=self.cancel_event)
             if self.lock_lost:
-                raise FineTuneError(LOCK_LOST)
+                raise FineTuneError(self.say(LOCK_LOST))
             if self.cancel_event.is_set():
-                raise Cancelled("The fine-tune was cancelled; nothing was saved.")
+                raise Cancelled(self.say(CANCELLED))
             self.progress.stage = "saving"
             self.version = self.store.add(
                 lambda d: write_version(result, self.start_version.path, d),
@@ -140,17 +162,39 @@ class FineTuneJob:
                 class_name=self.class_name,
                 report={**{k: v for k, v in result.report.items() if k != "config"},
                         **self.selection})
-        except Cancelled as e:
-            self.cancelled, self.error = True, str(e)
+        except Cancelled:
+            self.cancelled, self.error = True, self.say(CANCELLED)
         except FineTuneError as e:
             self.error = str(e)
         except Exception as e:  # noqa: BLE001 - told to the teacher; nothing was saved
-            self.error = f"The fine-tune failed ({type(e).__name__}: {e}); nothing was saved."
+            self.error = self.say(FAILED).format(error=f"{type(e).__name__}: {e}")
         finally:
             if self.lock_lost and self.version is None:
-                self.cancelled, self.error = False, LOCK_LOST
+                self.cancelled, self.error = False, self.say(LOCK_LOST)
             self.seconds = time.monotonic() - started
             self.progress.stage = "done"
+
+    def say(self, message: str) -> str:
+        """One of the job's messages in its language."""
+        return gettext_in(self.lang, message)
+
+    def not_enough(self, digits: ClassDigits) -> str:
+        """check_enough's refusal in the job's language (the same conditions)."""
+        ngettext = functools.partial(ngettext_in, self.lang)
+        config = self.config.finetune
+        if len(digits) < config.min_digits:
+            return ngettext(
+                "The class has {n} usable digit: the model needs at least {needed} to learn "
+                "from (and some to check itself on). Draw and save more on the Draw page.",
+                "The class has {n} usable digits: the model needs at least {needed} to learn "
+                "from (and some to check itself on). Draw and save more on the Draw page.",
+                len(digits)).format(n=len(digits), needed=config.min_digits)
+        digits_named = ""
+        for digit in map(str, np.unique(digits.labels)):
+            digits_named = self.say(EITHER).format(first=digits_named, last=digit) \
+                if digits_named else digit
+        return self.say(ALL_THE_SAME).format(digits=digits_named,
+                                             needed=config.min_different)
 
     def _update(self, progress: Progress) -> None:
         self.progress = progress
@@ -171,16 +215,13 @@ def fine_tune_job() -> FineTuneJob | None:
     return _fine_tune_slot()["job"]
 
 
-def _mnist_for_replay():
+def _mnist_for_replay(lang: str = ENGLISH):
     from hwr.learning.data import load_mnist
 
     try:
         return load_mnist()
     except Exception as e:  # noqa: BLE001 - a missing folder or a failed download
-        raise FineTuneError(
-            "The MNIST training digits, which remind the model of what it knows, could not "
-            f"be read ({e}): set HWR_DATA_DIR to a folder with the MNIST IDX files, or let "
-            "the server download them once") from None
+        raise FineTuneError(gettext_in(lang, NO_MNIST).format(error=e)) from None
 
 
 def _lock(engine: Engine) -> DatabaseLock:
@@ -207,9 +248,10 @@ def start_fine_tune(class_id: int | None, class_name: str) -> FineTuneJob | None
 
         try:
             store = model_loading.model_store()
+            lang = current()  # the teacher's: the job's messages are for them
             slot["job"] = FineTuneJob(store, store.active(), class_digits,
-                                      _mnist_for_replay, class_name=class_name,
-                                      lock=lock).start()
+                                      functools.partial(_mnist_for_replay, lang),
+                                      class_name=class_name, lock=lock, lang=lang).start()
         except BaseException:
             lock.release()
             raise

@@ -17,6 +17,7 @@ from hwr.class_data.model_store import (
 )
 from hwr.class_data.storage import StorageUnavailable
 from hwr.pages import class_state, teacher_session
+from hwr.pages.language import _
 from hwr.reading.recognizer import DigitRecognizer, ModelLoadError, check_model_dir
 
 
@@ -77,6 +78,8 @@ class ModelLoader:
         except ModelLoadError as e:
             self.error = e
         except Exception as e:  # noqa: BLE001 - an import or memory failure, told the user
+            # the details under a translated heading (stop_with_load_error); no session
+            # here to speak its language
             self.error = ModelLoadError(f"The model could not be loaded ({e}).")
         finally:
             self._done.set()
@@ -140,7 +143,7 @@ def answering_model() -> tuple[ModelLoader, ModelVersion, str]:
               flush=True)
         original = ModelVersion(ORIGINAL, original_model_dir())
         return (_loader(str(original.path)), original,
-                "The class's model could not be loaded: the original model answers.")
+                _("The class's model could not be loaded: the original model answers."))
     return loader, version, ""
 
 
@@ -156,12 +159,13 @@ def activate_model(version_id: str) -> str:
     try:
         version = store.get(version_id)
     except KeyError:
-        return "That model no longer exists."
+        return _("That model no longer exists.")
     loader = _loader(str(version.path))
     first_page_shown()
     loader.wait()
     if loader.error is not None:
-        return f"That model could not be loaded ({loader.error}); nothing changed."
+        return _("That model could not be loaded ({error}); nothing changed.").format(
+            error=loader.error)
     store.activate(version.id)
     model_changed()
     return ""
@@ -181,12 +185,12 @@ def restore_original_model() -> None:
 def stop_with_load_error(error: ModelLoadError) -> None:
     """The teacher gets the details (a server path, how to restore); a student a plain
     sentence."""
-    if teacher_session.is_teacher():
-        st.error("**The model could not be loaded.**\n\n" + str(error))
+    if teacher_session.is_teacher():  # the details: server paths and commands, as logged
+        st.error(_("**The model could not be loaded.**") + "\n\n" + str(error))
     else:
         print(f"hwr: the model could not be loaded: {error}", flush=True)
-        st.error("**The model could not be loaded.** Please tell your teacher: the details "
-                 "are on the Teach page and in the server's console.")
+        st.error(_("**The model could not be loaded.** Please tell your teacher: the details "
+                   "are on the Teach page and in the server's console."))
     st.stop()
 
 
@@ -195,7 +199,7 @@ def recognizer_or_stop() -> DigitRecognizer:
     first_page_shown()  # nothing to show before the model here
     loader = model_loader()
     if not loader.ready:
-        with st.spinner("Loading the model..."):
+        with st.spinner(_("Loading the model...")):
             loader.wait()
     if loader.error is not None:
         stop_with_load_error(loader.error)
