@@ -44,6 +44,12 @@ def parse_language(value: object) -> str | None:
     return lang if lang in LANGUAGES else None
 
 
+def N_(message: str) -> str:
+    """Marks a module-level string for the catalog (``python -m scripts.catalogs``);
+    the page translates it where it is shown."""
+    return message
+
+
 def catalog_path(lang: str) -> Path:
     return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
 

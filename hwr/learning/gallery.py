@@ -26,15 +26,16 @@ import numpy as np
 
 from hwr.model_dir import GALLERY_FILE
 from hwr.sizes import IMAGE_SIZE
+from hwr.translation import N_
 
 MAX_IMAGES = 400  # the file's cap: about 100 KB compressed
 PER_CELL = 30  # the first images of each confusion-matrix cell, as the page orders them
 HESITANT = 16  # the page's "least confident right predictions"
 STYLE_EXAMPLES = 10  # digits restyled in the page's writing-styles figure, per style
 TEST_COUNT = 10_000
-ATTRIBUTION = ("The test images shown are from the MNIST database (Yann LeCun, Corinna "
-               "Cortes and Christopher J. C. Burges), used under the Creative Commons "
-               "Attribution-Share Alike 3.0 licence (CC BY-SA 3.0).")
+ATTRIBUTION = N_("The test images shown are from the MNIST database (Yann LeCun, Corinna "
+                 "Cortes and Christopher J. C. Burges), used under the Creative Commons "
+                 "Attribution-Share Alike 3.0 licence (CC BY-SA 3.0).")
 
 
 class GalleryError(Exception):

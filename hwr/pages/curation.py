@@ -12,7 +12,6 @@ one app server is what another reads at its next run.
 
 from __future__ import annotations
 
-import copy
 import html
 
 import numpy as np
@@ -164,40 +163,6 @@ def busiest_cell(matrix: np.ndarray) -> tuple[int, int]:
     return int(t), int(p)
 
 
-def translated_chart(spec: dict) -> dict:
-    """The confusion chart's spec with its axis and tooltip titles in the page's language
-    (the data's field names, which a click selects by, stay as they are)."""
-    spec = copy.deepcopy(spec)
-    titles = {
-        # TRANSLATORS: the confusion matrix's x axis: the digit the model answered.
-        "predicted": _("predicted digit"),
-        # TRANSLATORS: the confusion matrix's y axis: the digit of the drawing's label.
-        "true": _("true digit"),
-    }
-    tips = {  # a cell's tooltip
-        # TRANSLATORS: a confusion matrix cell's tooltip: the label's digit.
-        "true": _("true"),
-        # TRANSLATORS: a confusion matrix cell's tooltip: the model's answer.
-        "predicted": _("predicted"),
-        # TRANSLATORS: a confusion matrix cell's tooltip: the number of drawings.
-        "count": _("count"),
-        # TRANSLATORS: a confusion matrix cell's tooltip: the cell's value.
-        "value": _("value"),
-    }
-    for layer in spec.get("layer", [spec]):
-        encoding = layer.get("encoding", {})
-        for channel in ("x", "y"):
-            field = encoding.get(channel, {}).get("field")
-            if field in titles:
-                encoding[channel]["title"] = titles[field]
-        tooltip = encoding.get("tooltip")
-        if isinstance(tooltip, list):
-            for tip in tooltip:
-                if isinstance(tip, dict) and tip.get("field") in tips:
-                    tip["title"] = tips[tip["field"]]
-    return spec
-
-
 def confusion_cells(view: Curation) -> None:
     matrix = view.confusion()
     state = st.session_state
@@ -206,7 +171,7 @@ def confusion_cells(view: Curation) -> None:
     st.caption(_("Label (what the drawing is filed under) against the model's answer "
                  "when it was drawn; drawings left out are not counted. Click a cell to "
                  "open its drawings."))
-    st.vega_lite_chart(spec=translated_chart(confusion_chart(matrix, False)),
+    st.vega_lite_chart(spec=confusion_chart(matrix, False),
                        key="cur_chart", on_select=_pick_cell, selection_mode="cell",
                        width="stretch")
     a, b = st.columns(2)

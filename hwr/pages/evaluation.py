@@ -45,11 +45,12 @@ from hwr.learning.plots import (
     normalize_rows,
 )
 from hwr.model_dir import GALLERY_FILE, METRICS_FILE, MODEL_FILE
-from hwr.pages.language import _, current, ngettext, number, percent
+from hwr.pages.language import _, ngettext, number, percent
 from hwr.pages.markup import (
     GALLERY_MAX,
     THUMBNAIL_SIZE,
     confusion_chart,
+    confusion_words,
     figure_html,
     show_image_grid,
     use_stylesheet,
@@ -158,26 +159,6 @@ def cached_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
     return compute_metrics(labels, probabilities)
 
 
-def confusion_words() -> dict:
-    """The confusion matrix's words in the page's language (a cache key of its figures)."""
-    # TRANSLATORS: the confusion matrix's tooltip: the test image's true digit
-    words = {"true": _("true")}
-    # TRANSLATORS: the confusion matrix's tooltip: the digit the model answered
-    words["predicted"] = _("predicted")
-    # TRANSLATORS: the confusion matrix's tooltip: how many test images
-    words["count"] = _("count")
-    # TRANSLATORS: the confusion matrix's tooltip: the cell's number (a count, or a
-    # fraction of the true digit's images)
-    words["value"] = _("value")
-    words.update({"true digit": _("true digit"), "predicted digit": _("predicted digit"),
-                  # TRANSLATORS: the colour bar of the confusion matrix's picture
-                  "errors": _("errors"),
-                  "counts": _("MNIST test set (counts)"),
-                  "fractions": _("MNIST test set (fraction of each true digit)"),
-                  "lang": current()})
-    return words
-
-
 @st.cache_data
 def confusion_png(confusion: np.ndarray, normalize: bool, words: dict | None = None) -> bytes:
     fig = confusion_matrix_figure(confusion, normalize)
@@ -193,30 +174,6 @@ def confusion_png(confusion: np.ndarray, normalize: bool, words: dict | None = N
             for k, text in enumerate(ax.texts[:n * n]):  # row by row, as the figure wrote
                 text.set_text(percent_in(words["lang"], fractions[k // n, k % n], 1))
     return figure_png(fig)
-
-
-def translated_chart(spec: dict, normalize: bool) -> dict:
-    """The confusion matrix's spec with its titles, tooltips and percentages in the page's
-    language; its fields keep their English names (the selection reads them)."""
-    words = confusion_words()
-    layers = []
-    for layer in spec.get("layer", []):
-        encoding = dict(layer.get("encoding", {}))
-        for channel, title in (("x", words["predicted digit"]), ("y", words["true digit"])):
-            if channel in encoding:
-                encoding[channel] = {**encoding[channel], "title": title}
-        if "tooltip" in encoding:
-            encoding["tooltip"] = [
-                {**tip, "title": words.get(tip.get("field"), tip.get("field"))}
-                if isinstance(tip, dict) else tip for tip in encoding["tooltip"]]
-        layers.append({**layer, "encoding": encoding})
-    spec = {**spec, "layer": layers}
-    if normalize and "datasets" in spec:  # the cells' labels: "12.3%", "12,3 %"
-        spec["datasets"] = {
-            name: [{**row, "label": percent(row["value"], 1)}
-                   if isinstance(row, dict) and "value" in row else row for row in rows]
-            for name, rows in spec["datasets"].items()}
-    return spec
 
 
 def compute_predictions(rec: DigitRecognizer) -> None:
@@ -288,7 +245,7 @@ def show_confusion(confusion: np.ndarray) -> None:
     normalize = st.toggle(_("Normalize per true digit"), key="cm_normalize")
     st.caption(_("Click a cell to see its test images. The diagonal (right answers) is grey "
                  "so the errors stand out."))
-    st.vega_lite_chart(spec=translated_chart(confusion_chart(confusion, normalize), normalize),
+    st.vega_lite_chart(spec=confusion_chart(confusion, normalize),
                        key="cm_chart", on_select=_select_cell, selection_mode="cell",
                        width="stretch")
     st.download_button(

@@ -18,6 +18,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from hwr.translation import (
     ENGLISH,
     LANGUAGES,
+    N_,
     datetime_in,
     gettext_in,
     ngettext_in,
@@ -25,6 +26,9 @@ from hwr.translation import (
     parse_language,
     percent_in,
 )
+
+__all__ = ["N_", "_", "choose_language", "current", "date_time", "language_picker",
+           "ngettext", "number", "percent"]
 
 LANG = "hwr_lang"  # the session's language
 PICKER = "hwr_lang_picker"
@@ -41,11 +45,6 @@ def current() -> str:
 def _(message: str) -> str:
     """``message`` in the page's language."""
     return gettext_in(current(), message)
-
-
-def N_(message: str) -> str:
-    """Marks a module-level string for the catalog; ``_`` translates it where shown."""
-    return message
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

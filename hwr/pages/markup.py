@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from hwr.class_data.collection import png_bytes
+from hwr.pages.language import _, current, percent
 
 GALLERY_MAX = 48  # images in one gallery
 THUMBNAIL_SIZE = 84  # 3x the 28x28 image (style.css's --hwr-thumb)
@@ -54,11 +55,55 @@ def figure_html(image: np.ndarray, caption: str, size: int) -> str:
 
 
 @st.cache_data
-def confusion_chart(confusion: np.ndarray, normalize: bool) -> dict:
-    """The clickable confusion matrix's spec (hwr.learning.plots), built once per matrix."""
+def _confusion_spec(confusion: np.ndarray, normalize: bool) -> dict:
     from hwr.learning.plots import confusion_chart as chart  # matplotlib, Altair: only when shown
 
     return chart(confusion, normalize)
+
+
+def confusion_words() -> dict:
+    """The confusion matrix's words in the page's language (a cache key of its figures)."""
+    # TRANSLATORS: the confusion matrix's tooltip: the drawing's (or test image's) digit
+    words = {"true": _("true")}
+    # TRANSLATORS: the confusion matrix's tooltip: the digit the model answered
+    words["predicted"] = _("predicted")
+    # TRANSLATORS: the confusion matrix's tooltip: how many images
+    words["count"] = _("count")
+    # TRANSLATORS: the confusion matrix's tooltip: the cell's number (a count, or a
+    # fraction of the true digit's images)
+    words["value"] = _("value")
+    words.update({"true digit": _("true digit"), "predicted digit": _("predicted digit"),
+                  # TRANSLATORS: the colour bar of the confusion matrix's picture
+                  "errors": _("errors"),
+                  "counts": _("MNIST test set (counts)"),
+                  "fractions": _("MNIST test set (fraction of each true digit)"),
+                  "lang": current()})
+    return words
+
+
+def confusion_chart(confusion: np.ndarray, normalize: bool) -> dict:
+    """The clickable confusion matrix's spec (hwr.learning.plots, built once per matrix)
+    with its titles, tooltips and percentages in the page's language; its fields keep
+    their English names (a click's selection reads them)."""
+    spec, words = _confusion_spec(confusion, normalize), confusion_words()
+    layers = []
+    for layer in spec.get("layer", []):
+        encoding = dict(layer.get("encoding", {}))
+        for channel, title in (("x", words["predicted digit"]), ("y", words["true digit"])):
+            if channel in encoding:
+                encoding[channel] = {**encoding[channel], "title": title}
+        if "tooltip" in encoding:
+            encoding["tooltip"] = [
+                {**tip, "title": words.get(tip.get("field"), tip.get("field"))}
+                if isinstance(tip, dict) else tip for tip in encoding["tooltip"]]
+        layers.append({**layer, "encoding": encoding})
+    spec = {**spec, "layer": layers}
+    if normalize and "datasets" in spec:  # the cells' labels: "12.3%", "12,3 %"
+        spec["datasets"] = {
+            name: [{**row, "label": percent(row["value"], 1)}
+                   if isinstance(row, dict) and "value" in row else row for row in rows]
+            for name, rows in spec["datasets"].items()}
+    return spec
 
 
 def show_image_grid(figures: list[str]) -> None:

@@ -96,5 +96,5 @@ def countdown(key: str, round_id: int, seconds_left: float) -> None:
     """The round's timer (countdown.js): its words in ``labels``, {seconds} filled in
     there."""
     _countdown(key=key, data={"round": round_id, "seconds_left": round(seconds_left, 1),
-                              "labels": {"left": _("{seconds} s left"),
-                                         "done": _("Time's up")}})
+                              "labels": {"seconds_left": _("{seconds} s left"),
+                                         "time_up": _("Time's up")}})

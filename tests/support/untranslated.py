@@ -71,13 +71,18 @@ def _name(func: ast.AST) -> str | None:
     return None
 
 
+def _is_log(target: ast.AST) -> bool:
+    """log.warning(...), logger.info(...), logging.error(...): the log, not a page."""
+    return isinstance(target, ast.Name) and target.id in ("log", "logger", "logging", "LOG")
+
+
 def find(path: Path, root: Path) -> list[Untranslated]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
-        if node.func.attr not in SHOWS_TEXT:
+        if node.func.attr not in SHOWS_TEXT or _is_log(node.func.value):
             continue
         shown = list(node.args[:1]) + [k.value for k in node.keywords
                                        if k.arg in TEXT_KEYWORDS]
