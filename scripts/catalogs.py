@@ -86,8 +86,10 @@ def planned() -> dict[Path, bytes]:
         if lang == ENGLISH:
             continue
         path = po_path(lang)
-        catalog = read(path, lang) if path.exists() else Catalog(locale=lang, domain=DOMAIN)
+        catalog = read(path, lang) if path.exists() else Catalog(
+            locale=lang, domain=DOMAIN, project="hwr")
         catalog.update(template, update_header_comment=False)
+        catalog.fuzzy = False  # the header: a fuzzy one is left out of the .mo
         catalog.obsolete.clear()  # a message gone from the code leaves its catalogs
         files[path] = render_po(catalog)
         files[path.with_suffix(".mo")] = render_mo(catalog)

@@ -1,0 +1,196 @@
+"""Every page in English, German, French and Spanish: the catalogs are complete and up to
+date with the code, no word bypasses them, each page renders in each language without
+falling back to English, and numbers are written the language's way."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from babel.messages.pofile import read_po
+
+import hwr.pages.language as language
+import hwr.translation as translation
+from hwr.translation import LANGUAGES, parse_language, percent_in, translations
+from scripts import catalogs
+from tests.support.files import REPO
+from tests.support.untranslated import find_all
+
+TRANSLATED = [lang for lang in LANGUAGES if lang != translation.ENGLISH]
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+@pytest.mark.parametrize("value, lang", [
+    ("de-DE", "de"), ("fr_CA", "fr"), ("ES", "es"), ("en-US", "en"), ("de", "de"),
+    ("xx", None), ("pt-BR", None), ("", None), (None, None), ("de;DROP TABLE", None),
+    ("../../etc/passwd", None), ("d" * 5000, None), (["de"], None), ("ünï", None),
+])
+def test_a_language_is_read_from_a_locale_or_a_link(value, lang):
+    assert parse_language(value) == lang
+
+
+@pytest.mark.parametrize("lang, text", [("en", "99.7%"), ("de", "99,7\u00a0%"),
+                                        ("fr", "99,7\u00a0%"), ("es", "99,7\u00a0%")])
+def test_percentages_are_written_the_languages_way(lang, text):
+    assert percent_in(lang, 0.997, 1) == text
+
+
+def test_the_catalogs_are_up_to_date_with_the_code():
+    """The .pot holds exactly the code's messages; every .po and .mo follows it
+    (`python -m scripts.catalogs` brings them up to date)."""
+    assert catalogs.main(["--check"]) == 0
+
+
+def po(lang: str):
+    with catalogs.po_path(lang).open("rb") as f:
+        return read_po(f, locale=lang)
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_message_is_translated_with_the_same_placeholders(lang):
+    catalog = po(lang)
+    messages = [m for m in catalog if m.id]
+    assert len(messages) > 300  # every page's words, not a stub
+    untranslated, fuzzy, mismatched = [], [], []
+    for m in messages:
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        if not all(strings):
+            untranslated.append(ids[0])
+        if m.fuzzy:
+            fuzzy.append(ids[0])
+        wanted = sorted(PLACEHOLDER.findall(ids[-1]))
+        for s in strings:
+            if s and sorted(PLACEHOLDER.findall(s)) != wanted:
+                mismatched.append((ids[0], s))
+        if "**" in ids[0] and all(strings) and strings[0].count("**") != ids[0].count("**"):
+            mismatched.append((ids[0], strings[0]))
+    assert not untranslated, untranslated[:10]
+    assert not fuzzy, fuzzy[:10]
+    assert not mismatched, mismatched[:10]
+
+
+def test_no_word_on_a_page_bypasses_the_catalogs():
+    found = find_all(REPO / "hwr" / "pages", REPO)
+    assert not found, "\n".join(map(str, found))
+
+
+def test_the_checker_sees_words_outside_the_catalogs(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text('import streamlit as st\nst.button("Start the class")\n'
+                    'st.caption(f"{n} drawings")\nst.markdown("---")\n'
+                    'st.button(_("Start"), help="Begins it")\nst.info(_("Fine"))\n')
+    found = [(u.line, u.text) for u in find_all(tmp_path, tmp_path)]
+    assert found == [(2, "Start the class"), (3, " drawings"), (5, "Begins it")]
+
+
+@pytest.fixture
+def fresh_catalogs():
+    translations.cache_clear()
+    yield
+    translations.cache_clear()
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage", "truncated"])
+def test_a_missing_or_damaged_catalog_gives_english_and_says_which(
+        damage, tmp_path, monkeypatch, caplog, fresh_catalogs):
+    good = translation.catalog_path("de").read_bytes()
+    monkeypatch.setattr(translation, "LOCALE_DIR", tmp_path)
+    path = translation.catalog_path("de")
+    if damage != "missing":
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"\x00not a catalog" if damage == "garbage" else good[:40])
+    with caplog.at_level(logging.WARNING, logger="hwr.translation"):
+        assert translation.gettext_in("de", "Draw") == "Draw"
+    assert str(path) in caplog.text
+
+
+def test_a_catalog_translates(fresh_catalogs):
+    for lang in TRANSLATED:
+        assert translation.gettext_in(lang, "Draw") not in ("", "Draw")
+
+
+# --- every page in every language, without an English fallback ---------------------
+
+@pytest.fixture
+def fallbacks(monkeypatch):
+    """Records each message a page asked for in a language whose catalog lacks it."""
+    missed: list[tuple[str, str]] = []
+
+    def gettext_in(lang, message):
+        if lang != translation.ENGLISH and message not in translations(lang)._catalog:
+            missed.append((lang, message))
+        return translations(lang).gettext(message)
+
+    def ngettext_in(lang, singular, plural, n):
+        if lang != translation.ENGLISH and (singular, 0) not in translations(lang)._catalog:
+            missed.append((lang, singular))
+        return translations(lang).ngettext(singular, plural, n)
+
+    monkeypatch.setattr(language, "gettext_in", gettext_in)
+    monkeypatch.setattr(language, "ngettext_in", ngettext_in)
+    return missed
+
+
+APP = str(REPO / "hwr" / "pages" / "router.py")
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The Draw page's canvas, standing in for the browser: a 7 drawn."""
+    import hwr.pages.draw
+    from hwr.pages.model_loading import model_loader
+    from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
+
+    model_loader().wait()
+    drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]), drawing_id=1)
+    monkeypatch.setattr(hwr.pages.draw, "draw_canvas", lambda *a, **k: drawing)
+
+
+def a_lesson(class_db):
+    """A running class with a round, a wall of drawings and suspicious labels."""
+    from hwr.class_data.collection import ClassCollection
+    from tests.support.classes import drawing_image, sure
+
+    db = ClassCollection(class_db)
+    lesson = db.start_class("7B")
+    for n in range(6):
+        db.add(drawing_image(n), 1, sure(7), class_id=lesson.id, student="s0",
+               nickname="Pranky", drawing_id=n)
+    for d in range(10):
+        db.add(drawing_image(20 + d), d, sure(d), class_id=lesson.id, student="s1",
+               nickname="Quick Otter", drawing_id=20 + d)
+    db.start_round(lesson.id, "digit", digit=7, seconds=60)
+    return lesson
+
+
+def show(at, lang: str):
+    at.session_state[language.LANG] = lang
+    at.session_state["hwr_teacher"] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_page_renders_in_the_language_without_an_english_fallback(
+        lang, fallbacks, drawn, class_db, mnist_dir, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.support.apptest import page_app
+
+    monkeypatch.setenv("HWR_DATA_DIR", str(mnist_dir))
+    a_lesson(class_db)
+    draw = AppTest.from_file(APP, default_timeout=60)
+    draw.query_params["lang"] = lang
+    draw.run()
+    assert not draw.exception, draw.exception
+    assert draw.session_state[language.LANG] == lang
+    evaluation = AppTest.from_string(
+        "from hwr.pages.evaluation import evaluation_page\nevaluation_page()\n",
+        default_timeout=120)
+    for at in (evaluation, page_app("class"), page_app("teach")):
+        show(at, lang)
+    assert not fallbacks, sorted(set(m for _, m in fallbacks))[:20]
