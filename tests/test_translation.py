@@ -194,3 +194,40 @@ def test_every_page_renders_in_the_language_without_an_english_fallback(
     for at in (evaluation, page_app("class"), page_app("teach")):
         show(at, lang)
     assert not fallbacks, sorted(set(m for _, m in fallbacks))[:20]
+
+
+# --- hwr.reading's words for the user, in the page's language ------------------------
+
+def test_an_unreadable_drawing_or_upload_is_explained_in_the_pages_language(
+        monkeypatch, fresh_catalogs):
+    import io
+    import pickle
+
+    from PIL import Image
+
+    from hwr.pages.answer import reading_error, reading_message
+    from hwr.reading.drawing import MAX_SIDE, parse_drawing
+    from hwr.reading.preprocess import InvalidImageError, load_upload
+
+    monkeypatch.setattr(language, "current", lambda: "de")
+    with pytest.raises(InvalidImageError) as refused:
+        parse_drawing({"id": 1, "width": 10**9, "height": 280, "strokes": []})
+    error = refused.value
+    assert str(error) == f"The canvas must be 1-{MAX_SIDE} pixels on a side."  # English
+    assert error.values == {"max_side": MAX_SIDE}
+    assert reading_error(error) == \
+        f"Die Zeichenfläche muss auf jeder Seite 1-{MAX_SIDE} Pixel groß sein."
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.template, copy.values, str(copy)) == (error.template, error.values,
+                                                       str(error))
+    png = io.BytesIO()
+    Image.new("L", (100, 100)).save(png, "PNG")
+    with pytest.raises(InvalidImageError) as refused:  # a truncated upload
+        load_upload(png.getvalue()[:60])
+    detail = refused.value.values["detail"]  # the OS's words stay as they are
+    assert str(refused.value) == f"The image file is damaged or truncated ({detail})."
+    assert reading_error(refused.value) == \
+        f"Die Bilddatei ist beschädigt oder unvollständig ({detail})."
+    assert reading_message("That is only a dot: draw a bigger digit.") == \
+        "Das ist nur ein Punkt: Zeichne eine größere Ziffer."
+    assert reading_error(ValueError("something else")) == "something else"

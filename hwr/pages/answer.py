@@ -12,6 +12,7 @@ import streamlit as st
 from hwr.class_data.collection import to_uint8
 from hwr.pages.language import N_, _, ngettext, percent
 from hwr.pages.markup import figure_html
+from hwr.reading.preprocess import InvalidImageError
 from hwr.reading.recognizer import NumberRecognition, Recognition
 
 UNSURE_CONFIDENCE = 0.6  # below this top probability the answer is flagged
@@ -19,23 +20,28 @@ UNSURE_MARGIN = 0.25  # ... and also when the runner-up is this close
 INVITATION = N_("Draw a digit in the box: the prediction appears as soon as you lift the "
                 "pen.")
 NUMBER_INVITATION = N_("Write a few digits side by side, with a little space between them.")
-# What hwr.reading says to the user in words of its own: translated where it is shown.
-READING_MESSAGES = frozenset((
-    N_("Nothing drawn yet: draw a digit."),
-    N_("That is only a dot: draw a bigger digit."),
-    N_("The file is empty."),
-    N_("This file is not an image that can be read (PNG or JPEG)."),
-    N_("The image is empty (zero pixels)."),
-    N_("The image contains NaN or infinite values."),
-    N_("The images contain NaN or infinite values."),
-    N_("The drawing could not be read."),
-))
 
 
-def reading_message(message: str) -> str:
-    """A message of hwr.reading's (an empty drawing, an unusable image) in the page's
-    language where the catalogs know it; any other stays as it is."""
-    return _(message) if message in READING_MESSAGES else message
+def reading_message(template: str, values: dict | None = None) -> str:
+    """A sentence of hwr.reading's (marked ``N_`` there, with named ``values``: why a
+    drawing is empty, why an image is refused) in the page's language."""
+    if not template:
+        return ""
+    text = _(template)
+    if not values:
+        return text
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError, ValueError):  # a translation's placeholder is broken
+        return template.format(**values)
+
+
+def reading_error(error: Exception) -> str:
+    """Why an image or a drawing was refused, for the user, in the page's language: an
+    ``InvalidImageError``'s sentence translated; any other error's own words."""
+    if isinstance(error, InvalidImageError):
+        return reading_message(error.template, error.values)
+    return str(error)
 
 
 def live_region(inner: str, partial: bool = False, seq: int | None = None) -> str:

@@ -12,7 +12,7 @@ from hwr.class_data.model_store import ModelVersion
 from hwr.pages.answer import (
     INVITATION,
     NUMBER_INVITATION,
-    reading_message,
+    reading_error,
     show_digit,
     show_note,
     show_number,
@@ -144,7 +144,7 @@ def show_result_safely(rec: DigitRecognizer, image, mode: str) -> Recognition | 
         show_digit(result)
         return None if result.is_empty else result
     except InvalidImageError as e:
-        st.error(reading_message(str(e)), icon=":material/error:")
+        st.error(reading_error(e), icon=":material/error:")
         return None
 
 
@@ -236,7 +236,7 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
                 drawing = read_canvas(mode, large, brush)
             except InvalidImageError as e:
                 st.warning(_("That drawing could not be read: {reason}").format(
-                    reason=reading_message(str(e))), icon=":material/error:")
+                    reason=reading_error(e)), icon=":material/error:")
                 drawing = None
         # One digit: on a phone this area sits above the canvas, at a fixed height.
         area = "hwr-answer-area" if mode == ONE_DIGIT else "hwr-number-answer"
@@ -281,7 +281,7 @@ def upload_image() -> Image.Image | None:
         image = load_upload(upload.getvalue())
     except InvalidImageError as e:
         st.error(_("Could not use **{file}**: {reason}").format(
-            file=upload.name, reason=reading_message(str(e))), icon=":material/error:")
+            file=upload.name, reason=reading_error(e)), icon=":material/error:")
         return None
     preview = image.convert("RGBA") if image.mode not in ("RGB", "RGBA", "L") else image.copy()
     preview.thumbnail((480, 480))  # never send a 40-megapixel photo back to the browser

@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from hwr.reading.preprocess import InvalidImageError
+from hwr.translation import N_
 
 MAX_SEQ = 2**53  # a JavaScript number's safe integers
 MAX_SIDE = 2000  # canvas pixels; the largest canvas the app shows is 700 wide
@@ -57,48 +58,56 @@ class Drawing:
                             for brush, points in self.strokes]}
 
 
-def _number(value, what: str) -> float:
+def _number(value, refusal: str) -> float:
+    """``value`` as a float; else ``refusal`` (an N_-marked sentence) is raised."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or \
             not math.isfinite(value):
-        raise InvalidImageError(f"The drawing's {what} is not a number.")
+        raise InvalidImageError(refusal)
     return float(value)
 
 
 def parse_drawing(payload) -> Drawing:
     """The canvas's JSON payload -> a ``Drawing``; anything malformed is refused."""
     if not isinstance(payload, dict):
-        raise InvalidImageError("The drawing could not be read.")
-    width = _number(payload.get("width"), "width")
-    height = _number(payload.get("height"), "height")
+        raise InvalidImageError(N_("The drawing could not be read."))
+    width = _number(payload.get("width"), N_("The drawing's width is not a number."))
+    height = _number(payload.get("height"), N_("The drawing's height is not a number."))
     if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
-        raise InvalidImageError(f"The canvas must be 1-{MAX_SIDE} pixels on a side.")
+        raise InvalidImageError(N_("The canvas must be 1-{max_side} pixels on a side."),
+                                max_side=MAX_SIDE)
     strokes = payload.get("strokes")
     if not isinstance(strokes, list) or len(strokes) > MAX_STROKES:
-        raise InvalidImageError(f"A drawing holds a list of at most {MAX_STROKES} strokes.")
+        raise InvalidImageError(
+            N_("A drawing holds a list of at most {max_strokes} strokes."),
+            max_strokes=MAX_STROKES)
     parsed, total = [], 0
+    not_a_coordinate = N_("The drawing's coordinate is not a number.")
     for stroke in strokes:
         if not isinstance(stroke, list) or len(stroke) < 3 or len(stroke) % 2 != 1:
-            raise InvalidImageError("A stroke must be a brush width and x, y pairs.")
+            raise InvalidImageError(N_("A stroke must be a brush width and x, y pairs."))
         total += len(stroke) // 2
         if total > MAX_POINTS:
-            raise InvalidImageError(f"The drawing has more than {MAX_POINTS} points.")
-        brush = min(max(_number(stroke[0], "brush width"), BRUSH_RANGE[0]), BRUSH_RANGE[1])
-        values = [_number(v, "coordinate") for v in stroke[1:]]
+            raise InvalidImageError(N_("The drawing has more than {max_points} points."),
+                                    max_points=MAX_POINTS)
+        brush = _number(stroke[0], N_("The drawing's brush width is not a number."))
+        brush = min(max(brush, BRUSH_RANGE[0]), BRUSH_RANGE[1])
+        values = [_number(v, not_a_coordinate) for v in stroke[1:]]
         points = np.array(values, np.float32).reshape(-1, 2)
         np.clip(points, [0, 0], [width, height], out=points)
         parsed.append((brush, points))
     identity = payload.get("id", 0)
     partial = payload.get("partial", False)
     if not isinstance(partial, bool):
-        raise InvalidImageError("The drawing's partial mark is not true or false.")
+        raise InvalidImageError(N_("The drawing's partial mark is not true or false."))
     seq = payload.get("seq")
     if seq is not None:
-        seq = _number(seq, "message number")
+        seq = _number(seq, N_("The drawing's message number is not a number."))
         if not (0 <= seq < MAX_SEQ and seq == int(seq)):
-            raise InvalidImageError("The drawing's message number is not a whole number.")
+            raise InvalidImageError(
+                N_("The drawing's message number is not a whole number."))
         seq = int(seq)
-    return Drawing(int(_number(identity, "id")), round(width), round(height), tuple(parsed),
-                   partial, seq)
+    identity = int(_number(identity, N_("The drawing's id is not a number.")))
+    return Drawing(identity, round(width), round(height), tuple(parsed), partial, seq)
 
 
 def rasterize(drawing: Drawing) -> np.ndarray:

@@ -18,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 
 from hwr.sizes import IMAGE_SIZE
+from hwr.translation import N_
 
 DIGIT_BOX = 20
 MAX_SIDE = 2048  # larger inputs are reduced before any per-pixel work
@@ -29,7 +30,23 @@ MIN_DIGIT_FRACTION = 0.08  # ink smaller than this fraction of the image is a do
 
 
 class InvalidImageError(ValueError):
-    """The input cannot be read as an image; the message says why, for the user."""
+    """The input cannot be read as an image; the message says why, for the user.
+
+    ``template`` is the sentence marked for the catalogs (``N_``) with named
+    placeholders and ``values`` fills them in: ``str(e)`` is the English sentence and
+    a page shows ``_(e.template).format(**e.values)``."""
+
+    def __init__(self, template: str, **values):
+        super().__init__(template.format(**values) if values else template)
+        self.template = template
+        self.values = values
+
+    def __reduce__(self):  # pickle and copy with the template and its values
+        return _rebuild_error, (type(self), self.template, self.values)
+
+
+def _rebuild_error(cls, template: str, values: dict) -> InvalidImageError:
+    return cls(template, **values)
 
 
 @dataclass(frozen=True)
@@ -38,7 +55,7 @@ class Preprocessed:
 
     image: np.ndarray  # (28, 28) float32 in [0, 1], ink = 1
     is_empty: bool
-    message: str = ""
+    message: str = ""  # why it is empty, for the user: an N_-marked sentence
 
 
 def _pil_to_array(image: Image.Image) -> np.ndarray:
@@ -71,11 +88,11 @@ def _scale_to_unit(array: np.ndarray) -> np.ndarray:
     if np.issubdtype(array.dtype, np.unsignedinteger):
         return array.astype(np.float32) / np.iinfo(array.dtype).max
     if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        raise InvalidImageError(f"Unsupported pixel type {array.dtype}.")
+        raise InvalidImageError(N_("Unsupported pixel type {dtype}."), dtype=str(array.dtype))
     with np.errstate(over="ignore"):  # values beyond float32 become inf, refused below
         out = array.astype(np.float32)
     if not np.isfinite(out).all():
-        raise InvalidImageError("The image contains NaN or infinite values.")
+        raise InvalidImageError(N_("The image contains NaN or infinite values."))
     low, high = float(out.min()), float(out.max())
     if low >= 0.0 and high <= 1.0 and np.issubdtype(array.dtype, np.floating):
         return out
@@ -99,10 +116,10 @@ def to_ink(image) -> np.ndarray:
         pass
     elif array.ndim != 2:
         raise InvalidImageError(
-            f"Expected a 2-D image or one with 1-4 channels, got shape {array.shape}."
-        )
+            N_("Expected a 2-D image or one with 1-4 channels, got shape {shape}."),
+            shape=array.shape)
     if array.size == 0:
-        raise InvalidImageError("The image is empty (zero pixels).")
+        raise InvalidImageError(N_("The image is empty (zero pixels)."))
     array = _reduce(array)
     if array.dtype == np.uint8 and array.ndim == 3 and array.shape[2] in (3, 4):
         array = _fast_gray(array)  # the canvas's case: keep the per-stroke path short
@@ -165,12 +182,12 @@ def preprocess(image) -> Preprocessed:
     box = _ink_box(ink)
     if box is None:
         return Preprocessed(np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32), True,
-                            "Nothing drawn yet: draw a digit.")
+                            N_("Nothing drawn yet: draw a digit."))
     ys, xs = box
     extent = max(ys.stop - ys.start, xs.stop - xs.start)
     if extent < MIN_DIGIT_FRACTION * max(ink.shape) and max(ink.shape) > IMAGE_SIZE:
         return Preprocessed(np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32), True,
-                            "That is only a dot: draw a bigger digit.")
+                            N_("That is only a dot: draw a bigger digit."))
     return Preprocessed(center_digit(ink[box]), False)
 
 
@@ -226,23 +243,24 @@ def load_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES,
                 max_pixels: int = MAX_UPLOAD_PIXELS) -> Image.Image:
     """Decode uploaded bytes safely: size and pixel limits, truncated or non-image files."""
     if len(data) == 0:
-        raise InvalidImageError("The file is empty.")
+        raise InvalidImageError(N_("The file is empty."))
     if len(data) > max_bytes:
         raise InvalidImageError(
-            f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB."
-        )
+            N_("The file is {size:.1f} MB; the limit is {limit:.0f} MB."),
+            size=len(data) / 1e6, limit=max_bytes / 1e6)
     try:
         image = Image.open(io.BytesIO(data))
         if image.width * image.height > max_pixels:
             raise InvalidImageError(
-                f"The image is {image.width}x{image.height} pixels; the limit is "
-                f"{max_pixels / 1e6:.0f} megapixels."
-            )
+                N_("The image is {width}x{height} pixels; the limit is {limit:.0f} "
+                   "megapixels."), width=image.width, height=image.height,
+                limit=max_pixels / 1e6)
         image.load()
     except InvalidImageError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError):
-        raise InvalidImageError("This file is not an image that can be read (PNG or JPEG).")
+        raise InvalidImageError(N_("This file is not an image that can be read (PNG or JPEG)."))
     except (OSError, ValueError, SyntaxError, EOFError) as e:
-        raise InvalidImageError(f"The image file is damaged or truncated ({e}).") from None
+        raise InvalidImageError(N_("The image file is damaged or truncated ({detail})."),
+                                detail=str(e)) from None
     return image

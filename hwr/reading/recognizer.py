@@ -19,6 +19,7 @@ from hwr.learning.evaluate import flagged, split_scores
 from hwr.model_dir import MODEL_FILE, read_card
 from hwr.reading.preprocess import InvalidImageError, Preprocessed, preprocess, preprocess_number
 from hwr.sizes import IMAGE_SIZE
+from hwr.translation import N_
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "default"
 BATCH = 1024  # large inputs are predicted in chunks of this many images
@@ -40,7 +41,7 @@ class Recognition:
     model_input: np.ndarray  # the (28, 28) image the model saw
     # each digit's probability, given that the drawing is a digit (they sum to 1)
     probabilities: np.ndarray = field(default_factory=lambda: np.zeros(NUM_CLASSES, np.float32))
-    message: str = ""  # why it is empty, for the user
+    message: str = ""  # why it is empty, for the user: an N_-marked sentence
     not_a_digit: bool = False  # something was drawn, but it looks like no digit
     not_a_digit_probability: float = 0.0
 
@@ -129,7 +130,8 @@ class DigitRecognizer:
             with np.errstate(over="ignore"):  # overflow gives inf, refused below
                 array = np.asarray(x, dtype=np.float32)
         except (TypeError, ValueError) as e:
-            raise InvalidImageError(f"Expected numeric images ({e}).") from None
+            raise InvalidImageError(N_("Expected numeric images ({detail})."),
+                                    detail=str(e)) from None
         single = array.shape == (IMAGE_SIZE, IMAGE_SIZE)
         if single:
             array = array[np.newaxis]
@@ -137,10 +139,10 @@ class DigitRecognizer:
             array = array[..., 0]
         if array.ndim != 3 or array.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
             raise InvalidImageError(
-                f"Expected (28, 28) or (N, 28, 28) images, got shape {np.shape(x)}."
-            )
+                N_("Expected (28, 28) or (N, 28, 28) images, got shape {shape}."),
+                shape=np.shape(x))
         if not np.isfinite(array).all():
-            raise InvalidImageError("The images contain NaN or infinite values.")
+            raise InvalidImageError(N_("The images contain NaN or infinite values."))
         array = np.clip(array, 0.0, 1.0)[..., np.newaxis]
         if len(array) == 0:
             return np.zeros((0, int(self.model.output_shape[-1])), np.float32)
