@@ -301,10 +301,13 @@ def test_the_thresholds_are_the_configs():
     labels = np.array([1, 1, 1])
     p = np.array([sure(7), np.r_[0.03, np.full(9, 0.97 / 9)], 0.5 * sure(7) + 0.5 * sure(2)])
     p[1] = 0.0
-    p[1][7], p[1][1] = 0.97, 0.03  # the label at 3%: not under 2%
+    p[1][7], p[1][1] = 0.985, 0.015  # the label at 1.5%: not under 0.5%
     assert cu.flagged(labels, p).tolist() == [True, False, False]
     assert cu.flagged(labels, p, config=cu.CurationConfig(label_below=0.05)).tolist() == [
         True, True, False]
+    assert cu.flagged(labels, p, config=cu.CurationConfig(label_below=0.05,
+                                                          other_above=0.99)).tolist() == [
+        False, False, False]  # 99% on the 7 is not over 99%
 
 
 def test_a_student_with_a_block_of_suspicious_labels_gets_the_doubtful_ones_listed_too():

@@ -188,7 +188,7 @@ def suspicious_list(view: Curation, names: dict) -> None:
                  "another digit over {above} (and, for a student with {block} or more "
                  "such, the others the model reads differently), by student, the most "
                  "first: a student filing wrong labels shows as one block.").format(
-        below=percent(CONFIG.label_below), above=percent(CONFIG.other_above),
+        below=percent(CONFIG.label_below, 1), above=percent(CONFIG.other_above),
         block=CONFIG.block_min))
     if not groups:
         st.success(_("No suspicious labels."), icon=":material/check_circle:")
