@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from hwr.class_data.model_store import results_dir
 from hwr.learning.evaluate import cell_indices, load_predictions
 from hwr.model_dir import PREDICTIONS_FILE
-from hwr.pages.evaluation import thumbnail
+from hwr.pages.evaluation_galleries import thumbnail
 from hwr.pages.model_card import training_curves_chart
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR
 
@@ -144,7 +144,7 @@ def test_writing_styles_and_non_digits_are_reported_with_examples():
 @pytest.fixture
 def no_mnist(tmp_path, monkeypatch):
     """A server that cannot read MNIST: the page's galleries fall back on the gallery file."""
-    from hwr.pages.evaluation import cached_gallery, mnist_test_images
+    from hwr.pages.evaluation_galleries import cached_gallery, mnist_test_images
 
     empty = tmp_path / "no-mnist"
     empty.mkdir()

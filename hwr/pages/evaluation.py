@@ -4,14 +4,13 @@ Everything comes from the model directory (metrics, saved per-image test probabi
 history), or from the results the app computed for the model (``results_dir``, never
 written into the model's own directory), so a visit costs no predictions; only the test
 images themselves are read, once per server process, for the galleries: MNIST's own
-files when they can be read, else the model's gallery file (``hwr.learning.gallery``).
+files when they can be read, else the model's gallery file (``hwr.learning.gallery``);
+finding them and drawing the galleries is ``hwr.pages.evaluation_galleries``.
 """
 
 from __future__ import annotations
 
-import html
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,30 +30,16 @@ from hwr.learning.evaluate import (
     most_confused_pairs,
     write_results,
 )
-from hwr.learning.gallery import (
-    HESITANT,
-    PER_CELL,
-    Gallery,
-    GalleryError,
-    cell_order,
-    read_gallery,
-)
+from hwr.learning.gallery import HESITANT, cell_order
 from hwr.learning.plots import (
     confusion_matrix_figure,
     figure_png,
     normalize_rows,
 )
-from hwr.model_dir import GALLERY_FILE, METRICS_FILE, MODEL_FILE
-from hwr.pages.language import _, ngettext, number, percent
-from hwr.pages.markup import (
-    GALLERY_MAX,
-    THUMBNAIL_SIZE,
-    confusion_chart,
-    confusion_words,
-    figure_html,
-    show_image_grid,
-    use_stylesheet,
-)
+from hwr.model_dir import METRICS_FILE, MODEL_FILE
+from hwr.pages.evaluation_galleries import TestImages, show_gallery, test_images
+from hwr.pages.language import _, ngettext, number
+from hwr.pages.markup import confusion_chart, confusion_words, use_stylesheet
 from hwr.pages.model_card import (
     show_headline,
     show_model_card,
@@ -68,77 +53,6 @@ from hwr.reading.recognizer import DigitRecognizer
 from hwr.translation import percent_in
 
 DIGITS = list(range(10))
-
-
-@st.cache_data(show_spinner=False)  # the caller's spinner speaks the page's language
-def mnist_test_images() -> np.ndarray | None:
-    try:
-        return load_test_set()[0]
-    except Exception:  # noqa: BLE001 - a failed download raises anything; galleries degrade
-        return None
-
-
-@st.cache_data
-def cached_gallery(path: str, mtime: float) -> Gallery:
-    """The model's gallery file, re-read when it changes (raises GalleryError)."""
-    return read_gallery(path)
-
-
-@dataclass(frozen=True)
-class TestImages:
-    """The test images the galleries can show: all of MNIST's, else the model's gallery
-    file's, else none (``problem`` says why)."""
-
-    mnist: np.ndarray | None = None
-    gallery: Gallery | None = None
-    problem: str = ""
-
-    def __getitem__(self, index: int) -> np.ndarray:
-        return self.mnist[index] if self.mnist is not None else self.gallery.image(index)
-
-    def held(self, indices: np.ndarray) -> np.ndarray:
-        """Those of ``indices`` that can be shown, in their order."""
-        if self.mnist is not None:
-            return indices
-        return self.gallery.held(indices) if self.gallery is not None else indices[:0]
-
-    def examples(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """(labels, images) for the writing-styles figure (the gallery holds its digits)."""
-        if self.mnist is not None:
-            return labels, self.mnist
-        if self.gallery is not None:
-            return self.gallery.labels, self.gallery.images
-        return labels, None
-
-
-def test_images(rec: DigitRecognizer, labels: np.ndarray) -> TestImages:
-    with st.spinner(_("Reading the MNIST test images...")):
-        images = mnist_test_images()
-    if images is not None:
-        return TestImages(mnist=images)
-    path = rec.model_dir / GALLERY_FILE
-    if not path.exists():
-        return TestImages(problem=_(
-            "The MNIST test images are not available here (set HWR_DATA_DIR), and this "
-            "model has no gallery file ({file})").format(file=path.name))
-    try:
-        gallery = cached_gallery(str(path), path.stat().st_mtime)
-    except GalleryError as e:  # read_gallery: a read error (its cause), or a damaged file
-        if e.__cause__ is not None:
-            return TestImages(problem=_(
-                "The MNIST test images are not available here (set HWR_DATA_DIR), and its "
-                "gallery file ({file}) cannot be read: {error}").format(
-                file=path.name, error=e.__cause__))
-        return TestImages(problem=_(
-            "The MNIST test images are not available here (set HWR_DATA_DIR), and its "
-            "gallery file ({file}) is damaged: not ascending test indices with 28x28 images "
-            "and their digits").format(file=path.name))
-    if not np.array_equal(gallery.labels, labels[gallery.indices]):
-        return TestImages(problem=_(
-            "The MNIST test images are not available here (set HWR_DATA_DIR), and its "
-            "gallery file ({file}) does not match the test set's digits").format(
-            file=GALLERY_FILE))
-    return TestImages(gallery=gallery)
 
 
 @st.cache_data
@@ -254,41 +168,6 @@ def show_confusion(confusion: np.ndarray) -> None:
         file_name="confusion_matrix.png", mime="image/png", icon=":material/download:",
     )
 
-
-def thumbnail(index: int, labels: np.ndarray, probabilities: np.ndarray,
-              images: np.ndarray | TestImages) -> str:
-    """One test image captioned with its number, true digit and top two predictions."""
-    first, second = np.argsort(probabilities[index])[::-1][:2]
-    # TRANSLATORS: a test image's caption: its number in the test set and its true digit
-    name = _("#{index} true {digit}").format(index=index, digit=labels[index])
-    return figure_html(images[index], f"{html.escape(name)}<br>"
-                       f"{first} {percent(probabilities[index][first])} · "
-                       f"{second} {percent(probabilities[index][second])}", THUMBNAIL_SIZE)
-
-
-def show_gallery(indices: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
-                 images: TestImages) -> None:
-    if len(indices) == 0:
-        st.write(_("No test images here."))
-        return
-    if images.problem:
-        st.info(_("{problem}. Only their numbers can be listed: {numbers}").format(
-            problem=images.problem, numbers=", ".join(map(str, indices[:GALLERY_MAX]))),
-            icon=":material/info:")
-        return
-    shown = images.held(indices[:GALLERY_MAX])
-    if len(shown):
-        show_image_grid([thumbnail(i, labels, probabilities, images) for i in shown])
-    if len(indices) > len(shown):
-        caption = _("Showing {shown} of {total}.").format(shown=len(shown), total=len(indices))
-        if images.mnist is None:
-            caption += " " + ngettext(
-                "Without the MNIST files here, the images come from the model's gallery, "
-                "which holds every misread image and the first {n} of each cell.",
-                "Without the MNIST files here, the images come from the model's gallery, "
-                "which holds every misread image and the first {n} of each cell.",
-                PER_CELL).format(n=PER_CELL)
-        st.caption(caption)
 
 
 def show_cell(labels: np.ndarray, probabilities: np.ndarray, images: TestImages) -> None:
