@@ -450,7 +450,7 @@ def test_the_before_after_comparison_opens_the_same_cell_view(monkeypatch, class
     def page(images, labels):
         import numpy as np
 
-        from hwr.pages.curation import held_out_cells
+        from hwr.pages.curation_cells import held_out_cells
 
         held_out_cells({"images": images, "labels": labels, "before": np.full(4, 7),
                         "after": np.array([7, 7, 7, 1])}, None)

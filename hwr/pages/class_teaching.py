@@ -44,7 +44,7 @@ from hwr.pages.model_loading import (
     restore_original_model,
 )
 from hwr.class_data.curation import LeftOut, changes_since
-from hwr.pages.curation import held_out_cells
+from hwr.pages.curation_cells import held_out_cells
 
 FINE_TUNE = FineTuneConfig()  # the button's settings: scripts/train.py's defaults
 
