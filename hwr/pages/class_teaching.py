@@ -1,22 +1,16 @@
 """The Class page's "Teach the model our handwriting": which model answers, the
-fine-tune's start, its progress (on this server or another), the before/after
-comparison of a new model and choosing which model answers."""
+fine-tune's start, its progress (on this server or another), and choosing which model
+answers. What a finished fine-tune reports (its before/after comparison, the drawings it
+used) is in ``teaching_report.py``."""
 
 from __future__ import annotations
-
-import html
-from datetime import datetime
 
 import numpy as np
 import streamlit as st
 
-from hwr.class_data.collection import (
-    ALL_SAMPLES,
-    Samples,
-)
+from hwr.class_data.collection import Samples
 from hwr.class_data.model_store import ModelVersion
 from hwr.learning.config import FineTuneConfig
-from hwr.learning.finetune import load_pictures
 from hwr.pages.class_state import (
     class_collection,
 )
@@ -30,13 +24,7 @@ from hwr.pages.fine_tune_jobs import (
     other_fine_tune,
     start_fine_tune,
 )
-from hwr.pages.language import N_, _, date_time, ngettext, number, percent
-from hwr.pages.markup import (
-    GALLERY_MAX,
-    THUMBNAIL_SIZE,
-    figure_html,
-    show_image_grid,
-)
+from hwr.pages.language import N_, _, ngettext, number
 from hwr.pages.model_loading import (
     activate_model,
     answering_model,
@@ -44,7 +32,7 @@ from hwr.pages.model_loading import (
     restore_original_model,
 )
 from hwr.class_data.curation import LeftOut, changes_since
-from hwr.pages.curation_cells import held_out_cells
+from hwr.pages.teaching_report import left_out_sentence, moment, show_before_after
 
 FINE_TUNE = FineTuneConfig()  # the button's settings: scripts/train.py's defaults
 
@@ -57,7 +45,6 @@ OUTSIDE_A_CLASS = N_("collected outside a class")
 STAGES = {"preparing": N_("Getting the digits ready..."),
           "measuring": N_("Checking the new model..."),
           "saving": N_("Saving the new model...")}
-SPLITS = {"by student": N_("by student"), "at random": N_("at random")}
 REASONS = {"the server running it stopped answering":
            N_("the server running it stopped answering")}
 CANCELLED = "The fine-tune was cancelled; nothing was saved."
@@ -75,19 +62,11 @@ def shown_class(name: str | None) -> str:
     return _(name) if name in (ALL_CLASSES, OUTSIDE_A_CLASS) else name
 
 
-def _moment(iso: str) -> str:
-    """An ISO 8601 moment (the store's, in UTC) as the page's language writes it, or ""."""
-    try:
-        return date_time(datetime.fromisoformat(iso).timestamp())
-    except (TypeError, ValueError, OverflowError, OSError):
-        return ""
-
-
 def model_label(version: ModelVersion) -> str:
     """Which model answers, in a student's words (ModelVersion.label, translated)."""
     if version.is_original:
         return _("the original model (trained on MNIST)")
-    n, when = version.class_digits, _moment(version.created)
+    n, when = version.class_digits, moment(version.created)
     if not when:
         return ngettext("our class's model, learned from {count} of our digits",
                         "our class's model, learned from {count} of our digits",
@@ -97,44 +76,12 @@ def model_label(version: ModelVersion) -> str:
                     n).format(count=n, when=when)
 
 
-def left_out_sentence(left_out: LeftOut) -> str:
-    """How many of the class's drawings teaching uses, how many it leaves out and why,
-    and the relabelled (LeftOut.sentence, translated)."""
-    reasons = [
-        ngettext("{count} left out by the teacher", "{count} left out by the teacher",
-                 left_out.excluded).format(count=left_out.excluded)
-        if left_out.excluded else "",
-        ngettext("{count} hidden on the wall", "{count} hidden on the wall",
-                 left_out.hidden).format(count=left_out.hidden) if left_out.hidden else "",
-        ngettext("{count} of removed students", "{count} of removed students",
-                 left_out.removed).format(count=left_out.removed) if left_out.removed else ""]
-    text = ngettext("{used} of the class's {total} drawing",
-                    "{used} of the class's {total} drawings",
-                    left_out.total).format(used=left_out.total - left_out.count,
-                                           total=left_out.total)
-    if left_out.count:
-        text = _("{drawings} (left out: {reasons})").format(
-            drawings=text, reasons=", ".join(r for r in reasons if r))
-    if left_out.relabelled:
-        text = ngettext("{drawings}, {count} of them under your label",
-                        "{drawings}, {count} of them under your label",
-                        left_out.relabelled).format(drawings=text,
-                                                    count=left_out.relabelled)
-    return text
-
-
 def seconds_left(text: str, seconds: float | None) -> str:
     """A progress text, with the seconds left when known."""
     if seconds is None:
         return text
     return _("{progress}, about {seconds} s left").format(progress=text,
                                                            seconds=number(seconds))
-
-
-def points(change: float, decimals: int) -> str:
-    """A change of accuracy in percentage points, signed ("+1.5 points")."""
-    signed = ("-" if change < 0 else "+") + number(abs(change), decimals)
-    return _("{change} points").format(change=signed)
 
 
 def show_active_model() -> None:
@@ -233,55 +180,6 @@ def show_failed_elsewhere() -> None:
     if st.button(_("OK"), key="dismiss_failed_teach"):
         forget_failed_elsewhere()
         st.rerun()
-
-
-def show_before_after(version: ModelVersion) -> None:
-    """Accuracy before and after, per digit, and the digits it now reads right."""
-    held, mnist = version.report["held_out"], version.report["mnist"]
-    a, b = st.columns(2)
-    a.metric(_("Our held-out digits ({count}, never learned from)").format(
-                 count=held["count"]),
-             percent(held["after"], 1), points((held["after"] - held["before"]) * 100, 1))
-    b.metric(_("MNIST test digits ({count})").format(count=number(10_000)),
-             percent(mnist["after"], 1), points((mnist["after"] - mnist["before"]) * 100, 2))
-    split = version.report["split"]
-    st.caption(ngettext("Learned from {trained} of the class's {total} digit; the others, "
-                        "chosen {split}, only check it.",
-                        "Learned from {trained} of the class's {total} digits; the others, "
-                        "chosen {split}, only check it.",
-                        version.class_digits).format(
-                            trained=version.report["trained_on"], total=version.class_digits,
-                            split=_(SPLITS[split]) if split in SPLITS else split))
-    left_out = LeftOut.from_report(version.report)
-    if left_out is not None:
-        when = _moment(left_out.as_of)
-        st.caption(_("It used {drawings}, as they were when it started ({when}).").format(
-            drawings=left_out_sentence(left_out), when=when) if when else
-            _("It used {drawings}, as they were when it started.").format(
-                drawings=left_out_sentence(left_out)))
-    # TRANSLATORS: the table's columns: accuracy on the class's held-out digits and on
-    # MNIST's test digits, before and after the fine-tune
-    columns = (_("ours before"), _("ours after"), _("MNIST before"), _("MNIST after"))
-    st.dataframe({
-        _("digit"): list(range(10)),
-        columns[0]: [held["per_digit_before"].get(str(d)) for d in range(10)],
-        columns[1]: [held["per_digit_after"].get(str(d)) for d in range(10)],
-        columns[2]: [mnist["per_digit_before"].get(str(d)) for d in range(10)],
-        columns[3]: [mnist["per_digit_after"].get(str(d)) for d in range(10)],
-    }, hide_index=True, column_config={
-        c: st.column_config.NumberColumn(format="percent") for c in columns})
-    pictures = load_pictures(version.path)
-    if pictures is not None:
-        fixed = np.flatnonzero((pictures["before"] != pictures["labels"]) &
-                               (pictures["after"] == pictures["labels"]))
-        if len(fixed):
-            st.markdown("**{}**".format(_("Misread before, read right now:")))
-            show_image_grid([figure_html(pictures["images"][i], html.escape(
-                _("a {digit}: was {before}, now {after}").format(
-                    digit=pictures["labels"][i], before=pictures["before"][i],
-                    after=pictures["after"][i]), quote=False),
-                THUMBNAIL_SIZE) for i in fixed[:GALLERY_MAX]])
-    held_out_cells(pictures, ALL_SAMPLES)  # the label check's cell view (teacher only)
 
 
 def choose_new_model(version: ModelVersion) -> None:
