@@ -53,15 +53,34 @@ def moderation_settings(lesson: Lesson) -> None:
     pages follow them within a second)."""
     settings = class_collection().settings(lesson.id)
     a, b = st.columns(2)
-    # Unkeyed: a setting changed elsewhere (another teacher, another server) shows as a
-    # new toggle with the database's value.
-    a.toggle(_("Approve drawings first"), value=settings.approve_first,
-             on_change=set_approve_first, args=(lesson.id, not settings.approve_first),
-             help=_("New drawings wait in a queue only you see, until you approve or hide "
-                    "them"))
-    b.toggle(_("Generated nicknames only"), value=settings.generated_names,
-             on_change=set_generated_names, args=(lesson.id, not settings.generated_names),
-             help=_('Students get a name like "Quick Otter" and cannot type their own'))
+    setting_toggle(a, _("Approve drawings first"), "approve_first", settings.approve_first,
+                   set_approve_first, lesson.id,
+                   _("New drawings wait in a queue only you see, until you approve or "
+                     "hide them"))
+    setting_toggle(b, _("Generated nicknames only"), "generated_names",
+                   settings.generated_names, set_generated_names, lesson.id,
+                   _('Students get a name like "Quick Otter" and cannot type their own'))
+
+
+def setting_toggle(column, label: str, name: str, stored: bool, setter, class_id: int,
+                   help: str) -> None:
+    """A class setting's toggle, showing the database's value: one changed elsewhere
+    (another teacher, another server) is put into the toggle at its next drawing. One
+    key for good: a key or an identity that came back with the value (as an unkeyed
+    toggle's does) let the browser hand an old tap's state to the new toggle, which
+    turned "approve first" back on after the teacher turned it off. A tap sets the value
+    the toggle shows after it."""
+    key = f"hwr_setting_{name}_{class_id}"
+    seen = f"{key}_seen"  # the database's value the toggle last showed
+    if st.session_state.get(seen) != stored:
+        st.session_state[key] = st.session_state[seen] = stored
+
+    def changed() -> None:
+        value = bool(st.session_state.get(key))
+        setter(class_id, value)
+        st.session_state[seen] = value
+
+    column.toggle(label, key=key, on_change=changed, help=help)
 
 
 def round_form(lesson: Lesson) -> None:
