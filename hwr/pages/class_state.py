@@ -3,6 +3,7 @@ does not answer), the class that runs now, and this browser session's student id
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -22,14 +23,27 @@ UNAVAILABLE = N_("Class data is unavailable right now: drawing and answers go on
                  "usual.")
 
 
+SECRETS_SECONDS = 5.0  # a changed secrets file is read within this
+_secrets_read: list = [float("-inf"), {}]  # (when to read again, what was read)
+
+
 def _secrets() -> dict:
-    try:
-        return st.secrets.to_dict()
-    except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one
-        return {}
+    """``st.secrets`` as a dict, read at most every few seconds: Streamlit looks for its
+    secrets files at each read, and a stroke asks for the database's address several
+    times (the reads were 7% of the server's CPU under a class's load)."""
+    now = time.monotonic()
+    if now >= _secrets_read[0]:
+        try:
+            read = st.secrets.to_dict()
+        except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one
+            read = {}
+        _secrets_read[:] = [now + SECRETS_SECONDS, read]
+    return _secrets_read[1]
 
 
 def database_url() -> str:
+    if os.environ.get(storage.URL_ENV, "").strip():  # set: the secrets are not asked
+        return storage.database_url()
     return storage.database_url(_secrets())
 
 
