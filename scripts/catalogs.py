@@ -51,8 +51,10 @@ def read(path: Path, locale: str | None = None) -> Catalog:
 
 def render_po(catalog: Catalog, **options) -> bytes:
     out = io.BytesIO()
+    # File names without line numbers: an edit above a message does not make every
+    # catalog out of date.
     write_po(out, catalog, width=88, omit_header=False, sort_output=False,
-             include_previous=False, **options)
+             include_previous=False, include_lineno=False, **options)
     return out.getvalue()
 
 
