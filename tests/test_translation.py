@@ -166,7 +166,9 @@ def a_lesson(class_db):
 
 
 def show(at, lang: str):
+    """The page in ``lang``, unlocked for the teacher (as the teacher's tests open it)."""
     at.session_state[language.LANG] = lang
+    at.run()
     at.session_state["hwr_teacher"] = True
     at.run()
     assert not at.exception, at.exception
@@ -182,6 +184,7 @@ def test_every_page_renders_in_the_language_without_an_english_fallback(
     from tests.support.apptest import page_app
 
     monkeypatch.setenv("HWR_DATA_DIR", str(mnist_dir))
+    monkeypatch.setenv("HWR_TEACHER_PASSCODE", "7B-secret")  # show() unlocks it
     a_lesson(class_db)
     draw = AppTest.from_file(APP, default_timeout=60)
     draw.query_params["lang"] = lang
@@ -193,6 +196,10 @@ def test_every_page_renders_in_the_language_without_an_english_fallback(
         default_timeout=120)
     for at in (evaluation, page_app("class"), page_app("teach")):
         show(at, lang)
+        unlock = translation.gettext_in(lang, "Unlock")
+        assert not [b for b in at.button if b.label == unlock]  # the teacher's view
+    ended = translation.gettext_in(lang, "End the class")
+    assert [b for b in at.button if b.label == ended]  # the Teach page, unlocked
     assert not fallbacks, sorted(set(m for _, m in fallbacks))[:20]
 
 
@@ -231,3 +238,13 @@ def test_an_unreadable_drawing_or_upload_is_explained_in_the_pages_language(
     assert reading_message("That is only a dot: draw a bigger digit.") == \
         "Das ist nur ein Punkt: Zeichne eine größere Ziffer."
     assert reading_error(ValueError("something else")) == "something else"
+
+
+def test_the_join_link_carries_the_teachers_language(monkeypatch):
+    from tests.support.apptest import page_app
+
+    monkeypatch.setenv("HWR_TEACHER_PASSCODE", "7B-secret")
+    at = show(page_app("teach"), "fr")
+    joined = [m.value for m in at.markdown if "hwr-join-url" in m.value]
+    assert joined and re.search(r'hwr-join-url">[^<]*[?&]lang=fr<', joined[0]), joined
+    assert translation.gettext_in("fr", "Students open") in joined[0]
