@@ -325,3 +325,32 @@ def test_a_page_put_to_sleep_mid_stroke_keeps_the_stroke_and_stops_live(browser,
     expect(page.locator(".hwr-live[aria-busy='false']")).to_have_attribute(
         "data-seq", str(sent[-1][0]))
     page.context.close()
+
+
+# The recorder above, also keeping the language each utterance was given.
+SPEECH_RECORDER_WITH_LANG = SPEECH_RECORDER.replace(
+    "voice: u.voice ? u.voice.name : null", "voice: u.voice ? u.voice.name : null, "
+    "lang: u.lang || null")
+GERMAN_AND_ENGLISH = ('[{"name": "Local English", "lang": "en-US", "localService": true, '
+                      '"default": true}, {"name": "Lokal Deutsch", "lang": "de-DE", '
+                      '"localService": true, "default": false}]')
+
+
+def test_a_german_page_says_the_answer_in_german_with_a_german_voice(browser, live_url):
+    from hwr.translation import gettext_in
+
+    page = open_page(browser, f"{live_url}/?lang=de",
+                     SPEECH_RECORDER_WITH_LANG % GERMAN_AND_ENGLISH)
+    switch = page.get_by_role("switch", name=gettext_in("de", "Say the answer"))
+    expect(switch).to_be_enabled()
+    switch.click()
+    expect(switch).to_be_checked()
+    clear_canvas(page)
+    draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
+    expect(page.locator(".hwr-answer")).to_have_text("7", use_inner_text=True)
+    page.wait_for_function("window.__hwrSaid.length > 0")
+    said = page.evaluate("window.__hwrSaid")
+    assert said == [{"text": gettext_in("de", "seven"), "voice": "Lokal Deutsch",
+                     "lang": "de"}], said
+    assert said[0]["text"] != "seven"
+    page.context.close()
