@@ -67,10 +67,8 @@ def translations(lang: str) -> gettext.NullTranslations:
             return gettext.GNUTranslations(f)
     except FileNotFoundError:
         log.warning("hwr: no catalog for %s at %s: pages stay in English", lang, path)
-    except (OSError, ValueError, UnicodeDecodeError) as e:  # gettext raises OSError and
-        log.warning("hwr: the catalog %s cannot be read (%s): pages stay in English",
-                    path, e)  # ValueError (bad magic, struct.error) for a damaged file
-    except Exception as e:  # noqa: BLE001 - any damage: English, never a traceback
+    except Exception as e:  # noqa: BLE001 - damaged (OSError, bad magic, struct.error,
+        # a bad charset...): English, never a traceback
         log.warning("hwr: the catalog %s cannot be read (%s): pages stay in English",
                     path, e)
     return gettext.NullTranslations()
