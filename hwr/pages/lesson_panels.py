@@ -194,10 +194,13 @@ def round_panel(lesson: Lesson, large: bool) -> None:
         a, b = st.columns(2)
         a.button(_("Close the results"), key="close_results", on_click=close_results,
                  args=(latest.id,), icon=":material/close:")
+        # The file made now, not when tapped: this panel reruns every second, and a file
+        # made at the tap was dropped by the next rerun before a busy browser fetched it
+        # (the download "canceled", seen in CI). Made now, the same rounds give the same
+        # file at each rerun, and it stays.
         b.download_button(_("Download the rounds (CSV)"), key="rounds_csv",
-                          data=functools.partial(rounds_csv, lesson.id),
-                          file_name=csv_name(lesson.name), mime="text/csv",
-                          icon=":material/download:")
+                          data=rounds_csv(lesson.id), file_name=csv_name(lesson.name),
+                          mime="text/csv", icon=":material/download:")
     round_form(lesson)
 
 
