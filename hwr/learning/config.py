@@ -106,6 +106,9 @@ class PolishConfig:
                                                    "the first stage's non-digits)")
     non_digits: int | None = knob(5_000, "generated non-digit drawings the polish learns "
                                          "from (none: as many as the first stage)")
+    short_bar_sevens: int = knob(0, "training 1s the polish also learns as 7s with a short "
+                                    "top bar (made_sevens): the 7 nearest the long-flag "
+                                    "one")
     seed_offset: int = knob(1000, "added to --seed for the polish's shuffling, styles and "
                                   "augmentation")
 
@@ -202,7 +205,8 @@ class TrainConfig:
         # ... one written before the polish stage existed had none, and a polish recorded
         # before these settings drew every flag at the tip, with the first stage's letters.
         if "polish" in d:
-            polish = PolishConfig(**{"one_stroke": None, "letters": None, **d.pop("polish")})
+            polish = PolishConfig(**{"one_stroke": None, "letters": None, "short_bar_sevens": 0,
+                              **d.pop("polish")})
         else:
             polish = PolishConfig(epochs=0)
         polish.flag_degrees, polish.flag_length = (tuple(polish.flag_degrees),

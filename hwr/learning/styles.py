@@ -243,8 +243,8 @@ STYLES: dict[str, tuple[int, Callable[[np.ndarray, np.random.Generator], np.ndar
 """Each style's name -> (the digit it is a way of writing, the function drawing it)."""
 FLAGGED = ("flagged_one", "footed_one")  # the styles that take a flag's ranges
 SOURCE_DIGIT = {"short_bar_seven": 1}  # styles drawn onto another digit's images
-TEST_ONLY = ("long_flag_one", "short_bar_seven")  # measured only (the polish's flags teach
-# the long one; a short-bar 7 made from a 1 is never trained on)
+TEST_ONLY = ("long_flag_one", "short_bar_seven")  # never drawn by ``apply_styles`` (the
+# polish's flags teach the long one; its ``short_bar_sevens`` are added as 7s, made_sevens)
 
 
 def apply_styles(images: np.ndarray, labels: np.ndarray, shares: dict[str, float],
@@ -272,15 +272,35 @@ def apply_styles(images: np.ndarray, labels: np.ndarray, shares: dict[str, float
     return out
 
 
+def _restyled(images: np.ndarray, chosen: np.ndarray, name: str,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The chosen uint8 images with the style drawn on, labelled with the style's digit."""
+    digit, draw = STYLES[name]
+    styled = np.stack([draw(images[i].astype(np.float32) / 255.0, rng) for i in chosen]) \
+        if len(chosen) else np.zeros((0, *images.shape[1:]), np.float32)
+    return np.round(styled * 255).astype(np.uint8), np.full(len(chosen), digit, np.uint8)
+
+
 def style_test_set(images: np.ndarray, labels: np.ndarray, name: str,
                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Every image of the style's digit (or of its ``SOURCE_DIGIT``), restyled (seeded):
     uint8 MNIST-style test data, labelled with the style's digit."""
-    digit, draw = STYLES[name]
     rng = np.random.default_rng([seed, list(STYLES).index(name)])
-    chosen = np.flatnonzero(labels == SOURCE_DIGIT.get(name, digit))
-    styled = np.stack([draw(images[i].astype(np.float32) / 255.0, rng) for i in chosen])
-    return np.round(styled * 255).astype(np.uint8), np.full(len(chosen), digit, labels.dtype)
+    chosen = np.flatnonzero(labels == SOURCE_DIGIT.get(name, STYLES[name][0]))
+    styled, styled_labels = _restyled(images, chosen, name, rng)
+    return styled, styled_labels.astype(labels.dtype)
+
+
+def made_sevens(images: np.ndarray, labels: np.ndarray, count: int,
+                seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` of the given 1s (chosen without repeats, seeded) made into short-bar 7s
+    and labelled 7: training images for the 7 nearest the long-flag one. Their own 1s
+    stay in the data as 1s, so the network learns the bar's angle and length apart from
+    the flag's rather than "a 1 with anything on top"."""
+    rng = np.random.default_rng([seed, list(STYLES).index("short_bar_seven"), 1])
+    ones = np.flatnonzero(labels == SOURCE_DIGIT["short_bar_seven"])
+    chosen = rng.choice(ones, size=min(count, len(ones)), replace=False)
+    return _restyled(images, np.sort(chosen), "short_bar_seven", rng)
 
 
 # --- the long-flag one and the short-bar 7 drawn with canvas strokes --------------------

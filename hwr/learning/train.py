@@ -42,7 +42,7 @@ from hwr.learning.model import build_model
 from hwr.model_dir import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, MODEL_FILE
 from hwr.learning.nondigits import NonDigitDataError, letter_fonts, letters_record
 from hwr.learning.nondigits import training_set as non_digit_set
-from hwr.learning.styles import apply_styles
+from hwr.learning.styles import apply_styles, made_sevens
 
 CHECKPOINT_FILE = "best.keras"
 
@@ -322,6 +322,13 @@ def polish_stage(best, hist: dict, data: TrainingData, config: TrainConfig, verb
     (the polished network, uncompiled, and the whole history)."""
     (x_train, y_train), (x_val, y_val) = data.with_non_digits(
         config, polish_letters(config), polish_non_digits(config))
+    if config.polish.short_bar_sevens:
+        sevens, seven_labels = made_sevens(data.x_train, data.y_train,
+                                           config.polish.short_bar_sevens,
+                                           config.data_seed + config.polish.seed_offset)
+        x_train = np.concatenate([x_train, sevens])
+        y_train = np.concatenate([y_train, seven_labels.astype(y_train.dtype)])
+        print(f"The polish adds {len(sevens)} training 1s made into short-bar 7s", flush=True)
     val_ds = make_dataset(x_val, y_val, config, training=False, classes=data.classes)
     polished = polish(best, x_train, y_train, val_ds, config, data.classes, verbose,
                       callbacks)
