@@ -15,6 +15,7 @@ from hwr.learning.styles import (
     drawn_test_set,
     flagged_one,
     long_flag_one,
+    made_sevens,
     measure,
     style_test_set,
 )
@@ -259,3 +260,19 @@ def test_broken_hershey_font_is_named(monkeypatch, fresh_hershey):
     nondigits.hershey_glyphs.cache_clear()
     with pytest.raises(nondigits.NonDigitDataError, match="'futural' cannot be read"):
         nondigits.letter_fonts("hershey")
+
+
+def test_made_sevens_are_distinct_ones_given_a_short_bar_and_labelled_seven(digits):
+    images, labels = digits
+    ones = images[labels == 1]
+    sevens, seven_labels = made_sevens(images, labels, 25, seed=3)
+    assert sevens.shape == (25, 28, 28) and sevens.dtype == np.uint8
+    assert set(seven_labels) == {7}
+    again, _ = made_sevens(images, labels, 25, seed=3)
+    assert np.array_equal(sevens, again)
+    assert not np.array_equal(sevens, made_sevens(images, labels, 25, seed=4)[0])
+    # each is one of the 1s with a bar added: more ink than the closest 1 has
+    ink = (sevens > 76).sum(axis=(1, 2))
+    assert (ink > np.median((ones > 76).sum(axis=(1, 2)))).mean() > 0.8
+    assert len(made_sevens(images, labels, 10_000, seed=3)[0]) == len(ones)  # at most all
+    assert len(made_sevens(images, labels, 0, seed=3)[0]) == 0

@@ -160,7 +160,7 @@ def test_missing_hershey_data_stops_training_before_it_starts(train_script, tmp_
 
 
 @pytest.mark.slow
-def test_polish_from_a_trained_first_stage(trained, train_script, tmp_path):
+def test_polish_from_a_trained_first_stage(trained, train_script, tmp_path, capsys):
     """--polish-from polishes a model trained with the same config (and records which),
     and refuses a model of another config or one already polished."""
     _, data = trained
@@ -170,8 +170,11 @@ def test_polish_from_a_trained_first_stage(trained, train_script, tmp_path):
     assert train_script.main([*common, "--polish-epochs", "0", "--out", str(first)]) == 0
     polished = tmp_path / "polished"
     assert train_script.main([*common, "--polish-epochs", "1", "--polish-from", str(first),
-                              "--out", str(polished)]) == 0
+                              "--polish-short-bar-sevens", "12",
+                              "--out", str(polished)]) == 0, capsys.readouterr().err
+    assert "adds 12 training 1s made into short-bar 7s" in capsys.readouterr().out
     card = json.loads((polished / "config.json").read_text())
+    assert card["train"]["polish"]["short_bar_sevens"] == 12
     first_metrics = json.loads((first / "metrics.json").read_text())
     assert card["polished"]["model_sha256"] == first_metrics["model_sha256"]
     assert card["train"]["polish"]["epochs"] == 1
@@ -201,6 +204,10 @@ def test_a_model_card_from_before_the_polish_stage_reads_as_unpolished(tmp_path)
     assert TrainConfig.from_json(path).polish.epochs == 0
     path.write_text(json.dumps({"train": TrainConfig().to_dict()}))
     assert TrainConfig.from_json(path) == TrainConfig()  # tuples survive JSON's lists
+    older = TrainConfig().to_dict()
+    del older["polish"]["short_bar_sevens"]  # a polish recorded before that setting
+    path.write_text(json.dumps({"train": older}))
+    assert TrainConfig.from_json(path).polish.short_bar_sevens == 0
 
 
 @pytest.mark.slow
