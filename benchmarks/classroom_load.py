@@ -382,7 +382,11 @@ async def run_round(url: str, db_url: str, passcode: str, students: int, digit: 
                                                       stop, report))
         await asyncio.sleep(3.0)  # everyone's page is open
         # The Teach page's round form, as the teacher fills it in.
-        await teacher.get_by_label("Digit (everyone draws one digit)").click()
+        digit_box = teacher.get_by_role("combobox", name="Digit (everyone draws one digit)")
+        # Scrolled to first, as a teacher would: clicked at the window's bottom edge, the
+        # scroll that brings it up closes the list it has just opened.
+        await digit_box.scroll_into_view_if_needed()
+        await digit_box.click()
         await teacher.get_by_role("option", name=str(digit), exact=True).click()
         await teacher.get_by_label(re.compile(r"Seconds")).fill(str(seconds))
         await teacher.get_by_role("button", name="Start the round").click()
