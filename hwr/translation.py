@@ -50,6 +50,25 @@ def N_(message: str) -> str:
     return message
 
 
+class Explained(ValueError):
+    """An error whose sentence is for the user, in any language: ``template`` is the
+    sentence marked for the catalogs (``N_``) with named placeholders and ``values``
+    fills them in. ``str(e)`` is the English sentence; a page shows
+    ``_(e.template).format(**e.values)``."""
+
+    def __init__(self, template: str, **values):
+        super().__init__(template.format(**values) if values else template)
+        self.template = template
+        self.values = values
+
+    def __reduce__(self):  # pickle and copy with the template and its values
+        return _rebuild, (type(self), self.template, self.values)
+
+
+def _rebuild(cls, template: str, values: dict) -> Explained:
+    return cls(template, **values)
+
+
 def catalog_path(lang: str) -> Path:
     return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
 

@@ -197,6 +197,19 @@ def test_a_timer_out_of_bounds_is_refused_with_its_limits(db_url, seconds):
     assert db.rounds(lesson.id) == []
 
 
+@pytest.mark.parametrize("digit", [None, 10, -1, 2.5, "x", [7]])
+def test_a_digit_round_without_a_digit_is_refused_in_a_sentence(db_url, digit):
+    db = ClassCollection(db_url)
+    lesson = db.start_class("7B")
+    with pytest.raises(RoundError) as refused:
+        db.start_round(lesson.id, DIGIT, digit)
+    assert str(refused.value) == "Everyone draws one digit: choose it, 0 to 9."
+    with pytest.raises(RoundError) as refused:
+        db.start_round(lesson.id, "<b>quiz</b>", 7)
+    assert refused.value.values["kind"] == "'<b>quiz</b>'"  # a forged kind, quoted
+    assert db.rounds(lesson.id) == []
+
+
 def test_a_round_records_one_entry_per_student_labelled_with_the_prompt(db_url):
     db = ClassCollection(db_url)
     lesson = db.start_class("7B")

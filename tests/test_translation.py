@@ -212,7 +212,8 @@ def test_an_unreadable_drawing_or_upload_is_explained_in_the_pages_language(
 
     from PIL import Image
 
-    from hwr.pages.answer import reading_error, reading_message
+    from hwr.pages.answer import reading_error
+    from hwr.pages.language import explained
     from hwr.reading.drawing import MAX_SIDE, parse_drawing
     from hwr.reading.preprocess import InvalidImageError, load_upload
 
@@ -235,9 +236,26 @@ def test_an_unreadable_drawing_or_upload_is_explained_in_the_pages_language(
     assert str(refused.value) == f"The image file is damaged or truncated ({detail})."
     assert reading_error(refused.value) == \
         f"Die Bilddatei ist beschädigt oder unvollständig ({detail})."
-    assert reading_message("That is only a dot: draw a bigger digit.") == \
+    assert explained("That is only a dot: draw a bigger digit.") == \
         "Das ist nur ein Punkt: Zeichne eine größere Ziffer."
     assert reading_error(ValueError("something else")) == "something else"
+
+
+def test_a_refused_round_is_explained_in_the_pages_language(monkeypatch, fresh_catalogs,
+                                                              tmp_path):
+    from hwr.class_data.collection import ClassCollection
+    from hwr.class_data.rounds import DIGIT, RoundError
+    from hwr.pages.lesson import refusal_text
+
+    monkeypatch.setattr(language, "current", lambda: "de")
+    db = ClassCollection(f"sqlite:///{tmp_path / 'class.sqlite3'}")
+    lesson = db.start_class("7B")
+    with pytest.raises(RoundError) as refused:
+        db.start_round(lesson.id, DIGIT, 7, seconds=700)
+    assert "700 s is not" in str(refused.value)
+    assert refusal_text((refused.value.template, refused.value.values)) == \
+        "Der Timer braucht ganze Sekunden von 5 bis 600 (10 Minuten); 700 s passt nicht."
+    assert refusal_text("forged") == "Die Runde konnte nicht wie gewünscht starten."
 
 
 def test_the_join_link_carries_the_teachers_language(monkeypatch):

@@ -32,6 +32,7 @@ from hwr.class_data.storage import (
     rounds,
     samples,
 )
+from hwr.translation import N_, Explained
 
 DIGIT, RANDOM, FOOL = "digit", "random", "fool"
 KINDS = (DIGIT, RANDOM, FOOL)
@@ -41,7 +42,7 @@ GRACE = 0.5  # s after the deadline a Done still counts (it was on its way)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class RoundError(ValueError):
+class RoundError(Explained):
     """A round the teacher cannot start as asked (one plain sentence)."""
 
 
@@ -138,12 +139,20 @@ def check_timer(seconds: int | float | None) -> int | None:
     try:
         value = float(seconds)
     except (TypeError, ValueError):
-        raise RoundError(f"The timer must be whole seconds from {MIN_SECONDS} to "
-                         f"{MAX_SECONDS} (10 minutes).") from None
+        raise RoundError(N_("The timer must be whole seconds from {low} to {high} (10 "
+                            "minutes)."), low=MIN_SECONDS, high=MAX_SECONDS) from None
     if not MIN_SECONDS <= value <= MAX_SECONDS or value != int(value):
-        raise RoundError(f"The timer must be whole seconds from {MIN_SECONDS} to "
-                         f"{MAX_SECONDS} (10 minutes); {value:g} s is not.")
+        raise RoundError(N_("The timer must be whole seconds from {low} to {high} (10 "
+                            "minutes); {seconds} s is not."), low=MIN_SECONDS,
+                         high=MAX_SECONDS, seconds=f"{value:g}")
     return int(value)
+
+
+def _is_digit(value: object) -> bool:
+    try:
+        return value is not None and int(value) == value and 0 <= int(value) <= 9
+    except (TypeError, ValueError):
+        return False
 
 
 def _round(row) -> Round:
@@ -193,9 +202,10 @@ class RoundsMixin:
                     seconds: int | None = DEFAULT_SECONDS) -> Round:
         """Start a round in the class (ending the one that runs, if any)."""
         if kind not in KINDS:
-            raise RoundError(f"A round is one of {', '.join(KINDS)}, not {kind!r}.")
-        if kind == DIGIT and (digit is None or not 0 <= int(digit) <= 9):
-            raise RoundError("Everyone draws one digit: choose it, 0 to 9.")
+            raise RoundError(N_("A round is one of {kinds}, not {kind}."),
+                             kinds=", ".join(KINDS), kind=repr(kind))
+        if kind == DIGIT and not _is_digit(digit):
+            raise RoundError(N_("Everyone draws one digit: choose it, 0 to 9."))
         seconds = check_timer(seconds)
         running = self.current_round(class_id, end_due=False)
         if running is not None:

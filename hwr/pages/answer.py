@@ -10,10 +10,10 @@ import numpy as np
 import streamlit as st
 
 from hwr.class_data.collection import to_uint8
-from hwr.pages.language import N_, _, ngettext, percent
+from hwr.pages.language import N_, _, explained, ngettext, percent
 from hwr.pages.markup import figure_html
-from hwr.reading.preprocess import InvalidImageError
 from hwr.reading.recognizer import NumberRecognition, Recognition
+from hwr.translation import Explained
 
 UNSURE_CONFIDENCE = 0.6  # below this top probability the answer is flagged
 UNSURE_MARGIN = 0.25  # ... and also when the runner-up is this close
@@ -22,25 +22,11 @@ INVITATION = N_("Draw a digit in the box: the prediction appears as soon as you 
 NUMBER_INVITATION = N_("Write a few digits side by side, with a little space between them.")
 
 
-def reading_message(template: str, values: dict | None = None) -> str:
-    """A sentence of hwr.reading's (marked ``N_`` there, with named ``values``: why a
-    drawing is empty, why an image is refused) in the page's language."""
-    if not template:
-        return ""
-    text = _(template)
-    if not values:
-        return text
-    try:
-        return text.format(**values)
-    except (KeyError, IndexError, ValueError):  # a translation's placeholder is broken
-        return template.format(**values)
-
-
 def reading_error(error: Exception) -> str:
     """Why an image or a drawing was refused, for the user, in the page's language: an
     ``InvalidImageError``'s sentence translated; any other error's own words."""
-    if isinstance(error, InvalidImageError):
-        return reading_message(error.template, error.values)
+    if isinstance(error, Explained):
+        return explained(error.template, error.values)
     return str(error)
 
 
@@ -148,7 +134,7 @@ def show_digit(result: Recognition, partial: bool = False, seq: int | None = Non
     """``partial``, ``seq``: a live answer, and the canvas's number of what it answers
     (see ``live_region``)."""
     if result.is_empty:
-        show_note(reading_message(result.message) if result.message else _(INVITATION))
+        show_note(explained(result.message) if result.message else _(INVITATION))
         return
     # One element for the answer, its bars and what the network saw (hidden on a phone):
     # each element is a message to the browser, and one more render of the page there.

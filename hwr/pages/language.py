@@ -93,3 +93,18 @@ def language_picker() -> None:
     """The sidebar's language picker: changing it keeps the drawing and the session."""
     st.sidebar.selectbox(_("Language"), list(LANGUAGES), key=PICKER,
                          format_func=LANGUAGES.get, on_change=_picked)
+
+
+def explained(template: str, values: dict | None = None) -> str:
+    """A sentence marked ``N_`` where it was written, with named ``values`` (why a
+    drawing is empty, why an image or a round is refused: ``Explained`` errors), in the
+    page's language."""
+    if not template:
+        return ""
+    text = _(template)
+    if not values:
+        return text
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError, ValueError):  # a translation's placeholder is broken
+        return template.format(**values)

@@ -20,13 +20,9 @@ from hwr.class_data.rounds import (
     DEFAULT_SECONDS,
     DIGIT,
     FOOL,
-    KINDS,
-    MAX_SECONDS,
-    MIN_SECONDS,
     RANDOM,
     Round,
     RoundError,
-    check_timer,
 )
 from hwr.class_data.storage import StorageUnavailable
 from hwr.pages.class_state import (
@@ -35,7 +31,7 @@ from hwr.pages.class_state import (
     database_url,
     storage_failed,
 )
-from hwr.pages.language import N_, _, ngettext
+from hwr.pages.language import N_, _, explained, ngettext
 from hwr.pages.teacher_session import teacher_only
 from hwr.pages.wall import APPROVE, HIDE, REMOVE, parse_action
 
@@ -210,46 +206,14 @@ def start_round(class_id: int) -> None:
     try:
         class_collection().start_round(class_id, kind, digit, seconds)
         state.pop("hwr_round_refused", None)
-    except RoundError:  # the page says why in its own words (refusal_text)
-        state["hwr_round_refused"] = _refusal(kind, digit, seconds)
-
-
-def _refusal(kind: object, digit: object, seconds: object) -> tuple[str, object]:
-    """Why ``start_round`` refused (its checks, in its order): ("kind", the kind),
-    ("digit", None), ("timer", the seconds asked for or None), or ("", None)."""
-    if kind not in KINDS:
-        return ("kind", kind)
-    if kind == DIGIT:
-        try:
-            if digit is None or not 0 <= int(digit) <= 9:
-                return ("digit", None)
-        except (TypeError, ValueError):
-            return ("digit", None)
-    try:
-        check_timer(seconds)
-    except RoundError:
-        try:
-            return ("timer", float(seconds))
-        except (TypeError, ValueError):
-            return ("timer", None)
-    return ("", None)
+    except RoundError as e:  # said in the page's language (refusal_text)
+        state["hwr_round_refused"] = (e.template, e.values)
 
 
 def refusal_text(refused: object) -> str:
-    """The sentence for a round ``start_round`` refused (the page's language)."""
-    why, value = refused if isinstance(refused, tuple) and len(refused) == 2 else ("", None)
-    if why == "kind":
-        return _("A round is one of {kinds}, not {kind}.").format(
-            kinds=", ".join(kind_name(k) for k in KINDS), kind=repr(value))
-    if why == "digit":
-        return _("Everyone draws one digit: choose it, 0 to 9.")
-    if why == "timer" and value is not None:
-        return _("The timer must be whole seconds from {low} to {high} (10 minutes); "
-                 "{seconds} s is not.").format(low=MIN_SECONDS, high=MAX_SECONDS,
-                                               seconds=f"{value:g}")
-    if why == "timer":
-        return _("The timer must be whole seconds from {low} to {high} (10 minutes).").format(
-            low=MIN_SECONDS, high=MAX_SECONDS)
+    """The sentence for a round ``start_round`` refused, in the page's language."""
+    if isinstance(refused, tuple) and len(refused) == 2:
+        return explained(*refused)
     return _("The round could not start as asked.")
 
 

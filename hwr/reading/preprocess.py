@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 
 from hwr.sizes import IMAGE_SIZE
-from hwr.translation import N_
+from hwr.translation import N_, Explained
 
 DIGIT_BOX = 20
 MAX_SIDE = 2048  # larger inputs are reduced before any per-pixel work
@@ -29,24 +29,8 @@ MIN_CONTRAST = 0.1  # below this the image is blank (or a flat colour)
 MIN_DIGIT_FRACTION = 0.08  # ink smaller than this fraction of the image is a dot
 
 
-class InvalidImageError(ValueError):
-    """The input cannot be read as an image; the message says why, for the user.
-
-    ``template`` is the sentence marked for the catalogs (``N_``) with named
-    placeholders and ``values`` fills them in: ``str(e)`` is the English sentence and
-    a page shows ``_(e.template).format(**e.values)``."""
-
-    def __init__(self, template: str, **values):
-        super().__init__(template.format(**values) if values else template)
-        self.template = template
-        self.values = values
-
-    def __reduce__(self):  # pickle and copy with the template and its values
-        return _rebuild_error, (type(self), self.template, self.values)
-
-
-def _rebuild_error(cls, template: str, values: dict) -> InvalidImageError:
-    return cls(template, **values)
+class InvalidImageError(Explained):
+    """The input cannot be read as an image; the message says why, for the user."""
 
 
 @dataclass(frozen=True)
