@@ -106,18 +106,22 @@ def babel_locale(lang: str) -> Locale:
     return Locale.parse(lang if lang in LANGUAGES else ENGLISH)
 
 
+def _digits(decimals: int) -> str:
+    """A CLDR number pattern with ``decimals`` fixed decimals ("#,##0.0")."""
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
 def percent_in(lang: str, fraction: float, decimals: int = 0) -> str:
     """0.997 -> "99.7%" in English, "99,7\u00a0%" in German and French."""
     locale = babel_locale(lang)
     base = locale.percent_formats[None].pattern  # "#,##0%" or "#,##0\u00a0%"
-    digits = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_percent(fraction, format=base.replace("#,##0", digits, 1), locale=locale)
+    return format_percent(fraction, format=base.replace("#,##0", _digits(decimals), 1),
+                          locale=locale)
 
 
 def number_in(lang: str, value: float, decimals: int = 0) -> str:
     """1234.5 -> "1,234.5" in English, "1.234,5" in German."""
-    digits = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=digits, locale=babel_locale(lang))
+    return format_decimal(value, format=_digits(decimals), locale=babel_locale(lang))
 
 
 def datetime_in(lang: str, timestamp: float) -> str:
