@@ -52,6 +52,16 @@ def test_page_renders_from_shipped_files():
     assert "Hershey-Fonts 2.1.0" in letters[0] and "futural" in letters[0]
 
 
+def test_the_card_lists_the_polishs_short_bar_sevens_when_it_had_any():
+    from hwr.pages.model_card import polish_note
+
+    polish = {"epochs": 4, "learning_rate": 1e-4, "flag_degrees": [15, 50],
+              "flag_length": [0.15, 0.9], "one_stroke": 0.5}
+    assert "short top bar" not in polish_note(polish)
+    assert polish_note({**polish, "short_bar_sevens": 1500}).endswith(
+        ", and 1,500 training 1s made into 7s with a short top bar")
+
+
 def thumbnails(at: AppTest) -> list[tuple[int, int, int]]:
     """(index, true digit, top prediction) of every gallery image on the page."""
     pattern = re.compile(r"#(\d+) true (\d)<br>(\d) ")

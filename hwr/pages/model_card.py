@@ -74,6 +74,9 @@ def polish_note(polish: dict) -> str:
     if polish.get("one_stroke"):
         note += _(", {share} of them in one stroke (an inverted V)").format(
             share=percent(polish["one_stroke"]))
+    if polish.get("short_bar_sevens"):
+        note += _(", and {n} training 1s made into 7s with a short top bar").format(
+            n=number(polish["short_bar_sevens"]))
     return note
 
 
