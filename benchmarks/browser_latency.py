@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -75,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="also time the Draw page in these languages (de fr es)")
     p.add_argument("--pages", choices=("all", "draw"), default="all",
                    help="draw: the Draw page only (with --languages: the languages' figures)")
+    p.add_argument("--against", type=Path, metavar="CHECKOUT",
+                   help="also time the Draw page of another checkout of hwr (e.g. a git "
+                        "worktree of an earlier commit), after this one's, and print "
+                        "this one against it")
     args = p.parse_args(argv)
     bare_app = REPO / "benchmarks" / "bare_canvas_app.py"
     translated = {}
@@ -88,7 +94,21 @@ def main(argv: list[str] | None = None) -> int:
             app = time_drawings(browser, url, args.count)
             for lang in args.languages:
                 translated[lang] = time_drawings(browser, f"{url}/?lang={lang}", args.count)
+        if args.against:
+            checkout = args.against.resolve()
+            with tempfile.TemporaryDirectory(prefix="hwr-against-") as state, \
+                    streamlit_server(checkout / "streamlit_app.py", env={
+                        "PYTHONPATH": str(checkout),  # its own hwr, not the installed one
+                        # its own class database: an earlier schema than this one's
+                        "HWR_CLASS_DB": str(Path(state) / "class.sqlite3"),
+                        "HWR_MODEL_CACHE": str(Path(state) / "models")}) as url:
+                earlier = time_drawings(browser, url, args.count)
     print("mouse-up to answer on the page, headless Chromium on this machine:")
+    if args.against:
+        then50, then95 = summary(f"the Draw page of {args.against}", earlier)
+        now50, now95 = summary("the Draw page of this checkout", app)
+        print(f"    this one over that one: p50 {now50 / then50:.2f}x, "
+              f"p95 {now95 / then95:.2f}x")
     if args.pages == "draw":
         app50, app95 = summary("hwr Draw page in English", app)
         for lang, seconds in translated.items():
