@@ -277,13 +277,3 @@ def test_made_sevens_are_distinct_ones_given_a_short_bar_and_labelled_seven(digi
     assert len(made_sevens(images, labels, 10_000, seed=3)[0]) == len(ones)  # at most all
     assert len(made_sevens(images, labels, 0, seed=3)[0]) == 0
 
-
-def test_paired_ones_give_each_made_seven_its_flagged_one(digits):
-    images, labels = digits
-    sevens, _ = made_sevens(images, labels, 12, seed=3)
-    both, both_labels = made_sevens(images, labels, 12, seed=3,
-                                    paired_flag={"degrees": (15.0, 50.0),
-                                                 "length": (0.15, 0.9), "one_stroke": 0.5})
-    assert list(both_labels) == [7] * 12 + [1] * 12
-    assert np.array_equal(both[:12], sevens)  # the same 7s, then their 1s flagged
-    assert not any(np.array_equal(a, b) for a, b in zip(both[:12], both[12:]))

@@ -109,9 +109,6 @@ class PolishConfig:
     short_bar_sevens: int = knob(0, "training 1s the polish also learns as 7s with a short "
                                     "top bar (made_sevens): the 7 nearest the long-flag "
                                     "one")
-    paired_ones: bool = knob(False, "each 1 made into a short-bar 7 also learned as a "
-                                    "flagged 1 (the polish's flags): the same stem both "
-                                    "ways")
     seed_offset: int = knob(1000, "added to --seed for the polish's shuffling, styles and "
                                   "augmentation")
 
@@ -209,7 +206,7 @@ class TrainConfig:
         # before these settings drew every flag at the tip, with the first stage's letters.
         if "polish" in d:
             polish = PolishConfig(**{"one_stroke": None, "letters": None, "short_bar_sevens": 0,
-                              "paired_ones": False, **d.pop("polish")})
+                              **d.pop("polish")})
         else:
             polish = PolishConfig(epochs=0)
         polish.flag_degrees, polish.flag_length = (tuple(polish.flag_degrees),

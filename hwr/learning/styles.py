@@ -291,24 +291,16 @@ def style_test_set(images: np.ndarray, labels: np.ndarray, name: str,
     return styled, styled_labels.astype(labels.dtype)
 
 
-def made_sevens(images: np.ndarray, labels: np.ndarray, count: int, seed: int,
-                paired_flag: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+def made_sevens(images: np.ndarray, labels: np.ndarray, count: int,
+                seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``count`` of the given 1s (chosen without repeats, seeded) made into short-bar 7s
     and labelled 7: training images for the 7 nearest the long-flag one. Their own 1s
     stay in the data as 1s, so the network learns the bar's angle and length apart from
-    the flag's rather than "a 1 with anything on top". ``paired_flag`` (a flag's
-    ``degrees=``, ``length=``, ``one_stroke=``) also gives each chosen 1 a flag, labelled
-    1: the same stem both ways, so the 7s do not pull flagged ones over."""
+    the flag's rather than "a 1 with anything on top"."""
     rng = np.random.default_rng([seed, list(STYLES).index("short_bar_seven"), 1])
     ones = np.flatnonzero(labels == SOURCE_DIGIT["short_bar_seven"])
-    chosen = np.sort(rng.choice(ones, size=min(count, len(ones)), replace=False))
-    sevens, seven_labels = _restyled(images, chosen, "short_bar_seven", rng)
-    if paired_flag is None or not len(chosen):
-        return sevens, seven_labels
-    flagged = np.stack([flagged_one(images[i].astype(np.float32) / 255.0, rng, **paired_flag)
-                        for i in chosen])
-    return (np.concatenate([sevens, np.round(flagged * 255).astype(np.uint8)]),
-            np.concatenate([seven_labels, np.ones(len(chosen), np.uint8)]))
+    chosen = rng.choice(ones, size=min(count, len(ones)), replace=False)
+    return _restyled(images, np.sort(chosen), "short_bar_seven", rng)
 
 
 # --- the long-flag one and the short-bar 7 drawn with canvas strokes --------------------

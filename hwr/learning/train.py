@@ -323,16 +323,12 @@ def polish_stage(best, hist: dict, data: TrainingData, config: TrainConfig, verb
     (x_train, y_train), (x_val, y_val) = data.with_non_digits(
         config, polish_letters(config), polish_non_digits(config))
     if config.polish.short_bar_sevens:
-        sevens, seven_labels = made_sevens(
-            data.x_train, data.y_train, config.polish.short_bar_sevens,
-            config.data_seed + config.polish.seed_offset,
-            config.polish.flag() if config.polish.paired_ones else None)
+        sevens, seven_labels = made_sevens(data.x_train, data.y_train,
+                                           config.polish.short_bar_sevens,
+                                           config.data_seed + config.polish.seed_offset)
         x_train = np.concatenate([x_train, sevens])
         y_train = np.concatenate([y_train, seven_labels.astype(y_train.dtype)])
-        made = int((seven_labels == 7).sum())
-        print(f"The polish adds {made} training 1s made into short-bar 7s"
-              + (", and the same 1s flagged" if config.polish.paired_ones else ""),
-              flush=True)
+        print(f"The polish adds {len(sevens)} training 1s made into short-bar 7s", flush=True)
     val_ds = make_dataset(x_val, y_val, config, training=False, classes=data.classes)
     polished = polish(best, x_train, y_train, val_ds, config, data.classes, verbose,
                       callbacks)
