@@ -2,6 +2,8 @@
 
 import io
 import multiprocessing
+import sys
+import types
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
@@ -55,9 +57,14 @@ def _write_many(path: str, start: int) -> None:
 
 
 @pytest.mark.slow
-def test_concurrent_processes_lose_nothing(db_url):
+def test_concurrent_processes_lose_nothing(db_url, monkeypatch):
     path = db_url
     ClassCollection(path)
+    # A spawned child runs the parent's __main__ file first. After an AppTest in the same
+    # process (a CI worker runs many files) that can be AppTest's own script, which
+    # fails outside it: give the children a bare __main__ (they import _write_many by
+    # its module's name anyway).
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_write_many, args=(path, k * 25)) for k in range(4)]
     for p in procs:
