@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -196,9 +197,12 @@ def state_dir() -> Path:
     return default_sqlite_path().parent
 
 
-def database_url(secrets: dict | None = None) -> str:
-    """$HWR_DB_URL, else ``secrets["connections"]["hwr"]["url"]``, else the SQLite file."""
+def database_url(secrets: dict | Callable[[], dict] | None = None) -> str:
+    """$HWR_DB_URL, else ``secrets["connections"]["hwr"]["url"]``, else the SQLite file.
+    ``secrets`` may be a function giving them: it is called only without $HWR_DB_URL."""
     url = os.environ.get(URL_ENV, "").strip()
+    if not url and callable(secrets):
+        secrets = secrets()
     if not url and secrets:
         try:
             url = str(secrets["connections"]["hwr"]["url"]).strip()

@@ -3,7 +3,6 @@ does not answer), the class that runs now, and this browser session's student id
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import uuid
@@ -42,9 +41,7 @@ def _secrets() -> dict:
 
 
 def database_url() -> str:
-    if os.environ.get(storage.URL_ENV, "").strip():  # set: the secrets are not asked
-        return storage.database_url()
-    return storage.database_url(_secrets())
+    return storage.database_url(_secrets)  # the secrets read only without $HWR_DB_URL
 
 
 @st.cache_resource(show_spinner=False)
