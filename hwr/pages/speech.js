@@ -5,8 +5,9 @@
 // once the pen has stayed up for SAY_DELAY ms, at most once per drawing (a drawing is
 // what the canvas holds until Clear or a save), with a voice installed on the device
 // (localService: no voice that speaks through a server). A pen touching down cancels
-// what was about to be said: the digit is not finished. Without speech synthesis, or
-// without a local voice, the switch is off and disabled, and says why.
+// what was about to be said: the digit is not finished; so is an answer that arrives
+// while the pen is down (a slow server answering the stroke before). Without speech
+// synthesis, or without a local voice, the switch is off and disabled, and says why.
 // The answer is said in the page's language (``data.lang``, "de"): with an installed
 // voice of that language if there is one, else with the device's default voice. The
 // switch's words come from the page (``data.labels``); the English here is a fallback.
@@ -14,6 +15,7 @@
 const SAY_DELAY = 600;  // ms the pen stays up before the answer is said
 const VOICE_WAIT = 2000;  // ms to wait for the device's voices to be listed
 const STORE = "hwr-say";
+const PEN_UP = ["pointerup", "pointercancel"];
 const said = { drawing: null };  // the last drawing said: this module lives as long as the page
 let uid = 0;
 const WORDS = {  // English, when the page sends no words of its own
@@ -81,7 +83,7 @@ function create(parent, data) {
   const note = document.createElement("span");
   note.id = `${id}-note`;
   note.className = "hwr-say-note";
-  const c = { root, input, label, note, voice: null, pending: null, data: null,
+  const c = { root, input, label, note, voice: null, pending: null, data: null, penDown: false,
               lang: data.lang || null, labels: data.labels || null, noteKey: null };
   label.textContent = word(c, "say");
   root.append(input, label, note);
@@ -117,8 +119,10 @@ function create(parent, data) {
     store(input.checked);
     if (!input.checked) cancel(c, true);
   });
-  c.onPointer = () => cancel(c, false);
+  c.onPointer = () => { c.penDown = true; cancel(c, false); };
+  c.onPointerUp = () => { c.penDown = false; };
   document.addEventListener("pointerdown", c.onPointer, true);
+  for (const type of PEN_UP) document.addEventListener(type, c.onPointerUp, true);
   return c;
 }
 
@@ -144,7 +148,8 @@ function cancel(c, silence) {
 function say(c, drawing, text) {
   c.pending = null;
   const s = synth();
-  if (s === null || c.voice === null || !c.input.checked || said.drawing === drawing) return;
+  if (s === null || c.voice === null || !c.input.checked || said.drawing === drawing
+      || c.penDown) return;
   said.drawing = drawing;
   c.voice = localVoice(c) || c.voice;  // the page's language may have changed
   const utterance = new window.SpeechSynthesisUtterance(text);
@@ -165,7 +170,7 @@ function update(c, data) {
     cancel(c, false);  // nothing to say (an empty canvas)
     return;
   }
-  if (said.drawing === data.drawing || !c.input.checked) return;
+  if (said.drawing === data.drawing || !c.input.checked || c.penDown) return;
   cancel(c, false);
   c.pending = setTimeout(() => say(c, data.drawing, data.text), SAY_DELAY);
 }
@@ -184,6 +189,7 @@ export default function (component) {
     cancel(c, false);
     clearTimeout(c.voiceTimer);
     document.removeEventListener("pointerdown", c.onPointer, true);
+    for (const type of PEN_UP) document.removeEventListener(type, c.onPointerUp, true);
     const s = synth();
     if (s && s.removeEventListener && c.onVoices) s.removeEventListener("voiceschanged", c.onVoices);
     c.root.remove();

@@ -52,13 +52,16 @@ def live_url(mnist_dir, tmp_path_factory):
         yield url
 
 
-def open_page(browser, url: str, *scripts: str, reduced_motion: bool = False):
+def open_page(browser, url: str, *scripts: str, reduced_motion: bool = False, route=None):
+    """The Draw page, answering. ``route``: called with the page before it loads."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000},
                                   reduced_motion="reduce" if reduced_motion else "no-preference")
     page = context.new_page()
     page.set_default_timeout(90_000)
     for script in (ANSWER_LOG, *scripts):
         page.add_init_script(script=script)
+    if route is not None:
+        route(page)
     page.goto(url)
     page.wait_for_selector(canvas_selector(KEY))
     draw_until_answered(page, KEY, place(DIGITS[1][0], *PLACEMENTS[0]))  # the model is up
@@ -148,6 +151,62 @@ def test_the_answer_is_said_once_per_drawing_with_a_local_voice(browser, live_ur
     page.wait_for_function("window.__hwrSaid.length > 1")
     time.sleep(1.0)
     assert [s["text"] for s in said()] == ["seven", "four"]
+    page.context.close()
+
+
+class HeldAnswers:
+    """The server's websocket messages to the page, held while ``held`` is true and then
+    let through in order: a slow server, on cue."""
+
+    def __init__(self):
+        self.held, self.queue, self.route, self.sending = False, [], None, False
+
+    def __call__(self, page) -> None:
+        page.route_web_socket("**/_stcore/stream", self._connect)
+
+    def _connect(self, ws) -> None:
+        self.route = ws
+        server = ws.connect_to_server()
+        server.on_message(self._from_server)
+
+    def _from_server(self, message) -> None:
+        self.queue.append(message)
+        if not self.held:
+            self._send()
+
+    def _send(self) -> None:
+        if self.sending:  # a message that came in while sending: the loop below sends it
+            return
+        self.sending = True
+        while self.queue:
+            self.route.send(self.queue.pop(0))
+        self.sending = False
+
+    def release(self) -> None:
+        self.held = False
+        self._send()
+
+
+def test_an_answer_that_arrives_while_the_pen_is_down_is_not_said(browser, live_url):
+    slow = HeldAnswers()
+    page = open_page(browser, live_url, SPEECH_RECORDER % LOCAL_VOICE, route=slow)
+    switch = page.get_by_role("switch", name="Say the answer")
+    expect(switch).to_be_enabled()
+    switch.check()
+    said = lambda: page.evaluate("window.__hwrSaid")  # noqa: E731
+    clear_canvas(page)
+    expect(page.locator(".hwr-answer")).to_have_count(0)
+    slow.held = True  # the first stroke's answer is late: it arrives ...
+    draw_strokes(page, KEY, place(DIGITS[4][0], *PLACEMENTS[0]), hold_last=True)
+    slow.release()  # ... while the pen is still down at the end of the second stroke
+    expect(page.locator(".hwr-answer")).to_have_count(1)
+    page.wait_for_timeout(1500)  # well past the pen-up delay before an answer is said
+    assert said() == []
+    page.mouse.up()
+    expect(page.locator(".hwr-answer")).to_have_text("4", use_inner_text=True)
+    page.wait_for_function("window.__hwrSaid.length > 0")
+    page.wait_for_timeout(1000)
+    assert [s["text"] for s in said()] == ["four"]
     page.context.close()
 
 

@@ -119,12 +119,13 @@ def _scaled_box(page, key: str) -> tuple[dict, float]:
 
 
 def draw_strokes(page, key: str, strokes: list[list[tuple[float, float]]],
-                 pause: float = 0.0) -> None:
+                 pause: float = 0.0, hold_last: bool = False) -> None:
     """Draw strokes (in the canvas's own pixels) with real mouse events.
 
     The canvas fills its column on screen, so points are scaled from its own size to
     its size on the page. ``pause`` seconds pass between strokes, as when a person
-    writes. (Latency is timed by the page itself: ``tests/support/page_clock.py``.)
+    writes. ``hold_last``: the pen stays down at the end (``page.mouse.up()`` lifts it).
+    (Latency is timed by the page itself: ``tests/support/page_clock.py``.)
     """
     box, scale = _scaled_box(page, key)
     for n, stroke in enumerate(strokes):
@@ -135,7 +136,8 @@ def draw_strokes(page, key: str, strokes: list[list[tuple[float, float]]],
         page.mouse.down()
         for x, y in stroke[1:]:
             page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=2)
-        page.mouse.up()
+        if not (hold_last and n == len(strokes) - 1):
+            page.mouse.up()
 
 
 def touch_strokes(page, cdp, key: str, strokes: list[list[tuple[float, float]]],
