@@ -356,3 +356,26 @@ def test_the_model_loads_once_the_page_is_on_screen(monkeypatch):
     assert not shown.is_set()
     at.run()  # the warm-up poll, or a stroke
     assert not at.exception and shown.is_set()
+
+
+def _wall_name() -> None:
+    import streamlit as st
+
+    from hwr.pages.sharing import current_nickname
+
+    st.markdown(current_nickname())
+
+
+def test_the_wall_name_comes_from_the_address_when_the_session_has_no_box_yet():
+    """A stroke's fragment run in a session that never ran the nickname box (a session
+    the server made anew) posts under the address's nickname, not a generated one."""
+    from hwr.class_data.teacher import is_generated_nickname
+
+    at = AppTest.from_function(_wall_name)
+    at.query_params["name"] = "  Ana\x07 "
+    assert at.run().markdown[0].value == "Ana"
+    at.session_state["nickname"] = "Bo"  # the box, once it ran, wins
+    assert at.run().markdown[0].value == "Bo"
+    bare = AppTest.from_function(_wall_name).run()
+    name = bare.markdown[0].value
+    assert is_generated_nickname(name) and bare.run().markdown[0].value == name

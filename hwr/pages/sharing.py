@@ -149,10 +149,12 @@ def nickname() -> str:
 
 
 def current_nickname() -> str:
-    """What the wall shows beside this session's drawings."""
+    """What the wall shows beside this session's drawings: the nickname box, else the
+    page's address (a session that has not run ``nickname()`` yet, such as a stroke's
+    fragment run in a session the server made anew), else the generated one."""
     state = st.session_state
-    name = clean_nickname(state.get("nickname", "")) or state.get(GENERATED, "")
-    return name
+    chosen = state["nickname"] if "nickname" in state else st.query_params.get("name", "")
+    return clean_nickname(chosen) or state.setdefault(GENERATED, generated_nickname())
 
 
 def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
