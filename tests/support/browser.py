@@ -135,7 +135,7 @@ def draw_strokes(page, key: str, strokes: list[list[tuple[float, float]]],
         page.mouse.move(box["x"] + x0 * scale, box["y"] + y0 * scale)
         page.mouse.down()
         for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=2)
+            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
         if not (hold_last and n == len(strokes) - 1):
             page.mouse.up()
 
