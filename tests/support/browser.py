@@ -181,10 +181,20 @@ def stroke_count(page, key: str) -> int:
 def clear_canvas(page, key: str = "canvas-digit") -> None:
     """The canvas's own Clear button: the drawing goes at once, in the browser.
 
-    (The button is disabled on an empty canvas: then there is nothing to do.)"""
+    (The button is disabled on an empty canvas: then there is nothing to do. It can also
+    turn disabled between the look and the click, when the page clears the canvas itself
+    after a save: then the click finds nothing to do either.)"""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     button = page.locator(f".st-key-{key} .hwr-clear")
     if button.is_enabled():
-        button.click()
+        try:
+            button.click(timeout=10_000)
+        except PlaywrightTimeout:
+            if button.is_enabled():  # enabled, yet never clickable: a real failure
+                raise
+    expect(page.locator(f".st-key-{key} .hwr-canvas-root")).to_have_attribute(
+        "data-strokes", "0")
 
 
 def draw_until_answered(page, key: str, strokes, attempts: int = 60) -> None:
