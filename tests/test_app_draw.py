@@ -367,8 +367,8 @@ def _wall_name() -> None:
 
 
 def test_the_wall_name_comes_from_the_address_when_the_session_has_no_box_yet():
-    """A stroke's fragment run in a session that never ran the nickname box (a session
-    the server made anew) posts under the address's nickname, not a generated one."""
+    """A run without the nickname box's state (a stroke's fragment run, after Streamlit
+    dropped the box's state) posts under the address's nickname, not a generated one."""
     from hwr.class_data.teacher import is_generated_nickname
 
     at = AppTest.from_function(_wall_name)

@@ -150,8 +150,9 @@ def nickname() -> str:
 
 def current_nickname() -> str:
     """What the wall shows beside this session's drawings: the nickname box, else the
-    page's address (a session that has not run ``nickname()`` yet, such as a stroke's
-    fragment run in a session the server made anew), else the generated one."""
+    page's address, else the generated one. A stroke's fragment run does not run the
+    box, so where Streamlit has dropped the box's state (it drops widget state it takes
+    for stale) the address still names the student."""
     state = st.session_state
     chosen = state["nickname"] if "nickname" in state else st.query_params.get("name", "")
     return clean_nickname(chosen) or state.setdefault(GENERATED, generated_nickname())
