@@ -36,10 +36,14 @@ def button(at, key):
 
 @pytest.mark.slow
 def test_the_teacher_teaches_the_model_and_gives_it_to_everyone(teacher_page, class_db,
-                                                                 mnist_dir):
-    from hwr.pages.fine_tune_jobs import fine_tune_job, start_fine_tune
+                                                                 mnist_dir, monkeypatch):
+    from hwr.learning.config import FineTuneConfig
+    from hwr.pages.fine_tune_jobs import BUTTON_CONFIG, fine_tune_job, start_fine_tune
     from hwr.pages.model_loading import model_store
 
+    # The page's flow, with a short fine-tune; what the button's own settings learn is
+    # tests/test_finetune.py's (test_it_learns_the_class_and_keeps_mnist).
+    monkeypatch.setattr(BUTTON_CONFIG, "finetune", FineTuneConfig(epochs=1, replay=300))
     fill_class(class_db, tilted_class(load_mnist(mnist_dir), count=120, students=6))
     at = teacher_page()
     assert "Answering every student now: **the original model" in texts(at)

@@ -10,11 +10,11 @@ import streamlit as st
 
 from hwr.class_data.collection import Samples
 from hwr.class_data.model_store import ModelVersion
-from hwr.learning.config import FineTuneConfig
 from hwr.pages.class_state import (
     class_collection,
 )
 from hwr.pages.fine_tune_jobs import (
+    BUTTON_CONFIG,
     LOCK_LOST,
     FineTuneJob,
     dismiss_fine_tune,
@@ -33,8 +33,6 @@ from hwr.pages.model_loading import (
 )
 from hwr.class_data.curation import LeftOut, changes_since
 from hwr.pages.teaching_report import left_out_sentence, moment, show_before_after
-
-FINE_TUNE = FineTuneConfig()  # the button's settings: scripts/train.py's defaults
 
 # The Class page's choices that are not a class the teacher named: kept in English where
 # they are stored (a fine-tune's class name), translated where shown (shown_class).
@@ -104,11 +102,12 @@ def start_teaching(class_id: int | None, what: str, samples: Samples,
     if left_out is not None and left_out.count:
         st.caption(_("Teaching uses {drawings}.").format(drawings=left_out_sentence(left_out)))
     different, count = len(np.unique(samples.labels)), len(samples)
-    if count < FINE_TUNE.min_digits or different < FINE_TUNE.min_different:
+    needs = BUTTON_CONFIG.finetune
+    if count < needs.min_digits or different < needs.min_different:
         st.info(_("To learn the class's handwriting the model needs at least {min_digits} "
                   "digits, of at least {min_different} different kinds (now: {digits}, "
                   "{kinds}). Draw and save more on the Draw page.").format(
-                      min_digits=FINE_TUNE.min_digits, min_different=FINE_TUNE.min_different,
+                      min_digits=needs.min_digits, min_different=needs.min_different,
                       digits=ngettext("{count} digit", "{count} digits", count).format(
                           count=count),
                       kinds=ngettext("{count} kind", "{count} kinds", different).format(
@@ -185,7 +184,7 @@ def show_failed_elsewhere() -> None:
 def choose_new_model(version: ModelVersion) -> None:
     mnist = version.report["mnist"]
     drop = mnist["before"] - mnist["after"]
-    risky = drop > FINE_TUNE.max_mnist_drop
+    risky = drop > BUTTON_CONFIG.finetune.max_mnist_drop
     if risky:
         st.warning(_("This model reads the MNIST test digits {points} points worse than the "
                      "one it started from: it may read other handwriting worse.").format(

@@ -46,6 +46,10 @@ from hwr.pages import class_state, model_loading
 from hwr.pages.language import N_, current
 from hwr.translation import ENGLISH, gettext_in, ngettext_in
 
+# The Class page button's fine-tune: scripts/train.py's defaults. The page's checks (how
+# many digits it needs, the MNIST drop it warns about) read the same settings.
+BUTTON_CONFIG = TrainConfig()
+
 LOCK = "fine-tune"  # the database lock's name: one fine-tune per class database
 # What the job tells the teacher: written in its thread, in the language of the teacher
 # who started it (the thread has no page to ask).
@@ -251,7 +255,8 @@ def start_fine_tune(class_id: int | None, class_name: str) -> FineTuneJob | None
             lang = current()  # the teacher's: the job's messages are for them
             slot["job"] = FineTuneJob(store, store.active(), class_digits,
                                       functools.partial(_mnist_for_replay, lang),
-                                      class_name=class_name, lock=lock, lang=lang).start()
+                                      class_name=class_name, config=BUTTON_CONFIG,
+                                      lock=lock, lang=lang).start()
         except BaseException:
             lock.release()
             raise
