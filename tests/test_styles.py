@@ -276,4 +276,3 @@ def test_made_sevens_are_distinct_ones_given_a_short_bar_and_labelled_seven(digi
     assert (ink > np.median((ones > 76).sum(axis=(1, 2)))).mean() > 0.8
     assert len(made_sevens(images, labels, 10_000, seed=3)[0]) == len(ones)  # at most all
     assert len(made_sevens(images, labels, 0, seed=3)[0]) == 0
-

@@ -148,8 +148,7 @@ function cancel(c, silence) {
 function say(c, drawing, text) {
   c.pending = null;
   const s = synth();
-  if (s === null || c.voice === null || !c.input.checked || said.drawing === drawing
-      || c.penDown) return;
+  if (s === null || c.voice === null || !c.input.checked || said.drawing === drawing) return;
   said.drawing = drawing;
   c.voice = localVoice(c) || c.voice;  // the page's language may have changed
   const utterance = new window.SpeechSynthesisUtterance(text);
