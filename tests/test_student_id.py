@@ -82,3 +82,30 @@ def test_a_removed_student_stays_removed_when_the_page_comes_back(canvas, class_
     assert back.session_state["hwr_student"] == me
     assert "removed you from this class" in texts(back)
     assert db.wall(lesson.id) == [] and db.count(lesson.id) == 0
+
+
+@pytest.mark.parametrize("lang", ["de", "fr", "es"])
+def test_a_generated_nickname_is_in_the_pages_language(canvas, lang):
+    from hwr.class_data.nickname_words import NICKNAME_WORDS
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    assert NICKNAME_WORDS[lang].is_nickname(at.sidebar.text_input(key="nickname").value)
+
+
+def test_a_class_on_generated_nicknames_only_keeps_one_of_another_language(canvas,
+                                                                           class_db):
+    """The teacher's page is German, a student's French: the student keeps the French
+    nickname generated for them (a reconnect brings it back in the address)."""
+    db = ClassCollection(class_db)
+    lesson = db.start_class("7B")
+    db.set_generated_names(lesson.id, True)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "de"
+    at.query_params["name"] = "Hérisson Curieux"
+    at.run()
+    assert not at.exception, at.exception
+    field = at.sidebar.text_input(key="nickname")
+    assert field.disabled and field.value == "Hérisson Curieux"

@@ -1,13 +1,18 @@
 """The teacher's rules (passcode, loopback, join address, nicknames) and the class state."""
 
+import random
+
 import numpy as np
 import pytest
 
 from hwr.class_data.collection import NO_CLASS, ClassCollection, ClassFullError
 from hwr.class_data.rate_limits import TryLimiter
+from hwr.class_data.nickname_words import NICKNAME_WORDS
 from hwr.class_data.teacher import (
     NICKNAME_MAX,
     clean_nickname,
+    generated_nickname,
+    is_generated_nickname,
     is_local_browser,
     join_url,
     passcode_matches,
@@ -98,6 +103,52 @@ def test_nicknames_are_cleaned_and_cut(raw, clean):
 def test_nickname_travels_in_the_address():
     assert with_nickname("http://h:1/", "Ana B&C") == "http://h:1/?name=Ana%20B%26C"
     assert with_nickname("http://h:1/", "") == "http://h:1/"
+
+
+@pytest.mark.parametrize("lang, name", [("en", "Quick Otter"), ("de", "Flinker Fuchs"),
+                                        ("fr", "Renard Rapide"), ("es", "Zorro Veloz")])
+def test_a_generated_nickname_is_made_in_the_pages_language(lang, name):
+    words = NICKNAME_WORDS[lang]
+    made = {generated_nickname(lang, rng=random.Random(seed)) for seed in range(200)}
+    assert all(words.is_nickname(n) for n in made) and len(made) > 100
+    assert is_generated_nickname(name) and words.is_nickname(name)
+
+
+def test_a_generated_nickname_of_any_language_counts_as_generated():
+    rng = random.Random(7)
+    for lang in NICKNAME_WORDS:
+        assert is_generated_nickname(generated_nickname(lang, rng=rng))
+    assert generated_nickname() in {f"{a} {b}" for a in NICKNAME_WORDS["en"].adjectives
+                                    for b in NICKNAME_WORDS["en"].animals}
+    assert NICKNAME_WORDS["en"].is_nickname(generated_nickname("xx", rng=rng))  # English
+
+
+@pytest.mark.parametrize("name", [
+    "", None, "Ana", "Quick", "Quick Otter Ana", "Quick  Otter", "quick otter",
+    "Otter Quick",  # English order only
+    "Fuchs Flinker", "Rapide Renard", "Veloz Zorro",  # each language's own order
+    "Quick Fuchs", "Flinker Heron", "Renard Veloz", "Zorro Rapide",  # no mixing
+    " Quick Otter", "Quick Otter ",
+])
+def test_anything_else_is_not_a_generated_nickname(name):
+    assert not is_generated_nickname(name)
+
+
+@pytest.mark.parametrize("lang", sorted(NICKNAME_WORDS))
+def test_every_language_has_its_own_nickname_words_that_fit(lang):
+    """~30 adjectives and 30 animals, one word each, no repeats, and the longest pair
+    kept whole by clean_nickname (so "generated nicknames only" accepts it back)."""
+    from hwr.translation import LANGUAGES
+
+    assert set(NICKNAME_WORDS) == set(LANGUAGES)
+    words = NICKNAME_WORDS[lang]
+    for kind in (words.adjectives, words.animals):
+        assert len(kind) == len(set(kind)) >= 30
+        assert all(w and " " not in w and w == w.strip() and w[0].isupper() for w in kind)
+    longest = words.nickname(max(words.adjectives, key=len), max(words.animals, key=len))
+    assert clean_nickname(longest) == longest and len(longest) <= NICKNAME_MAX
+    if lang != "en":  # its own words, not English ones
+        assert len(set(words.adjectives) & set(NICKNAME_WORDS["en"].adjectives)) <= 1
 
 
 def image(value: float = 1.0) -> np.ndarray:

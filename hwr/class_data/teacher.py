@@ -16,6 +16,8 @@ import re
 import unicodedata
 from urllib.parse import quote, urlsplit
 
+from hwr.class_data.nickname_words import NICKNAME_WORDS
+
 PASSCODE_ENV = "HWR_TEACHER_PASSCODE"
 PUBLIC_URL_ENV = "HWR_PUBLIC_URL"
 NICKNAME_MAX = 24
@@ -100,32 +102,24 @@ def clean_nickname(text: str | None) -> str:
     return _SPACES.sub(" ", kept).strip()[:NICKNAME_MAX].strip()
 
 
-# Friendly generated nicknames ("Quick Otter"): a student needs to type nothing, and a
-# class can be held to these (a class setting), so no real name reaches the wall.
-NAME_ADJECTIVES = (
-    "Quick", "Calm", "Brave", "Bright", "Clever", "Cosy", "Curious", "Gentle", "Happy",
-    "Jolly", "Kind", "Lucky", "Merry", "Mighty", "Nimble", "Patient", "Plucky", "Polite",
-    "Proud", "Quiet", "Sunny", "Swift", "Tidy", "Witty", "Zippy", "Bold", "Busy", "Eager",
-    "Fuzzy", "Snappy",
-)
-NAME_ANIMALS = (
-    "Otter", "Heron", "Badger", "Beaver", "Robin", "Panda", "Koala", "Lynx", "Puffin",
-    "Falcon", "Hedgehog", "Dolphin", "Gecko", "Owl", "Fox", "Hare", "Seal", "Swan",
-    "Tiger", "Turtle", "Walrus", "Wombat", "Zebra", "Yak", "Lemur", "Llama", "Moose",
-    "Newt", "Quokka", "Raven",
-)
+# Friendly generated nicknames ("Quick Otter", "Flinker Fuchs"): a student needs to type
+# nothing, and a class can be held to these (a class setting), so no real name reaches
+# the wall. Each language has its own words (hwr.class_data.nickname_words).
+NAME_ADJECTIVES = NICKNAME_WORDS["en"].adjectives
+NAME_ANIMALS = NICKNAME_WORDS["en"].animals
 
 
-def generated_nickname(rng=None) -> str:
-    """A friendly two-word nickname, e.g. "Quick Otter" (900 of them)."""
+def generated_nickname(lang: str = "en", rng=None) -> str:
+    """A friendly two-word nickname in ``lang`` (English for a language without its own
+    words), e.g. "Quick Otter", "Renard Rapide" (900 of them in each language)."""
     import secrets
 
     choice = rng.choice if rng is not None else secrets.choice
-    return f"{choice(NAME_ADJECTIVES)} {choice(NAME_ANIMALS)}"
+    words = NICKNAME_WORDS.get(lang, NICKNAME_WORDS["en"])
+    return words.nickname(choice(words.adjectives), choice(words.animals))
 
 
 def is_generated_nickname(name: str | None) -> bool:
-    """One of the generated nicknames (a class on "generated nicknames only" takes
-    these and nothing typed)."""
-    parts = (name or "").split(" ")
-    return len(parts) == 2 and parts[0] in NAME_ADJECTIVES and parts[1] in NAME_ANIMALS
+    """One of the generated nicknames, in any language (a class on "generated nicknames
+    only" takes these and nothing typed; its students may read different languages)."""
+    return any(words.is_nickname(name or "") for words in NICKNAME_WORDS.values())

@@ -25,7 +25,7 @@ from hwr.pages.class_state import (
     storage_failed,
     student_id,
 )
-from hwr.pages.language import N_, _, ngettext
+from hwr.pages.language import N_, _, current, ngettext
 from hwr.reading.drawing import Drawing
 from hwr.reading.recognizer import Recognition
 
@@ -130,7 +130,7 @@ def nickname() -> str:
     type (unless the class takes generated nicknames only). Kept in the page's address
     (``?name=``) so a phone that sleeps and reconnects keeps it."""
     state = st.session_state
-    generated = state.setdefault(GENERATED, generated_nickname())
+    generated = state.setdefault(GENERATED, generated_nickname(current()))
     only_generated = generated_only()
     if "nickname" not in state:
         state.nickname = clean_nickname(st.query_params.get("name", "")) or generated
@@ -155,7 +155,7 @@ def current_nickname() -> str:
     for stale) the address still names the student."""
     state = st.session_state
     chosen = state["nickname"] if "nickname" in state else st.query_params.get("name", "")
-    return clean_nickname(chosen) or state.setdefault(GENERATED, generated_nickname())
+    return clean_nickname(chosen) or state.setdefault(GENERATED, generated_nickname(current()))
 
 
 def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
