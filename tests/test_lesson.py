@@ -385,3 +385,19 @@ def test_the_csv_has_a_row_per_student_and_round_with_formulas_neutralised(db_ur
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r"))
                    for row in rows for cell in row)
     assert rows[1][4:7] == ["7", "1", "no"] and rows[-1][4:7] == ["2", "2", "yes"]
+
+
+def test_the_csv_numbers_the_rounds_within_the_class(db_url):
+    db = ClassCollection(db_url)
+    first_class = db.start_class("7B")
+    rounds_7b = [db.start_round(first_class.id, DIGIT, 1, seconds=None)]
+    submit(db, rounds_7b[0], "s1", answer=1)
+    other = db.start_class("8A")  # its rounds take the database ids in between
+    db.start_round(other.id, DIGIT, 3, seconds=None)
+    db.start_round(other.id, DIGIT, 4, seconds=None)
+    db.reopen_class(first_class.id)
+    rounds_7b.append(db.start_round(first_class.id, DIGIT, 2, seconds=None))
+    submit(db, rounds_7b[1], "s1", answer=2, drawing=2)
+    assert [r.id for r in rounds_7b] != [1, 2]  # the ids are not the numbers
+    rows = list(csv.DictReader(io.StringIO(results_csv(db.class_results(first_class.id)))))
+    assert [(r["round"], r["prompt"]) for r in rows] == [("1", "1"), ("2", "2")]

@@ -179,17 +179,20 @@ def neutralise(cell) -> str:
 
 
 def results_csv(results: list[RoundResults]) -> str:
-    """A row per student and round: nickname, prompt, answer, right, confidence, time."""
+    """A row per student and round: the round's number in the class (1, 2, ... in the
+    order given: ``class_results`` gives the oldest first, as the Class page numbers
+    them; never the database's id, which counts every class's rounds), nickname, prompt,
+    answer, right, confidence, time."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["round", "started", "round_kind", "nickname", "prompt", "answer",
                      "right", "confidence", "time_s"])
-    for result in results:
+    for number, result in enumerate(results, 1):
         r = result.round
         started = datetime.fromtimestamp(r.started, timezone.utc).isoformat(timespec="seconds")
         for e in result.entries:
             writer.writerow([neutralise(v) for v in (
-                r.id, started, r.kind, e.nickname, e.prompt,
+                number, started, r.kind, e.nickname, e.prompt,
                 "?" if e.not_a_digit else e.answer, "yes" if e.correct else "no",
                 f"{e.confidence:.3f}", f"{e.seconds:.1f}")])
     return out.getvalue()
