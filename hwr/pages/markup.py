@@ -20,19 +20,27 @@ from hwr.pages.language import _, current, percent
 GALLERY_MAX = 48  # images in one gallery
 THUMBNAIL_SIZE = 84  # 3x the 28x28 image (style.css's --hwr-thumb)
 STYLESHEET = Path(__file__).with_name("style.css")
+STYLESHEET_MARK = "hwr-stylesheet"  # the element that carries it (style.css hides it)
 
 
 @cache
 def stylesheet() -> str:
-    """style.css as one <style> element, read once per server process."""
-    return f"<style>{STYLESHEET.read_text(encoding='utf-8')}</style>"
+    """style.css as one <style> element beside an empty marker, read once per server
+    process. The marker makes it more than style-only HTML (see use_stylesheet)."""
+    return (f'<style>{STYLESHEET.read_text(encoding="utf-8")}</style>'
+            f'<span class="{STYLESHEET_MARK}" hidden></span>')
 
 
 def use_stylesheet() -> None:
     """The app's stylesheet, once per page run, at the top of each page function.
 
-    Style-only HTML goes to Streamlit's event container: no element on the page, and a
-    fragment's rerun (a stroke) sends nothing of it again."""
+    It is an element of the page itself, first in the main area, hidden by its own CSS.
+    Style-only HTML would go to Streamlit's event container, where a fragment run's
+    first notice (a toast after "Is it right?", a removed student) takes its place:
+    Streamlit numbers that container's elements anew for each run, fragment runs too, so
+    the toast replaced the stylesheet and the page lost its looks until a reload. A
+    fragment run sends nothing of the main area outside its fragment, so there the
+    stylesheet stays."""
     st.html(stylesheet())
 
 

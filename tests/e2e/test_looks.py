@@ -1,0 +1,138 @@
+"""The pages keep their looks through a lesson: after each kind of rerun a page goes
+through (a save with its notice, a round's start and end, a language switch, a removed
+student, a dialog, a relabel), the page still carries its stylesheet, measured by
+computed style and geometry (tests/support/looks.py), on a laptop and on a Pixel 7.
+
+Found by looking: after a student's first "Is it right?" tap the next answer was a
+plain 16 px digit and the bars a tall list, until a reload (the toast took the
+stylesheet's place in Streamlit's event container)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.browser import (
+    canvas_selector,
+    clear_canvas,
+    draw_strokes,
+    streamlit_server,
+    touch_strokes,
+)
+from tests.support.looks import assert_answer_laid_out, assert_styled
+from tests.support.strokes import DIGITS, PLACEMENTS, place
+
+PASSCODE = "7B-secret"
+KEY = "canvas-digit"
+LAPTOP = {"viewport": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture(scope="module")
+def lesson_url(mnist_dir, tmp_path_factory):
+    db = tmp_path_factory.mktemp("looks") / "class.sqlite3"
+    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db),
+                               "HWR_TEACHER_PASSCODE": PASSCODE}) as url:
+        yield url
+
+
+def open_page(browser, url: str, **context):
+    page = browser.new_context(**context).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    return page
+
+
+def teacher_on(browser, url: str):
+    teacher = open_page(browser, f"{url}/teach", **LAPTOP)
+    teacher.get_by_label("Teacher's passcode").fill(PASSCODE)
+    teacher.get_by_role("button", name="Unlock").click()
+    teacher.get_by_role("button", name="End the class").or_(
+        teacher.get_by_role("button", name="Start the class")).first.wait_for()
+    return teacher
+
+
+def student_on(browser, url: str, name: str, phone: bool):
+    context = browser.devices["Pixel 7"] if phone else LAPTOP
+    page = open_page(browser, f"{url}/?name={name}", **context)
+    page.wait_for_selector(canvas_selector(KEY))
+    if phone:
+        page.cdp = page.context.new_cdp_session(page)
+    return page
+
+
+def draw(page, digit: int) -> None:
+    clear_canvas(page, KEY)
+    strokes = place(DIGITS[digit][0], *PLACEMENTS[0])
+    if getattr(page, "cdp", None) is not None:
+        touch_strokes(page, page.cdp, KEY, strokes)
+    else:
+        draw_strokes(page, KEY, strokes)
+    expect(page.locator(".hwr-answer")).to_have_text(str(digit), timeout=30_000)
+
+
+def confirm(page, digit: int) -> None:
+    """Tap the digit under "Is it right?": the drawing is saved, with a notice."""
+    button = page.locator('[class*="st-key-hwr_confirm_"] button', has_text=str(digit))
+    if getattr(page, "cdp", None) is not None:
+        button.tap()
+    else:
+        button.click()
+    page.get_by_text(f"Saved as a {digit}").wait_for()
+
+
+def test_students_pages_keep_their_looks_through_a_lesson(browser, lesson_url, artifacts):
+    teacher = teacher_on(browser, lesson_url)
+    teacher.get_by_role("button", name="Start the class").click()
+    teacher.get_by_role("button", name="End the class").wait_for()
+    students = {"laptop": student_on(browser, lesson_url, "Ana", phone=False),
+                "phone": student_on(browser, lesson_url, "Ben", phone=True)}
+
+    def look(after: str, digit: int) -> None:
+        for kind, page in students.items():
+            draw(page, digit)
+            where = f"{kind}, after {after}"
+            try:
+                assert_answer_laid_out(page, where, phone=kind == "phone")
+            except AssertionError:
+                page.screenshot(path=artifacts / f"looks-{kind}-{after.replace(' ', '-')}.png",
+                                full_page=True)
+                raise
+
+    look("the first drawing", 7)
+    for page in students.values():  # a save with its notice, then the next drawing
+        confirm(page, 7)
+        assert_styled(page, "right after a save's notice")
+    look("a save", 3)
+
+    teacher.get_by_label("Seconds (5 to 600)").fill("30")
+    teacher.get_by_role("button", name="Start the round").click()
+    for page in students.values():
+        expect(page.locator(".hwr-prompt")).to_be_visible(timeout=15_000)
+    look("a round's start", 7)
+    teacher.get_by_role("button", name="End the round").click()
+    for page in students.values():
+        page.get_by_text("Round over").wait_for(timeout=15_000)
+    look("a round's end", 4)
+
+    laptop = students["laptop"]
+    laptop.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
+    laptop.get_by_role("option", name="Deutsch").click()
+    expect(laptop.locator("h1")).not_to_have_text("Draw a digit")
+    assert_answer_laid_out(laptop, "laptop, after a language switch", phone=False)
+
+    # The teacher removes the phone's student: both pages rerun with a notice.
+    tile = teacher.locator('[data-wall="wall"] .hwr-wall-item[data-student="Ben"]').first
+    tile.get_by_role("button", name=re.compile("Remove")).click()
+    dialog = teacher.get_by_role("dialog")
+    if dialog.count():  # a confirmation first
+        dialog.get_by_role("button", name=re.compile("Remove")).click()
+    expect(teacher.locator('.hwr-wall-item[data-student="Ben"]')).to_have_count(0)
+    assert_styled(teacher, "the teacher's page, after removing a student")
+    teacher.screenshot(path=artifacts / "looks-teacher-after-remove.png", full_page=True)
+    phone = students["phone"]
+    draw(phone, 2)
+    assert_answer_laid_out(phone, "phone, after being removed", phone=True)
+    for page in (teacher, *students.values()):
+        page.context.close()
