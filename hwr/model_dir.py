@@ -12,6 +12,7 @@ HISTORY_FILE = "history.json"  # per-epoch loss and accuracy
 METRICS_FILE = "metrics.json"  # test figures, styles, non-digits, confusion matrix
 PREDICTIONS_FILE = "test_predictions.npz"  # per-image test probabilities
 GALLERY_FILE = "gallery.npz"  # the MNIST test images the Evaluation page shows offline
+REPLAY_FILE = "replay.npz"  # MNIST training digits a fine-tune replays (hwr.learning.replay)
 CARD_FILES = (CONFIG_FILE, MODEL_FILE, HISTORY_FILE, METRICS_FILE)  # a complete run
 
 

@@ -7,7 +7,8 @@ Training has two stages: the epochs, then a short polish (the --polish flags); w
 `--polish-from MODEL_DIR` only the polish runs, from a model trained with the same
 config's first stage (how the shipped model was made; see its config.json).
 With `--init-from MODEL_DIR --extra-data FILE.npz` it runs instead the Class page's
-fine-tune of that model on a class's exported digits (the finetune flags).
+fine-tune of that model on a class's exported digits (the finetune flags), replaying the
+shipped MNIST training digits (hwr/models/default/replay.npz; never a download).
 Every field of the training config (hwr/learning/config.py) has a flag below, made from the
 config itself; `--config` starts from a recorded run's config.json instead, and the
 flags given explicitly override it.
@@ -98,7 +99,9 @@ def config_from_args(args: argparse.Namespace, argv: list[str] | None = None) ->
 
 
 def fine_tune(config: TrainConfig, args: argparse.Namespace) -> int:
-    """--init-from: the Class page's fine-tune, with its defaults (--finetune-...)."""
+    """--init-from: the Class page's fine-tune, with its defaults (--finetune-...): it
+    replays the shipped replay file's MNIST training digits and measures on MNIST's test
+    set in --data-dir / $HWR_DATA_DIR, else on the file's check digits (no download)."""
     from hwr.learning.finetune import FineTuneError, fine_tune_files
 
     try:
@@ -109,8 +112,10 @@ def fine_tune(config: TrainConfig, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     held, mnist = report["held_out"], report["mnist"]
+    measured = "MNIST test" if mnist.get("on", "test") == "test" else \
+        f"MNIST check digits ({mnist['count']}, no MNIST test set in --data-dir)"
     print(f"Held-out class digits ({held['count']}): {held['before']:.2%} -> "
-          f"{held['after']:.2%}; MNIST test: {mnist['before']:.2%} -> {mnist['after']:.2%}; "
+          f"{held['after']:.2%}; {measured}: {mnist['before']:.2%} -> {mnist['after']:.2%}; "
           f"learned in {report['learn_seconds']:.0f} s; model written to {args.out}")
     return 0
 

@@ -46,6 +46,9 @@ class Mnist:
     y_test: np.ndarray
     source: str
     checksums: dict[str, str]
+    # what x_test/y_test are: "test", MNIST's test set; "check", the shipped replay
+    # file's check digits (training-split digits the shipped model never learned)
+    measured_on: str = "test"
 
 
 def _read_idx(path: Path) -> bytes:

@@ -1,12 +1,19 @@
 """Fine-tuning: a trained model learns a class's own handwriting in seconds.
 
 The class's digits are few (a few hundred against MNIST's 60,000), so each epoch shows
-every one of them several times beside a fresh replay of MNIST digits (with the writing
-styles and non-digits the model already knows, so it forgets nothing), with a small
-learning rate for a few epochs, augmentation on. A share of the class's digits, whole
-students where the collection knows who wrote what, is held out and never trained on:
-it measures the model before and after honestly. The MNIST test set is measured too,
-never used to choose anything.
+every one of them several times beside a fresh replay of MNIST training digits (with the
+writing styles and non-digits the model already knows, so it forgets nothing), with a
+small learning rate for a few epochs, augmentation on. A share of the class's digits,
+whole students where the collection knows who wrote what, is held out and never trained
+on: it measures the model before and after honestly. What it forgot of MNIST is measured
+too, never used to choose anything.
+
+The replayed digits are ``mnist.x_train``: the app and the command line pass the
+shipped replay file's 3,000 training digits (``hwr.learning.replay.replay_mnist``),
+always, whether or not ``$HWR_DATA_DIR`` is set, so a class's model does not depend on a
+server setting and nothing is ever downloaded. ``mnist.x_test`` is what the forgetting is
+measured on: MNIST's test set where ``$HWR_DATA_DIR`` has it, else the file's check
+digits (``mnist.measured_on``, recorded as the report's ``mnist["on"]``).
 
 ``fine_tune`` is the algorithm; the Class page runs it in a background job
 (``hwr/pages/fine_tune_jobs.py``) and ``scripts/train.py --init-from`` from the command
@@ -27,7 +34,7 @@ import numpy as np
 from hwr.learning.config import FineTuneConfig, StyleConfig, TrainConfig
 from hwr.learning.data import NOT_A_DIGIT, NUM_CLASSES, Mnist
 from hwr.learning.evaluate import CLASSES, StalePredictionsError, load_predictions
-from hwr.model_dir import CONFIG_FILE, MODEL_FILE
+from hwr.model_dir import CONFIG_FILE, METRICS_FILE, MODEL_FILE
 from hwr.sizes import IMAGE_SIZE
 
 INK_MIN = 0.02  # mean ink below this: an empty drawing, not a digit to learn
@@ -297,7 +304,8 @@ def fine_tune(start_dir: str | Path, digits: ClassDigits, mnist: Mnist,
     held_before = _predict(start, held_images).argmax(axis=1)
 
     # Learning.
-    steps = -(-(len(class_x) + ft.replay + _non_digit_replay(ft, classes)) // ft.batch_size)
+    replayed = min(ft.replay, len(mnist.x_train))  # each epoch's replay (_replay)
+    steps = -(-(len(class_x) + replayed + _non_digit_replay(ft, classes)) // ft.batch_size)
     _compile(model, ft, steps)
     state.stage, state.steps = "learning", steps
     learn_seconds = _learn(
@@ -313,8 +321,9 @@ def fine_tune(start_dir: str | Path, digits: ClassDigits, mnist: Mnist,
     report = {
         "class_digits": len(digits), "skipped": skipped, "trained_on": int(len(train_idx)),
         "split": split, "held_out": accuracy_report(held_labels, held_before, held_after),
-        "mnist": accuracy_report(mnist.y_test, mnist_before,
-                                 test_probabilities.argmax(axis=1)),
+        "mnist": {**accuracy_report(mnist.y_test, mnist_before,
+                                    test_probabilities.argmax(axis=1)),
+                  "on": mnist.measured_on},
         "learn_seconds": round(learn_seconds, 1),
         "config": dataclasses.asdict(ft),
     }
@@ -344,9 +353,12 @@ def write_version(fine_tuned: FineTuned, start_dir: str | Path, directory: Path)
     card["finetune"] = fine_tuned.report["config"]
     card["finetuned_from"] = str(start_dir)
     (directory / CONFIG_FILE).write_text(json.dumps(card, indent=1))
-    write_results(directory, fine_tuned.test_labels, fine_tuned.test_probabilities,
-                  extra={"finetune": {k: v for k, v in fine_tuned.report.items()
-                                      if k != "config"}})
+    extra = {"finetune": {k: v for k, v in fine_tuned.report.items() if k != "config"}}
+    if fine_tuned.report["mnist"].get("on", "test") == "test":
+        write_results(directory, fine_tuned.test_labels, fine_tuned.test_probabilities,
+                      extra=extra)
+    else:  # measured on the replay file's check digits: no test results to show
+        (directory / METRICS_FILE).write_text(json.dumps(extra, indent=1))
     np.savez_compressed(directory / PICTURES_FILE, **fine_tuned.held_out)
 
 
@@ -364,11 +376,14 @@ def fine_tune_files(config: TrainConfig, out_dir: str | Path,
     """The command-line form of the Class page's button: fine-tune ``config.init_from``
     on the digits of ``config.extra_data`` (.npz exports or IDX folders; who wrote them
     is unknown, so the held-out share is drawn at random) and write a complete model
-    directory to ``out_dir``, replaced only once finished. Returns the report."""
+    directory to ``out_dir``, replaced only once finished. It replays the shipped
+    replay file and measures on MNIST's test set in ``data_dir`` (or ``$HWR_DATA_DIR``)
+    if readable, else on the file's check digits: no download. Returns the report."""
     import shutil
     import tempfile
 
-    from hwr.learning.data import load_extra, load_mnist
+    from hwr.learning.data import load_extra
+    from hwr.learning.replay import ReplayFileError, replay_mnist
     from hwr.learning.train import replace_dir
 
     if not config.init_from or not config.extra_data:
@@ -376,8 +391,12 @@ def fine_tune_files(config: TrainConfig, out_dir: str | Path,
     parts = [load_extra(path) for path in config.extra_data]
     digits = ClassDigits(np.concatenate([p[0] for p in parts]).astype(np.float32) / 255.0,
                          np.concatenate([p[1] for p in parts]).astype(np.int64))
-    result = fine_tune(config.init_from, digits, load_mnist(data_dir), config,
-                       progress=_print_progress)
+    try:
+        mnist = replay_mnist(data_dir=data_dir)
+    except ReplayFileError as e:
+        raise FineTuneError(f"The MNIST digits a fine-tune replays cannot be used: {e}.") \
+            from None
+    result = fine_tune(config.init_from, digits, mnist, config, progress=_print_progress)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))

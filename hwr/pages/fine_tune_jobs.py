@@ -11,6 +11,7 @@ job never activates a model, so the active one is unchanged)."""
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from typing import Callable
@@ -46,6 +47,8 @@ from hwr.pages import class_state, model_loading
 from hwr.pages.language import N_, current
 from hwr.translation import ENGLISH, gettext_in, ngettext_in
 
+LOG = logging.getLogger(__name__)
+
 # The Class page button's fine-tune: scripts/train.py's defaults. The page's checks (how
 # many digits it needs, the MNIST drop it warns about) read the same settings.
 BUTTON_CONFIG = TrainConfig()
@@ -62,9 +65,9 @@ FAILED = N_("The fine-tune failed ({error}); nothing was saved.")
 EITHER = N_("{first} or {last}")
 ALL_THE_SAME = N_("The class's digits are all {digits}: the model needs at least {needed} "
                   "different digits, or it would learn that every drawing is one of these.")
-NO_MNIST = N_("The MNIST training digits, which remind the model of what it knows, could "
-              "not be read ({error}): set HWR_DATA_DIR to a folder with the MNIST IDX "
-              "files, or let the server download them once")
+NO_REPLAY = N_("The model cannot learn here because the MNIST digits it practises on, "
+               "which come with the app, are missing or damaged: reinstall the app to "
+               "restore them.")
 
 
 class FineTuneJob:
@@ -219,13 +222,19 @@ def fine_tune_job() -> FineTuneJob | None:
     return _fine_tune_slot()["job"]
 
 
-def _mnist_for_replay(lang: str = ENGLISH):
-    from hwr.learning.data import load_mnist
+def _mnist_for_replay(lang: str = ENGLISH) -> Mnist:
+    """The shipped replay file's MNIST training digits, always (never a download: a
+    school server without internet or HWR_DATA_DIR teaches the model alike), measured on
+    MNIST's test set where HWR_DATA_DIR has it, else on the file's check digits
+    (hwr.learning.replay.replay_mnist). A missing or damaged file: NO_REPLAY for the
+    teacher, the details in the server's log."""
+    from hwr.learning.replay import ReplayFileError, replay_mnist
 
     try:
-        return load_mnist()
-    except Exception as e:  # noqa: BLE001 - a missing folder or a failed download
-        raise FineTuneError(gettext_in(lang, NO_MNIST).format(error=e)) from None
+        return replay_mnist()
+    except ReplayFileError as e:
+        LOG.warning("hwr: the class cannot teach the model: %s", e)
+        raise FineTuneError(gettext_in(lang, NO_REPLAY)) from None
 
 
 def _lock(engine: Engine) -> DatabaseLock:
