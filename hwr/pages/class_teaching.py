@@ -32,7 +32,12 @@ from hwr.pages.model_loading import (
     restore_original_model,
 )
 from hwr.class_data.curation import LeftOut, changes_since
-from hwr.pages.teaching_report import left_out_sentence, moment, show_before_after
+from hwr.pages.teaching_report import (
+    learned_from,
+    left_out_sentence,
+    moment,
+    show_before_after,
+)
 
 # The Class page's choices that are not a class the teacher named: kept in English where
 # they are stored (a fine-tune's class name), translated where shown (shown_class).
@@ -64,7 +69,7 @@ def model_label(version: ModelVersion) -> str:
     """Which model answers, in a student's words (ModelVersion.label, translated)."""
     if version.is_original:
         return _("the original model (trained on MNIST)")
-    n, when = version.class_digits, moment(version.created)
+    n, when = learned_from(version), moment(version.created)
     if not when:
         return ngettext("our class's model, learned from {count} of our digits",
                         "our class's model, learned from {count} of our digits",
@@ -185,10 +190,15 @@ def choose_new_model(version: ModelVersion) -> None:
     mnist = version.report["mnist"]
     drop = mnist["before"] - mnist["after"]
     risky = drop > BUTTON_CONFIG.finetune.max_mnist_drop
-    if risky:
+    if risky and mnist.get("on", "test") == "test":
         st.warning(_("This model reads the MNIST test digits {points} points worse than the "
                      "one it started from: it may read other handwriting worse.").format(
                          points=number(drop * 100, 2)),
+                   icon=":material/warning:")
+    elif risky:  # measured on the replay file's check digits
+        st.warning(_("This model reads MNIST digits it never learned from {points} points "
+                     "worse than the one it started from: it may read other handwriting "
+                     "worse.").format(points=number(drop * 100, 2)),
                    icon=":material/warning:")
     sure = st.checkbox(_("Use it anyway"), key="risky_ok") if risky else True
     use, keep = st.columns(2)

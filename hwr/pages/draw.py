@@ -28,8 +28,14 @@ from hwr.pages.inside_network import show_inside
 from hwr.pages.language import N_, _, ngettext
 from hwr.pages.live import answer_partial, live_on, live_toggle, say_answer
 from hwr.pages.markup import use_stylesheet
-from hwr.pages.round_prompt import round_prompt
-from hwr.pages.sharing import class_note, confirm_sample, nickname, post_to_wall
+from hwr.pages.round_prompt import fool_entry, fooling, page_shows, round_prompt
+from hwr.pages.sharing import (
+    class_note,
+    confirm_sample,
+    nickname,
+    nickname_line,
+    post_to_wall,
+)
 from hwr.pages.class_state import running_class
 from hwr.pages.model_loading import (
     answering_model,
@@ -125,9 +131,10 @@ def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
     return image, result
 
 
-def show_drawing_answer(drawing: Drawing | None, mode: str, loader):
+def show_drawing_answer(drawing: Drawing | None, mode: str, loader, fool: bool = False):
     """The answer for the drawing on the canvas; (image, result) if there is one (a
-    ``NumberRecognition`` for several digits; an empty result when nothing is there)."""
+    ``NumberRecognition`` for several digits; an empty result when nothing is there).
+    ``fool``: a "Fool the network" round runs (its hint is not to write more clearly)."""
     if drawing is None or drawing.is_empty:
         show_note(_(INVITATION if mode == ONE_DIGIT else NUMBER_INVITATION))
         return None
@@ -140,7 +147,7 @@ def show_drawing_answer(drawing: Drawing | None, mode: str, loader):
     if mode == NUMBER:
         show_number(result, drawing.partial, drawing.seq)
     else:
-        show_digit(result, drawing.partial, drawing.seq)
+        show_digit(result, drawing.partial, drawing.seq, fool=fool)
     return image, result
 
 
@@ -148,12 +155,13 @@ def show_answering_model(version: ModelVersion, note: str) -> None:
     """Which model answers, once the class has taught one (or why the original does)."""
     if note:
         st.caption(note)
-    elif not version.is_original:
+    elif not version.is_original:  # the digits it trained on (as the Class page says)
+        learned = version.report.get("trained_on", version.class_digits)
         # TRANSLATORS: {count} class digits; {time} when the model was made ("14:03")
         st.caption(ngettext(
             "Answered by our class's model, learned from {count} of our digits, {time}.",
             "Answered by our class's model, learned from {count} of our digits, {time}.",
-            version.class_digits).format(count=version.class_digits, time=version.time))
+            learned).format(count=learned, time=version.time))
 
 
 def page_on_screen() -> None:
@@ -172,7 +180,9 @@ def page_on_screen() -> None:
 def drawing_area(mode: str, large: bool, brush: int) -> None:
     """Canvas and answer: a stroke reruns only this, never the whole page."""
     page_on_screen()
+    page_shows()  # the class and round it is drawn for: the round's poll follows them
     loader, version, note = answering_model()  # once per stroke
+    fool = fooling()  # a "Fool the network" round runs
     with st.container(key="hwr-draw-row"):
         left, right = st.columns([3, 2]) if mode == ONE_DIGIT else (st.container(),) * 2
         with left:
@@ -182,10 +192,14 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
                 st.warning(_("That drawing could not be read: {reason}").format(
                     reason=reading_error(e)), icon=":material/error:")
                 drawing = None
+            # Right under the canvas, so that on a phone the digits to tap are on
+            # screen with the answer (above the canvas there): "Is it right?", or in
+            # "Fool the network" the digit meant.
+            taps = st.container(key="hwr-taps")
         # One digit: on a phone this area sits above the canvas, at a fixed height.
         area = "hwr-answer-area" if mode == ONE_DIGIT else "hwr-number-answer"
         with right, st.container(key=area):
-            answered = show_drawing_answer(drawing, mode, loader)
+            answered = show_drawing_answer(drawing, mode, loader, fool is not None)
     partial = drawing is not None and drawing.partial
     with st.container(key="hwr-live-row", horizontal=True, gap="large"):
         live_toggle(large)
@@ -194,13 +208,17 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
     if answered is not None and (mode == NUMBER or answered[1].is_empty):
         answered = None  # "Is it right?" and the network's inside: one digit only
     lesson = running_class()
+    if fool is not None:
+        with taps:
+            fool_entry(fool)
     class_note(lesson)  # where the drawings go (or why not: a removed student)
     show_answering_model(version, note)
     if answered is not None:
         image, result = answered
         if lesson is not None and not partial:  # the wall gets pen-up drawings
             post_to_wall(lesson, drawing, result)
-        confirm_sample(result, image, mode, drawing.id)
+        with taps:
+            confirm_sample(result, image, mode, drawing.id)
         show_inside(loader.recognizer, result, fresh=not partial or large)
 
 
@@ -237,12 +255,15 @@ def draw_page() -> None:
     use_stylesheet()  # the phone layout too: style.css
     large = presentation_mode()
     brush = st.sidebar.slider(_("Stroke width"), 6, 40, DEFAULT_STROKE, key="stroke_width")
-    nickname()
+    name = nickname()
     with st.container(key="hwr-draw-title"):
         st.title(_("Draw a digit"))
-    mode = st.segmented_control(_("What to read"), [ONE_DIGIT, NUMBER], default=ONE_DIGIT,
-                                key="mode", label_visibility="collapsed",
-                                format_func=_) or ONE_DIGIT
+    with st.container(key="hwr-mode-row", horizontal=True, vertical_alignment="center",
+                      gap="small"):
+        mode = st.segmented_control(_("What to read"), [ONE_DIGIT, NUMBER],
+                                    default=ONE_DIGIT, key="mode",
+                                    label_visibility="collapsed", format_func=_) or ONE_DIGIT
+        nickname_line(name)  # in a class: "You are Quick Otter · change"
     # TRANSLATORS: the tabs: draw on the canvas, or upload a photo
     draw_tab, upload_tab = st.tabs([_("Draw"), _("Upload")])
     with draw_tab:

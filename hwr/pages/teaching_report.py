@@ -66,20 +66,42 @@ def left_out_sentence(left_out: LeftOut) -> str:
 
 
 def points(change: float, decimals: int) -> str:
-    """A change of accuracy in percentage points, signed ("+1.5 points")."""
+    """A change of accuracy in percentage points, signed ("+1.5 points"); one that
+    rounds to zero unsigned ("0.0 points")."""
+    if round(abs(change), decimals) == 0:
+        return _("{change} points").format(change=number(0.0, decimals))
     signed = ("-" if change < 0 else "+") + number(abs(change), decimals)
     return _("{change} points").format(change=signed)
+
+
+def change_metric(column, label: str, before: float, after: float, decimals: int) -> None:
+    """An accuracy after a fine-tune and its change in points: green up, red down, and
+    grey with no arrow when it rounds to no change."""
+    change = (after - before) * 100
+    still = round(abs(change), decimals) == 0
+    column.metric(label, percent(after, 1), points(change, decimals),
+                  delta_color="off" if still else "normal",
+                  delta_arrow="off" if still else "auto")
+
+
+def learned_from(version: ModelVersion) -> int:
+    """How many class digits a model learned from: those it trained on, not the ones
+    held back to check it (older versions without the figure: all of them)."""
+    return int(version.report.get("trained_on", version.class_digits))
 
 
 def show_before_after(version: ModelVersion) -> None:
     """Accuracy before and after, per digit, and the digits it now reads right."""
     held, mnist = version.report["held_out"], version.report["mnist"]
     a, b = st.columns(2)
-    a.metric(_("Our held-out digits ({count}, never learned from)").format(
-                 count=held["count"]),
-             percent(held["after"], 1), points((held["after"] - held["before"]) * 100, 1))
-    b.metric(_("MNIST test digits ({count})").format(count=number(10_000)),
-             percent(mnist["after"], 1), points((mnist["after"] - mnist["before"]) * 100, 2))
+    change_metric(a, _("Our held-out digits ({count}, never learned from)").format(
+        count=held["count"]), held["before"], held["after"], 1)
+    if mnist.get("on", "test") == "test":
+        mnist_label = _("MNIST test digits ({count})").format(count=number(mnist["count"]))
+    else:  # the replay file's check digits: no MNIST test set on this server
+        mnist_label = _("MNIST digits it never learned from ({count})").format(
+            count=number(mnist["count"]))
+    change_metric(b, mnist_label, mnist["before"], mnist["after"], 2)
     split = version.report["split"]
     st.caption(ngettext("Learned from {trained} of the class's {total} digit; the others, "
                         "chosen {split}, only check it.",
