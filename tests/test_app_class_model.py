@@ -65,7 +65,8 @@ def test_the_teacher_teaches_the_model_and_gives_it_to_everyone(teacher_page, cl
     button(at, "use_model").click().run()
     assert not at.exception, at.exception
     assert model_store().active() == job.version
-    assert "learned from 120 of our digits" in texts(at)
+    trained = job.version.report["trained_on"]  # the digits held back only check it
+    assert trained < 120 and f"learned from {trained} of our digits" in texts(at)
     button(at, "restore_original").click().run()
     assert model_store().active().is_original
 
@@ -84,3 +85,47 @@ def test_a_student_cannot_teach_the_model(monkeypatch, class_db, mnist_dir):
     at = page_app("class").run()
     assert not at.exception
     assert not any(b.key in ("teach_model", "restore_original") for b in at.button)
+
+
+def test_a_missing_replay_file_is_one_sentence_and_the_page_goes_on(
+        teacher_page, class_db, mnist_dir, monkeypatch, tmp_path):
+    from hwr.learning import replay
+    from hwr.pages.fine_tune_jobs import NO_REPLAY, fine_tune_job
+
+    monkeypatch.delenv("HWR_DATA_DIR")
+    monkeypatch.setattr(replay, "REPLAY_PATH", tmp_path / "replay.npz")  # none there
+    fill_class(class_db, tilted_class(load_mnist(mnist_dir), count=40, students=3))
+    at = teacher_page()
+    button(at, "teach_model").click().run()
+    assert fine_tune_job().wait(60)
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [NO_REPLAY]
+    assert "Errno" not in texts(at) and "http" not in texts(at)
+    button(at, "dismiss_teach").click().run()
+    assert not at.exception and any(b.key == "teach_model" for b in at.button)
+
+
+def test_a_change_that_rounds_to_zero_has_no_arrow_and_no_colour():
+    from streamlit.proto.Metric_pb2 import Metric
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import streamlit as st
+
+        from hwr.pages.teaching_report import change_metric
+
+        for column, (before, after, decimals) in zip(st.columns(4), [
+                (0.9, 0.9, 1), (0.9965, 0.99651, 2), (0.7, 0.9, 1), (0.9965, 0.9954, 2)]):
+            change_metric(column, f"{before} {after}", before, after, decimals)
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception, at.exception
+    same, tiny, up, down = at.metric
+    for still in (same, tiny):
+        assert still.proto.direction == Metric.MetricDirection.NONE
+        assert still.proto.color == Metric.MetricColor.GRAY
+        assert not still.proto.delta.startswith(("+", "-"))
+    assert same.proto.delta == "0.0 points" and tiny.proto.delta == "0.00 points"
+    assert up.proto.delta == "+20.0 points" and up.proto.color == Metric.MetricColor.GREEN
+    assert down.proto.delta == "-0.11 points" and down.proto.color == Metric.MetricColor.RED

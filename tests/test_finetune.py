@@ -1,9 +1,12 @@
 """The fine-tune: it learns a class's handwriting from few digits, measures itself on
 digits it never saw, forgets little of MNIST, and never leaves a half-written model."""
 
+import functools
+import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 
 import numpy as np
 import pytest
@@ -22,10 +25,12 @@ from hwr.learning.finetune import (
     split_held_out,
     usable,
 )
-from hwr.pages.fine_tune_jobs import FineTuneJob
+from hwr.learning import replay
+from hwr.learning.replay import ReplayFileError, read_replay, replay_mnist, write_replay
+from hwr.pages.fine_tune_jobs import NO_REPLAY, FineTuneJob, _mnist_for_replay
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
 from tests.support.files import REPO
-from tests.support.classes import replay_without_unseen, tilted_class
+from tests.support.classes import tilted_class
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +44,17 @@ def tilted(mnist) -> ClassDigits:
 
 
 @pytest.fixture(scope="module")
-def tuned(mnist, tilted):
-    """The Class page's fine-tune, with its defaults, on a class the model misreads."""
-    return fine_tune(DEFAULT_MODEL_DIR, tilted, replay_without_unseen(mnist))
+def shipped(mnist_dir):
+    """What the Class page's fine-tune replays: the shipped replay file's digits (measured
+    on MNIST's test set, here at hand)."""
+    return replay_mnist(data_dir=mnist_dir)
+
+
+@pytest.fixture(scope="module")
+def tuned(shipped, tilted):
+    """The Class page's fine-tune, with its defaults and the shipped replay digits, on a
+    class the model misreads (none of its digits is replayed: test_the_replay_file_...)."""
+    return fine_tune(DEFAULT_MODEL_DIR, tilted, shipped)
 
 
 def quick(**changes) -> TrainConfig:
@@ -56,7 +69,104 @@ def test_it_learns_the_class_and_keeps_mnist(tuned):
     assert held["before"] < 0.95  # the class really is misread
     assert (1 - held["after"]) <= 0.6 * (1 - held["before"])  # error cut by 40% or more
     assert mnist["after"] >= mnist["before"] - FineTuneConfig().max_mnist_drop
+    assert mnist["on"] == "test" and mnist["count"] == 10_000
     assert tuned.report["split"] == "by student"
+
+
+def test_the_replay_file_is_mnist_training_digits_the_script_writes_again(mnist,
+                                                                         tmp_path):
+    """Only MNIST's training split, stratified: the replay from the digits the shipped
+    model trained on, the check digits from its validation split (which the tests'
+    classes are made of: never replayed); scripts/replay_digits.py writes the same file."""
+    shipped = np.load(replay.REPLAY_PATH, allow_pickle=False)
+    for part in ("", "check_"):
+        indices, labels = shipped[part + "indices"], shipped[part + "labels"]
+        assert np.array_equal(mnist.x_train[indices], shipped[part + "images"])
+        assert np.array_equal(mnist.y_train[indices], labels)
+        assert len(set(np.bincount(labels, minlength=10))) == 1  # as many of each digit
+    assert len(shipped["labels"]) >= FineTuneConfig().replay  # a full replay each epoch
+    assert "CC BY-SA 3.0" in str(shipped["attribution"])
+    assert replay.REPLAY_PATH.stat().st_size < 1_000_000
+    validation = unseen_indices(mnist)
+    assert not np.isin(shipped["indices"], validation).any()
+    assert np.isin(shipped["check_indices"], validation).all()
+    again = write_replay(mnist, tmp_path / "replay.npz")
+    with np.load(again, allow_pickle=False) as written:
+        assert sorted(written.files) == sorted(shipped.files)
+        assert all(np.array_equal(written[k], shipped[k]) for k in shipped.files)
+
+
+def unseen_indices(mnist) -> np.ndarray:
+    """The shipped model's validation split, as indices into MNIST's training files."""
+    config = TrainConfig.from_json(DEFAULT_MODEL_DIR / "config.json")
+    order = np.random.default_rng(config.data_seed).permutation(len(mnist.x_train))
+    return order[:config.validation_size]
+
+
+def no_network(monkeypatch) -> list:
+    """Every way out raises (and is recorded): sockets, urllib, Keras' download."""
+    tried = []
+
+    def refuse(*args, **kwargs):
+        tried.append(args)
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(urllib.request, "urlretrieve", refuse)
+    import keras
+
+    monkeypatch.setattr(keras.utils, "get_file", refuse)
+    return tried
+
+
+@pytest.mark.slow
+def test_without_mnist_files_or_network_the_class_teaches_the_model(tmp_path, monkeypatch,
+                                                                     tilted):
+    """No HWR_DATA_DIR and no network: the Class page's job replays the shipped file and
+    measures on its check digits; nothing tries to download."""
+    monkeypatch.delenv("HWR_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # no cached MNIST either
+    tried = no_network(monkeypatch)
+    store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
+    offline = FineTuneJob(store, store.original, lambda: tilted,
+                          functools.partial(_mnist_for_replay, "en"), class_name="7B",
+                          config=quick())
+    assert offline.start().wait(180) and offline.error is None, offline.error
+    mnist = offline.version.report["mnist"]
+    assert mnist["on"] == "check" and mnist["count"] == len(read_replay().check_labels)
+    assert mnist["after"] >= mnist["before"] - 0.01
+    assert DigitRecognizer.load(offline.version.path).knows_non_digits
+    assert tried == []
+
+
+def test_a_missing_or_damaged_replay_file_is_one_sentence(tmp_path, monkeypatch, tilted):
+    """The teacher reads NO_REPLAY, never a path, an errno or a traceback; no download."""
+    monkeypatch.delenv("HWR_DATA_DIR", raising=False)
+    store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
+    good = replay.REPLAY_PATH.read_bytes()
+    wrong_type = tmp_path / "wrong.npz"
+    np.savez(wrong_type, images=np.zeros((5, 28, 28), np.float32), labels=np.zeros(5, np.uint8),
+             check_images=np.zeros((5, 28, 28), np.uint8), check_labels=np.zeros(5, np.uint8))
+    files = {"missing": None, "garbage": b"not a zip file at all",
+             "truncated": good[:len(good) // 2], "empty": b"",
+             "wrong": wrong_type.read_bytes()}
+    for name, content in files.items():
+        path = tmp_path / f"{name}.npz"
+        if content is not None:
+            path.write_bytes(content)
+        monkeypatch.setattr(replay, "REPLAY_PATH", path)
+        with pytest.raises(ReplayFileError):
+            read_replay()
+        failing = FineTuneJob(store, store.original, lambda: tilted,
+                              functools.partial(_mnist_for_replay, "en"), config=quick())
+        assert failing.start().wait(60)
+        assert failing.error == NO_REPLAY, (name, failing.error)
+        assert failing.version is None and store.versions() == []
+    for word in ("/", "Errno", "http", "HWR_DATA_DIR", "Traceback"):
+        assert word not in NO_REPLAY
 
 
 def test_the_held_out_students_are_never_learned_from(tilted):
@@ -111,9 +221,9 @@ def job(store, mnist, digits, **config):
 
 
 @pytest.mark.slow
-def test_a_cancelled_run_leaves_the_store_unchanged(tmp_path, mnist, tilted):
+def test_a_cancelled_run_leaves_the_store_unchanged(tmp_path, shipped, tilted):
     store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
-    running = job(store, mnist, tilted, epochs=3)
+    running = job(store, shipped, tilted, epochs=3)
     learning = threading.Event()
     original_update = running._update
     running._update = lambda p: (original_update(p), p.step and learning.set())
@@ -127,7 +237,7 @@ def test_a_cancelled_run_leaves_the_store_unchanged(tmp_path, mnist, tilted):
 
 
 @pytest.mark.slow
-def test_a_failing_run_leaves_the_store_unchanged(tmp_path, mnist, tilted):
+def test_a_failing_run_leaves_the_store_unchanged(tmp_path, shipped, tilted):
     store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
 
     def no_mnist():
@@ -136,7 +246,7 @@ def test_a_failing_run_leaves_the_store_unchanged(tmp_path, mnist, tilted):
     failing = FineTuneJob(store, store.original, lambda: tilted, no_mnist, config=quick())
     assert failing.start().wait(60)
     assert failing.error == "The MNIST training digits could not be read."
-    crashing = job(store, mnist, tilted)
+    crashing = job(store, shipped, tilted)
     crashing.store = None  # saving crashes after the learning
     assert crashing.start().wait(120)
     assert "failed" in crashing.error and crashing.version is None
@@ -156,9 +266,9 @@ def test_too_few_digits_fail_before_any_data_is_read(tmp_path, tilted):
 
 
 @pytest.mark.slow
-def test_a_finished_run_is_a_new_version_not_yet_active(tmp_path, mnist, tilted):
+def test_a_finished_run_is_a_new_version_not_yet_active(tmp_path, shipped, tilted):
     store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
-    done = job(store, mnist, tilted)
+    done = job(store, shipped, tilted)
     assert done.start().wait(180) and done.error is None, done.error
     version = done.version
     assert store.versions() == [version] and store.active().is_original
