@@ -7,12 +7,17 @@ toggle is on; the drawing area calls show_inside last, after the answer."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import streamlit as st
 from PIL import Image
 
 from hwr.pages.language import _, ngettext
 from hwr.reading.recognizer import DigitRecognizer, Recognition
+
+if TYPE_CHECKING:
+    from hwr.reading.explain import Words
 
 LAST_INSIDE = "hwr_last_inside"  # (model input bytes, explanation) last shown
 
@@ -42,26 +47,34 @@ def show_inside(rec: DigitRecognizer, result: Recognition, fresh: bool = True) -
     b.image(overlay(model_input, explanation.saliency),
             caption=_("Saliency: pixels that change the answer most"),
             alt=_("Saliency map over the drawing"))
-    for name, maps in explanation.activations:
+    for n, (words, maps) in enumerate(explanation.activations, start=1):
         grid = feature_grid(maps)
         scale = max(1, 360 // grid.shape[1])
         picture = Image.fromarray((grid * 255).astype(np.uint8))
         st.image(picture.resize((grid.shape[1] * scale, grid.shape[0] * scale),
                                 Image.Resampling.NEAREST),
-                 caption=feature_maps_caption(name, maps.shape),
-                 alt=_("The feature maps of layer {layer}").format(layer=name))
+                 caption=feature_maps_caption(layer_words(words), maps.shape),
+                 alt=_("The feature maps of layer {layer}").format(layer=n))
+
+
+def layer_words(words: Words) -> str:
+    """What a layer does (``explain.describe``), in the page's language."""
+    return _(words.template).format(**words.values)
 
 
 def feature_maps_caption(layer: str, shape: tuple[int, ...]) -> str:
-    """A layer's name (the model's own) and its maps: "conv2d (32 maps of 26x26)"."""
+    """What a layer does and its maps: "Layer 1: 32 small pattern detectors, [...]
+    (32 maps of 26x26)"."""
     height, width, count = shape[0], shape[1], shape[2]
     if count > 32:
-        # TRANSLATORS: {layer} is a layer's name in the model ("conv2d")
+        # TRANSLATORS: {layer} is what the layer does, a sentence ("Layer 1: 32 small
+        # pattern detectors, [...]")
         text = ngettext("{layer} ({count} map of {height}x{width}, the first 32 shown)",
                         "{layer} ({count} maps of {height}x{width}, the first 32 shown)",
                         count)
     else:
-        # TRANSLATORS: {layer} is a layer's name in the model ("conv2d")
+        # TRANSLATORS: {layer} is what the layer does, a sentence ("Layer 1: 32 small
+        # pattern detectors, [...]")
         text = ngettext("{layer} ({count} map of {height}x{width})",
                         "{layer} ({count} maps of {height}x{width})", count)
     return text.format(layer=layer, count=count, height=height, width=width)

@@ -14,11 +14,13 @@ import tensorflow as tf
 from PIL import Image
 
 from hwr.sizes import IMAGE_SIZE
+from hwr.translation import N_
 
 
 @dataclass(frozen=True)
 class Explanation:
-    activations: list[tuple[str, np.ndarray]]  # (what the layer does, (H, W, C) maps)
+    # (what the layer does, in words for a student, and its (H, W, C) maps)
+    activations: list[tuple[Words, np.ndarray]]
     grad_cam: np.ndarray  # (28, 28) in [0, 1]: where the evidence for the class lies
     saliency: np.ndarray  # (28, 28) in [0, 1]: |d probability / d pixel|
     target: int
@@ -36,26 +38,56 @@ def _conv_outputs(model: keras.Model) -> list[tuple[keras.layers.Conv2D, keras.l
     return picked
 
 
-def describe(n: int, conv: keras.layers.Conv2D, height: int, width: int) -> str:
+class Words(str):
+    """A sentence for a student, in any language: the English sentence itself (a
+    ``str``), with its ``template`` marked for the catalogs (``N_``) and the ``values``
+    that fill it in. A page shows ``_(words.template).format(**words.values)``."""
+
+    template: str
+    values: dict
+
+    def __new__(cls, template: str, **values):
+        words = super().__new__(cls, template.format(**values))
+        words.template, words.values = template, values
+        return words
+
+    def __reduce__(self):  # pickle and copy with the template and its values
+        return _words, (self.template, self.values)
+
+
+def _words(template: str, values: dict) -> Words:
+    return Words(template, **values)
+
+
+def describe(n: int, conv: keras.layers.Conv2D, height: int, width: int) -> Words:
     """What a convolution does, in words for a student (the Keras names stay in the
     model card)."""
     k, filters = conv.kernel_size[0], conv.filters
     if n == 1:
-        return (f"Layer {n}: {filters} small pattern detectors, each looking at {k}x{k} "
-                "pixels of the drawing: edges and bits of strokes.")
+        # TRANSLATORS: what the network's first layer does; {k}x{k} is a patch of pixels
+        # ("3x3"), {filters} a number of detectors (32)
+        return Words(N_("Layer {n}: {filters} small pattern detectors, each looking at "
+                        "{k}x{k} pixels of the drawing: edges and bits of strokes."),
+                     n=n, filters=filters, k=k)
     if height == 1 and width == 1:
-        return (f"Layer {n}: {filters} detectors that each see the whole digit at once: "
-                "the answer is weighed from these.")
+        # TRANSLATORS: what the network's last convolution does
+        return Words(N_("Layer {n}: {filters} detectors that each see the whole digit at "
+                        "once: the answer is weighed from these."), n=n, filters=filters)
     if conv.strides[0] > 1:
-        return (f"Layer {n}: {filters} detectors over {k}x{k} patches of the layer before, "
-                f"shrinking the picture to {height}x{width}: each now sees a larger part "
-                "of the digit.")
-    return (f"Layer {n}: {filters} detectors combining {k}x{k} patches of the layer before "
-            "into larger shapes: curves, corners, loops.")
+        # TRANSLATORS: {k}x{k} is a patch ("3x3"); {height}x{width} the picture's new
+        # size in pixels ("12x12")
+        return Words(N_("Layer {n}: {filters} detectors over {k}x{k} patches of the layer "
+                        "before, shrinking the picture to {height}x{width}: each now sees "
+                        "a larger part of the digit."),
+                     n=n, filters=filters, k=k, height=height, width=width)
+    # TRANSLATORS: {k}x{k} is a patch of the layer before ("3x3")
+    return Words(N_("Layer {n}: {filters} detectors combining {k}x{k} patches of the layer "
+                    "before into larger shapes: curves, corners, loops."),
+                 n=n, filters=filters, k=k)
 
 
 @functools.lru_cache(maxsize=4)
-def _probe(model: keras.Model) -> tuple[list[str], keras.Model]:
+def _probe(model: keras.Model) -> tuple[list[Words], keras.Model]:
     """A model returning every conv activation and the output, and what each layer does;
     built once per model.
 
