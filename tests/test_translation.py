@@ -15,7 +15,7 @@ import hwr.translation as translation
 from hwr.translation import LANGUAGES, parse_language, percent_in, translations
 from scripts import catalogs
 from tests.support.files import REPO
-from tests.support.untranslated import find_all
+from tests.support.untranslated import ENGLISH_ONLY, find_all, find_all_in_package
 
 TRANSLATED = [lang for lang in LANGUAGES if lang != translation.ENGLISH]
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
@@ -76,6 +76,16 @@ def test_no_word_on_a_page_bypasses_the_catalogs():
     assert not found, "\n".join(map(str, found))
 
 
+@pytest.mark.parametrize("package", ["reading", "class_data"])
+def test_no_word_for_a_user_outside_the_pages_bypasses_the_catalogs(package):
+    """hwr/reading and hwr/class_data have no ``_``: a user's sentence there (an
+    InvalidImageError's, a layer's description) is an N_-marked template."""
+    found = find_all_in_package(REPO / "hwr" / package, REPO, REPO / "hwr")
+    assert not found, "\n".join(map(str, found))
+    for path, function in ENGLISH_ONLY:  # each exception still names a function
+        assert f"def {function}(" in (REPO / path).read_text(encoding="utf-8")
+
+
 def test_the_checker_sees_words_outside_the_catalogs(tmp_path):
     page = tmp_path / "page.py"
     page.write_text('import streamlit as st\nst.button("Start the class")\n'
@@ -84,6 +94,67 @@ def test_the_checker_sees_words_outside_the_catalogs(tmp_path):
     found = [(u.line, u.text) for u in find_all(tmp_path, tmp_path)]
     assert found == [(2, "Start the class"), (3, " drawings"), (5, "Begins it")]
 
+
+def test_the_checker_sees_words_for_a_user_outside_the_pages(tmp_path):
+    """In a module without Streamlit: an Explained subclass's words (however far down
+    from Explained), and a sentence a function returns; not a log, a docstring, a
+    programmer's ValueError or a key."""
+    (tmp_path / "errors.py").write_text(
+        "from hwr.translation import Explained\n"
+        "class Refused(Explained):\n    pass\n"
+        "class Bad(Refused):\n    pass\n")
+    (tmp_path / "layers.py").write_text(
+        'import logging\nlog = logging.getLogger(__name__)\n'
+        'def describe(n):\n'
+        '    """Says what a layer does."""\n'
+        '    log.info("described layer %s", n)\n'
+        '    if n < 0:\n'
+        '        raise ValueError(f"n must be positive, got {n}")\n'
+        '    if n == 0:\n'
+        '        raise Bad(f"Layer {n} has no detectors.")\n'
+        '    if n == 1:\n'
+        '        raise Refused(N_("Layer {n} is fine."), n=n, why="too small")\n'
+        '    if n == 2:\n'
+        '        return Words(N_("Layer {n}: edges."), n=n)\n'
+        '    if n == 3:\n'
+        '        return "conv2d"\n'
+        '    return f"Layer {n}: larger shapes."\n')
+    found = [(u.path, u.line, u.text) for u in find_all_in_package(tmp_path, tmp_path)]
+    assert found == [("layers.py", 9, "Layer  has no detectors."),
+                     ("layers.py", 11, "too small"), ("layers.py", 16, "Layer : larger shapes.")]
+    # and explain.py's words before they went through the catalogs
+    old = tmp_path / "hwr" / "reading" / "explain.py"
+    old.parent.mkdir(parents=True)
+    old.write_text('def describe(n, filters, k):\n'
+                   '    return (f"Layer {n}: {filters} small pattern detectors, each "\n'
+                   '            f"looking at {k}x{k} pixels of the drawing.")\n')
+    assert [(u.path, u.line) for u in find_all_in_package(old.parent, tmp_path)] == \
+        [("hwr/reading/explain.py", 2)]
+
+
+
+def test_inside_the_network_says_what_each_layer_does_in_the_pages_language(monkeypatch):
+    """explain.describe hands the page a template and its values (its str is the
+    English); the page says it in its language."""
+    import copy
+    import pickle
+    import types
+
+    from hwr.pages import inside_network
+    from hwr.reading.explain import describe
+
+    conv = types.SimpleNamespace(kernel_size=(3, 3), filters=64, strides=(2, 2))
+    words = describe(3, conv, 12, 12)
+    assert words == ("Layer 3: 64 detectors over 3x3 patches of the layer before, shrinking "
+                     "the picture to 12x12: each now sees a larger part of the digit.")
+    assert pickle.loads(pickle.dumps(words)).values == copy.copy(words).values == words.values
+    german = {words.template: "Schicht {n}: {filters} Detektoren über {k}x{k}-Ausschnitten, "
+                              "das Bild schrumpft auf {height}x{width}."}
+    monkeypatch.setattr(translation, "translations", lambda lang: types.SimpleNamespace(
+        gettext=lambda message: german.get(message, message) if lang == "de" else message))
+    monkeypatch.setattr(language, "current", lambda: "de")
+    assert inside_network.layer_words(words) == \
+        "Schicht 3: 64 Detektoren über 3x3-Ausschnitten, das Bild schrumpft auf 12x12."
 
 @pytest.fixture
 def fresh_catalogs():

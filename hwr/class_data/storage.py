@@ -244,13 +244,14 @@ def exit_if_unsupported() -> None:
 
 
 def host_of(url: str) -> str:
-    """The database's host (and port), never its password: for the teacher's messages."""
+    """The database's host (and port), or its SQLite file, never its password: for the
+    teacher's messages, in which it is said in any language (so no words of its own)."""
     try:
         parsed = make_url(url)
     except ArgumentError:
         return "?"
     if parsed.get_backend_name() == "sqlite":
-        return f"the SQLite file {parsed.database}"
+        return parsed.database or ":memory:"
     return f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
 
 
