@@ -90,7 +90,8 @@ def test_the_checker_sees_words_outside_the_catalogs(tmp_path):
     page = tmp_path / "page.py"
     page.write_text('import streamlit as st\nst.button("Start the class")\n'
                     'st.caption(f"{n} drawings")\nst.markdown("---")\n'
-                    'st.button(_("Start"), help="Begins it")\nst.info(_("Fine"))\n')
+                    'st.button(_("Start"), help="Begins it")\nst.info(_("Fine"))\n'
+                    'st.html(f"<b>{n}</b><script>scroll({n}, behavior)</script>")\n')
     found = [(u.line, u.text) for u in find_all(tmp_path, tmp_path)]
     assert found == [(2, "Start the class"), (3, " drawings"), (5, "Begins it")]
 

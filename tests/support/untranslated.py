@@ -53,7 +53,9 @@ ENGLISH_ONLY = {
     ("hwr/class_data/rounds.py", "title"):
         "the pages name a round with hwr.pages.lesson.round_title",
 }
-_MARKUP = re.compile(r"<[^>]*>|:material/[a-z_]+:|&[a-z]+;|\{[^}]*\}")
+# Not shown: a <script>'s or <style>'s code, tags, icons, entities, placeholders.
+_MARKUP = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>|:material/[a-z_]+:|&[a-z]+;"
+                     r"|\{[^}]*\}", re.DOTALL | re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _SENTENCE = re.compile(r"[A-Za-z]{2,}\S*\s+\S*[A-Za-z]{2,}")  # two words or more
 
