@@ -81,7 +81,7 @@ def test_selecting_a_cell_lists_exactly_its_images():
     at.selectbox(key="cm_true").set_value(int(true_digit))
     at.selectbox(key="cm_pred").set_value(int(pred_digit)).run()
     assert not at.exception
-    assert any(f"**{len(expected)}** test images of a **{true_digit}**" in m.value
+    assert any(f"**{len(expected)}** test images of the digit **{true_digit}**" in m.value
                for m in at.markdown)
     # Every image shown as this pair is in the cell, and every image of the cell is shown.
     shown = {index for index, true, top in thumbnails(at)

@@ -23,11 +23,19 @@ from hwr.pages.curation_actions import (
     relabel_from_widget,
 )
 from hwr.pages.language import N_, _, ngettext, percent
-from hwr.pages.markup import GALLERY_MAX, THUMBNAIL_SIZE, confusion_chart, figure_html
+from hwr.pages.markup import (
+    GALLERY_MAX,
+    THUMBNAIL_SIZE,
+    bring_into_view,
+    confusion_chart,
+    figure_html,
+)
 from hwr.pages.teacher_session import is_teacher
 
 DIGITS = list(range(10))
 CELL_TRUE, CELL_ANSWER = "cur_true", "cur_answer"
+CELL_AREA = "hwr-cur-cell"  # the chosen cell's digits and drawings
+CELL_CLICKED = "hwr_cur_clicked"  # a chart click this run: bring the cell into view
 PER_ROW = 6  # drawings per row in a cell
 NEW_MODEL, MODEL_BEFORE = N_("the new model"), N_("the model before")
 
@@ -111,6 +119,7 @@ def _pick_cell() -> None:
     if points:
         st.session_state[CELL_TRUE] = int(points[0]["true"])
         st.session_state[CELL_ANSWER] = int(points[0]["predicted"])
+        st.session_state[CELL_CLICKED] = True
 
 
 def busiest_cell(matrix: np.ndarray) -> tuple[int, int]:
@@ -135,10 +144,13 @@ def confusion_cells(view: Curation) -> None:
     st.vega_lite_chart(spec=confusion_chart(matrix, False),
                        key="cur_chart", on_select=_pick_cell, selection_mode="cell",
                        width="stretch")
-    a, b = st.columns(2)
-    label = a.selectbox(_("Filed as"), DIGITS, key=CELL_TRUE)
-    answer = b.selectbox(_("Read by the model as"), DIGITS, key=CELL_ANSWER)
-    cell_view(view, view.cell(label, answer), label, answer, "cur_cell")
+    with st.container(key=CELL_AREA):
+        a, b = st.columns(2)
+        label = a.selectbox(_("Filed as"), DIGITS, key=CELL_TRUE)
+        answer = b.selectbox(_("Read by the model as"), DIGITS, key=CELL_ANSWER)
+        cell_view(view, view.cell(label, answer), label, answer, "cur_cell")
+    if state.pop(CELL_CLICKED, False):  # a click on the chart: its drawings, on screen
+        bring_into_view(CELL_AREA)
 
 
 def held_out_cells(pictures: dict | None, class_id: int | None) -> None:

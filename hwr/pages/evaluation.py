@@ -39,7 +39,12 @@ from hwr.learning.plots import (
 from hwr.model_dir import METRICS_FILE, MODEL_FILE
 from hwr.pages.evaluation_galleries import TestImages, show_gallery, test_images
 from hwr.pages.language import _, ngettext, number
-from hwr.pages.markup import confusion_chart, confusion_words, use_stylesheet
+from hwr.pages.markup import (
+    bring_into_view,
+    confusion_chart,
+    confusion_words,
+    use_stylesheet,
+)
 from hwr.pages.model_card import (
     show_headline,
     show_model_card,
@@ -53,6 +58,8 @@ from hwr.reading.recognizer import DigitRecognizer
 from hwr.translation import percent_in
 
 DIGITS = list(range(10))
+CELL_AREA = "hwr-cm-cell"  # the chosen cell's digits and images
+CELL_CLICKED = "hwr_cm_clicked"  # a chart click this run: bring the cell into view
 
 
 @st.cache_data
@@ -153,6 +160,7 @@ def _select_cell() -> None:
     if points:
         st.session_state.cm_true = int(points[0]["true"])
         st.session_state.cm_pred = int(points[0]["predicted"])
+        st.session_state[CELL_CLICKED] = True
 
 
 def show_confusion(confusion: np.ndarray) -> None:
@@ -174,15 +182,18 @@ def show_cell(labels: np.ndarray, probabilities: np.ndarray, images: TestImages)
     state = st.session_state
     state.setdefault("cm_true", 4)
     state.setdefault("cm_pred", 9)
-    a, b = st.columns(2)
-    true_digit = a.selectbox(_("True digit"), DIGITS, key="cm_true")
-    pred_digit = b.selectbox(_("Predicted as"), DIGITS, key="cm_pred")
-    indices = cell_order(labels, probabilities, true_digit, pred_digit)  # most confident first
-    st.markdown(ngettext("**{n}** test image of a **{true}** predicted as **{predicted}**",
-                         "**{n}** test images of a **{true}** predicted as **{predicted}**",
-                         len(indices)).format(n=len(indices), true=true_digit,
-                                              predicted=pred_digit))
-    show_gallery(indices, labels, probabilities, images)
+    with st.container(key=CELL_AREA):
+        a, b = st.columns(2)
+        true_digit = a.selectbox(_("True digit"), DIGITS, key="cm_true")
+        pred_digit = b.selectbox(_("Predicted as"), DIGITS, key="cm_pred")
+        indices = cell_order(labels, probabilities, true_digit, pred_digit)  # most confident first
+        st.markdown(ngettext(
+            "**{n}** test image of the digit **{true}** predicted as **{predicted}**",
+            "**{n}** test images of the digit **{true}** predicted as **{predicted}**",
+            len(indices)).format(n=len(indices), true=true_digit, predicted=pred_digit))
+        show_gallery(indices, labels, probabilities, images)
+    if state.pop(CELL_CLICKED, False):  # a click on the chart: its images, on screen
+        bring_into_view(CELL_AREA)
 
 
 def show_errors(confusion: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,

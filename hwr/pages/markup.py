@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 from functools import cache
 from pathlib import Path
@@ -21,6 +22,7 @@ GALLERY_MAX = 48  # images in one gallery
 THUMBNAIL_SIZE = 84  # 3x the 28x28 image (style.css's --hwr-thumb)
 STYLESHEET = Path(__file__).with_name("style.css")
 STYLESHEET_MARK = "hwr-stylesheet"  # the element that carries it (style.css hides it)
+SCROLL_MARK = "hwr-scroll"  # the element of bring_into_view (style.css hides it)
 
 
 @cache
@@ -42,6 +44,24 @@ def use_stylesheet() -> None:
     fragment run sends nothing of the main area outside its fragment, so there the
     stylesheet stays."""
     st.html(stylesheet())
+
+
+_SCROLLS = "hwr_scrolls"  # how many times this session's page was brought to a part
+
+
+def bring_into_view(key: str) -> None:
+    """Scroll the browser to the container with ``key`` (its top at the top of the
+    screen), once, from the run that calls this.
+
+    A click on a confusion matrix's cell changes the images under it, mostly below
+    the screen: without this the reader sees nothing happen. A number of its own in
+    each call makes the element new, so the browser runs its script again."""
+    count = st.session_state.get(_SCROLLS, 0) + 1
+    st.session_state[_SCROLLS] = count
+    target = json.dumps(f".st-key-{key}")
+    st.html(f'<span class="{SCROLL_MARK}" data-n="{count}" hidden></span><script>'
+            f'setTimeout(() => document.querySelector({target})?.scrollIntoView('
+            f'{{block: "start"}}), 50);</script>', unsafe_allow_javascript=True)
 
 
 def pixel_image_html(image: np.ndarray, size: int, alt: str) -> str:

@@ -303,7 +303,7 @@ def test_evaluation_page_opens_and_shows_a_cell(page, artifacts):
     cell = page.locator(f'.st-key-cm_chart path[aria-label*="true: {true_digit}; '
                         f'predicted: {pred_digit};"]')
     cell.click(position={"x": 4, "y": 4})  # a corner: the centre holds the count label
-    summary = page.get_by_text(f"test images of a {true_digit} predicted as {pred_digit}")
+    summary = page.get_by_text(f"test images of the digit {true_digit} predicted as {pred_digit}")
     expect(summary).to_have_text(re.compile(rf"^{count}\b"))
     wait_idle(page)  # the images too, for the screenshot
     page.screenshot(path=artifacts / "evaluation-page.png", full_page=True)

@@ -18,6 +18,7 @@ from tests.support.browser import (
     canvas_selector,
     clear_canvas,
     draw_strokes,
+    expect_run_finished,
     streamlit_server,
     touch_strokes,
 )
@@ -91,9 +92,9 @@ def test_students_pages_keep_their_looks_through_a_lesson(browser, lesson_url, a
 
     def look(after: str, digit: int) -> None:
         for kind, page in students.items():
-            draw(page, digit)
             where = f"{kind}, after {after}"
             try:
+                draw(page, digit)
                 assert_answer_laid_out(page, where, phone=kind == "phone")
             except AssertionError:
                 page.screenshot(path=artifacts / f"looks-{kind}-{after.replace(' ', '-')}.png",
@@ -136,3 +137,21 @@ def test_students_pages_keep_their_looks_through_a_lesson(browser, lesson_url, a
     assert_answer_laid_out(phone, "phone, after being removed", phone=True)
     for page in (teacher, *students.values()):
         page.context.close()
+
+
+def test_a_clicked_confusion_cell_brings_its_images_into_view(browser, lesson_url):
+    page = open_page(browser, f"{lesson_url}/evaluation", **LAPTOP)
+    page.wait_for_selector("text=Training curves")
+    expect_run_finished(page)  # the chart is drawn: a click now is not lost
+    chart = page.locator(".st-key-cm_chart")
+    chart.scroll_into_view_if_needed()
+    page.locator('.st-key-cm_chart path[aria-label*="true: 7; predicted: 2;"]').click(
+        position={"x": 4, "y": 4})  # a corner: the centre holds the count label
+    expect(page.get_by_text("test images of the digit 7 predicted as 2")).to_be_visible()
+    area = page.locator(".st-key-hwr-cm-cell")
+    page.wait_for_function(
+        "() => { const r = document.querySelector('.st-key-hwr-cm-cell')"
+        ".getBoundingClientRect(); return r.top >= -1 && r.top < innerHeight / 3; }")
+    assert area.locator("img.hwr-pixels").first.is_visible()
+    assert_styled(page, "the Evaluation page, after a cell's click")
+    page.context.close()
