@@ -310,3 +310,87 @@ def test_the_class_page_lists_the_rounds_and_the_teacher_downloads_them(passcode
     assert csv_button.proto.label == "Download the rounds (CSV)"
     rows = at.dataframe[0].value
     assert rows["prompt"].tolist() == ["Everyone draw a 4"] and rows["drawings"].tolist() == [1]
+
+
+# --- issue 38: asked first, help beside the toggles, Enter in the round form ----------
+
+def wall_tap_script(class_id: int, row: int, op: str) -> AppTest:
+    """The wall's tap (``op``) on a drawing, in a teacher's session."""
+
+    def page(class_id, row, op):
+        import streamlit as st
+
+        from hwr.pages.lesson import wall_action
+
+        st.session_state["hwr_teacher"] = True
+        if st.button("Tap", key="tap"):
+            wall_action(class_id, {"op": op, "id": row}, ("hide", "remove"))
+
+    return AppTest.from_function(page, default_timeout=60,
+                                 kwargs={"class_id": class_id, "row": row, "op": op})
+
+
+def test_remove_student_asks_first(passcode, class_db):
+    from hwr.pages.lesson import PENDING_REMOVE
+
+    db, lesson = class_with_drawings(class_db, "Quick Otter", "Calm Heron")
+    row = next(w.id for w in db.wall(lesson.id) if w.nickname == "Quick Otter")
+    tap = wall_tap_script(lesson.id, row, "remove").run()
+    tap.button(key="tap").click().run()
+    assert not tap.exception
+    assert len(db.wall(lesson.id)) == 2  # nobody removed by the tap alone
+    assert tap.session_state[PENDING_REMOVE] == (lesson.id, row, "Quick Otter")
+
+    at = page_app("teach")
+    at.session_state["hwr_teacher"] = True
+    at.session_state[PENDING_REMOVE] = (lesson.id, row, "Quick Otter")
+    at.run()
+    assert not at.exception
+    assert "Remove Quick Otter" in [b.label for b in at.button]
+    at.button(key="remove_cancel").click().run()
+    assert len(db.wall(lesson.id)) == 2 and PENDING_REMOVE not in at.session_state
+    assert "Remove Quick Otter" not in [b.label for b in at.button]
+    at.session_state[PENDING_REMOVE] = (lesson.id, row, "Quick Otter")
+    at.run()
+    at.button(key="remove_confirm").click().run()
+    assert not at.exception
+    assert [w.nickname for w in db.wall(lesson.id)] == ["Calm Heron"]
+    assert [s.removed for s in db.students(lesson.id)] == [True, False]
+
+
+def test_the_settings_help_is_beside_the_toggle_not_in_its_label(passcode, class_db):
+    """The "?" icon sat inside the toggle's <label>: a tap on it flipped the setting."""
+    db, lesson = class_with_drawings(class_db)
+    at = teacher(page_app("teach"))
+    for label in ("Approve drawings first", "Generated nicknames only"):
+        toggle = next(t for t in at.toggle if t.label == label)
+        assert not toggle.help
+    captions = " ".join(c.value for c in at.caption)
+    assert "a queue only you see" in captions and "Quick Otter" in captions
+
+
+def test_a_setting_from_two_teacher_tabs_ends_as_the_database_holds_it(passcode,
+                                                                       class_db):
+    db, lesson = class_with_drawings(class_db)
+    tabs = teacher(page_app("teach")), teacher(page_app("teach"))
+
+    def shown(at):
+        return next(t for t in at.toggle if t.label == "Approve drawings first").value
+
+    next(t for t in tabs[0].toggle if t.label == "Approve drawings first").set_value(True)
+    next(t for t in tabs[1].toggle if t.label == "Approve drawings first").set_value(True)
+    tabs[0].run()
+    tabs[1].run()  # both on at once: on
+    assert db.settings(lesson.id).approve_first and shown(tabs[0]) and shown(tabs[1])
+    next(t for t in tabs[0].toggle if t.label == "Approve drawings first").set_value(False)
+    tabs[0].run()
+    tabs[1].run()  # the other tab's next refresh shows it (its settings refresh alone)
+    assert not db.settings(lesson.id).approve_first
+    assert shown(tabs[0]) is False and shown(tabs[1]) is False
+
+
+def test_enter_in_the_round_form_does_not_start_a_round(passcode, class_db):
+    class_with_drawings(class_db)
+    at = teacher(page_app("teach"))
+    form = next(f for f in at.get("form") if f.proto.form.form_id == "round_form")
+    assert form.proto.form.enter_to_submit is False

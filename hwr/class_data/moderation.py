@@ -13,6 +13,7 @@ in every action); this module only keeps the rules.
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hwr.class_data.storage import class_students, classes, drawings, samples
+from hwr.class_data.storage import settings as class_values
 
 SHOWN, HIDDEN, CLEARED, REMOVED = 0, 1, 2, 3  # drawings.hidden
 
@@ -127,6 +129,46 @@ class ModerationMixin:
     def set_generated_names(self, class_id: int, on: bool) -> None:
         self._set_class(class_id, generated_names=int(bool(on)))
 
+    # --- the projector view -------------------------------------------------------
+
+    def _class_value(self, name: str) -> str | None:
+        s = class_values.c
+        with self._connection() as conn:
+            return conn.execute(select(s.value).where(s.key == name)).scalar()
+
+    def _set_class_value(self, name: str, value: str, replace: bool = True) -> None:
+        """Write one of a class's values (``replace=False``: only if it has none yet;
+        two servers writing at once keep the first)."""
+        s = class_values.c
+        try:
+            with self._connection(write=True) as conn:
+                if replace and conn.execute(update(class_values).where(s.key == name)
+                                            .values(value=value)).rowcount:
+                    return
+                if conn.execute(select(s.value).where(s.key == name)).scalar() is None:
+                    conn.execute(insert(class_values).values(key=name, value=value))
+        except IntegrityError:  # another server wrote it first: the first one stays
+            if replace:
+                self._set_class_value(name, value)
+
+    def projector_key(self, class_id: int, create: bool = False) -> str:
+        """The key in the class's projector link (a random word made once per class, the
+        same on every app server; "" when none is made yet and ``create`` is False). The
+        link shows the wall without any control, so the key guards only what the class
+        sees on the projector anyway; a new class has a new key."""
+        name = f"projector:{int(class_id)}"
+        if create and not self._class_value(name):
+            self._set_class_value(name, secrets.token_urlsafe(18), replace=False)
+        return self._class_value(name) or ""
+
+    def results_closed(self, class_id: int) -> int | None:
+        """The round whose results the teacher closed (every wall stops showing them)."""
+        value = self._class_value(f"results_closed:{int(class_id)}")
+        return int(value) if value and value.isdigit() else None
+
+    def close_results(self, class_id: int, round_id: int) -> None:
+        self._set_class_value(f"results_closed:{int(class_id)}", str(int(round_id)))
+
     # --- drawings -----------------------------------------------------------------
 
     def _set_drawing(self, class_id: int, drawing_id: int, where, **values) -> bool:
@@ -193,6 +235,13 @@ class ModerationMixin:
         d = drawings.c
         with self._connection() as conn:
             return conn.execute(select(d.student).where(
+                (d.class_id == int(class_id)) & (d.id == int(drawing_id)))).scalar()
+
+    def nickname_of(self, class_id: int, drawing_id: int) -> str | None:
+        """The nickname on a drawing (the wall's row id); None for no such drawing."""
+        d = drawings.c
+        with self._connection() as conn:
+            return conn.execute(select(d.nickname).where(
                 (d.class_id == int(class_id)) & (d.id == int(drawing_id)))).scalar()
 
     def remove_student(self, class_id: int, student: str) -> int:

@@ -26,6 +26,7 @@ from hwr.class_data.rounds import (
 )
 from hwr.class_data.storage import StorageUnavailable
 from hwr.pages.class_state import (
+    class_changed,
     class_collection,
     collection_at,
     database_url,
@@ -42,7 +43,8 @@ ROUND = "hwr_round"  # the round this session last saw running (a Round)
 ENTERED = "hwr_round_entered"  # {round id: what the model read} of this session's entries
 REMOVED = "hwr_removed_from"  # the class id this session was removed from
 LAST_ACTION = "hwr_last_action"  # the teacher's last hide or clear, to undo
-RESULTS_CLOSED = "hwr_results_closed"  # the round whose results the teacher closed
+PENDING_REMOVE = "hwr_pending_remove"  # (class id, row, nickname): a Remove to confirm
+ASK_REMOVE = "hwr_ask_remove"  # set with PENDING_REMOVE: the Teach page asks, once
 # Shown with _(REMOVED_NOTE), KIND_NAMES with _(KIND_NAMES[kind]).
 REMOVED_NOTE = N_("The teacher has removed you from this class: your drawings are still "
                   "answered here, but no longer shared with the class.")
@@ -143,14 +145,45 @@ def wall_action(class_id: int, action: dict, allowed: tuple[str, ...]) -> None:
         st.session_state[LAST_ACTION] = (HIDE, class_id, row)
     elif op == APPROVE:
         db.approve_drawing(class_id, row)
-    elif op == REMOVE:
-        student = db.student_of(class_id, row)
-        if student is not None:
-            hidden = db.remove_student(class_id, student)
-            st.toast(ngettext("Removed from the class, with {n} drawing.",
-                              "Removed from the class, with {n} drawings.",
-                              hidden).format(n=hidden),
-                     icon=":material/person_remove:")
+    elif op == REMOVE:  # asked first (the Teach page's dialog), then remove_student
+        nickname = db.nickname_of(class_id, row)
+        if nickname is not None:
+            st.session_state[PENDING_REMOVE] = (class_id, row, nickname)
+            st.session_state[ASK_REMOVE] = True
+
+
+@teacher_only(then=lesson_changed)
+def remove_student(class_id: int, row: int) -> None:
+    """The dialog's Yes: the drawing's student leaves the class, with their drawings."""
+    st.session_state.pop(PENDING_REMOVE, None)
+    db = class_collection()
+    student = db.student_of(class_id, row)
+    if student is None:
+        return
+    hidden = db.remove_student(class_id, student)
+    st.toast(ngettext("Removed from the class, with {n} drawing.",
+                      "Removed from the class, with {n} drawings.",
+                      hidden).format(n=hidden),
+             icon=":material/person_remove:")
+
+
+def forget_removal() -> None:
+    """The dialog's Cancel (or its close): nobody is removed."""
+    st.session_state.pop(PENDING_REMOVE, None)
+
+
+@teacher_only
+def end_class(class_id: int) -> bool:
+    """End the class ``class_id`` if it is the one that runs: a second tap on Yes, or
+    a teacher in another tab who ended it first, ends nothing (and no other class)."""
+    db = class_collection()
+    running = db.current_class()
+    if running is None or running.id != class_id:
+        class_changed()
+        return False
+    db.end_class()
+    class_changed()
+    return True
 
 
 @teacher_only(then=lesson_changed)
@@ -224,5 +257,6 @@ def end_round(round_id: int) -> None:
 
 
 @teacher_only(then=lesson_changed)
-def close_results(round_id: int) -> None:
-    st.session_state[RESULTS_CLOSED] = round_id
+def close_results(class_id: int, round_id: int) -> None:
+    """The round's results leave every wall, the projector's too."""
+    class_collection().close_results(class_id, round_id)

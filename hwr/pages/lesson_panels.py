@@ -21,12 +21,12 @@ from hwr.class_data.rounds import (
     RoundResults,
     results_csv,
 )
-from hwr.pages.class_state import class_collection
+from hwr.pages.class_state import class_collection, show_unavailable, storage_failed
 from hwr.pages.language import _, date_time, ngettext, percent
+from hwr.class_data.storage import StorageUnavailable
 from hwr.pages.lesson import (
     KIND_NAMES,
     LAST_ACTION,
-    RESULTS_CLOSED,
     WALL_REFRESH,
     clear_wall,
     close_results,
@@ -48,10 +48,20 @@ from hwr.pages.teacher_session import is_teacher
 from hwr.pages.wall import APPROVE, HIDE, REMOVE, wall
 
 
+SETTINGS_REFRESH = 2.0  # s: the settings' toggles show the database's value this often
+
+
+@st.fragment(run_every=SETTINGS_REFRESH)
 def moderation_settings(lesson: Lesson) -> None:
     """The class's settings: approve first, generated nicknames only (any server's
-    pages follow them within a second)."""
-    settings = class_collection().settings(lesson.id)
+    pages follow them within a second). A fragment that reads them anew every few
+    seconds: a setting changed in another tab, or by another teacher, shows here too."""
+    try:
+        settings = class_collection().settings(lesson.id)
+    except StorageUnavailable as e:
+        storage_failed(e)
+        show_unavailable(e)
+        return
     a, b = st.columns(2)
     setting_toggle(a, _("Approve drawings first"), "approve_first", settings.approve_first,
                    set_approve_first, lesson.id,
@@ -68,23 +78,33 @@ def setting_toggle(column, label: str, name: str, stored: bool, setter, class_id
     (another teacher, another server) is put into the toggle at its next drawing. One
     key for good: a key or an identity that came back with the value (as an unkeyed
     toggle's does) let the browser hand an old tap's state to the new toggle, which
-    turned "approve first" back on after the teacher turned it off. A tap sets the value
-    the toggle shows after it."""
+    turned "approve first" back on after the teacher turned it off. A tap writes the
+    value and the toggle shows what the database holds after it (the same, unless
+    another tab wrote at that moment: then both tabs show the last write).
+
+    The help is a caption under the toggle, not its "?" icon: the icon sits inside the
+    toggle's <label>, so a tap on it flipped the setting."""
     key = f"hwr_setting_{name}_{class_id}"
     seen = f"{key}_seen"  # the database's value the toggle last showed
     if st.session_state.get(seen) != stored:
         st.session_state[key] = st.session_state[seen] = stored
 
     def changed() -> None:
-        value = bool(st.session_state.get(key))
-        setter(class_id, value)
-        st.session_state[seen] = value
+        setter(class_id, bool(st.session_state.get(key)))
+        try:
+            now = bool(getattr(class_collection().settings(class_id), name))
+        except StorageUnavailable:
+            now = stored  # not written: the toggle goes back to what it showed
+        st.session_state[key] = st.session_state[seen] = now
 
-    column.toggle(label, key=key, on_change=changed, help=help)
+    with column:
+        st.toggle(label, key=key, on_change=changed)
+        st.caption(help)
 
 
 def round_form(lesson: Lesson) -> None:
-    with st.form("round_form", border=True):
+    # Only the Start button starts a round: Enter in the seconds box does not.
+    with st.form("round_form", border=True, enter_to_submit=False):
         st.markdown(_("**A round**: everyone draws to a prompt; the results go on the "
                       "wall."))
         # TRANSLATORS: what the students are asked to draw in a round.
@@ -104,7 +124,7 @@ def round_form(lesson: Lesson) -> None:
         st.error(refusal_text(refused), icon=":material/timer_off:")
 
 
-def round_status(found: Round, entered: int) -> None:
+def round_status(found: Round, entered: int, controls: bool = True) -> None:
     left = found.seconds_left()
     if left is None:
         timer = ""
@@ -116,8 +136,11 @@ def round_status(found: Round, entered: int) -> None:
     on = html.escape(_("Round on:"))
     # TRANSLATORS: how many students have handed in a drawing in the round so far.
     handed_in = html.escape(_("{n} in").format(n=entered))
-    st.html(f'<div class="hwr-round-status" data-round="{found.id}">{on} '
+    large = "" if controls else " hwr-large"  # the projector's
+    st.html(f'<div class="hwr-round-status{large}" data-round="{found.id}">{on} '
             f'<b>{html.escape(round_title(found))}</b>{timer} &middot; {handed_in}</div>')
+    if not controls:
+        return
     st.button(_("End the round"), key="end_round", on_click=end_round, args=(found.id,),
               icon=":material/stop_circle:")
 
@@ -177,7 +200,10 @@ def score_html(results: RoundResults) -> str:
         "{count}", f"<b>{count}</b>", 1)
 
 
-def round_panel(lesson: Lesson, large: bool) -> None:
+def round_panel(lesson: Lesson, projector: bool = False) -> None:
+    """The round that runs (with End), else the latest round's results until the
+    teacher closes them (on every wall), and the form for the next. ``projector``: large,
+    and without any control."""
     db = class_collection()
     found = db.current_round(lesson.id)
     if found is not None and found.deadline is not None:
@@ -186,14 +212,16 @@ def round_panel(lesson: Lesson, large: bool) -> None:
             time.sleep(wait + 0.01)  # results go up on time, not up to a second late
             found = db.current_round(lesson.id)  # due now: ended here (or elsewhere)
     if found is not None:
-        round_status(found, db.entry_count(found.id))
+        round_status(found, db.entry_count(found.id), controls=not projector)
         return
     latest = next(iter(db.rounds(lesson.id)), None)
-    if latest is not None and st.session_state.get(RESULTS_CLOSED) != latest.id:
-        st.html(results_html(db.round_results(latest.id), large))
+    if latest is not None and db.results_closed(lesson.id) != latest.id:
+        st.html(results_html(db.round_results(latest.id), projector))
+        if projector:
+            return
         a, b = st.columns(2)
         a.button(_("Close the results"), key="close_results", on_click=close_results,
-                 args=(latest.id,), icon=":material/close:")
+                 args=(lesson.id, latest.id), icon=":material/close:")
         # The file made now, not when tapped: this panel reruns every second, and a file
         # made at the tap was dropped by the next rerun before a busy browser fetched it
         # (the download "canceled", seen in CI). Made now, the same rounds give the same
@@ -201,7 +229,8 @@ def round_panel(lesson: Lesson, large: bool) -> None:
         b.download_button(_("Download the rounds (CSV)"), key="rounds_csv",
                           data=rounds_csv(lesson.id), file_name=csv_name(lesson.name),
                           mime="text/csv", icon=":material/download:")
-    round_form(lesson)
+    if not projector:
+        round_form(lesson)
 
 
 def rounds_csv(class_id: int) -> str:
@@ -213,14 +242,14 @@ def csv_name(name: str) -> str:
     return f"rounds-{safe}.csv"
 
 
-def moderation_panel(lesson: Lesson, settings: ClassSettings, large: bool) -> None:
+def moderation_panel(lesson: Lesson, settings: ClassSettings) -> None:
     """The queue, the wall with each item's Hide and Remove, and what was taken down."""
     db = class_collection()
     waiting = db.waiting(lesson.id)
     if waiting or settings.approve_first:
         st.subheader(_("Waiting for your approval: {n}").format(n=len(waiting)))
         if waiting:
-            wall("hwr_queue", waiting, large, (APPROVE, HIDE),
+            wall("hwr_queue", waiting, False, (APPROVE, HIDE),
                  functools.partial(wall_action, lesson.id, allowed=(APPROVE, HIDE)))
     a, b, c = st.columns(3)
     if settings.frozen:
@@ -240,7 +269,7 @@ def moderation_panel(lesson: Lesson, settings: ClassSettings, large: bool) -> No
         st.caption(_("Frozen: new drawings wait until you unfreeze the wall."))
     drawings = db.wall(lesson.id, WALL_SIZE)
     if drawings:
-        wall("hwr_wall", drawings, large, (HIDE, REMOVE),
+        wall("hwr_wall", drawings, False, (HIDE, REMOVE),
              functools.partial(wall_action, lesson.id, allowed=(HIDE, REMOVE)))
     else:
         st.info(_("No drawings yet: they appear here as students draw."),

@@ -4,20 +4,29 @@ the live wall and the teacher's moderation (``hwr.pages.lesson``).
 Only the teacher's session sees more than the passcode field. The live part is a
 fragment that reruns itself every second: it reads the class's round, figures, queue and
 latest drawings from the class database and redraws them, never the whole page.
+
+The projector view (``/teach?view=projector&key=...``, opened by the teacher's
+"Projector view" link, usually in a second window on the projector's screen) shows what
+the class sees and nothing else: the join code, the round's prompt and results, the
+figures and the wall, large, without a single control. It needs no passcode: the key in
+its link (one per class, ``projector_key``) opens it, and it shows only what the
+projector shows anyway (never the queue, hidden drawings or removed students).
 """
 
 from __future__ import annotations
 
+import hmac
 import html
 import time
 from datetime import datetime
+from urllib.parse import urlencode
 
 import streamlit as st
 from streamlit.net_util import get_internal_ip
 
 from hwr.class_data.collection import Lesson
 from hwr.class_data.storage import StorageUnavailable
-from hwr.class_data.teacher import PASSCODE_ENV, join_url, qr_svg
+from hwr.class_data.teacher import PASSCODE_ENV, join_url
 from hwr.pages.class_state import (
     class_changed,
     class_collection,
@@ -26,9 +35,23 @@ from hwr.pages.class_state import (
     storage_failed,
 )
 from hwr.pages.language import _, current, date_time, ngettext, percent
-from hwr.pages.lesson import WALL_REFRESH, flush_incomplete
-from hwr.pages.lesson_panels import moderation_panel, moderation_settings, round_panel
+from hwr.pages.lesson import (
+    ASK_REMOVE,
+    PENDING_REMOVE,
+    WALL_REFRESH,
+    end_class,
+    flush_incomplete,
+    forget_removal,
+    remove_student,
+)
+from hwr.pages.lesson_panels import (
+    WALL_SIZE,
+    moderation_panel,
+    moderation_settings,
+    round_panel,
+)
 from hwr.pages.markup import use_stylesheet
+from hwr.pages.wall import wall
 from hwr.pages.teacher_session import is_teacher, public_url, teacher_passcode, unlock_form
 
 
@@ -45,17 +68,47 @@ def with_language(url: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}lang={current()}"
 
 
-def show_join() -> None:
-    """A QR code and the address, large enough to read from the back of the room."""
-    url = with_language(join_url(st.context.url, public_url(), get_internal_ip()))
-    large = " hwr-large" if st.session_state.get("wall_large", False) else ""
+QR_DENSE = 57  # modules (version 10, quiet zone included): above it the box grows
+LONG_URL = 60  # characters: a longer address is written smaller (it is scanned, not typed)
+
+
+def join_code(url: str) -> tuple[str, int] | None:
+    """The address as a QR code (segno) that scales to its box: an SVG with a viewBox and
+    no size of its own (style.css sizes ``.hwr-qr``; a fixed 370 px code in a 300 px box
+    was cut off and did not scan), dark on white with its 4-module quiet zone; and its
+    width in modules. None for an address too long for any QR code."""
+    import segno
+
+    try:
+        code = segno.make(url, error="m")
+    except segno.DataOverflowError:
+        return None
+    svg = code.svg_inline(scale=1, dark="#000", light="#fff", border=4, omitsize=True)
+    return svg, code.symbol_size(scale=1, border=4)[0]
+
+
+def join_html(url: str, large: bool) -> str:
+    """The QR code and the address, large enough to read from the back of the room."""
+    found = join_code(url)
+    qr = ""
+    if found is not None:
+        svg, modules = found
+        dense = " hwr-qr-dense" if modules > QR_DENSE else ""
+        # TRANSLATORS: the accessible name of the QR code students scan to join.
+        label = html.escape(_("QR code of the address students open"), quote=True)
+        qr = f'<div class="hwr-qr{dense}" role="img" aria-label="{label}">{svg}</div>'
     lead = html.escape(_("Students open"))
     note = html.escape(_("on a phone or laptop on the same network, or scan the code."))
-    st.markdown(
-        f'<div class="hwr-join{large}"><div class="hwr-qr">{qr_svg(url)}</div>'
-        f'<div><div class="hwr-join-lead">{lead}</div>'
-        f'<div class="hwr-join-url">{html.escape(url)}</div>'
-        f'<div class="hwr-join-note">{note}</div></div></div>', unsafe_allow_html=True)
+    long = " hwr-join-url-long" if len(url) > LONG_URL else ""
+    return (f'<div class="hwr-join{" hwr-large" if large else ""}">{qr}'
+            f'<div class="hwr-join-text"><div class="hwr-join-lead">{lead}</div>'
+            f'<div class="hwr-join-url{long}">{html.escape(url)}</div>'
+            f'<div class="hwr-join-note">{note}</div></div></div>')
+
+
+def show_join(large: bool = False) -> None:
+    url = with_language(join_url(st.context.url, public_url(), get_internal_ip()))
+    st.markdown(join_html(url, large), unsafe_allow_html=True)
 
 
 def show_class_controls(lesson: Lesson | None) -> None:
@@ -88,26 +141,81 @@ def show_class_controls(lesson: Lesson | None) -> None:
                                  date=started_at(lesson.started)),
               icon=":material/school:")
     if b.button(_("End the class"), key="end_class", icon=":material/stop:"):
-        collection.end_class()
-        class_changed()
-        st.rerun()
+        st.session_state[END_ASKED] = lesson.id  # a double tap asks the same once
+    if st.session_state.get(END_ASKED) == lesson.id:
+        confirm_end(lesson)
 
 
-def show_figures(lesson: Lesson) -> None:
+END_ASKED = "hwr_end_asked"  # the class whose "End the class?" is open
+
+
+def forget_end() -> None:
+    st.session_state.pop(END_ASKED, None)
+
+
+def confirm_end(lesson: Lesson) -> None:
+    """Ask before ending the class. Its Yes ends this class only: a second tap, or a
+    teacher in another tab who ended it first, ends nothing more."""
+
+    def body() -> None:
+        st.markdown(_("Students' drawings stop going on the wall, and a round that runs "
+                      "ends. You can reopen the class later, with its wall and digits."))
+        a, b = st.columns(2)
+        if a.button(_("Yes, end the class"), key="end_class_confirm", type="primary",
+                    icon=":material/stop:"):
+            forget_end()
+            end_class(lesson.id)
+            st.rerun()
+        if b.button(_("Cancel"), key="end_class_cancel"):
+            forget_end()
+            st.rerun()
+
+    st.dialog(_("End the class?"), on_dismiss=forget_end)(body)()
+
+
+def confirm_remove() -> None:
+    """Ask before a wall's "Remove student" takes a student out of the class."""
+    pending = st.session_state.get(PENDING_REMOVE)
+    if not (isinstance(pending, tuple) and len(pending) == 3):
+        return
+    class_id, row, name = pending
+
+    def body() -> None:
+        st.markdown(_("Their drawings leave the wall and the class's digits, and what "
+                      "they draw from now on is not shared. You can let them back in "
+                      "under \"Taken down\"."))
+        a, b = st.columns(2)
+        label = (_("Remove {name}").format(name=name) if name
+                 else _("Remove the student"))
+        if a.button(label, key="remove_confirm", type="primary",
+                    icon=":material/person_remove:"):
+            remove_student(class_id, row)
+            st.rerun()
+        if b.button(_("Cancel"), key="remove_cancel"):
+            forget_removal()
+            st.rerun()
+
+    title = (_("Remove {name} from the class?").format(name=name) if name
+             else _("Remove this student from the class?"))
+    st.dialog(title, on_dismiss=forget_removal)(body)()
+
+
+def show_figures(lesson: Lesson, helps: bool = True) -> None:
+    """The class's live figures (``helps=False``: without help icons, for the projector)."""
     stats = class_collection().wall_stats(lesson.id)
     a, b, c, d = st.columns(4)
     a.metric(_("Drawings"), stats.drawings)
     b.metric(_("Students drawing"), stats.students_active,
-             help=_("Students who drew in the last three minutes"))
+             help=_("Students who drew in the last three minutes") if helps else None)
     c.metric(_("Model right"), "-" if stats.accuracy is None else percent(stats.accuracy),
              help=ngettext("On the {n} drawing whose student said what it is",
                            "On the {n} drawings whose students said what they are",
-                           stats.labelled).format(n=stats.labelled))
+                           stats.labelled).format(n=stats.labelled) if helps else None)
     confusion = stats.confusion
     d.metric(_("Most common mix-up"),
              "-" if confusion is None else _("{digit} read as {answer}").format(
                  digit=confusion[0], answer=confusion[1]),
-             help=None if confusion is None else ngettext(
+             help=None if confusion is None or not helps else ngettext(
                  "{n} time", "{n} times", confusion[2]).format(n=confusion[2]))
 
 
@@ -128,17 +236,89 @@ def show_wall(lesson_id: int) -> None:
         return
     if not is_teacher():  # the fragment reruns alone: the page's check is not enough
         return
-    large = st.session_state.get("wall_large", False)
     flush_incomplete()
     settings = class_collection().settings(lesson.id)
-    round_panel(lesson, large)
+    round_panel(lesson)
     st.header(_("The class's drawings"))
     show_figures(lesson)
-    moderation_panel(lesson, settings, large)
+    moderation_panel(lesson, settings)
+    if st.session_state.pop(ASK_REMOVE, False):  # a wall's Remove: the page asks first
+        st.rerun(scope="app")
+
+# --- the projector view -----------------------------------------------------------
+
+VIEW, PROJECTOR, KEY = "view", "projector", "key"  # ?view=projector&key=...
+
+
+def projector_link(lesson: Lesson) -> str:
+    """The projector view's address (relative: this page, in this language)."""
+    key = class_collection().projector_key(lesson.id, create=True)
+    return "?" + urlencode({VIEW: PROJECTOR, KEY: key, "lang": current()})
+
+
+def may_project(lesson: Lesson) -> bool:
+    """The teacher's session, or a link with the class's projector key."""
+    if is_teacher():
+        return True
+    given = st.query_params.get(KEY, "")
+    if st.session_state.get("hwr_projecting") == (lesson.id, given):
+        return True  # checked once: the fragment asks every second
+    key = class_collection().projector_key(lesson.id)
+    if key and isinstance(given, str) and hmac.compare_digest(key.encode(), given.encode()):
+        st.session_state["hwr_projecting"] = (lesson.id, given)
+        return True
+    return False
+
+
+def projector_page() -> None:
+    """What the class sees: the join code, the round, the figures and the wall, large;
+    no control at all."""
+    lesson = running_class()
+    try:
+        allowed = lesson is not None and may_project(lesson)
+    except StorageUnavailable as e:
+        storage_failed(e)
+        show_unavailable(e)
+        return
+    if lesson is None:
+        st.info(_("No class is on. Start one on the Teach page, then open its projector "
+                  "view."), icon=":material/co_present:")
+        return
+    if not allowed:
+        st.info(_("This projector link is not the running class's: open the projector "
+                  "view again from the Teach page."), icon=":material/lock:")
+        return
+    show_join(large=True)
+    projector_wall(lesson.id)
+
+
+@st.fragment(run_every=WALL_REFRESH)
+def projector_wall(lesson_id: int) -> None:
+    try:
+        lesson = running_class()
+        if lesson is None or lesson.id != lesson_id:
+            st.info(_("The class has ended."), icon=":material/stop:")
+            return
+        if not may_project(lesson):
+            return
+        round_panel(lesson, projector=True)
+        show_figures(lesson, helps=False)
+        drawings = class_collection().wall(lesson.id, WALL_SIZE)
+        if drawings:
+            wall("hwr_wall", drawings, True, (), lambda action: None)
+        else:
+            st.info(_("No drawings yet: they appear here as students draw."),
+                    icon=":material/draw:")
+    except StorageUnavailable as e:
+        storage_failed(e)
+        show_unavailable(e)
 
 
 def teach_page() -> None:
     use_stylesheet()
+    if st.query_params.get(VIEW) == PROJECTOR:
+        projector_page()
+        return
     st.title(_("Teach"))
     if not is_teacher():
         st.markdown(_("This page is for the teacher: the class's join code, its live wall, "
@@ -154,11 +334,19 @@ def teach_page() -> None:
         storage_failed(e)
         show_unavailable(e)
     a, b = st.columns(2)
-    a.toggle(_("Large, for the projector"), key="wall_large")
+    if lesson is not None:
+        try:
+            a.link_button(_("Projector view"), projector_link(lesson),
+                          icon=":material/co_present:")
+            a.caption(_("The join code, the round and the wall, large and without your "
+                        "controls, in a new tab: put it on the projector's screen."))
+        except StorageUnavailable as e:
+            storage_failed(e)
     if b.toggle(_("Show the join code"), value=True, key="show_join"):
         show_join()
     if lesson is not None:
         live_wall(lesson.id)
+        confirm_remove()
     if not teacher_passcode():
         st.caption(_("The teacher's controls open on this computer only: no passcode is "
                      "set. To teach from another device, start the app with {env}=... or "

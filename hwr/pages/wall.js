@@ -8,10 +8,12 @@
 // The words come from wall.py in data.labels (the page's language): for each action
 // [button text, aria-label with {name}], and alt ({name}), someone, verdict ({digit}).
 // A button sends {op, id} as a trigger; the item leaves this page at once (the server
-// takes it off every wall at their next refresh).
+// takes it off every wall at their next refresh), except for "remove": the Teach page
+// asks first, and the student's drawings leave when the teacher says yes.
+// With no actions (the projector view) an item has no button at all.
 
 const WALLS = new WeakMap();
-const LEAVES = new Set(["hide", "remove", "approve", "unhide"]);
+const LEAVES = new Set(["hide", "approve", "unhide"]);
 
 // A template's {key} filled in as plain text (no $-patterns, as replace would have).
 function fill(template, key, value) {
@@ -71,13 +73,8 @@ function item(w, d, data) {
 function act(w, op, d, figure) {
   w.setTriggerValue("action", { op, id: d.id, nonce: Date.now() + Math.random() });
   if (!LEAVES.has(op)) return;
-  const gone = op === "remove"
-    ? [...w.root.querySelectorAll(".hwr-wall-item")].filter((f) => f.dataset.student === d.nickname)
-    : [figure];
-  for (const f of gone) {
-    w.gone.add(f.dataset.id);
-    f.remove();
-  }
+  w.gone.add(figure.dataset.id);
+  figure.remove();
 }
 
 function render(w, data) {
