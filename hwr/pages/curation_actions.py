@@ -84,21 +84,27 @@ def teacher_session_id() -> str:
 
 
 def _note(outcome: Outcome, done: str) -> None:
-    """Tell the teacher what happened (deleted drawings, those someone changed since)."""
-    parts = [done] if outcome.changed or outcome.unchanged else []
+    """Tell the teacher what happened, once: what was done as a notice (seen wherever
+    the teacher is on the page), and what needs a second look (drawings deleted
+    meanwhile, those someone changed since) also kept above the label check until the
+    next run. A sentence is shown in one place only, never as a notice and a box."""
+    attention = []
     if outcome.missing:
-        parts.append(ngettext(
+        attention.append(ngettext(
             "{n} drawing was deleted meanwhile: nothing to change there",
             "{n} drawings were deleted meanwhile: nothing to change there",
             outcome.missing).format(n=outcome.missing))
     if outcome.kept:
-        parts.append(ngettext(
+        attention.append(ngettext(
             "{n} changed since by another teacher (or by you) stayed as they are",
             "{n} changed since by another teacher (or by you) stayed as they are",
             outcome.kept).format(n=outcome.kept))
-    text = "; ".join(parts) or _("Nothing to change.")
-    st.session_state[NOTE] = text
-    st.toast(text, icon=":material/fact_check:")
+    if attention:
+        st.session_state[NOTE] = "; ".join(attention)
+    if outcome.changed or outcome.unchanged:
+        st.toast(done, icon=":material/fact_check:")
+    elif not attention:
+        st.toast(_("Nothing to change."), icon=":material/fact_check:")
 
 
 def plural(n: int) -> str:

@@ -8,6 +8,7 @@ from hwr.class_data.collection import ClassCollection
 from hwr.class_data.curation import curated_samples
 from tests.support.browser import expect_run_finished, streamlit_server
 from tests.support.classes import drawing_image, sure
+from tests.support.looks import assert_styled
 
 PASSCODE = "7B-secret"
 
@@ -72,6 +73,10 @@ def test_the_teacher_opens_a_cell_and_relabels_a_drawing(browser, class_url, cla
     teacher.get_by_role("option", name="8", exact=True).click()
     shown(teacher.get_by_text("Filed the drawing under 8.").first)
     expect_run_finished(teacher)
+    # once: a notice, not a notice and a box with the same sentence
+    teacher.wait_for_timeout(1_500)  # the notice lasts 4 s: a box beside it shows by now
+    assert teacher.get_by_text("Filed the drawing under 8.").count() == 1
+    assert_styled(teacher, "the Class page, after a relabel")
     found, _ = curated_samples(ClassCollection(path), class_id)
     assert dict(zip(found.ids.tolist(), found.labels.tolist()))[heron] == 8
     shown(teacher.get_by_text("Your last change: relabelled 1 drawing as 8"))
