@@ -130,9 +130,11 @@ def not_a_digit_html(result: Recognition) -> str:
             f'<div class="hwr-caption">{html.escape(guess)}</div>')
 
 
-def show_digit(result: Recognition, partial: bool = False, seq: int | None = None) -> None:
+def show_digit(result: Recognition, partial: bool = False, seq: int | None = None,
+               fool: bool = False) -> None:
     """``partial``, ``seq``: a live answer, and the canvas's number of what it answers
-    (see ``live_region``)."""
+    (see ``live_region``). ``fool``: in "Fool the network" an unsure answer is good news,
+    not a reason to write more clearly."""
     if result.is_empty:
         show_note(explained(result.message) if result.message else _(INVITATION))
         return
@@ -145,9 +147,13 @@ def show_digit(result: Recognition, partial: bool = False, seq: int | None = Non
     caption = _("confidence {confidence}").format(confidence=percent(result.confidence, 1))
     if is_unsure(result.probabilities):
         digit, probability = runner_up(result)
-        caption += " · " + _("not sure, maybe a {digit} ({probability}): try writing it "
-                             "more clearly").format(digit=digit,
-                                                    probability=percent(probability))
+        if fool:
+            # TRANSLATORS: "Fool the network": the model hesitates between two digits
+            hint = _("not sure, maybe a {digit} ({probability}): nearly fooled")
+        else:
+            hint = _("not sure, maybe a {digit} ({probability}): try writing it more "
+                     "clearly")
+        caption += " · " + hint.format(digit=digit, probability=percent(probability))
     caption = html.escape(caption, quote=False)
     st.markdown(live_region(answer_html(str(result.digit), caption), partial, seq) +
                 probabilities_html(result.probabilities) +

@@ -56,6 +56,11 @@ SPEECH_CSS = """
 .hwr-say input:disabled, .hwr-say input:disabled + label { cursor: default; }
 .hwr-say input:focus-visible { outline: 3px solid #1c6fd1; outline-offset: 2px; }
 .hwr-say label { cursor: pointer; }
+/* The switch's label also covers its box, so a finger finds a 44 px target (issue 38). */
+.hwr-say label {
+  position: relative; display: inline-flex; align-items: center; min-height: 44px;
+  padding-left: calc(1.15rem + 0.5rem); margin-left: calc(-1.15rem - 0.5rem);
+}
 .hwr-say-note { font-size: 0.85rem; }
 """
 _speech = st.components.v2.component(

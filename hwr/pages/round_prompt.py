@@ -5,6 +5,8 @@ while a class runs, every 10 s otherwise)."""
 from __future__ import annotations
 
 import html
+import time
+from dataclasses import replace
 
 import streamlit as st
 
@@ -95,8 +97,18 @@ def submit_drawing(round_id: int, meant_key: str | None = None) -> None:
     state.pop("hwr_round_note", None)
 
 
-def _read_as(entry) -> str:
-    """How the model read a round entry, in the page's language."""
+def _read_as(entry, fool: bool = False) -> str:
+    """How the model read a round entry, in the page's language; in "Fool the network"
+    (``fool``: the entry's prompt is the digit meant) whether it was fooled."""
+    if fool:
+        if entry.correct:
+            return _("the model read it as a {answer}: not fooled").format(
+                answer=entry.answer)
+        if entry.not_a_digit:
+            return _("the model read it as no digit, not a {prompt}: fooled").format(
+                prompt=entry.prompt)
+        return _("the model read it as a {answer}, not a {prompt}: fooled").format(
+            answer=entry.answer, prompt=entry.prompt)
     if entry.correct:
         if entry.not_a_digit:
             return _("the model read it as no digit: right")
@@ -107,9 +119,9 @@ def _read_as(entry) -> str:
         answer=entry.answer, prompt=entry.prompt)
 
 
-def entered_note(entry) -> None:
+def entered_note(entry, fool: bool = False) -> None:
     # TRANSLATORS: {result} is "the model read it as a 7: right" (or not a 7)
-    st.success(_("Your drawing is in: {result}.").format(result=_read_as(entry)),
+    st.success(_("Your drawing is in: {result}.").format(result=_read_as(entry, fool)),
                icon=":material/check_circle:")
 
 
@@ -129,8 +141,8 @@ def ended_note(state, class_id: int) -> None:
             state.setdefault(ENTERED, {})[last.id] = entry
     if entry is not None:
         # TRANSLATORS: {result} is "the model read it as a 7: right" (or not a 7)
-        st.info(_("Round over: {result}.").format(result=_read_as(entry)),
-                icon=":material/flag:")
+        st.info(_("Round over: {result}.").format(
+            result=_read_as(entry, last.kind == FOOL)), icon=":material/flag:")
     else:
         st.info(_("Round over."), icon=":material/flag:")
 
@@ -160,6 +172,39 @@ def _class_poll() -> None:
         st.rerun(scope="app")
 
 
+SHOWN = "hwr_page_shows"  # (class id, round id) the drawing area was last drawn for
+
+
+def page_shows() -> None:
+    """The drawing area records the class and the round it was drawn for (its note on
+    the class wall, "Is it right?" or the round's entry): the round's poll runs the
+    whole page anew when either changes (``_follow``)."""
+    lesson = running_class()
+    found = st.session_state.get(ROUND)
+    st.session_state[SHOWN] = (lesson.id if lesson else None,
+                               found.id if in_round() else None)
+
+
+def _follow(class_id: int | None, found: Round | None) -> None:
+    """The class ended, or a round started or ended, since the drawing area was drawn:
+    the whole page runs anew (a poll's own run redraws only the poll), so what it says
+    of the class follows without a reload. Once per change: the page's run records the
+    new state."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    shown = st.session_state.get(SHOWN)
+    now = (class_id, found.id if found is not None and found.running and not found.due()
+           else None)
+    ctx = get_script_run_ctx()
+    if shown is not None and shown != now and ctx is not None and ctx.fragment_ids_this_run:
+        st.rerun(scope="app")
+
+
+def _over(last: Round) -> Round:
+    """The round this page saw, as ended (the teacher ended it, or the class)."""
+    return last if last.ended is not None else replace(last, ended=time.time())
+
+
 @st.fragment(run_every=ROUND_POLL)
 def _round_poll() -> None:
     """The round's part of the Draw page; while the database is away the round last seen
@@ -183,40 +228,44 @@ def _round_poll() -> None:
         away = True
     else:
         state.pop(ROUND, None)
+        _follow(None, None)  # the class has ended
         return
     if away:
         found = last if last is not None and last.running and not last.due() else None
         if found is not None:
             note_incomplete(found.id)
+    else:
+        _follow(lesson.id, found)
     if found is None:
         if last is not None:
+            state[ROUND] = _over(last)
             ended_note(state, last.class_id)
         return
     state[ROUND] = found
     prompt = found.prompt_for(student_id())
-    st.html(f'<div class="hwr-prompt" data-round="{found.id}" '
-            f'data-digit="{"" if prompt is None else prompt}">'
-            f'{html.escape(prompt_text(found, prompt))}</div>')
     left = found.seconds_left()
-    if left is not None:
-        countdown(f"hwr_countdown_{found.id}", found.id, left)
+    with st.container(key="hwr-round", horizontal=True, vertical_alignment="center",
+                      gap="small"):
+        st.html(f'<div class="hwr-prompt" data-round="{found.id}" '
+                f'data-digit="{"" if prompt is None else prompt}">'
+                f'{html.escape(prompt_text(found, prompt))}</div>')
+        if left is not None:
+            countdown(f"hwr_countdown_{found.id}", found.id, left)
+        entry = state.get(ENTERED, {}).get(found.id)
+        if found.kind != FOOL and entry is None:
+            # TRANSLATORS: the button a student taps to hand in the drawing for a round
+            st.button(_("Done"), key=f"hwr_done_{found.id}", type="primary",
+                      on_click=submit_drawing, args=(found.id,), icon=":material/check:",
+                      help=_("Your drawing on the canvas is your entry (when the time is "
+                             "up, it counts anyway)"))
     if away:
         st.caption(_("Class data is unavailable right now: keep drawing; this round's "
                      "results will say they are incomplete."))
-    entry = state.get(ENTERED, {}).get(found.id)
+    if found.kind == FOOL:  # its entry is under the canvas (fool_entry)
+        return
     if entry is not None:
         entered_note(entry)
         return
-    if found.kind == FOOL:
-        key = f"hwr_meant_{found.id}"
-        st.pills(_("Tap the digit you meant (it is your entry)"), range(10), key=key,
-                 on_change=submit_drawing, args=(found.id, key))
-    else:
-        # TRANSLATORS: the button a student taps to hand in the drawing for a round
-        st.button(_("Done"), key=f"hwr_done_{found.id}", type="primary",
-                  on_click=submit_drawing, args=(found.id,), icon=":material/check:",
-                  help=_("Your drawing on the canvas is your entry (when the time is up, "
-                         "it counts anyway)"))
     note = state.get("hwr_round_note")
     if note:
         st.caption(note)
@@ -227,3 +276,25 @@ def in_round() -> bool:
     round labels the drawing)."""
     found = st.session_state.get(ROUND)
     return isinstance(found, Round) and found.running and not found.due()
+
+
+def fooling() -> Round | None:
+    """The "Fool the network" round this session sees running, if any."""
+    found = st.session_state.get(ROUND)
+    return found if in_round() and found.kind == FOOL else None
+
+
+def fool_entry(found: Round) -> None:
+    """Under the canvas in "Fool the network", where "Is it right?" is otherwise: the
+    digit meant (the student's entry), or once it is in, what the network made of it."""
+    state = st.session_state
+    entry = state.get(ENTERED, {}).get(found.id)
+    if entry is not None:
+        entered_note(entry, fool=True)
+        return
+    key = f"hwr_meant_{found.id}"
+    st.pills(_("Tap the digit you meant (it is your entry)"), range(10), key=key,
+             on_change=submit_drawing, args=(found.id, key))
+    note = state.get("hwr_round_note")
+    if note:
+        st.caption(note)

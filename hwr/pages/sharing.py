@@ -5,10 +5,12 @@ more: their session sees a plain note instead."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import streamlit as st
 
-from hwr.class_data.collection import ClassFullError, Lesson
+from hwr.class_data.collection import NO_CLASS, ClassFullError, Lesson
 from hwr.class_data.moderation import NicknameTaken, StudentRemoved
 from hwr.class_data.storage import StorageUnavailable
 from hwr.class_data.teacher import (
@@ -32,7 +34,9 @@ from hwr.reading.recognizer import Recognition
 CONFIRM = "hwr_confirm"  # key prefix of the digits tapped to save a drawing as
 FILED = "hwr_filed"  # the id of the last drawing saved to the class collection
 GENERATED = "hwr_generated_name"  # this session's generated nickname ("Quick Otter")
+NICKNAME_HERE = "hwr_nickname_here"  # the page's own nickname box (nickname_line)
 NOT_SHARED = "hwr_not_shared"  # (class id, why) once the class refused this session
+MARKDOWN_SIGN = re.compile(r"[\\`*_{}\[\]()#+\-.!|~<>$:]")  # a nickname in a label: as typed
 TAKEN_NOTE = N_("Your nickname is not available in this class: choose another in the "
                 "sidebar.")
 
@@ -103,18 +107,30 @@ def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None,
     try:
         if lesson is not None and drawing_id is not None:
             collection.label_drawing(lesson.id, student_id(), drawing_id, label)
-        count = collection.count(lesson.id) if lesson else collection.count()
+        count = collection.count(lesson.id if lesson else NO_CLASS)
     except StorageUnavailable as e:  # saved; only the wall's label and the count wait
         storage_failed(e)
         count = None
-    if count is None:
-        saved = _("Saved as a {digit}: ? class digits so far").format(digit=label)
-    else:
-        saved = ngettext("Saved as a {digit}: {count} class digit so far",
-                         "Saved as a {digit}: {count} class digits so far",
-                         count).format(digit=label, count=count)
-    st.toast(saved, icon=":material/save:")
+    st.toast(saved_message(label, count, lesson is not None), icon=":material/save:")
     clear_canvas(mode)
+
+
+def saved_message(label: int, count: int | None, in_class: bool) -> str:
+    """What a save says: the class's digits while a class runs; with none, the digits
+    saved while no class ran (``collection.count(NO_CLASS)``: every device's on this
+    server's database, none of a class's), never "class digits"."""
+    if count is None:
+        return (_("Saved as a {digit}: ? class digits so far") if in_class else
+                _("Saved as a {digit}")).format(digit=label)
+    if in_class:
+        return ngettext("Saved as a {digit}: {count} class digit so far",
+                        "Saved as a {digit}: {count} class digits so far",
+                        count).format(digit=label, count=count)
+    # TRANSLATORS: no class runs; {count} digits saved (by anyone) while no class ran
+    return ngettext("Saved as a {digit} (no class is running): {count} digit saved "
+                    "outside a class so far",
+                    "Saved as a {digit} (no class is running): {count} digits saved "
+                    "outside a class so far", count).format(digit=label, count=count)
 
 
 def generated_only() -> bool:
@@ -146,6 +162,42 @@ def nickname() -> str:
         else:
             st.query_params.pop("name", None)
     return name or generated
+
+
+def _take_nickname() -> None:
+    """The page's own nickname box (``nickname_line``) changes the sidebar's, and the
+    page's address with it."""
+    state = st.session_state
+    name = clean_nickname(state.get(NICKNAME_HERE) or "")
+    state.nickname = name
+    if name:
+        st.query_params["name"] = name
+    else:
+        st.query_params.pop("name", None)
+
+
+def nickname_line(name: str) -> None:
+    """While a class runs: the student's nickname on the page itself, not only in the
+    sidebar (collapsed on a phone), and a tap opens a box to change it (unless the class
+    takes generated nicknames only: then it is only said)."""
+    from hwr.pages.lesson import REMOVED
+
+    lesson = running_class()
+    if lesson is None or st.session_state.get(REMOVED) == lesson.id:
+        return
+    shown = MARKDOWN_SIGN.sub(r"\\\g<0>", name)  # as typed, in a markdown label
+    if generated_only():
+        # TRANSLATORS: the student's nickname on the class wall ("Quick Otter")
+        st.caption(_("You are {name}").format(name=shown))
+        return
+    # TRANSLATORS: a button: the student's nickname ("Quick Otter"); a tap changes it
+    with st.popover(_("You are {name} · change").format(name=shown),
+                    icon=":material/badge:", type="tertiary", key="hwr-nickname-line"):
+        st.session_state[NICKNAME_HERE] = name
+        st.text_input(_("Your nickname"), key=NICKNAME_HERE, max_chars=NICKNAME_MAX,
+                      on_change=_take_nickname,
+                      help=_("Shown beside your drawings on the class wall; type your "
+                             "own if you like"))
 
 
 def current_nickname() -> str:
