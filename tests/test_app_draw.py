@@ -379,3 +379,89 @@ def test_the_wall_name_comes_from_the_address_when_the_session_has_no_box_yet():
     bare = AppTest.from_function(_wall_name).run()
     name = bare.markdown[0].value
     assert is_generated_nickname(name) and bare.run().markdown[0].value == name
+
+
+def toasts(at) -> list[str]:
+    return [t.value for t in at.toast]
+
+
+def test_without_a_class_a_save_claims_no_class_digits(canvas, class_db):
+    """Issue 38: with no class running the drawing is stored with no class; the toast
+    counts the digits saved outside a class, never "class digits"."""
+    from hwr.class_data.collection import ClassCollection
+
+    db = ClassCollection(class_db)
+    lesson = db.start_class("7B")  # a class's digit: not counted once it has ended
+    db.add(np.zeros((28, 28)), 3, np.eye(10)[3], class_id=lesson.id)
+    db.end_class()
+    drawn_seven(canvas)
+    at = run_app()
+    confirm_row(at).set_value(7).run()
+    assert not at.exception
+    assert toasts(at) == ["Saved as a 7 (no class is running): 1 digit saved outside a "
+                          "class so far"]
+    db.start_class("8C")  # in a class: its own digits
+    from hwr.pages.class_state import class_changed
+
+    class_changed()
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]), drawing_id=9)
+    at = run_app()
+    confirm_row(at).set_value(7).run()
+    assert "Saved as a 7: 1 class digit so far" in toasts(at)
+
+
+def nickname_button(at):
+    return [p for p in at.get("popover") if "You are" in p.proto.popover.label]
+
+
+def test_in_a_class_the_page_says_the_nickname_and_changes_it(canvas, class_db):
+    """Issue 38: on a phone the sidebar is collapsed; the page itself says "You are Ana ·
+    change", and the box it opens changes the nickname (the sidebar's and the address's)."""
+    from hwr.class_data.collection import ClassCollection
+    from hwr.pages.class_state import class_changed
+    from hwr.pages.lesson import lesson_changed
+
+    canvas.drawing = as_drawing([])
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["name"] = "Ana*"
+    at.run()
+    assert not nickname_button(at)  # no class: nothing to say
+    lesson = ClassCollection(class_db).start_class("7B")
+    class_changed()
+    at.run()
+    (button,) = nickname_button(at)
+    assert button.proto.popover.label == "You are Ana\\* · change"  # as typed, not markdown
+    at.text_input(key="hwr_nickname_here").set_value(" Bo ").run()
+    assert not at.exception
+    assert at.query_params["name"] == "Bo" and at.sidebar.text_input(key="nickname").value == "Bo"
+    assert nickname_button(at)[0].proto.popover.label == "You are Bo · change"
+    ClassCollection(class_db).set_generated_names(lesson.id, True)  # generated names only
+    lesson_changed()
+    at.run()
+    assert not nickname_button(at)
+    said = [c.value for c in at.caption if c.value.startswith("You are ")]
+    assert said == [f"You are {at.sidebar.text_input(key='nickname').value}"]
+
+
+def test_fooling_the_network_gets_its_own_hint_and_entry(canvas, class_db, monkeypatch):
+    """Issue 38: in "Fool the network" an unsure answer is not told to write more
+    clearly; the digit meant is tapped under the canvas, and the entry says whether the
+    network was fooled."""
+    import hwr.pages.answer
+    from hwr.class_data.collection import ClassCollection
+    from hwr.class_data.rounds import FOOL
+
+    monkeypatch.setattr(hwr.pages.answer, "is_unsure", lambda p: True)
+    db = ClassCollection(class_db)
+    lesson = db.start_class("7B")
+    db.start_round(lesson.id, FOOL, None, None)
+    drawn_seven(canvas)
+    at = run_app()
+    captions = " ".join(md.value for md in at.markdown if "hwr-caption" in md.value)
+    assert "nearly fooled" in captions and "more clearly" not in captions
+    assert not [p for p in at.pills if p.key.startswith("hwr_confirm_")]  # the round labels
+    (meant,) = [p for p in at.pills if p.key.startswith("hwr_meant_")]
+    meant.set_value(1).run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [
+        "Your drawing is in: the model read it as a 7, not a 1: fooled."]

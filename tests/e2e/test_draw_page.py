@@ -5,6 +5,7 @@ import re
 import time
 
 import numpy as np
+import pytest
 from playwright.sync_api import expect
 
 from hwr.learning.evaluate import load_predictions, most_confused_pairs
@@ -243,6 +244,113 @@ def test_phone_layout_canvas_fills_the_width_and_answer_stays_in_view(phone, art
     assert phone.evaluate("window.scrollY") == 0
     assert 0 <= answer["y"] and answer["y"] + answer["height"] <= height  # answer on screen
     assert canvas["y"] + canvas["height"] <= height  # ... with the whole canvas
+
+
+# Every tap target a student can reach on the page (the sidebar, collapsed, aside) under
+# 44x44 px. An input a label covers (a switch's, "Say the answer"'s) counts as that label.
+SMALL_TAP_TARGETS = """() => {
+  const small = [];
+  const targets = 'button, [role="tab"], a[href], input, label:has(input), label[for]';
+  for (const el of document.querySelectorAll(targets)) {
+    let r = el.getBoundingClientRect();
+    if (r.width <= 1 || r.height <= 1 || r.right <= 0 || r.left >= innerWidth) continue;
+    let target = el;
+    if (el.tagName === 'INPUT') {
+      el.scrollIntoView({block: 'center'});
+      r = el.getBoundingClientRect();
+      const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+      if (hit && hit !== el) target = hit.closest('label, button') || el;
+      r = target.getBoundingClientRect();
+    }
+    if (r.width < 44 || r.height < 44)
+      small.push(`${target.tagName} "${(target.innerText || target.getAttribute('aria-label')
+        || '').trim().slice(0, 30)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+  }
+  return small;
+}"""
+TO_TOP = ("() => { for (const e of document.querySelectorAll('*')) "
+          "if (e.scrollTop) e.scrollTop = 0; }")  # whichever element scrolls the page
+
+
+@pytest.fixture(scope="module")
+def class_server(mnist_dir, tmp_path_factory):
+    """A server of the module's own, on a class database this test may start classes in
+    (the session's server is shared by the other browser tests)."""
+    db = tmp_path_factory.mktemp("draw-class") / "class.sqlite3"
+    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db)}) as url:
+        yield url, db
+
+
+def box(page, selector: str) -> dict:
+    return page.locator(selector).first.bounding_box()
+
+
+def test_a_student_in_a_class_on_a_phone(browser, class_server, artifacts):
+    """Issue 38, a Pixel 7 in a class: the nickname on the page; every tap target at least
+    44x44 px; "Is it right?" on screen with the answer; a compact "Fool the network"
+    prompt, the bars' digits inside the answer area and a hint that fits the round; the
+    page follows the class's end without a reload."""
+    from hwr.class_data.collection import ClassCollection
+    from hwr.class_data.rounds import FOOL
+
+    url, db = class_server
+    classes = ClassCollection(db)
+    lesson = classes.start_class("7B")
+    context = browser.new_context(**browser.devices["Pixel 7"])
+    try:
+        phone = context.new_page()
+        phone.set_default_timeout(60_000)
+        phone.goto(url + "/?name=Ana")
+        phone.wait_for_selector(CANVAS)
+        cdp = context.new_cdp_session(phone)
+        height, width = phone.viewport_size["height"], phone.viewport_size["width"]
+        expect(phone.locator(".st-key-hwr-nickname-line button")).to_contain_text(
+            "You are Ana · change")
+        for _ in range(30):  # the fresh server loads its model in the background
+            touch_strokes(phone, cdp, KEY, place(DIGITS[3][0], *PLACEMENTS[0]))
+            if read_answer(phone, "3", timeout=5) == "3":
+                break
+            clear_canvas(phone)
+        confirm = phone.locator('[class*="st-key-hwr_confirm_"]')
+        expect(confirm.locator("button")).to_have_count(10)
+        wait_idle(phone)
+        phone.screenshot(path=artifacts / "phone-class.png")
+        assert phone.evaluate(SMALL_TAP_TARGETS) == []
+        assert phone.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        # "Is it right?" comes into view while the answer is still on screen
+        confirm.evaluate("e => e.scrollIntoView({block: 'end'})")
+        answer, row = box(phone, ".hwr-answer"), confirm.bounding_box()
+        assert answer["y"] >= 0 and row["y"] + row["height"] <= height + 1, (answer, row)
+
+        classes.start_round(lesson.id, FOOL, None, 120)
+        prompt = phone.locator(".hwr-prompt")
+        expect(prompt).to_be_visible(timeout=30_000)
+        clear_canvas(phone)
+        phone.evaluate(TO_TOP)
+        touch_strokes(phone, cdp, KEY, place(DIGITS[4][0][:1], *PLACEMENTS[0]))  # unsure
+        caption = phone.locator(".hwr-caption")
+        expect(caption).to_contain_text("nearly fooled")
+        expect(caption).not_to_contain_text("more clearly")
+        expect(phone.locator('[class*="st-key-hwr_meant_"] button')).to_have_count(10)
+        wait_idle(phone)
+        phone.evaluate(TO_TOP)
+        phone.screenshot(path=artifacts / "phone-fool-the-network.png")
+        assert prompt.bounding_box()["height"] <= 64  # two lines at most
+        assert box(phone, CANVAS)["y"] <= 0.62 * height  # it was 652 of 839 px
+        area, bars = box(phone, ".st-key-hwr-answer-area"), box(phone, ".hwr-probabilities")
+        assert bars["y"] + bars["height"] <= area["y"] + area["height"]  # digits not cut
+        assert phone.evaluate(SMALL_TAP_TARGETS) == []
+        assert phone.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        assert width == 412
+
+        classes.end_class()  # the teacher ends the class: no stroke, no reload here
+        expect(phone.get_by_text("The class has ended")).to_be_visible(timeout=30_000)
+        expect(phone.get_by_text("Your drawings appear on the class wall")).to_have_count(0)
+        expect(phone.locator(".st-key-hwr-nickname-line")).to_have_count(0)
+        expect(confirm.locator("button")).to_have_count(10)  # "Is it right?" is back
+    finally:
+        context.close()
+        classes.end_class()
 
 
 def test_a_page_whose_server_session_is_gone_comes_back_working(browser, mnist_dir):
