@@ -75,30 +75,45 @@ def moderation_settings(lesson: Lesson) -> None:
 def setting_toggle(column, label: str, name: str, stored: bool, setter, class_id: int,
                    help: str) -> None:
     """A class setting's toggle, showing the database's value: one changed elsewhere
-    (another teacher, another server) is put into the toggle at its next drawing. One
-    key for good: a key or an identity that came back with the value (as an unkeyed
-    toggle's does) let the browser hand an old tap's state to the new toggle, which
-    turned "approve first" back on after the teacher turned it off. A tap writes the
-    value and the toggle shows what the database holds after it (the same, unless
-    another tab wrote at that moment: then both tabs show the last write).
+    (another teacher's tab, another server) is shown at the settings' next refresh.
 
-    The help is a caption under the toggle, not its "?" icon: the icon sits inside the
+    The toggle's key carries a generation, one more each time the database's value
+    differs from what the toggle showed, and never used twice. The value is never put
+    into a toggle the browser already has: a browser that had not yet seen that change
+    sent its old state back with its next rerun, which read as a tap and wrote the old
+    value again (with two tabs refreshing every few seconds, a setting turned off in one
+    came back on). A key that came back with the value, as an unkeyed toggle's identity
+    does, let the browser hand an old tap's state to the new toggle the same way. A tap
+    writes the value, and the toggle shows what the database holds after it. An earlier
+    generation's toggle changes nothing: Streamlit drops a toggle's state once a run no
+    longer draws it, and a browser that still showed it sent it back, which read as a
+    tap (seen in two tabs: a setting turned off in one came back on from the other).
+
+    The help is a caption under the toggle, not its "?" icon: the icon sat inside the
     toggle's <label>, so a tap on it flipped the setting."""
-    key = f"hwr_setting_{name}_{class_id}"
-    seen = f"{key}_seen"  # the database's value the toggle last showed
-    if st.session_state.get(seen) != stored:
-        st.session_state[key] = st.session_state[seen] = stored
+    base = f"hwr_setting_{name}_{class_id}"
+    seen, generation = f"{base}_seen", f"{base}_generation"  # the database's value shown
+    state = st.session_state
+    if state.get(seen) != stored:
+        state[seen] = stored
+        state[generation] = state.get(generation, -1) + 1
+    key = f"{base}_{state[generation]}"
 
     def changed() -> None:
-        setter(class_id, bool(st.session_state.get(key)))
+        if key != f"{base}_{state.get(generation)}":
+            return  # an earlier toggle's state, sent by a browser that still showed it
+        value = bool(state.get(key))
+        setter(class_id, value)
         try:
             now = bool(getattr(class_collection().settings(class_id), name))
         except StorageUnavailable:
-            now = stored  # not written: the toggle goes back to what it showed
-        st.session_state[key] = st.session_state[seen] = now
+            now = not value  # not written: the toggle shows what it showed before
+        if now != value:  # another tab wrote at that moment, or nothing was written
+            state[generation] += 1
+        state[seen] = now
 
     with column:
-        st.toggle(label, key=key, on_change=changed)
+        st.toggle(label, value=stored, key=key, on_change=changed)
         st.caption(help)
 
 

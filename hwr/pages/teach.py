@@ -272,7 +272,8 @@ def may_project(lesson: Lesson) -> bool:
 
 def projector_page() -> None:
     """What the class sees: the join code, the round, the figures and the wall, large;
-    no control at all."""
+    no control at all (the sidebar starts closed: the page's width is the wall's)."""
+    st.set_page_config(initial_sidebar_state="collapsed")
     lesson = running_class()
     try:
         allowed = lesson is not None and may_project(lesson)
@@ -288,8 +289,9 @@ def projector_page() -> None:
         st.info(_("This projector link is not the running class's: open the projector "
                   "view again from the Teach page."), icon=":material/lock:")
         return
-    show_join(large=True)
-    projector_wall(lesson.id)
+    with st.container(key="hwr-projector"):  # style.css: the wall near the top
+        show_join(large=True)
+        projector_wall(lesson.id)
 
 
 @st.fragment(run_every=WALL_REFRESH)
