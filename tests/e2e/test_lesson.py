@@ -106,6 +106,7 @@ def test_a_lesson_with_moderation_and_a_round(browser, lesson_url, artifacts):
 
     # remove a student: their drawings go, they get a plain note, they post nothing more
     item(teacher, "Ben").get_by_role("button", name=re.compile("Remove")).click()
+    teacher.get_by_role("dialog").get_by_role("button", name="Remove Ben").click()  # asked
     expect(item(projector, "Ben")).to_have_count(0, timeout=3_000)
     draw(students["Ben"], 1)  # still answered
     students["Ben"].get_by_text("removed you from this class").first.wait_for()
