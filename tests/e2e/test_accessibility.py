@@ -109,6 +109,7 @@ def test_no_serious_violation_on_any_page(browser, class_url, viewport, artifact
     found["teach, unlocked"] = serious_violations(teacher)
     teacher.screenshot(path=artifacts / f"a11y-teach-{viewport}.png", full_page=True)
     end.click()
+    teacher.get_by_role("button", name="Yes, end the class").click()  # asked first
     start.wait_for()
     teacher.context.close()
     student.context.close()
@@ -169,6 +170,15 @@ def test_the_teacher_unlocks_starts_and_ends_a_class_with_the_keyboard(browser, 
                                               && parseFloat(s.outlineWidth) > 0); }""")
         assert focused, "no visible focus on the teacher's button"
         page.keyboard.press("Enter")
+        if button is end:  # asked first: "Yes, end the class", from the keyboard too
+            page.get_by_role("button", name="Yes, end the class").wait_for()
+            for _ in range(10):
+                if page.evaluate("document.activeElement.tagName === 'BUTTON' && "
+                                 "document.activeElement.innerText.includes("
+                                 "'Yes, end the class')"):
+                    break
+                page.keyboard.press("Tab")
+            page.keyboard.press("Enter")
         then.wait_for()
     page.context.close()
 

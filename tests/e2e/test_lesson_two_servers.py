@@ -52,6 +52,7 @@ def test_a_teacher_on_one_server_hides_what_another_server_took(browser, two_ser
     expect(on_b).to_have_count(1, timeout=5_000)
 
     on_a.get_by_role("button", name=re.compile("Remove")).click()
+    teacher.get_by_role("dialog").get_by_role("button", name="Remove Quick Otter").click()
     expect(on_b).to_have_count(0, timeout=2_000)
     student.locator(".hwr-clear").click()
     draw_strokes(student, KEY, place(DIGITS[4][0], *PLACEMENTS[0]))
