@@ -216,9 +216,11 @@ def test_the_projector_view_shows_the_class_what_it_sees_and_no_control(passcode
     ben, cy = (next(w.id for w in db.wall(lesson.id) if w.nickname == n) for n in ("Ben", "Cy"))
     db.hide_drawing(lesson.id, ben)
     db.remove_student(lesson.id, "s2")  # Cy
+    found = db.start_round(lesson.id, "digit", 7, seconds=None)
+    db.submit(found.id, "s0", 1, "Ana", 7, False, 0.9, np.zeros((28, 28), np.uint8))
     db.set_approve_first(lesson.id, True)
     db.post_drawing(lesson.id, "s4", 1, "Eve", 3, False, 0.9, np.zeros((28, 28)))  # waits
-    found = db.start_round(lesson.id, "digit", 7, seconds=None)
+    db.submit(found.id, "s4", 1, "Eve", 7, False, 0.9, np.zeros((28, 28), np.uint8))
     db.end_round(found.id)
 
     at = teacher_page()
@@ -238,7 +240,10 @@ def test_the_projector_view_shows_the_class_what_it_sees_and_no_control(passcode
     data = json.loads(walls[0].json)
     assert data["actions"] == [] and data["large"] is True
     assert [d["nickname"] for d in data["items"]] == ["Dee", "Ana"]  # no hidden/waiting
-    assert "the model read" in " ".join(e.proto.body for e in shown.get("html"))
+    results = " ".join(e.proto.body for e in shown.get("html"))
+    assert "the model read" in results and 'data-student="Ana"' in results
+    assert 'data-student="Eve"' not in results  # waits for approval: not on the projector
+    assert 'data-student="Eve"' in " ".join(e.proto.body for e in at.get("html"))
     assert not [m for m in shown.metric if m.proto.help]
 
     # the teacher closes the results: they leave the projector too

@@ -372,7 +372,8 @@ class RoundsMixin:
             conn.execute(update(rounds).where(rounds.c.id == int(round_id))
                          .values(incomplete=1))
 
-    def _entries(self, round_id: int, student: str | None = None) -> list[RoundEntry]:
+    def _entries(self, round_id: int, student: str | None = None,
+                 approved_only: bool = False) -> list[RoundEntry]:
         e, d, cs = round_entries.c, drawings.c, class_students.c
         query = (select(e.student, e.drawing, e.nickname, e.prompt, e.answer, e.not_a_digit,
                         e.confidence, e.correct, e.seconds, e.model_input)
@@ -386,14 +387,21 @@ class RoundsMixin:
                  .order_by(e.submitted, e.id))
         if student is not None:
             query = query.where(e.student == student)
+        if approved_only:  # nor a drawing that waits for the teacher's approval
+            query = query.where(not_(exists().where(and_(
+                d.class_id == e.class_id, d.student == e.student, d.drawing == e.drawing,
+                d.approved == 0))))
         with self._connection() as conn:
             rows = conn.execute(query).all()
         return [RoundEntry(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], bool(r[7]), r[8],
                            np.frombuffer(r[9], np.uint8).reshape(28, 28)) for r in rows]
 
-    def round_results(self, round_id: int) -> RoundResults | None:
+    def round_results(self, round_id: int, approved_only: bool = False) -> RoundResults | None:
+        """The round and its entries (``approved_only``: as the wall shows them, for the
+        projector: without the drawings that wait for the teacher's approval)."""
         found = self.get_round(round_id)
-        return None if found is None else RoundResults(found, self._entries(round_id))
+        return None if found is None else RoundResults(
+            found, self._entries(round_id, approved_only=approved_only))
 
     def class_results(self, class_id: int) -> list[RoundResults]:
         """Every round of the class with its entries, the oldest first (for the CSV)."""

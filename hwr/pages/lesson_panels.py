@@ -231,7 +231,8 @@ def round_panel(lesson: Lesson, projector: bool = False) -> None:
         return
     latest = next(iter(db.rounds(lesson.id)), None)
     if latest is not None and db.results_closed(lesson.id) != latest.id:
-        st.html(results_html(db.round_results(latest.id), projector))
+        st.html(results_html(db.round_results(latest.id, approved_only=projector),
+                             projector))
         if projector:
             return
         a, b = st.columns(2)
