@@ -112,6 +112,10 @@ class RoundEntry:
     image: np.ndarray  # (28, 28) uint8
 
 
+# A right answer under this confidence was read "only just" (the results' hardest).
+ONLY_JUST = 0.9
+
+
 @dataclass(frozen=True)
 class RoundResults:
     round: Round
@@ -123,8 +127,10 @@ class RoundResults:
 
     @property
     def hardest(self) -> list[RoundEntry]:
-        """Read right, with the least confidence."""
-        return sorted((e for e in self.entries if e.correct), key=lambda e: e.confidence)[:4]
+        """Read right, but only just (under ``ONLY_JUST``), the least confident first:
+        a drawing read at 100% is no one's hardest, however few the class drew."""
+        return sorted((e for e in self.entries if e.correct and e.confidence < ONLY_JUST),
+                      key=lambda e: e.confidence)[:4]
 
     @property
     def fooled(self) -> list[RoundEntry]:
