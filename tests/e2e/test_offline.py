@@ -17,12 +17,18 @@ OFFLINE = {"HWR_DATA_DIR": "", "HTTPS_PROXY": CLOSED_PORT, "HTTP_PROXY": CLOSED_
            "https_proxy": CLOSED_PORT, "http_proxy": CLOSED_PORT, "NO_PROXY": "127.0.0.1"}
 
 
-def test_no_page_fetches_anything_from_the_internet(browser, app_url):
+def watched_page(browser, timeout_ms: int = 60_000):
+    """A laptop-sized page and the list of every request it makes off this machine."""
     page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(timeout_ms)
     elsewhere = []
     page.on("request", lambda r: urlparse(r.url).hostname not in ("127.0.0.1", None)
             and not r.url.startswith("data:") and elsewhere.append(r.url))
+    return page, elsewhere
+
+
+def test_no_page_fetches_anything_from_the_internet(browser, app_url):
+    page, elsewhere = watched_page(browser)
     for path in ("/", "/evaluation", "/class", "/teach"):
         page.goto(app_url + path)
         page.wait_for_selector("h1")
@@ -36,11 +42,7 @@ def test_without_mnist_or_network_every_gallery_shows_images(browser, tmp_path, 
     proxy): the galleries show the model's gallery file's images."""
     env = {**OFFLINE, "KERAS_HOME": str(tmp_path / "keras")}
     with streamlit_server(env=env) as url:
-        page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-        page.set_default_timeout(120_000)
-        elsewhere = []
-        page.on("request", lambda r: urlparse(r.url).hostname not in ("127.0.0.1", None)
-                and not r.url.startswith("data:") and elsewhere.append(r.url))
+        page, elsewhere = watched_page(browser, 120_000)
         page.goto(url + "/evaluation")
         galleries = page.locator(".hwr-gallery")
         page.wait_for_selector("h1")
@@ -75,11 +77,7 @@ def test_without_mnist_or_network_the_class_teaches_the_model(browser, tmp_path,
            "HWR_CLASS_DB": str(tmp_path / "class.sqlite3"), "HWR_TEACHER_PASSCODE": "7B"}
     log = tmp_path / "server.log"
     with streamlit_server(env=env, log=log) as url:
-        page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-        page.set_default_timeout(60_000)
-        elsewhere = []
-        page.on("request", lambda r: urlparse(r.url).hostname not in ("127.0.0.1", None)
-                and not r.url.startswith("data:") and elsewhere.append(r.url))
+        page, elsewhere = watched_page(browser)
         page.goto(url + "/teach")
         page.get_by_label("Teacher's passcode").fill("7B")
         page.get_by_role("button", name="Unlock").click()
