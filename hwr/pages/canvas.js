@@ -20,6 +20,17 @@
 //   stroke where it was, keeping its ink.
 // - Accessible: the canvas is an image with a name and a description of what to do;
 //   Undo and Clear are buttons, with a visible focus (canvas.css).
+// - The canvas stays where it is on screen when a drawing is cleared: Clear (or Undo
+//   of the last stroke, or a clear Python asked for) removes the answer and what hangs
+//   on it, and on a page scrolled down the shorter page used to pull the canvas down by
+//   the height it lost (the scroll position clamped), ~0.1 s later, when the page's
+//   run came back: a pen put down at once where the canvas had been missed it and the
+//   first stroke was lost. The page keeps its height from such a clear until it has
+//   grown back (the next answer), so nothing moves under the pen.
+// - A canvas is created once per place on the page: Streamlit's component calls this
+//   module again for each new ``data`` and may call the cleanup of a call it has
+//   superseded while the canvas is still on the page; that cleanup leaves the canvas
+//   (and its strokes) alone, and only a canvas taken off the page is torn down.
 // - Words: the page sends them in its language (``data.labels``, ``data.label``,
 //   ``data.help``); the English ones here are only a fallback.
 
@@ -76,7 +87,7 @@ function createCanvas(parent) {
   const s = {
     root, canvas, ctx: canvas.getContext("2d"), undo, clear, help, note,
     width: 0, height: 0, brush: 18, drawingId: 0, strokes: [], current: null,
-    pointerId: null, lastCleared: null, setStateValue: () => {},
+    pointerId: null, lastCleared: null, setStateValue: () => {}, held: null,
     live: false, timer: null, sentPoints: 0, seq: 0, sent: [], labels: null,
   };
   root.hwrSent = s.sent;  // [seq, partial, performance.now() of its last point], for tests
@@ -175,12 +186,14 @@ function createCanvas(parent) {
   });
   undo.addEventListener("click", () => {
     if (s.current !== null || s.strokes.length === 0) return;
+    if (s.strokes.length === 1) holdHeight(s);
     s.strokes.pop();
     redraw(s);
     send();
   });
   clear.addEventListener("click", () => {
     if (s.current !== null) return;
+    holdHeight(s);
     s.strokes = [];
     s.drawingId += 1;
     redraw(s);
@@ -267,12 +280,57 @@ function update(s, data) {
   if (data.clear_id !== null && data.clear_id !== s.lastCleared && data.clear_id === s.drawingId
       && s.current === null) {
     s.lastCleared = data.clear_id;
+    holdHeight(s);
     s.strokes = [];
     s.drawingId += 1;
     redraw(s);
     s.send();
   }
   showCount(s);
+}
+
+// The page's height, held from a clear until the page has grown back to it: the page
+// scrolls in its nearest scrolling ancestor; the child of that ancestor holding the
+// canvas gets a min-height, released once its own content is as tall again (or the
+// canvas leaves the page). A page not scrolled down needs no hold: it moves nothing.
+function scrollerOf(el) {
+  for (let e = el.parentElement; e; e = e.parentElement) {
+    const overflow = getComputedStyle(e).overflowY;
+    if ((overflow === "auto" || overflow === "scroll") && e.scrollHeight > e.clientHeight) return e;
+  }
+  return null;
+}
+
+function naturalHeight(content) {
+  const last = content.lastElementChild;
+  if (!last) return 0;
+  const cs = getComputedStyle(content);
+  return last.getBoundingClientRect().bottom - content.getBoundingClientRect().top
+    + parseFloat(cs.paddingBottom || "0") + parseFloat(cs.borderBottomWidth || "0");
+}
+
+function holdHeight(s) {
+  const scroller = scrollerOf(s.root);
+  if (scroller === null || scroller.scrollTop === 0 || typeof ResizeObserver === "undefined") return;
+  let content = s.root;
+  while (content.parentElement !== scroller) content = content.parentElement;
+  const height = s.held ? Math.max(s.held.height, naturalHeight(content)) : content.offsetHeight;
+  releaseHeight(s);
+  const observer = new ResizeObserver(() => {  // it reports at once too: the page as it is
+    if (!s.held) return;
+    if (naturalHeight(content) < s.held.height - 1) s.held.shrunk = true;
+    else if (s.held.shrunk) releaseHeight(s);
+  });
+  s.held = { content, height, observer, before: content.style.minHeight, shrunk: false };
+  content.style.minHeight = `${height}px`;
+  for (const child of content.children) observer.observe(child);
+}
+
+function releaseHeight(s) {
+  if (!s.held) return;
+  s.held.observer.disconnect();
+  s.held.content.style.minHeight = s.held.before;
+  s.held = null;
 }
 
 // The stroke count and drawing id, on the element: for tests and for monitoring.
@@ -294,8 +352,12 @@ export default function (component) {
   }
   s.setStateValue = setStateValue;
   update(s, data);
+  // Streamlit calls the cleanup when the canvas leaves the page, and also (at once) that
+  // of a call it superseded while it waited for this module: the canvas stays then.
   return () => {
+    if (parentElement.isConnected && CANVASES.get(parentElement) === s) return;
     if (s.timer !== null) clearInterval(s.timer);
+    releaseHeight(s);
     document.removeEventListener("visibilitychange", s.onHidden);
     if (s.motion && s.motion.removeEventListener) s.motion.removeEventListener("change", s.onMotion);
     s.root.remove();
