@@ -116,7 +116,6 @@ def test_students_pages_keep_their_looks_through_a_lesson(browser, lesson_url, a
     teacher.get_by_role("button", name="End the round").click()
     for page in students.values():
         page.get_by_text("Round over").wait_for(timeout=15_000)
-        wait_idle(page)  # the page's run after the round (see docs/development.md)
     look("a round's end", 4)
 
     laptop = students["laptop"]
