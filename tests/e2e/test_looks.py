@@ -21,7 +21,6 @@ from tests.support.browser import (
     expect_run_finished,
     streamlit_server,
     touch_strokes,
-    wait_idle,
 )
 from tests.support.looks import assert_answer_laid_out, assert_styled
 from tests.support.strokes import DIGITS, PLACEMENTS, place
@@ -66,6 +65,8 @@ def student_on(browser, url: str, name: str, phone: bool):
 
 def draw(page, digit: int) -> None:
     clear_canvas(page, KEY)
+    # the whole canvas on screen, clear of Streamlit's header
+    page.locator(canvas_selector(KEY)).evaluate("c => c.scrollIntoView({block: 'center'})")
     strokes = place(DIGITS[digit][0], *PLACEMENTS[0])
     if getattr(page, "cdp", None) is not None:
         touch_strokes(page, page.cdp, KEY, strokes)
@@ -127,9 +128,9 @@ def test_students_pages_keep_their_looks_through_a_lesson(browser, lesson_url, a
     # The teacher removes the phone's student: both pages rerun with a notice.
     tile = teacher.locator('[data-wall="wall"] .hwr-wall-item[data-student="Ben"]').first
     tile.get_by_role("button", name=re.compile("Remove")).click()
-    dialog = teacher.get_by_role("dialog")
-    if dialog.count():  # a confirmation first
-        dialog.get_by_role("button", name=re.compile("Remove")).click()
+    dialog = teacher.get_by_role("dialog")  # a confirmation first: a dialog's rerun
+    dialog.get_by_role("button", name=re.compile("Remove")).click()
+    expect(dialog).to_have_count(0)
     expect(teacher.locator('.hwr-wall-item[data-student="Ben"]')).to_have_count(0)
     assert_styled(teacher, "the teacher's page, after removing a student")
     teacher.screenshot(path=artifacts / "looks-teacher-after-remove.png", full_page=True)
