@@ -53,13 +53,11 @@ _HERE = Path(__file__).resolve().parent
 SPEECH_CSS = """
 .hwr-say { display: flex; align-items: center; gap: 0.5rem; flex-wrap: wrap; min-height: 2.5rem; }
 .hwr-say input { width: 1.15rem; height: 1.15rem; margin: 0; accent-color: #1c6fd1; cursor: pointer; }
-.hwr-say input:disabled, .hwr-say input:disabled + label { cursor: default; }
+.hwr-say label:has(input:disabled) { cursor: default; }
 .hwr-say input:focus-visible { outline: 3px solid #1c6fd1; outline-offset: 2px; }
-.hwr-say label { cursor: pointer; }
-/* The switch's label also covers its box, so a finger finds a 44 px target (issue 38). */
+/* The label holds the box: a finger finds one target 44 px high (issue 38). */
 .hwr-say label {
-  position: relative; display: inline-flex; align-items: center; min-height: 44px;
-  padding-left: calc(1.15rem + 0.5rem); margin-left: calc(-1.15rem - 0.5rem);
+  display: inline-flex; align-items: center; gap: 0.5rem; min-height: 44px; cursor: pointer;
 }
 .hwr-say-note { font-size: 0.85rem; }
 """

@@ -78,15 +78,18 @@ function create(parent, data) {
   input.id = id;
   input.setAttribute("role", "switch");
   input.setAttribute("aria-describedby", `${id}-note`);
+  // The box inside its label: one target, as tall as the label (44 px on a phone).
   const label = document.createElement("label");
   label.htmlFor = id;
+  const text = document.createElement("span");
+  label.append(input, text);
   const note = document.createElement("span");
   note.id = `${id}-note`;
   note.className = "hwr-say-note";
-  const c = { root, input, label, note, voice: null, pending: null, data: null, penDown: false,
+  const c = { root, input, text, note, voice: null, pending: null, data: null, penDown: false,
               lang: data.lang || null, labels: data.labels || null, noteKey: null };
-  label.textContent = word(c, "say");
-  root.append(input, label, note);
+  text.textContent = word(c, "say");
+  root.append(label, note);
   parent.appendChild(root);
 
   const check = (final) => {
@@ -162,7 +165,7 @@ function say(c, drawing, text) {
 function update(c, data) {
   c.lang = data.lang || null;
   c.labels = data.labels || null;
-  c.label.textContent = word(c, "say");
+  c.text.textContent = word(c, "say");
   if (c.noteKey !== null) c.note.textContent = word(c, c.noteKey);
   if (data.partial) return;  // a live answer: the digit is still being drawn
   if (data.text === null || data.drawing === null) {

@@ -247,7 +247,8 @@ def test_phone_layout_canvas_fills_the_width_and_answer_stays_in_view(phone, art
 
 
 # Every tap target a student can reach on the page (the sidebar, collapsed, aside) under
-# 44x44 px. An input a label covers (a switch's, "Say the answer"'s) counts as that label.
+# 44x44 px. An input a label covers or holds (a switch's, "Say the answer"'s) counts as
+# that label.
 SMALL_TAP_TARGETS = """() => {
   const small = [];
   const targets = 'button, [role="tab"], a[href], input, label:has(input), label[for]';
@@ -260,6 +261,7 @@ SMALL_TAP_TARGETS = """() => {
       r = el.getBoundingClientRect();
       const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
       if (hit && hit !== el) target = hit.closest('label, button') || el;
+      else if (el.closest('label')) target = el.closest('label');
       r = target.getBoundingClientRect();
     }
     if (r.width < 44 || r.height < 44)
