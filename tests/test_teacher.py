@@ -14,9 +14,9 @@ from hwr.class_data.teacher import (
     generated_nickname,
     is_generated_nickname,
     is_local_browser,
+    join_code,
     join_url,
     passcode_matches,
-    qr_svg,
     with_nickname,
 )
 
@@ -80,7 +80,10 @@ def test_qr_code_decodes_to_the_join_address():
     from PIL import Image
 
     url = "http://192.168.1.5:8501/"
-    assert "<svg" in qr_svg(url)
+    svg, modules = join_code(url)
+    assert svg.startswith("<svg") and 'width="' not in svg.split(">")[0]  # its box sizes it
+    assert modules == 25 + 2 * 4  # version 2 with its quiet zone
+    assert join_code("http://x/" + "a" * 3000) is None  # no QR code holds it
     buf = io.BytesIO()
     segno.make(url, error="m").save(buf, kind="png", scale=8, border=4)
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(buf.getvalue())))

@@ -77,12 +77,19 @@ def join_url(browser_url: str | None, public_url: str | None, network_ip: str | 
     return f"{parts.scheme or 'http'}://{host}{port}/"
 
 
-def qr_svg(url: str, scale: int = 10) -> str:
-    """A QR code of ``url`` as inline SVG (segno), dark on white with a quiet zone."""
+def join_code(url: str) -> tuple[str, int] | None:
+    """The address as a QR code (segno) that scales to its box: an SVG with a viewBox and
+    no size of its own (style.css sizes ``.hwr-qr``; a fixed 370 px code in a 300 px box
+    was cut off and did not scan), dark on white with its 4-module quiet zone; and its
+    width in modules. None for an address too long for any QR code."""
     import segno
 
-    return segno.make(url, error="m").svg_inline(scale=scale, dark="#000", light="#fff",
-                                                 border=4)
+    try:
+        code = segno.make(url, error="m")
+    except segno.DataOverflowError:
+        return None
+    svg = code.svg_inline(scale=1, dark="#000", light="#fff", border=4, omitsize=True)
+    return svg, code.symbol_size(scale=1, border=4)[0]
 
 
 def with_nickname(url: str, nickname: str) -> str:
