@@ -16,6 +16,7 @@ import urllib.request
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 from playwright.sync_api import expect
 
@@ -105,6 +106,21 @@ def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict |
             proc.kill()
         if log:
             stderr.close()
+
+CLOSED_PORT = "http://127.0.0.1:9"  # a proxy nobody answers: the server has no network
+# A server's environment in a classroom without internet: no MNIST files, no way out.
+OFFLINE = {"HWR_DATA_DIR": "", "HTTPS_PROXY": CLOSED_PORT, "HTTP_PROXY": CLOSED_PORT,
+           "https_proxy": CLOSED_PORT, "http_proxy": CLOSED_PORT, "NO_PROXY": "127.0.0.1"}
+
+
+def watched_page(browser, timeout_ms: int = 60_000):
+    """A laptop-sized page and the list of every request it makes off this machine."""
+    page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    page.set_default_timeout(timeout_ms)
+    elsewhere = []
+    page.on("request", lambda r: urlparse(r.url).hostname not in ("127.0.0.1", None)
+            and not r.url.startswith("data:") and elsewhere.append(r.url))
+    return page, elsewhere
 
 
 def canvas_selector(key: str) -> str:
