@@ -119,11 +119,18 @@ def test_students_pages_keep_their_looks_through_a_lesson(browser, lesson_url, a
         page.get_by_text("Round over").wait_for(timeout=15_000)
     look("a round's end", 4)
 
-    laptop = students["laptop"]
-    laptop.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
-    laptop.get_by_role("option", name="Deutsch").click()
-    expect(laptop.locator("h1")).not_to_have_text("Draw a digit")
-    assert_answer_laid_out(laptop, "laptop, after a language switch", phone=False)
+    for (kind, page), language in zip(students.items(), ("Deutsch", "Español")):
+        if kind == "phone":  # the phone's sidebar opens over the page, and closes again
+            page.get_by_test_id("stExpandSidebarButton").tap()
+        picker = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]')
+        expect(picker).to_be_in_viewport()  # the sidebar has slid in
+        picker.click()
+        page.get_by_role("option", name=language).click()
+        expect(page).to_have_url(re.compile(f"lang={'de' if kind == 'laptop' else 'es'}"))
+        if kind == "phone":
+            page.locator('[data-testid="stSidebar"] [data-testid="stSidebarCollapseButton"]'
+                         ' button').tap()
+        assert_answer_laid_out(page, f"{kind}, after a language switch", phone=kind == "phone")
 
     # The teacher removes the phone's student: both pages rerun with a notice.
     tile = teacher.locator('[data-wall="wall"] .hwr-wall-item[data-student="Ben"]').first

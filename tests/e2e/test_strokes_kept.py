@@ -21,7 +21,6 @@ from playwright.sync_api import expect
 from tests.support.browser import (
     canvas_selector,
     draw_until_answered,
-    streamlit_server,
     wait_idle,
 )
 from tests.support.strokes import DIGITS, PLACEMENTS, place
@@ -29,12 +28,6 @@ from tests.support.strokes import DIGITS, PLACEMENTS, place
 KEY = "canvas-digit"
 ROOT = f".st-key-{KEY} .hwr-canvas-root"
 CANVAS_JS = Path(__file__).resolve().parents[2] / "hwr" / "pages" / "canvas.js"
-
-
-@pytest.fixture(scope="module")
-def url(mnist_dir):
-    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir)}) as url:
-        yield url
 
 
 def strokes_at(page, box: dict, scale: float, strokes) -> None:
@@ -48,10 +41,10 @@ def strokes_at(page, box: dict, scale: float, strokes) -> None:
         page.mouse.up()
 
 
-def test_clear_then_draw_at_once_on_a_scrolled_page_keeps_every_stroke(browser, url):
+def test_clear_then_draw_at_once_on_a_scrolled_page_keeps_every_stroke(browser, app_url):
     page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     page.set_default_timeout(60_000)
-    page.goto(url)
+    page.goto(app_url)
     page.wait_for_selector(canvas_selector(KEY))
     draw_until_answered(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))  # the model is up
     strokes_at(page, *box_and_scale(page), place(DIGITS[7][0], *PLACEMENTS[0]))
