@@ -39,7 +39,6 @@ from hwr.pages.class_teaching import (
 from hwr.pages.curation import curation_section
 from hwr.pages.fine_tune_jobs import fine_tune_job, other_fine_tune
 from hwr.pages.language import _, ngettext, percent
-from hwr.pages.lesson_panels import rounds_section
 from hwr.pages.markup import (
     GALLERY_MAX,
     THUMBNAIL_SIZE,
@@ -48,6 +47,7 @@ from hwr.pages.markup import (
     show_image_grid,
     use_stylesheet,
 )
+from hwr.pages.round_panels import rounds_section
 from hwr.pages.teacher_session import is_teacher
 
 

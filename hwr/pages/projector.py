@@ -23,7 +23,8 @@ from hwr.pages.class_state import (
 )
 from hwr.pages.language import _, current
 from hwr.pages.lesson import WALL_REFRESH
-from hwr.pages.lesson_panels import WALL_SIZE, round_panel
+from hwr.pages.lesson_panels import WALL_SIZE
+from hwr.pages.round_panels import round_panel
 from hwr.pages.teacher_session import is_teacher
 from hwr.pages.wall import wall
 

@@ -38,9 +38,10 @@ from hwr.pages.lesson import (
     forget_removal,
     remove_student,
 )
-from hwr.pages.lesson_panels import moderation_panel, moderation_settings, round_panel
+from hwr.pages.lesson_panels import moderation_panel, moderation_settings
 from hwr.pages.markup import use_stylesheet
 from hwr.pages.projector import PROJECTOR, VIEW, projector_link, projector_page
+from hwr.pages.round_panels import round_panel
 from hwr.pages.teacher_session import is_teacher, teacher_passcode, unlock_form
 
 
