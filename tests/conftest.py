@@ -17,10 +17,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def pytest_collection_modifyitems(items):
     """The files with browser or slow tests first, the rest in their order after them.
 
-    CI hands whole files to two workers as they free up (``--dist loadfile``): a long
-    file handed out last kept one worker busy for a minute while the other had nothing
-    left (the training tests' file came last by name). Long files first, short ones
-    filling in at the end, keep both busy to the end."""
+    CI hands whole files to two workers as they free up (``--dist loadfile``, in this
+    order with ``--no-loadscope-reorder``): xdist's own order (the files with the most
+    tests first) left the browser files, a few long tests each, for the end, and the
+    last five minutes of a run were one of them. Long files first, short ones filling
+    in at the end, keep both workers busy to the end."""
     def long(item) -> bool:
         return "e2e" in item.path.parts or item.get_closest_marker("slow") is not None
 
