@@ -13,22 +13,6 @@ from tests.support.files import SHARED_MNIST, write_mnist_dir
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items):
-    """The files with browser or slow tests first, the rest in their order after them.
-
-    CI hands whole files to two workers as they free up (``--dist loadfile``, in this
-    order with ``--no-loadscope-reorder``): xdist's own order (the files with the most
-    tests first) left the browser files, a few long tests each, for the end, and the
-    last five minutes of a run were one of them. Long files first, short ones filling
-    in at the end, keep both workers busy to the end."""
-    def long(item) -> bool:
-        return "e2e" in item.path.parts or item.get_closest_marker("slow") is not None
-
-    long_files = {item.path for item in items if long(item)}
-    items.sort(key=lambda item: item.path not in long_files)  # stable: order kept within
-
-
 @pytest.fixture(scope="session", autouse=True)
 def streamlit_runtime_fixes() -> dict[str, bool]:
     """hwr's changes to Streamlit's runtime, as the server makes them at start-up
