@@ -21,7 +21,8 @@
 // - Accessible: the canvas is an image with a name and a description of what to do;
 //   Undo and Clear are buttons, with a visible focus (canvas.css).
 // - The canvas stays where it is on screen when the student clears a drawing: Clear (or
-//   Undo of the last stroke) removes the answer and what hangs on it, and on a page scrolled down the shorter page used to pull the canvas down by
+//   Undo of the last stroke) removes the answer and what hangs on it, and on a page
+//   scrolled down the shorter page used to pull the canvas down by
 //   the height it lost (the scroll position clamped), ~0.1 s later, when the page's
 //   run came back: a pen put down at once where the canvas had been missed it and the
 //   first stroke was lost. The page keeps its height from such a clear until it has
