@@ -4,7 +4,7 @@ The pages are routed by ``hwr/pages/router.py``, which Streamlit runs for every
 visitor. This file is read once, when the server starts: it refuses a database hwr does
 not support, loads the model in the background (so the first visitor's drawing does not
 wait for TensorFlow) and applies hwr's changes to Streamlit's runtime
-(``hwr/pages/runtime_fixes.py``) before any browser connects: each one that does not fit
+(``hwr/server/runtime_fixes.py``) before any browser connects: each one that does not fit
 this Streamlit is skipped, with a line in the log, and the app works without it.
 """
 
@@ -14,14 +14,14 @@ from contextlib import asynccontextmanager
 import streamlit as st
 
 from hwr.class_data.storage import exit_if_unsupported
-from hwr.pages import runtime_fixes
+from hwr.server import runtime_fixes
 
 exit_if_unsupported()  # a database hwr does not support: one sentence, and no server
 runtime_fixes.apply()
 
 
 def warm_up() -> None:
-    from hwr.pages.model_loading import model_loader
+    from hwr.pages.shared.model_loading import model_loader
 
     model_loader()  # opens the database, learns which model answers, starts loading it
 

@@ -10,9 +10,9 @@ import os
 
 import streamlit as st
 
-from hwr.pages import runtime_fixes
-from hwr.pages.canvas import draw_canvas
-from hwr.pages.model_loading import recognizer_or_stop
+from hwr.server import runtime_fixes
+from hwr.pages.components.canvas import draw_canvas
+from hwr.pages.shared.model_loading import recognizer_or_stop
 from hwr.reading.drawing import rasterize
 
 runtime_fixes.apply()  # the same server as the app's (idempotent: once per process)

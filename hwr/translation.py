@@ -6,7 +6,7 @@ with the compiled ``hwr.mo`` beside it (what runs); ``hwr/locale/hwr.pot`` is ex
 from the code (``python -m scripts.catalogs``). English is the code's own words, so it
 has no catalog. Adding a language is adding a catalog and a line in ``LANGUAGES``.
 
-Nothing here knows Streamlit: ``hwr.pages.language`` picks the page's language.
+Nothing here knows Streamlit: ``hwr.pages.shared.language`` picks the page's language.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def streamlit_runtime_fixes() -> dict[str, bool]:
     """hwr's changes to Streamlit's runtime, as the server makes them at start-up
     (``streamlit_app.py``): the pages under AppTest run as they do in the server."""
-    from hwr.pages import runtime_fixes
+    from hwr.server import runtime_fixes
 
     return runtime_fixes.apply()
 

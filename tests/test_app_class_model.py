@@ -38,8 +38,8 @@ def button(at, key):
 def test_the_teacher_teaches_the_model_and_gives_it_to_everyone(teacher_page, class_db,
                                                                  mnist_dir, monkeypatch):
     from hwr.learning.config import FineTuneConfig
-    from hwr.pages.fine_tune_jobs import BUTTON_CONFIG, fine_tune_job, start_fine_tune
-    from hwr.pages.model_loading import model_store
+    from hwr.pages.class_page.fine_tune_jobs import BUTTON_CONFIG, fine_tune_job, start_fine_tune
+    from hwr.pages.shared.model_loading import model_store
 
     # The page's flow, with a short fine-tune; what the button's own settings learn is
     # tests/test_finetune.py's (test_it_learns_the_class_and_keeps_mnist).
@@ -90,7 +90,7 @@ def test_a_student_cannot_teach_the_model(monkeypatch, class_db, mnist_dir):
 def test_a_missing_replay_file_is_one_sentence_and_the_page_goes_on(
         teacher_page, class_db, mnist_dir, monkeypatch, tmp_path):
     from hwr.learning import replay
-    from hwr.pages.fine_tune_jobs import NO_REPLAY, fine_tune_job
+    from hwr.pages.class_page.fine_tune_jobs import NO_REPLAY, fine_tune_job
 
     monkeypatch.delenv("HWR_DATA_DIR")
     monkeypatch.setattr(replay, "REPLAY_PATH", tmp_path / "replay.npz")  # none there
@@ -113,7 +113,7 @@ def test_a_change_that_rounds_to_zero_has_no_arrow_and_no_colour():
     def page():
         import streamlit as st
 
-        from hwr.pages.teaching_report import change_metric
+        from hwr.pages.class_page.teaching_report import change_metric
 
         for column, (before, after, decimals) in zip(st.columns(4), [
                 (0.9, 0.9, 1), (0.9965, 0.99651, 2), (0.7, 0.9, 1), (0.9965, 0.9954, 2)]):

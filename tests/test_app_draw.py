@@ -21,8 +21,8 @@ def canvas(monkeypatch):
 
     The real component needs a browser (tests/e2e draws on it); here the page gets the
     Drawing the canvas would have sent, and the model is loaded before the first run."""
-    import hwr.pages.draw
-    from hwr.pages.model_loading import model_loader
+    import hwr.pages.draw.page
+    from hwr.pages.shared.model_loading import model_loader
 
     model_loader().wait()
     fake = types.SimpleNamespace(drawing=None, calls=[])
@@ -34,7 +34,7 @@ def canvas(monkeypatch):
                                clear_id=clear_id, live=live))
         return fake.drawing
 
-    monkeypatch.setattr(hwr.pages.draw, "draw_canvas", draw_canvas)
+    monkeypatch.setattr(hwr.pages.draw.page, "draw_canvas", draw_canvas)
     return fake
 
 
@@ -81,10 +81,10 @@ def test_several_digits_mode_reads_the_number(canvas):
 
 
 def test_a_malformed_drawing_gets_a_message_not_a_traceback(canvas, monkeypatch):
-    import hwr.pages.draw
+    import hwr.pages.draw.page
     from hwr.reading.drawing import parse_drawing
 
-    monkeypatch.setattr(hwr.pages.draw, "draw_canvas",
+    monkeypatch.setattr(hwr.pages.draw.page, "draw_canvas",
                         lambda *a, **k: parse_drawing({"width": 280, "strokes": "x"}))
     at = run_app()
     assert any("could not be read" in w.value for w in at.warning)
@@ -95,7 +95,7 @@ def test_a_flood_of_drawings_is_paced(canvas, monkeypatch):
     """One session gets at most one recognition per MIN_INTERVAL: the rest wait."""
     import time
 
-    import hwr.pages.draw as draw
+    import hwr.pages.draw.page as draw
 
     sleeps = []
     monkeypatch.setattr(draw, "time", types.SimpleNamespace(monotonic=time.monotonic,
@@ -110,7 +110,7 @@ def test_a_flood_of_drawings_is_paced(canvas, monkeypatch):
 
 def test_missing_model_shows_the_teacher_how_to_restore(canvas, monkeypatch, tmp_path):
     monkeypatch.setenv("HWR_MODEL_DIR", str(tmp_path / "gone"))
-    monkeypatch.setattr("hwr.pages.teacher_session.is_teacher", lambda: True)
+    monkeypatch.setattr("hwr.pages.shared.teacher_session.is_teacher", lambda: True)
     at = run_app()
     assert any("could not be loaded" in e.value and "train.py" in e.value for e in at.error)
 
@@ -178,7 +178,7 @@ def test_class_page_shows_accuracy_of_collected_digits(class_db, monkeypatch):
     db = ClassCollection(class_db)
     db.add(np.zeros((28, 28)), 3, np.eye(10)[3])
     db.add(np.zeros((28, 28)), 5, np.eye(10)[3])
-    at = AppTest.from_string("from hwr.pages.classroom import class_page\nclass_page()\n",
+    at = AppTest.from_string("from hwr.pages.class_page.page import class_page\nclass_page()\n",
                              default_timeout=60)
     at.session_state["hwr_teacher"] = True  # a session that entered the passcode
     at.run()
@@ -232,7 +232,7 @@ def test_while_a_class_runs_drawings_go_on_its_wall(canvas, class_db):
     assert ClassCollection(class_db).wall(lesson.id)[0].label == 7
     assert ClassCollection(class_db).count(lesson.id) == 1
     ClassCollection(class_db).end_class()  # the teacher ends it; this page draws on
-    from hwr.pages.class_state import class_changed
+    from hwr.pages.shared.class_state import class_changed
 
     class_changed()
     canvas.drawing = as_drawing(place(DIGITS[1][0], *PLACEMENTS[0]), drawing_id=4)
@@ -289,7 +289,7 @@ def test_a_nickname_is_cleaned_and_kept_in_the_address(canvas):
 
 
 def test_every_session_answers_with_the_model_the_teacher_activates(canvas):
-    from hwr.pages.model_loading import activate_model, model_store, restore_original_model
+    from hwr.pages.shared.model_loading import activate_model, model_store, restore_original_model
 
     canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
     student = run_app()
@@ -309,7 +309,7 @@ def test_every_session_answers_with_the_model_the_teacher_activates(canvas):
 
 
 def test_a_class_model_that_fails_to_load_falls_back_to_the_original(canvas):
-    from hwr.pages.model_loading import model_changed, model_store
+    from hwr.pages.shared.model_loading import model_changed, model_store
 
     canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
     store = model_store()
@@ -348,10 +348,10 @@ def test_the_model_loads_once_the_page_is_on_screen(monkeypatch):
     interpreter) waits until a later run shows the browser has the page on screen."""
     import threading
 
-    import hwr.pages.model_loading
+    import hwr.pages.shared.model_loading
 
     shown = threading.Event()
-    monkeypatch.setattr(hwr.pages.model_loading, "_FIRST_PAGE_SHOWN", shown)
+    monkeypatch.setattr(hwr.pages.shared.model_loading, "_FIRST_PAGE_SHOWN", shown)
     at = run_app()
     assert not shown.is_set()
     at.run()  # the warm-up poll, or a stroke
@@ -361,7 +361,7 @@ def test_the_model_loads_once_the_page_is_on_screen(monkeypatch):
 def _wall_name() -> None:
     import streamlit as st
 
-    from hwr.pages.sharing import current_nickname
+    from hwr.pages.draw.sharing import current_nickname
 
     st.markdown(current_nickname())
 
@@ -401,7 +401,7 @@ def test_without_a_class_a_save_claims_no_class_digits(canvas, class_db):
     assert toasts(at) == ["Saved as a 7 (no class is running): 1 digit saved outside a "
                           "class so far"]
     db.start_class("8C")  # in a class: its own digits
-    from hwr.pages.class_state import class_changed
+    from hwr.pages.shared.class_state import class_changed
 
     class_changed()
     canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]), drawing_id=9)
@@ -418,8 +418,8 @@ def test_in_a_class_the_page_says_the_nickname_and_changes_it(canvas, class_db):
     """Issue 38: on a phone the sidebar is collapsed; the page itself says "You are Ana ·
     change", and the box it opens changes the nickname (the sidebar's and the address's)."""
     from hwr.class_data.collection import ClassCollection
-    from hwr.pages.class_state import class_changed
-    from hwr.pages.lesson import lesson_changed
+    from hwr.pages.shared.class_state import class_changed
+    from hwr.pages.shared.lesson import lesson_changed
 
     canvas.drawing = as_drawing([])
     at = AppTest.from_file(APP, default_timeout=60)
@@ -447,11 +447,11 @@ def test_fooling_the_network_gets_its_own_hint_and_entry(canvas, class_db, monke
     """Issue 38: in "Fool the network" an unsure answer is not told to write more
     clearly; the digit meant is tapped under the canvas, and the entry says whether the
     network was fooled."""
-    import hwr.pages.answer
+    import hwr.pages.draw.answer
     from hwr.class_data.collection import ClassCollection
     from hwr.class_data.rounds import FOOL
 
-    monkeypatch.setattr(hwr.pages.answer, "is_unsure", lambda p: True)
+    monkeypatch.setattr(hwr.pages.draw.answer, "is_unsure", lambda p: True)
     db = ClassCollection(class_db)
     lesson = db.start_class("7B")
     db.start_round(lesson.id, FOOL, None, None)

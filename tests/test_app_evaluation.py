@@ -14,15 +14,15 @@ from streamlit.testing.v1 import AppTest
 from hwr.class_data.model_store import results_dir
 from hwr.learning.evaluate import cell_indices, load_predictions
 from hwr.model_dir import PREDICTIONS_FILE
-from hwr.pages.evaluation_galleries import thumbnail
-from hwr.pages.model_card import training_curves_chart
+from hwr.pages.evaluation.galleries import thumbnail
+from hwr.pages.evaluation.model_card import training_curves_chart
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR
 
 
 def evaluation_app() -> AppTest:
     """A script that runs only the Evaluation page (AppTest cannot click the navigation)."""
     return AppTest.from_string(
-        "from hwr.pages.evaluation import evaluation_page\nevaluation_page()\n",
+        "from hwr.pages.evaluation.page import evaluation_page\nevaluation_page()\n",
         default_timeout=120,
     )
 
@@ -53,7 +53,7 @@ def test_page_renders_from_shipped_files():
 
 
 def test_the_card_lists_the_polishs_short_bar_sevens_when_it_had_any():
-    from hwr.pages.model_card import polish_note
+    from hwr.pages.evaluation.model_card import polish_note
 
     polish = {"epochs": 4, "learning_rate": 1e-4, "flag_degrees": [15, 50],
               "flag_length": [0.15, 0.9], "one_stroke": 0.5}
@@ -154,7 +154,7 @@ def test_writing_styles_and_non_digits_are_reported_with_examples():
 @pytest.fixture
 def no_mnist(tmp_path, monkeypatch):
     """A server that cannot read MNIST: the page's galleries fall back on the gallery file."""
-    from hwr.pages.evaluation_galleries import cached_gallery, mnist_test_images
+    from hwr.pages.evaluation.galleries import cached_gallery, mnist_test_images
 
     empty = tmp_path / "no-mnist"
     empty.mkdir()

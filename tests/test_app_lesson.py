@@ -55,7 +55,7 @@ def forge_script(class_id: int, row: int) -> AppTest:
     def page(class_id, row):
         import streamlit as st
 
-        from hwr.pages.lesson import wall_action
+        from hwr.pages.shared.lesson import wall_action
 
         if st.button("Hide", key="forge"):
             wall_action(class_id, {"op": "hide", "id": row}, ("hide", "remove"))
@@ -69,7 +69,7 @@ def test_a_hide_is_undone_from_the_teach_page(passcode, class_db):
     row = next(w.id for w in db.wall(lesson.id) if w.nickname == "Quick Otter")
     at = teacher(page_app("teach"))
     assert [b.proto.component_name for b in at.get("bidi_component")] == ["hwr.wall"]
-    from hwr.pages.lesson import LAST_ACTION
+    from hwr.pages.shared.lesson import LAST_ACTION
 
     tap = teacher(forge_script(lesson.id, row))  # the wall's tap, through its action
     tap.button(key="forge").click().run()
@@ -156,12 +156,12 @@ def test_a_round_from_the_form_to_its_results(passcode, class_db):
 
 @pytest.fixture
 def canvas(monkeypatch):
-    import hwr.pages.draw
-    from hwr.pages.model_loading import model_loader
+    import hwr.pages.draw.page
+    from hwr.pages.shared.model_loading import model_loader
 
     model_loader().wait()
     fake = types.SimpleNamespace(drawing=None)
-    monkeypatch.setattr(hwr.pages.draw, "draw_canvas", lambda *a, **k: fake.drawing)
+    monkeypatch.setattr(hwr.pages.draw.page, "draw_canvas", lambda *a, **k: fake.drawing)
     return fake
 
 
@@ -226,7 +226,7 @@ def test_the_database_going_away_mid_round(canvas, postgres_server, monkeypatch,
     round's results say they are incomplete."""
     import psycopg
 
-    from hwr.pages import class_state
+    from hwr.pages.shared import class_state
     from tests.support.postgres import create_database
 
     url = create_database(postgres_server)
@@ -320,7 +320,7 @@ def wall_tap_script(class_id: int, row: int, op: str) -> AppTest:
     def page(class_id, row, op):
         import streamlit as st
 
-        from hwr.pages.lesson import wall_action
+        from hwr.pages.shared.lesson import wall_action
 
         st.session_state["hwr_teacher"] = True
         if st.button("Tap", key="tap"):
@@ -331,7 +331,7 @@ def wall_tap_script(class_id: int, row: int, op: str) -> AppTest:
 
 
 def test_remove_student_asks_first(passcode, class_db):
-    from hwr.pages.lesson import PENDING_REMOVE
+    from hwr.pages.shared.lesson import PENDING_REMOVE
 
     db, lesson = class_with_drawings(class_db, "Quick Otter", "Calm Heron")
     row = next(w.id for w in db.wall(lesson.id) if w.nickname == "Quick Otter")

@@ -189,7 +189,7 @@ def end_class_script(class_id: int) -> AppTest:
     def page(class_id):
         import streamlit as st
 
-        from hwr.pages.lesson import end_class
+        from hwr.pages.shared.lesson import end_class
 
         st.session_state["hwr_teacher"] = True
         if st.button("Yes", key="yes"):
@@ -257,7 +257,7 @@ def test_the_projector_view_shows_the_class_what_it_sees_and_no_control(passcode
         assert "projector link" in texts(refused) and "hwr-join" not in " ".join(
             md.value for md in refused.markdown)
     db.end_class()
-    from hwr.pages.class_state import class_changed
+    from hwr.pages.shared.class_state import class_changed
 
     class_changed()  # (the pages read the running class at most once a second)
     assert not projector(key).get("bidi_component")  # a class that ended: nothing

@@ -1,4 +1,4 @@
-"""The teacher curates the class's labels (hwr.class_data.curation, hwr.pages.curation):
+"""The teacher curates the class's labels (hwr.class_data.curation, hwr.pages.class_page.curation):
 relabel and leave out, one or in bulk, recorded and undone, in the class database (SQLite
 and PostgreSQL) where every app server sees it; what teaching and the export read; the
 suspicious list; and the Class page's controls under AppTest."""
@@ -212,7 +212,9 @@ def test_teaching_leaves_out_hidden_and_excluded_drawings_under_curated_labels(
     """The Class page's fine-tune reads its digits through fine_tune_jobs'
     class_digits(): neither the hidden, the removed student's nor the excluded drawing is
     in them, and the relabelled one is under the teacher's label."""
-    from hwr.pages import class_state, fine_tune_jobs, model_loading
+    from hwr.pages.shared import class_state
+    from hwr.pages.class_page import fine_tune_jobs
+    from hwr.pages.shared import model_loading
 
     db = ClassCollection(db_url)
     lesson, ids = moderated_class(db)
@@ -253,7 +255,7 @@ def test_teaching_leaves_out_hidden_and_excluded_drawings_under_curated_labels(
 def test_a_fine_tune_uses_the_labels_as_at_its_start_and_says_what_changed_since(
         class_db):
     from hwr.learning.finetune import FineTuneError
-    from hwr.pages.fine_tune_jobs import FineTuneJob
+    from hwr.pages.class_page.fine_tune_jobs import FineTuneJob
 
     db = ClassCollection(class_db)
     lesson, ids = a_class(db)
@@ -423,7 +425,7 @@ def test_a_student_reaches_none_of_it(monkeypatch, class_db):
     def forged(sample_ids):
         import streamlit as st
 
-        from hwr.pages.curation_actions import exclude, relabel, undo
+        from hwr.pages.class_page.curation_actions import exclude, relabel, undo
 
         if st.button("Go", key="forge"):
             exclude(sample_ids, True, "forged")
@@ -450,7 +452,7 @@ def test_the_before_after_comparison_opens_the_same_cell_view(monkeypatch, class
     def page(images, labels):
         import numpy as np
 
-        from hwr.pages.curation_cells import held_out_cells
+        from hwr.pages.class_page.curation_cells import held_out_cells
 
         held_out_cells({"images": images, "labels": labels, "before": np.full(4, 7),
                         "after": np.array([7, 7, 7, 1])}, None)
@@ -474,7 +476,8 @@ def test_the_before_after_comparison_opens_the_same_cell_view(monkeypatch, class
 def test_curating_while_a_fine_tune_runs_says_the_run_uses_the_labels_at_its_start(
         teacher_page, class_db, monkeypatch):
     from hwr.learning.finetune import Progress
-    from hwr.pages import class_teaching, classroom
+    from hwr.pages.class_page import model_teaching as class_teaching
+    from hwr.pages.class_page import page as classroom
 
     db = ClassCollection(class_db)
     lesson, ids = a_class(db)

@@ -1,4 +1,4 @@
-"""Live answers and spoken answers on the server's side (hwr.pages.live), and the Draw
+"""Live answers and spoken answers on the server's side (hwr.pages.draw.live), and the Draw
 page answering partial drawings under Streamlit's AppTest."""
 
 import dataclasses
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from hwr.pages import live
+from hwr.pages.draw import live
 from hwr.reading.recognizer import NumberRecognition, Recognition
 from tests.support.files import REPO
 from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
@@ -51,8 +51,8 @@ def test_the_server_wide_budget_refills_at_its_rate(monkeypatch):
 @pytest.fixture
 def canvas(monkeypatch):
     """The browser's canvas stood in for: ``.drawing`` is what it sent last."""
-    import hwr.pages.draw
-    from hwr.pages.model_loading import model_loader
+    import hwr.pages.draw.page
+    from hwr.pages.shared.model_loading import model_loader
 
     model_loader().wait()
     fake = types.SimpleNamespace(drawing=None, calls=[])
@@ -62,7 +62,7 @@ def canvas(monkeypatch):
         fake.calls.append(dict(key=key, live=live, initial=initial))
         return fake.drawing
 
-    monkeypatch.setattr(hwr.pages.draw, "draw_canvas", draw_canvas)
+    monkeypatch.setattr(hwr.pages.draw.page, "draw_canvas", draw_canvas)
     return fake
 
 
@@ -114,7 +114,7 @@ def test_a_partial_drawing_is_answered_busy_and_the_pen_up_one_is_kept(canvas):
 
 def test_a_pen_up_drawing_never_waits_for_live_answers(canvas, monkeypatch):
     """Partial drawings have their own clock: the pen-up one right after is not paced."""
-    import hwr.pages.draw as draw
+    import hwr.pages.draw.page as draw
 
     sleeps = []
     monkeypatch.setattr(draw, "time", types.SimpleNamespace(monotonic=time.monotonic,

@@ -14,8 +14,8 @@ from hwr.class_data.collection import ClassCollection
 from hwr.class_data.locks import DatabaseLock, forget_outcome, last_outcome
 from hwr.class_data.model_store import ModelStore
 from hwr.learning.finetune import ClassDigits, FineTuneError
-from hwr.pages import fine_tune_jobs
-from hwr.pages.fine_tune_jobs import FineTuneJob
+from hwr.pages.class_page import fine_tune_jobs
+from hwr.pages.class_page.fine_tune_jobs import FineTuneJob
 
 
 class Clock:

@@ -1,4 +1,4 @@
-"""hwr's changes to Streamlit's runtime (hwr/pages/runtime_fixes.py): each is made on the
+"""hwr's changes to Streamlit's runtime (hwr/server/runtime_fixes.py): each is made on the
 pinned Streamlit, each is skipped with a line in the log when what it replaces is not
 there or not as it was written for, and each does what it says."""
 
@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.watcher import polling_path_watcher
 from streamlit.watcher.polling_path_watcher import PollingPathWatcher
 
-from hwr.pages import runtime_fixes
+from hwr.server import runtime_fixes
 from tests.support.files import REPO
 
 LOGGER = runtime_fixes.__name__

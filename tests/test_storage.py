@@ -37,7 +37,7 @@ def test_the_pages_read_the_secrets_at_most_every_few_seconds(monkeypatch, tmp_p
     looked for once per few seconds, and not at all when $HWR_DB_URL is set."""
     import streamlit as st
 
-    from hwr.pages import class_state
+    from hwr.pages.shared import class_state
 
     reads = []
     secrets = {"connections": {"hwr": {"url": "postgresql+psycopg://u:p@db.school/hwr"}}}

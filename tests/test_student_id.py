@@ -19,12 +19,12 @@ APP = str(REPO / "hwr" / "pages" / "router.py")
 
 @pytest.fixture
 def canvas(monkeypatch):
-    import hwr.pages.draw
-    from hwr.pages.model_loading import model_loader
+    import hwr.pages.draw.page
+    from hwr.pages.shared.model_loading import model_loader
 
     model_loader().wait()
     fake = types.SimpleNamespace(drawing=None)
-    monkeypatch.setattr(hwr.pages.draw, "draw_canvas", lambda *a, **k: fake.drawing)
+    monkeypatch.setattr(hwr.pages.draw.page, "draw_canvas", lambda *a, **k: fake.drawing)
     return fake
 
 

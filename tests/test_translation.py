@@ -10,7 +10,7 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-import hwr.pages.language as language
+import hwr.pages.shared.language as language
 import hwr.translation as translation
 from hwr.translation import LANGUAGES, parse_language, percent_in, translations
 from scripts import catalogs
@@ -141,7 +141,7 @@ def test_inside_the_network_says_what_each_layer_does_in_the_pages_language(monk
     import pickle
     import types
 
-    from hwr.pages import inside_network
+    from hwr.pages.draw import inside_network
     from hwr.reading.explain import describe
 
     conv = types.SimpleNamespace(kernel_size=(3, 3), filters=64, strides=(2, 2))
@@ -211,13 +211,13 @@ APP = str(REPO / "hwr" / "pages" / "router.py")
 @pytest.fixture
 def drawn(monkeypatch):
     """The Draw page's canvas, standing in for the browser: a 7 drawn."""
-    import hwr.pages.draw
-    from hwr.pages.model_loading import model_loader
+    import hwr.pages.draw.page
+    from hwr.pages.shared.model_loading import model_loader
     from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
     model_loader().wait()
     drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]), drawing_id=1)
-    monkeypatch.setattr(hwr.pages.draw, "draw_canvas", lambda *a, **k: drawing)
+    monkeypatch.setattr(hwr.pages.draw.page, "draw_canvas", lambda *a, **k: drawing)
 
 
 def a_lesson(class_db):
@@ -264,7 +264,7 @@ def test_every_page_renders_in_the_language_without_an_english_fallback(
     assert not draw.exception, draw.exception
     assert draw.session_state[language.LANG] == lang
     evaluation = AppTest.from_string(
-        "from hwr.pages.evaluation import evaluation_page\nevaluation_page()\n",
+        "from hwr.pages.evaluation.page import evaluation_page\nevaluation_page()\n",
         default_timeout=120)
     for at in (evaluation, page_app("class"), page_app("teach")):
         show(at, lang)
@@ -284,8 +284,8 @@ def test_an_unreadable_drawing_or_upload_is_explained_in_the_pages_language(
 
     from PIL import Image
 
-    from hwr.pages.answer import reading_error
-    from hwr.pages.language import explained
+    from hwr.pages.draw.answer import reading_error
+    from hwr.pages.shared.language import explained
     from hwr.reading.drawing import MAX_SIDE, parse_drawing
     from hwr.reading.preprocess import InvalidImageError, load_upload
 
@@ -317,7 +317,7 @@ def test_a_refused_round_is_explained_in_the_pages_language(monkeypatch, fresh_c
                                                               tmp_path):
     from hwr.class_data.collection import ClassCollection
     from hwr.class_data.rounds import DIGIT, RoundError
-    from hwr.pages.lesson import refusal_text
+    from hwr.pages.shared.lesson import refusal_text
 
     monkeypatch.setattr(language, "current", lambda: "de")
     db = ClassCollection(f"sqlite:///{tmp_path / 'class.sqlite3'}")

@@ -18,7 +18,7 @@ neither taken out by moderation (``hwr.class_data.moderation``) nor excluded her
 the curated labels, with a report of what was left out and why. ``suspicious`` lists the
 drawings whose label the model finds most unlikely, grouped by student.
 
-Who may call these is the pages' business (``hwr.pages.curation`` checks
+Who may call these is the pages' business (``hwr.pages.class_page.curation`` checks
 ``is_teacher()`` in every action); this module only keeps the rules.
 """
 

@@ -1,5 +1,5 @@
 """Locks in the class database, so that something runs once whatever app server asks:
-one fine-tune at a time for all the school's servers (``hwr.pages.fine_tune_jobs``).
+one fine-tune at a time for all the school's servers (``hwr.pages.class_page.fine_tune_jobs``).
 
 A lock is one row of the ``settings`` table (key ``lock:<name>``): taking it is an
 insert, which the database lets only one server make (the key is the primary key, on

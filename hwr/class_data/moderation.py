@@ -7,7 +7,7 @@ refresh. Nothing is deleted: a hidden drawing keeps its row (the teacher can und
 it leaves every wall and the class's data (``ClassCollection.samples`` leaves out the
 samples of hidden or waiting drawings and of removed students).
 
-Who may call these is the pages' business (``hwr.pages.lesson`` checks ``is_teacher()``
+Who may call these is the pages' business (``hwr.pages.shared.lesson`` checks ``is_teacher()``
 in every action); this module only keeps the rules.
 """
 

@@ -3,7 +3,7 @@
 Routes only; Streamlit runs this for every visitor (``streamlit_app.py`` starts the
 server). It lives inside ``hwr/pages`` on purpose: Streamlit treats a ``pages`` folder
 beside the script it runs as old-style pages, so a router in ``hwr/`` made a first visit
-to ``/teach`` or ``/draw`` run ``hwr/pages/teach.py`` itself, a blank page. The
+to ``/teach`` or ``/draw`` run ``hwr/pages/teach.py`` itself (the layout of then), a blank page. The
 Evaluation, Class and Teach pages (pandas, Altair, matplotlib) are imported when they
 are opened, so the first page a student sees does not wait for them.
 """
@@ -12,24 +12,24 @@ from pathlib import Path
 
 import streamlit as st
 
-from hwr.pages.draw import draw_page
-from hwr.pages.language import _, choose_language, language_picker
+from hwr.pages.draw.page import draw_page
+from hwr.pages.shared.language import _, choose_language, language_picker
 
 
 def evaluation() -> None:
-    from hwr.pages.evaluation import evaluation_page
+    from hwr.pages.evaluation.page import evaluation_page
 
     evaluation_page()
 
 
 def class_() -> None:
-    from hwr.pages.classroom import class_page
+    from hwr.pages.class_page.page import class_page
 
     class_page()
 
 
 def teach() -> None:
-    from hwr.pages.teach import teach_page
+    from hwr.pages.teach.page import teach_page
 
     teach_page()
 

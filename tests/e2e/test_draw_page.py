@@ -383,7 +383,7 @@ def test_a_page_whose_server_session_is_gone_comes_back_working(browser, mnist_d
 def test_a_drawing_made_while_the_model_loads_is_answered(browser, mnist_dir):
     """A fresh server shows the canvas before TensorFlow has loaded; a digit drawn then
     gets 'warming up' and its answer once the model is there. The first visit is to
-    the page's own address: a fresh server once ran hwr/pages/draw.py there instead of
+    the page's own address: a fresh server once ran hwr/pages/draw/page.py there instead of
     the router (a blank page)."""
     with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir)}) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})

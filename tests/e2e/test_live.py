@@ -294,7 +294,7 @@ def test_a_flood_of_partial_drawings_leaves_the_others_answered(live_url):
     import asyncio
     import json
 
-    from hwr.pages.live import LIVE_INTERVAL
+    from hwr.pages.draw.live import LIVE_INTERVAL
     from tests.support.load_client import Student, drawing_payload, live_answer
 
     async def flood(seconds: float) -> tuple[int, int]:

@@ -256,8 +256,8 @@ def test_a_first_lesson_on_the_teach_page_and_its_projector_view(browser, class_
 def test_a_300_character_address_still_scans(browser):
     """The join code of a long address (a school's proxy path), at both sizes, as the
     page's stylesheet draws it."""
-    from hwr.pages.markup import stylesheet
-    from hwr.pages.class_display import join_html
+    from hwr.pages.shared.markup import stylesheet
+    from hwr.pages.teach.class_display import join_html
 
     address = "https://school.example/" + "a" * 276 + "/"
     page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()

@@ -5,7 +5,7 @@ import os
 
 from playwright.sync_api import expect
 
-from hwr.pages import runtime_fixes
+from hwr.server import runtime_fixes
 from tests.e2e.conftest import CANVAS
 from tests.support.browser import draw_strokes, streamlit_server
 from tests.support.strokes import DIGITS, PLACEMENTS, place

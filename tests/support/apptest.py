@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 def page_app(page: str) -> AppTest:
     """The Teach or Class page alone, as AppTest runs it."""
-    module = {"teach": "hwr.pages.teach", "class": "hwr.pages.classroom"}[page]
+    module = {"teach": "hwr.pages.teach.page", "class": "hwr.pages.class_page.page"}[page]
     return AppTest.from_string(f"from {module} import {page}_page\n"
                                f"{page}_page()\n", default_timeout=60)
 

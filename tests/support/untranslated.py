@@ -49,9 +49,9 @@ USER_MESSAGES = {"Words", "Preprocessed"}
 # Functions whose English words no page shows (a page words them itself), with why.
 ENGLISH_ONLY = {
     ("hwr/class_data/model_store.py", "label"):
-        "the pages say which model answers with hwr.pages.class_teaching.model_label",
+        "the pages say which model answers with hwr.pages.class_page.model_teaching.model_label",
     ("hwr/class_data/rounds.py", "title"):
-        "the pages name a round with hwr.pages.lesson.round_title",
+        "the pages name a round with hwr.pages.shared.lesson.round_title",
 }
 # Not shown: a <script>'s or <style>'s code, tags, icons, entities, placeholders.
 _MARKUP = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>|:material/[a-z_]+:|&[a-z]+;"

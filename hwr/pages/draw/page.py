@@ -1,0 +1,281 @@
+"""The Draw page: draw (or upload) a digit and see what the network thinks it is."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+from PIL import Image
+
+from hwr.class_data.model_store import ModelVersion
+from hwr.pages.draw.answer import (
+    INVITATION,
+    NUMBER_INVITATION,
+    reading_error,
+    show_digit,
+    show_note,
+    show_number,
+)
+from hwr.pages.components.canvas import (
+    CLEAR_REQUEST,
+    NUMBER,
+    ONE_DIGIT,
+    SAVED_DRAWING,
+    canvas_key,
+    draw_canvas,
+)
+from hwr.pages.draw.inside_network import show_inside
+from hwr.pages.shared.language import N_, _, ngettext
+from hwr.pages.draw.live import answer_partial, live_on, live_toggle, say_answer
+from hwr.pages.shared.markup import use_stylesheet
+from hwr.pages.draw.round_prompt import fool_entry, fooling, page_shows, round_prompt
+from hwr.pages.draw.sharing import (
+    class_note,
+    confirm_sample,
+    nickname,
+    nickname_line,
+    post_to_wall,
+)
+from hwr.pages.shared.class_state import running_class
+from hwr.pages.shared.model_loading import (
+    answering_model,
+    first_page_shown,
+    model_loader,
+    recognizer_or_stop,
+    stop_with_load_error,
+)
+from hwr.pages.shared.teacher_session import presentation_mode
+from hwr.reading.drawing import Drawing, rasterize
+from hwr.reading.preprocess import MAX_UPLOAD_BYTES, InvalidImageError, load_upload
+from hwr.reading.recognizer import DigitRecognizer, Recognition
+from hwr.sizes import CANVAS_SIZE
+
+CANVAS_CSS_WIDTH = 420  # the largest it is shown on a laptop
+PRESENTATION_CSS_WIDTH = 640
+NUMBER_CANVAS = (700, 220)
+DEFAULT_STROKE = 18
+MIN_INTERVAL = 0.1  # s between two recognitions of one session: a flood waits its turn
+WARM_UP_POLL = 0.5  # s between checks whether the model has loaded
+LAST_RESULT = "hwr_last_result"  # (signature, image, result) of the last drawing read
+LAST_RUN = "hwr_last_recognition"  # time.monotonic() of the last recognition
+PAGE_SENT = "hwr_page_sent"  # this session's page has gone out to its browser once
+WARMING_UP = N_("Warming up the model: your drawing is answered in a moment.")
+
+
+def read_canvas(mode: str, large: bool, brush: int) -> Drawing | None:
+    """Show the canvas and return its drawing (None until something was drawn)."""
+    state = st.session_state
+    key = canvas_key(mode)
+    saved = state.setdefault(SAVED_DRAWING, {})
+    width, height = NUMBER_CANVAS if mode == NUMBER else (CANVAS_SIZE, CANVAS_SIZE)
+    css_width = NUMBER_CANVAS[0] if mode == NUMBER else (
+        PRESENTATION_CSS_WIDTH if large else CANVAS_CSS_WIDTH)
+    # A canvas shown anew (back from another page) starts from its last drawing.
+    initial = saved.get(key) if key not in state else None
+    drawing = draw_canvas(key, width, height, brush, css_width, initial=initial,
+                          clear_id=state.get(CLEAR_REQUEST, {}).get(key),
+                          live=live_on(large), mode=mode)
+    if drawing is not None and drawing.partial:
+        return drawing  # a stroke still being drawn: the pen-up's drawing is kept
+    if drawing is not None:
+        saved[key] = drawing
+    return saved.get(key)
+
+
+def show_result_safely(rec: DigitRecognizer, image, mode: str) -> Recognition | None:
+    """Recognize and show; an unusable image gets its message instead of a traceback.
+
+    Returns the single-digit result, for confirming and explaining it."""
+    try:
+        if mode == NUMBER:
+            show_number(rec.recognize_number(image))
+            return None
+        result = rec.recognize(image)
+        show_digit(result)
+        return None if result.is_empty else result
+    except InvalidImageError as e:
+        st.error(reading_error(e), icon=":material/error:")
+        return None
+
+
+def pace() -> None:
+    """Per-session debounce: at most one recognition every MIN_INTERVAL seconds.
+
+    A student scribbling non-stop (or a client flooding the server) waits in its own
+    script thread, which holds no lock, while the other sessions go on."""
+    state = st.session_state
+    wait = state.get(LAST_RUN, 0.0) + MIN_INTERVAL - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+    state[LAST_RUN] = time.monotonic()
+
+
+def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
+    """The drawing's image and recognition, computed once per drawing (reruns for the
+    other widgets of the drawing area reuse them)."""
+    state = st.session_state
+    signature = (str(rec.model_dir), mode, drawing.id,  # a new model answers anew
+                 tuple((b, p.tobytes()) for b, p in drawing.strokes))
+    last = state.get(LAST_RESULT)
+    if last is not None and last[0] == signature:
+        return last[1], last[2]
+    if drawing.partial:  # live: thinned when the session or the server is busy
+        same_drawing = last is not None and last[0][:3] == signature[:3]
+        if not answer_partial(first_of_drawing=not same_drawing) and same_drawing:
+            return last[1], last[2]  # its last answer stays until the next one
+    else:
+        pace()
+    image = rasterize(drawing)
+    result = rec.recognize_number(image) if mode == NUMBER else rec.recognize(image)
+    state[LAST_RESULT] = (signature, image, result)
+    return image, result
+
+
+def show_drawing_answer(drawing: Drawing | None, mode: str, loader, fool: bool = False):
+    """The answer for the drawing on the canvas; (image, result) if there is one (a
+    ``NumberRecognition`` for several digits; an empty result when nothing is there).
+    ``fool``: a "Fool the network" round runs (its hint is not to write more clearly)."""
+    if drawing is None or drawing.is_empty:
+        show_note(_(INVITATION if mode == ONE_DIGIT else NUMBER_INVITATION))
+        return None
+    if not loader.ready:
+        show_note(_(WARMING_UP))
+        return None
+    if loader.error is not None:
+        stop_with_load_error(loader.error)
+    image, result = recognize_drawing(loader.recognizer, drawing, mode)
+    if mode == NUMBER:
+        show_number(result, drawing.partial, drawing.seq)
+    else:
+        show_digit(result, drawing.partial, drawing.seq, fool=fool)
+    return image, result
+
+
+def show_answering_model(version: ModelVersion, note: str) -> None:
+    """Which model answers, once the class has taught one (or why the original does)."""
+    if note:
+        st.caption(note)
+    elif not version.is_original:  # the digits it trained on (as the Class page says)
+        learned = version.report.get("trained_on", version.class_digits)
+        # TRANSLATORS: {count} class digits; {time} when the model was made ("14:03")
+        st.caption(ngettext(
+            "Answered by our class's model, learned from {count} of our digits, {time}.",
+            "Answered by our class's model, learned from {count} of our digits, {time}.",
+            learned).format(count=learned, time=version.time))
+
+
+def page_on_screen() -> None:
+    """Let the model load once this session's page is on screen.
+
+    Any run after a session's first (the warm-up poll, a stroke) comes from a browser
+    showing the page. TensorFlow's import holds the interpreter for seconds; started
+    while the browser still fetches and starts the canvas, it delayed the first canvas
+    (docs/benchmarks.md, "A fast first page"). A server nobody visits loads it anyway, after
+    ``LOAD_DELAY``."""
+    if st.session_state.get(PAGE_SENT):
+        first_page_shown()
+
+
+@st.fragment
+def drawing_area(mode: str, large: bool, brush: int) -> None:
+    """Canvas and answer: a stroke reruns only this, never the whole page."""
+    page_on_screen()
+    page_shows()  # the class and round it is drawn for: the round's poll follows them
+    loader, version, note = answering_model()  # once per stroke
+    fool = fooling()  # a "Fool the network" round runs
+    with st.container(key="hwr-draw-row"):
+        left, right = st.columns([3, 2]) if mode == ONE_DIGIT else (st.container(),) * 2
+        with left:
+            try:
+                drawing = read_canvas(mode, large, brush)
+            except InvalidImageError as e:
+                st.warning(_("That drawing could not be read: {reason}").format(
+                    reason=reading_error(e)), icon=":material/error:")
+                drawing = None
+            # Right under the canvas, so that on a phone the digits to tap are on
+            # screen with the answer (above the canvas there): "Is it right?", or in
+            # "Fool the network" the digit meant.
+            taps = st.container(key="hwr-taps")
+        # One digit: on a phone this area sits above the canvas, at a fixed height.
+        area = "hwr-answer-area" if mode == ONE_DIGIT else "hwr-number-answer"
+        with right, st.container(key=area):
+            answered = show_drawing_answer(drawing, mode, loader, fool is not None)
+    partial = drawing is not None and drawing.partial
+    with st.container(key="hwr-live-row", horizontal=True, gap="large"):
+        live_toggle(large)
+        say_answer(None if answered is None else answered[1],
+                   None if drawing is None else drawing.id, partial)
+    if answered is not None and (mode == NUMBER or answered[1].is_empty):
+        answered = None  # "Is it right?" and the network's inside: one digit only
+    lesson = running_class()
+    if fool is not None:
+        with taps:
+            fool_entry(fool)
+    class_note(lesson)  # where the drawings go (or why not: a removed student)
+    show_answering_model(version, note)
+    if answered is not None:
+        image, result = answered
+        if lesson is not None and not partial:  # the wall gets pen-up drawings
+            post_to_wall(lesson, drawing, result)
+        with taps:
+            confirm_sample(result, image, mode, drawing.id)
+        show_inside(loader.recognizer, result, fresh=not partial or large)
+
+
+@st.fragment(run_every=WARM_UP_POLL)
+def wait_for_model() -> None:
+    """Shown only while the model loads: once it is there, answer what was drawn."""
+    page_on_screen()
+    if model_loader().ready:
+        st.rerun()
+
+
+def upload_image() -> Image.Image | None:
+    upload = st.file_uploader(
+        _("A photo or scan of handwriting (PNG or JPEG, up to {size} MB)").format(
+            size=MAX_UPLOAD_BYTES // 2**20),
+        type=["png", "jpg", "jpeg"],
+        key="upload",
+    )
+    if upload is None:
+        return None
+    try:
+        image = load_upload(upload.getvalue())
+    except InvalidImageError as e:
+        st.error(_("Could not use **{file}**: {reason}").format(
+            file=upload.name, reason=reading_error(e)), icon=":material/error:")
+        return None
+    preview = image.convert("RGBA") if image.mode not in ("RGB", "RGBA", "L") else image.copy()
+    preview.thumbnail((480, 480))  # never send a 40-megapixel photo back to the browser
+    st.image(preview, caption=upload.name, width=240)
+    return image
+
+
+def draw_page() -> None:
+    use_stylesheet()  # the phone layout too: style.css
+    large = presentation_mode()
+    brush = st.sidebar.slider(_("Stroke width"), 6, 40, DEFAULT_STROKE, key="stroke_width")
+    name = nickname()
+    with st.container(key="hwr-draw-title"):
+        st.title(_("Draw a digit"))
+    with st.container(key="hwr-mode-row", horizontal=True, vertical_alignment="center",
+                      gap="small"):
+        mode = st.segmented_control(_("What to read"), [ONE_DIGIT, NUMBER],
+                                    default=ONE_DIGIT, key="mode",
+                                    label_visibility="collapsed", format_func=_) or ONE_DIGIT
+        nickname_line(name)  # in a class: "You are Quick Otter · change"
+    # TRANSLATORS: the tabs: draw on the canvas, or upload a photo
+    draw_tab, upload_tab = st.tabs([_("Draw"), _("Upload")])
+    with draw_tab:
+        round_prompt()  # a round's prompt, timer and Done (hwr.pages.draw.round_prompt)
+        drawing_area(mode, large, brush)
+    with upload_tab:
+        uploaded = upload_image()
+        if uploaded is not None:
+            show_result_safely(recognizer_or_stop(), uploaded, mode)
+    loader = model_loader()
+    if not loader.ready:
+        wait_for_model()
+    elif loader.error is not None:
+        stop_with_load_error(loader.error)
+    st.session_state[PAGE_SENT] = True

@@ -1,0 +1,125 @@
+"""Who is the teacher in this browser session: the passcode (or, with none set, a browser
+on the server's own machine), the unlock form, and the presentation toggle."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+
+import streamlit as st
+
+from hwr.class_data.rate_limits import TryLimiter
+from hwr.class_data.storage import StorageUnavailable
+from hwr.class_data.teacher import (
+    PASSCODE_ENV,
+    PUBLIC_URL_ENV,
+    TRIES_PER_MINUTE,
+    TRIES_PER_MINUTE_ALL,
+    is_local_browser,
+    passcode_matches,
+)
+from hwr.pages.shared.language import _, ngettext
+
+TEACHER_KEY = "hwr_teacher"
+
+
+def teacher_passcode() -> str:
+    """$HWR_TEACHER_PASSCODE, else ``teacher_passcode`` in .streamlit/secrets.toml."""
+    passcode = os.environ.get(PASSCODE_ENV, "")
+    if passcode:
+        return passcode
+    try:
+        return str(st.secrets.get("teacher_passcode", "") or "")
+    except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one
+        return ""
+
+
+def public_url() -> str:
+    return os.environ.get(PUBLIC_URL_ENV, "").strip()
+
+
+def is_teacher() -> bool:
+    """This session has the teacher's controls: it entered the passcode or, with none
+    configured, it is a browser on the server's own machine."""
+    if teacher_passcode():
+        return st.session_state.get(TEACHER_KEY) is True
+    return is_local_browser(st.context.ip_address, st.context.headers.get("Host"),
+                            public_url())
+
+
+@st.cache_resource
+def _all_tries() -> TryLimiter:
+    return TryLimiter(TRIES_PER_MINUTE_ALL)
+
+
+def _try_passcode(given: str) -> str:
+    """Check one try; returns what to tell the person ("" when it opened)."""
+    mine = st.session_state.setdefault("hwr_tries", TryLimiter(TRIES_PER_MINUTE))
+    if not (mine.allow() and _all_tries().allow()):
+        wait = max(mine.wait_seconds(), 1)
+        return ngettext("Too many tries: wait {n} second.", "Too many tries: wait {n} seconds.",
+                        wait).format(n=wait)
+    if passcode_matches(given, teacher_passcode()):
+        st.session_state[TEACHER_KEY] = True
+        return ""
+    return _("That is not the passcode.")
+
+
+def unlock_form() -> None:
+    """Where a teacher enters the passcode (or learns how to set one)."""
+    if not teacher_passcode():
+        st.info(_("The teacher's controls open only in a browser on the computer that "
+                  "runs the app. To teach from another device, set a passcode: start the "
+                  "app with `{env}=...`, or put `teacher_passcode = \"...\"` in "
+                  "`.streamlit/secrets.toml`.").format(env=PASSCODE_ENV),
+                icon=":material/lock:")
+        return
+    with st.form("hwr_unlock", clear_on_submit=True, border=False):
+        given = st.text_input(_("Teacher's passcode"), type="password", key="hwr_passcode",
+                              max_chars=200)
+        if st.form_submit_button(_("Unlock"), icon=":material/lock_open:"):
+            note = _try_passcode(given)
+            if not note:
+                st.rerun()
+            st.warning(note, icon=":material/lock:")
+
+
+def presentation_mode() -> bool:
+    """Large canvas and answer, readable from the back of a classroom."""
+    return st.sidebar.toggle(_("Presentation mode"), key="presentation",
+                             help=_("A large canvas and a large answer for a projector"))
+
+
+REFUSED = "hwr_refused"  # how many teacher actions this session was refused
+
+
+def teacher_only(action: Callable | None = None, *, then: Callable[[], None] | None = None):
+    """Do the action only for the teacher's session; anyone else's (a forged widget
+    message) is refused and logged. The database being away is a toast, not a crash.
+    ``then`` runs after every action tried (done or failed), e.g. to refresh a cache."""
+
+    def wrap(action: Callable) -> Callable:
+        @functools.wraps(action)
+        def guarded(*args, **kwargs):
+            if not is_teacher():
+                print(f"hwr: refused {action.__name__} from a session that is not the "
+                      "teacher's", flush=True)
+                st.session_state[REFUSED] = st.session_state.get(REFUSED, 0) + 1
+                return None
+            try:
+                return action(*args, **kwargs)
+            except StorageUnavailable as e:
+                from hwr.pages.shared.class_state import storage_failed  # (it imports this module)
+
+                storage_failed(e)
+                st.toast(_("Not done: class data is unavailable right now."),
+                         icon=":material/cloud_off:")
+                return None
+            finally:
+                if then is not None:
+                    then()
+
+        return guarded
+
+    return wrap if action is None else wrap(action)

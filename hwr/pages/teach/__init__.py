@@ -1,0 +1,1 @@
+"""The Teach page: the teacher's class, its lesson and the projector view."""
