@@ -79,7 +79,7 @@ def robustness(rec, images: np.ndarray, labels: np.ndarray, seed: int,
     """Accuracy on ``renderings`` seeded canvas-like renderings of each digit, each
     rendering's figure and their mean: one rendering of the 10,000 test digits moved by
     up to 0.14 points from seed to seed (README), more than a target's margin."""
-    from hwr.learning.evaluate import flagged, split_scores
+    from hwr.reading.outputs import flagged, split_scores
 
     accuracies = []
     print(f"robustness, {len(images)} canvas-like MNIST test digits, {renderings} "

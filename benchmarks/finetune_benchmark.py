@@ -79,7 +79,7 @@ def in_process(classes: int, digits: int, data_dir: str | None) -> dict:
 
 
 def digit_error(model, images: np.ndarray, labels: np.ndarray) -> float:
-    from hwr.learning.evaluate import split_scores
+    from hwr.reading.outputs import split_scores
 
     scores = model.predict(images[..., np.newaxis], batch_size=512, verbose=0)
     return round(float((split_scores(scores)[0].argmax(axis=1) != labels).mean()), 4)
@@ -105,8 +105,8 @@ def prank_class(mnist, replay, seed: int, digits: int, pranked: int, test: int,
     three fine-tunes' errors on the students' held-out digits."""
     from hwr.class_data.curation import CurationConfig, flagged
     from hwr.learning.config import TrainConfig
-    from hwr.learning.evaluate import split_scores
     from hwr.learning.finetune import ClassDigits, fine_tune, split_held_out
+    from hwr.reading.outputs import split_scores
     from hwr.reading.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
     from tests.support.classes import prank, tilted_class_with_test
 

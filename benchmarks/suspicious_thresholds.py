@@ -29,8 +29,8 @@ def classes_with_prank(first: int, count: int, digits: int, pranked: int, data_d
     """(labels, probabilities, students, wrong) of each synthetic class."""
     from hwr.learning.data import load_mnist
     from hwr.learning.config import TrainConfig
-    from hwr.learning.evaluate import split_scores
     from hwr.learning.finetune import split_held_out
+    from hwr.reading.outputs import split_scores
     from hwr.reading.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
     from tests.support.classes import prank, tilted_class_with_test
 

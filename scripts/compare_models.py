@@ -38,10 +38,11 @@ def split_of(config) -> tuple:
 def validation_sets(config, data_dir, renderings: int) -> dict[str, tuple]:
     """name -> (images as floats in [0, 1], labels); non-digits are labelled 10."""
     from hwr.learning.canvas_like import canvas_like
-    from hwr.learning.data import NOT_A_DIGIT, load_mnist
+    from hwr.learning.data import load_mnist
     from hwr.learning.nondigits import to_mnist
     from hwr.learning.styles import DRAWN_STYLES, drawn_test_set, style_test_set
     from hwr.learning.train import add_non_digits, split_train_validation, style_validation
+    from hwr.reading.outputs import NOT_A_DIGIT
     from hwr.reading.preprocess import preprocess
 
     _, (digits, labels) = split_train_validation(load_mnist(data_dir), config)
@@ -77,8 +78,7 @@ def validation_sets(config, data_dir, renderings: int) -> dict[str, tuple]:
 def errors(rec, images: np.ndarray, labels: np.ndarray) -> int:
     """Images not given their label: a digit's own digit and no "not a digit" flag, or
     "not a digit" for a non-digit."""
-    from hwr.learning.data import NOT_A_DIGIT
-    from hwr.learning.evaluate import flagged, split_scores
+    from hwr.reading.outputs import NOT_A_DIGIT, flagged, split_scores
 
     digits, not_digit = split_scores(rec.predict_scores(images))
     said = np.where(flagged(not_digit), NOT_A_DIGIT, digits.argmax(axis=1))

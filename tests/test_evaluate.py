@@ -141,7 +141,7 @@ def test_error_colours_single_out_the_mistakes():
 
 @pytest.mark.parametrize("digit_share", [0.5, 1e-9, 1e-38, 1e-44, 0.0])
 def test_digit_probabilities_sum_to_one_however_sure_the_model_is_of_no_digit(digit_share):
-    from hwr.learning.evaluate import split_scores
+    from hwr.reading.outputs import split_scores
 
     scores = np.zeros((2, 11), np.float32)
     scores[:, 3] = np.float32(digit_share * 0.7)

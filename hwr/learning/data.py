@@ -16,11 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr.reading.outputs import NUM_CLASSES
 from hwr.sizes import IMAGE_SIZE
 
 DATA_DIR_ENV = "HWR_DATA_DIR"
-NUM_CLASSES = 10  # the digits
-NOT_A_DIGIT = NUM_CLASSES  # the eleventh output of a model that knows non-digits
 TRAIN_COUNT = 60_000
 TEST_COUNT = 10_000
 

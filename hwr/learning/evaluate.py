@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr.learning.data import NOT_A_DIGIT, NUM_CLASSES
 from hwr.model_dir import METRICS_FILE, MODEL_FILE, PREDICTIONS_FILE
+from hwr.reading.outputs import NUM_CLASSES, flagged, split_scores
 
 CLASSES = list(range(NUM_CLASSES))
 NON_DIGIT_TEST_COUNT = 2_000  # held-out non-digit drawings measured per model
@@ -21,29 +21,6 @@ DRAWN_STYLE_COUNT = 500  # canvas drawings of each drawn style (hwr.learning.sty
 PEN_LETTERS_PER_LETTER = 100  # held-out pen letters of each measured capital
 MEASURED_KEYS = ("styles", "drawn_styles", "not_a_digit")  # written by evaluate_model,
 # never kept stale
-NOT_A_DIGIT_THRESHOLD = 0.5  # "not a digit" when the model gives it at least this
-
-
-def split_scores(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A model's softmax -> (the digits' probabilities, the probability of no digit).
-
-    The digits' probabilities are renormalized to sum to 1: they answer "if this is a
-    digit, which one?", which is what the bars and the confusion matrix show. A
-    ten-class model (one trained before "not a digit" existed) never says no digit."""
-    scores = np.asarray(scores, np.float32)
-    if scores.shape[-1] == NUM_CLASSES:
-        return scores, np.zeros(scores.shape[:-1], np.float32)
-    # float64: when the model is sure there is no digit, the digits' share can be a
-    # denormal float32 (1e-40), and dividing there would not sum to 1
-    digits = scores[..., :NUM_CLASSES].astype(np.float64)
-    total = digits.sum(axis=-1, keepdims=True)
-    some = total > 0
-    digits = np.where(some, digits / np.where(some, total, 1.0), 1.0 / NUM_CLASSES)
-    return digits.astype(np.float32), scores[..., NOT_A_DIGIT]
-
-
-def flagged(not_digit: np.ndarray) -> np.ndarray:
-    return np.asarray(not_digit) >= NOT_A_DIGIT_THRESHOLD
 
 
 class StalePredictionsError(RuntimeError):

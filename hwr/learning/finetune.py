@@ -32,9 +32,10 @@ from typing import Callable
 import numpy as np
 
 from hwr.learning.config import FineTuneConfig, StyleConfig, TrainConfig
-from hwr.learning.data import NOT_A_DIGIT, NUM_CLASSES, Mnist
+from hwr.learning.data import Mnist
 from hwr.learning.evaluate import CLASSES, StalePredictionsError, load_predictions
 from hwr.model_dir import CONFIG_FILE, METRICS_FILE, MODEL_FILE
+from hwr.reading.outputs import NOT_A_DIGIT, NUM_CLASSES, split_scores
 from hwr.sizes import IMAGE_SIZE
 
 INK_MIN = 0.02  # mean ink below this: an empty drawing, not a digit to learn
@@ -188,8 +189,6 @@ def _replay(mnist: Mnist, count: int, styles: StyleConfig, non_digits: int,
 
 
 def _predict(model, images: np.ndarray) -> np.ndarray:
-    from hwr.learning.evaluate import split_scores
-
     if len(images) == 0:
         return np.zeros((0, NUM_CLASSES), np.float32)
     scores = model(images[..., np.newaxis].astype(np.float32), training=False).numpy() \

@@ -11,7 +11,7 @@ import keras
 from keras import layers
 
 from hwr.learning.config import ModelConfig
-from hwr.learning.data import NUM_CLASSES
+from hwr.reading.outputs import NUM_CLASSES
 from hwr.sizes import IMAGE_SIZE
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)

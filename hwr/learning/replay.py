@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr.learning.data import NUM_CLASSES, Mnist, MnistFileError, resolve_data_dir
+from hwr.learning.data import Mnist, MnistFileError, resolve_data_dir
 from hwr.model_dir import CONFIG_FILE, REPLAY_FILE
+from hwr.reading.outputs import NUM_CLASSES
 from hwr.sizes import IMAGE_SIZE
 
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "default"

@@ -25,8 +25,6 @@ import tensorflow as tf
 from hwr.learning.augment import make_augment_fn
 from hwr.learning.config import StyleConfig, TrainConfig
 from hwr.learning.data import (
-    NOT_A_DIGIT,
-    NUM_CLASSES,
     TRAIN_COUNT,
     Mnist,
     load_extra,
@@ -43,6 +41,7 @@ from hwr.model_dir import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, MODEL_FILE
 from hwr.learning.nondigits import NonDigitDataError, letter_fonts, letters_record
 from hwr.learning.nondigits import training_set as non_digit_set
 from hwr.learning.styles import apply_styles, made_sevens
+from hwr.reading.outputs import NOT_A_DIGIT, NUM_CLASSES
 
 CHECKPOINT_FILE = "best.keras"
 

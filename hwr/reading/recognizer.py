@@ -14,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr.learning.data import NUM_CLASSES
-from hwr.learning.evaluate import flagged, split_scores
 from hwr.model_dir import MODEL_FILE, read_card
+from hwr.reading.outputs import NUM_CLASSES, flagged, split_scores
 from hwr.reading.preprocess import InvalidImageError, Preprocessed, preprocess, preprocess_number
 from hwr.sizes import IMAGE_SIZE
 from hwr.translation import N_
