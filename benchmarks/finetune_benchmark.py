@@ -46,7 +46,7 @@ PASSCODE = "finetune-benchmark"
 
 
 def in_process(classes: int, digits: int, data_dir: str | None) -> dict:
-    from hwr.pages.shared.model_loading import _one_thread_per_inference
+    from hwr.server.model_loader import _one_thread_per_inference
 
     _one_thread_per_inference()  # as the app server runs it
     from hwr.learning.data import load_mnist
@@ -157,7 +157,7 @@ def prank_class(mnist, replay, seed: int, digits: int, pranked: int, test: int,
 
 def with_prank(classes: int, digits: int, pranked: int, test: int,
                data_dir: str | None, runs: tuple[str, ...] = PRANK_RUNS) -> dict:
-    from hwr.pages.shared.model_loading import _one_thread_per_inference
+    from hwr.server.model_loader import _one_thread_per_inference
 
     _one_thread_per_inference()  # as the app server runs it
     from hwr.learning.data import load_mnist

@@ -348,10 +348,10 @@ def test_the_model_loads_once_the_page_is_on_screen(monkeypatch):
     interpreter) waits until a later run shows the browser has the page on screen."""
     import threading
 
-    import hwr.pages.shared.model_loading
+    import hwr.server.model_loader
 
     shown = threading.Event()
-    monkeypatch.setattr(hwr.pages.shared.model_loading, "_FIRST_PAGE_SHOWN", shown)
+    monkeypatch.setattr(hwr.server.model_loader, "_FIRST_PAGE_SHOWN", shown)
     at = run_app()
     assert not shown.is_set()
     at.run()  # the warm-up poll, or a stroke

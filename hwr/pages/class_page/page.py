@@ -25,7 +25,6 @@ from hwr.learning.evaluate import confusion
 from hwr.pages.shared.class_state import (
     class_collection,
     running_class,
-    show_unavailable,
     storage_failed,
 )
 from hwr.pages.class_page.model_teaching import (
@@ -48,7 +47,7 @@ from hwr.pages.shared.markup import (
     use_stylesheet,
 )
 from hwr.pages.teach.round_panels import rounds_section
-from hwr.pages.shared.teacher_session import is_teacher
+from hwr.pages.shared.teacher_session import is_teacher, show_unavailable
 
 
 def show_summary(samples: Samples) -> None:

@@ -12,6 +12,7 @@ import streamlit as st
 from hwr.class_data.collection import to_uint8
 from hwr.pages.shared.language import N_, _, explained, ngettext, percent
 from hwr.pages.shared.markup import figure_html
+from hwr.pages.shared.teacher_session import PRESENTATION
 from hwr.reading.recognizer import NumberRecognition, Recognition
 from hwr.translation import Explained
 
@@ -53,7 +54,7 @@ def show_note(text: str) -> None:
 def answer_html(text: str, caption: str) -> str:
     """The big answer and its caption; twice as large in presentation mode."""
     answer = f'<div class="hwr-answer">{text}</div><div class="hwr-caption">{caption}</div>'
-    if st.session_state.get("presentation"):
+    if st.session_state.get(PRESENTATION):
         return f'<div class="hwr-large">{answer}</div>'
     return answer
 

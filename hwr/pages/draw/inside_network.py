@@ -14,19 +14,18 @@ import streamlit as st
 from PIL import Image
 
 from hwr.pages.shared.language import _, ngettext
+from hwr.pages.draw.state import INSIDE, LAST_INSIDE
 from hwr.reading.recognizer import DigitRecognizer, Recognition
 
 if TYPE_CHECKING:
     from hwr.reading.explain import Words
-
-LAST_INSIDE = "hwr_last_inside"  # (model input bytes, explanation) last shown
 
 
 def show_inside(rec: DigitRecognizer, result: Recognition, fresh: bool = True) -> None:
     """Activations and Grad-CAM, computed only while the toggle is on. ``fresh``
     False (a live answer outside presentation mode): the last explanation is shown
     again rather than computed for the drawing under way."""
-    if not st.toggle(_("Inside the network"), key="inside",
+    if not st.toggle(_("Inside the network"), key=INSIDE,
                      help=_("What each layer saw, and which pixels drove the answer")):
         return
     # TensorFlow work: only on demand

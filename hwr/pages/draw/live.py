@@ -34,15 +34,15 @@ from pathlib import Path
 
 import streamlit as st
 
+from hwr.pages.draw.answer import is_unsure
 from hwr.pages.shared.language import N_, _, current
+from hwr.pages.draw.state import LIVE_KEY, LIVE_LAST, LIVE_PRESENTATION_KEY
 from hwr.reading.recognizer import NumberRecognition, Recognition
 
 LIVE_INTERVAL = 0.08  # s between two live answers of one session (the canvas: 0.12 s)
 LIVE_PER_SECOND = 30.0  # live recognitions a second, the whole server
 LIVE_BURST = 10.0
 LIVE_BUSY_WAIT = 0.25  # s a partial drawing waits when the budget is spent
-LIVE_LAST = "hwr_live_last"  # time.monotonic() of this session's last live answer
-LIVE_KEY, LIVE_PRESENTATION_KEY = "live", "live_presentation"
 # TRANSLATORS: the digits' names, said aloud by "Say the answer" (lower case)
 DIGIT_NAMES = (N_("zero"), N_("one"), N_("two"), N_("three"), N_("four"), N_("five"),
                N_("six"), N_("seven"), N_("eight"), N_("nine"))
@@ -169,8 +169,6 @@ def spoken(result: Recognition | NumberRecognition | None) -> str | None:
     """What "Say the answer" says for an answer: "seven"; "not sure, maybe a seven";
     "that does not look like a digit"; several digits one by one. In the page's
     language: the browser says it with a voice of that language."""
-    from hwr.pages.draw.answer import is_unsure
-
     if result is None or result.is_empty:
         return None
     if isinstance(result, NumberRecognition):

@@ -26,9 +26,10 @@ from hwr.pages.components.canvas import (
 )
 from hwr.pages.draw.inside_network import show_inside
 from hwr.pages.shared.language import N_, _, ngettext
+from hwr.pages.draw.state import LAST_RESULT, LAST_RUN, MODE, PAGE_SENT, STROKE_WIDTH, UPLOAD
 from hwr.pages.draw.live import answer_partial, live_on, live_toggle, say_answer
 from hwr.pages.shared.markup import use_stylesheet
-from hwr.pages.draw.round_prompt import fool_entry, fooling, page_shows, round_prompt
+from hwr.pages.draw.round_prompt import fool_entry, page_shows, round_prompt
 from hwr.pages.draw.sharing import (
     class_note,
     confirm_sample,
@@ -37,9 +38,9 @@ from hwr.pages.draw.sharing import (
     post_to_wall,
 )
 from hwr.pages.shared.class_state import running_class
+from hwr.pages.shared.lesson import fooling
 from hwr.pages.shared.model_loading import (
     answering_model,
-    first_page_shown,
     model_loader,
     recognizer_or_stop,
     stop_with_load_error,
@@ -48,6 +49,7 @@ from hwr.pages.shared.teacher_session import presentation_mode
 from hwr.reading.drawing import Drawing, rasterize
 from hwr.reading.preprocess import MAX_UPLOAD_BYTES, InvalidImageError, load_upload
 from hwr.reading.recognizer import DigitRecognizer, Recognition
+from hwr.server.model_loader import first_page_shown
 from hwr.sizes import CANVAS_SIZE
 
 CANVAS_CSS_WIDTH = 420  # the largest it is shown on a laptop
@@ -56,9 +58,6 @@ NUMBER_CANVAS = (700, 220)
 DEFAULT_STROKE = 18
 MIN_INTERVAL = 0.1  # s between two recognitions of one session: a flood waits its turn
 WARM_UP_POLL = 0.5  # s between checks whether the model has loaded
-LAST_RESULT = "hwr_last_result"  # (signature, image, result) of the last drawing read
-LAST_RUN = "hwr_last_recognition"  # time.monotonic() of the last recognition
-PAGE_SENT = "hwr_page_sent"  # this session's page has gone out to its browser once
 WARMING_UP = N_("Warming up the model: your drawing is answered in a moment.")
 
 
@@ -235,7 +234,7 @@ def upload_image() -> Image.Image | None:
         _("A photo or scan of handwriting (PNG or JPEG, up to {size} MB)").format(
             size=MAX_UPLOAD_BYTES // 2**20),
         type=["png", "jpg", "jpeg"],
-        key="upload",
+        key=UPLOAD,
     )
     if upload is None:
         return None
@@ -254,14 +253,14 @@ def upload_image() -> Image.Image | None:
 def draw_page() -> None:
     use_stylesheet()  # the phone layout too: style.css
     large = presentation_mode()
-    brush = st.sidebar.slider(_("Stroke width"), 6, 40, DEFAULT_STROKE, key="stroke_width")
+    brush = st.sidebar.slider(_("Stroke width"), 6, 40, DEFAULT_STROKE, key=STROKE_WIDTH)
     name = nickname()
     with st.container(key="hwr-draw-title"):
         st.title(_("Draw a digit"))
     with st.container(key="hwr-mode-row", horizontal=True, vertical_alignment="center",
                       gap="small"):
         mode = st.segmented_control(_("What to read"), [ONE_DIGIT, NUMBER],
-                                    default=ONE_DIGIT, key="mode",
+                                    default=ONE_DIGIT, key=MODE,
                                     label_visibility="collapsed", format_func=_) or ONE_DIGIT
         nickname_line(name)  # in a class: "You are Quick Otter · change"
     # TRANSLATORS: the tabs: draw on the canvas, or upload a photo

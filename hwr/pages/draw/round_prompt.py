@@ -20,6 +20,15 @@ from hwr.pages.shared.class_state import (
     student_id,
 )
 from hwr.pages.shared.language import N_, _
+from hwr.pages.draw.state import (
+    COUNTDOWN,
+    DONE,
+    LAST_RESULT,
+    MEANT,
+    ROUND_LOOKED,
+    ROUND_NOTE,
+    SHOWN,
+)
 from hwr.pages.shared.lesson import (
     ENTERED,
     IDLE_POLL,
@@ -28,10 +37,13 @@ from hwr.pages.shared.lesson import (
     ROUND,
     ROUND_POLL,
     flush_incomplete,
+    in_round,
     note_incomplete,
     round_now,
 )
+from hwr.pages.components.canvas import ONE_DIGIT, SAVED_DRAWING, canvas_key
 from hwr.pages.components.wall import countdown
+from hwr.pages.draw.sharing import current_nickname
 
 NO_DIGIT_MEANT = N_("Say which digit you meant (0 to 9).")  # hwr.class_data.rounds's words
 
@@ -49,10 +61,6 @@ def prompt_text(found: Round, prompt: int | None) -> str:
 def submit_drawing(round_id: int, meant_key: str | None = None) -> None:
     """Done (or, fooling the network, the digit meant): the drawing on the canvas is
     this student's entry in the round."""
-    from hwr.pages.components.canvas import ONE_DIGIT, SAVED_DRAWING, canvas_key
-    from hwr.pages.draw.page import LAST_RESULT
-    from hwr.pages.draw.sharing import current_nickname
-
     state = st.session_state
     meant = state.get(meant_key) if meant_key else None
     if meant_key and meant is None:
@@ -61,7 +69,7 @@ def submit_drawing(round_id: int, meant_key: str | None = None) -> None:
     last = state.get(LAST_RESULT)
     if drawing is None or drawing.is_empty or last is None or last[0][2] != drawing.id or \
             last[0][1] != ONE_DIGIT or last[2].is_empty:
-        state["hwr_round_note"] = _("Draw your digit first, then tap Done.")
+        state[ROUND_NOTE] = _("Draw your digit first, then tap Done.")
         if meant_key:
             state[meant_key] = None
         return
@@ -73,28 +81,28 @@ def submit_drawing(round_id: int, meant_key: str | None = None) -> None:
     except StorageUnavailable as e:
         storage_failed(e)
         note_incomplete(round_id)
-        state["hwr_round_note"] = _("Not recorded: class data is unavailable right now. "
+        state[ROUND_NOTE] = _("Not recorded: class data is unavailable right now. "
                                     "Your drawing is still answered.")
         return
     except RoundOver:
-        state["hwr_round_note"] = _("Time's up: the round has ended.")
+        state[ROUND_NOTE] = _("Time's up: the round has ended.")
         return
     except AlreadySubmitted:
-        state["hwr_round_note"] = _("Your drawing for this round is in already.")
+        state[ROUND_NOTE] = _("Your drawing for this round is in already.")
         return
     except StudentRemoved:
         state[REMOVED] = running_class().id if running_class() else None
         return
     except NicknameTaken:
-        state["hwr_round_note"] = _("That nickname is not available in this class: "
+        state[ROUND_NOTE] = _("That nickname is not available in this class: "
                                     "choose another.")
         return
     except ValueError as e:  # the one a student can cause: no digit meant
         said = str(e)
-        state["hwr_round_note"] = _(NO_DIGIT_MEANT) if said == NO_DIGIT_MEANT else said
+        state[ROUND_NOTE] = _(NO_DIGIT_MEANT) if said == NO_DIGIT_MEANT else said
         return
     state.setdefault(ENTERED, {})[round_id] = entry
-    state.pop("hwr_round_note", None)
+    state.pop(ROUND_NOTE, None)
 
 
 def _read_as(entry, fool: bool = False) -> str:
@@ -131,8 +139,8 @@ def ended_note(state, class_id: int) -> None:
     if not isinstance(last, Round) or last.class_id != class_id:
         return
     entry = state.get(ENTERED, {}).get(last.id)
-    if entry is None and not state.get("hwr_round_looked") == last.id:
-        state["hwr_round_looked"] = last.id  # one look in the database per round
+    if entry is None and not state.get(ROUND_LOOKED) == last.id:
+        state[ROUND_LOOKED] = last.id  # one look in the database per round
         try:
             entry = class_collection().entry_of(last.id, student_id())
         except StorageUnavailable as e:
@@ -172,7 +180,6 @@ def _class_poll() -> None:
         st.rerun(scope="app")
 
 
-SHOWN = "hwr_page_shows"  # (class id, round id) the drawing area was last drawn for
 
 
 def page_shows() -> None:
@@ -250,11 +257,11 @@ def _round_poll() -> None:
                 f'data-digit="{"" if prompt is None else prompt}">'
                 f'{html.escape(prompt_text(found, prompt))}</div>')
         if left is not None:
-            countdown(f"hwr_countdown_{found.id}", found.id, left)
+            countdown(f"{COUNTDOWN}{found.id}", found.id, left)
         entry = state.get(ENTERED, {}).get(found.id)
         if found.kind != FOOL and entry is None:
             # TRANSLATORS: the button a student taps to hand in the drawing for a round
-            st.button(_("Done"), key=f"hwr_done_{found.id}", type="primary",
+            st.button(_("Done"), key=f"{DONE}{found.id}", type="primary",
                       on_click=submit_drawing, args=(found.id,), icon=":material/check:",
                       help=_("Your drawing on the canvas is your entry (when the time is "
                              "up, it counts anyway)"))
@@ -266,22 +273,11 @@ def _round_poll() -> None:
     if entry is not None:
         entered_note(entry)
         return
-    note = state.get("hwr_round_note")
+    note = state.get(ROUND_NOTE)
     if note:
         st.caption(note)
 
 
-def in_round() -> bool:
-    """This session sees a round running (the Draw page's "Is it right?" waits: the
-    round labels the drawing)."""
-    found = st.session_state.get(ROUND)
-    return isinstance(found, Round) and found.running and not found.due()
-
-
-def fooling() -> Round | None:
-    """The "Fool the network" round this session sees running, if any."""
-    found = st.session_state.get(ROUND)
-    return found if in_round() and found.kind == FOOL else None
 
 
 def fool_entry(found: Round) -> None:
@@ -292,9 +288,9 @@ def fool_entry(found: Round) -> None:
     if entry is not None:
         entered_note(entry, fool=True)
         return
-    key = f"hwr_meant_{found.id}"
+    key = f"{MEANT}{found.id}"
     st.pills(_("Tap the digit you meant (it is your entry)"), range(10), key=key,
              on_change=submit_drawing, args=(found.id, key))
-    note = state.get("hwr_round_note")
+    note = state.get(ROUND_NOTE)
     if note:
         st.caption(note)

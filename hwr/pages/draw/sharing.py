@@ -28,14 +28,25 @@ from hwr.pages.shared.class_state import (
     student_id,
 )
 from hwr.pages.shared.language import N_, _, current, ngettext
+from hwr.pages.shared.lesson import (
+    REMOVED,
+    REMOVED_NOTE,
+    class_settings,
+    in_round,
+    lost_during_round,
+)
+from hwr.pages.draw.state import (
+    CONFIRM,
+    FILED,
+    GENERATED,
+    NICKNAME,
+    NICKNAME_HERE,
+    NOT_SHARED,
+    WALL_DRAWING,
+)
 from hwr.reading.drawing import Drawing
 from hwr.reading.recognizer import Recognition
 
-CONFIRM = "hwr_confirm"  # key prefix of the digits tapped to save a drawing as
-FILED = "hwr_filed"  # the id of the last drawing saved to the class collection
-GENERATED = "hwr_generated_name"  # this session's generated nickname ("Quick Otter")
-NICKNAME_HERE = "hwr_nickname_here"  # the page's own nickname box (nickname_line)
-NOT_SHARED = "hwr_not_shared"  # (class id, why) once the class refused this session
 MARKDOWN_SIGN = re.compile(r"[\\`*_{}\[\]()#+\-.!|~<>$:]")  # a nickname in a label: as typed
 TAKEN_NOTE = N_("Your nickname is not available in this class: choose another in the "
                 "sidebar.")
@@ -44,8 +55,6 @@ TAKEN_NOTE = N_("Your nickname is not available in this class: choose another in
 def refused(lesson: Lesson, error: Exception) -> None:
     """The class refused this session's post: remember why (a removed student), and say
     it plainly."""
-    from hwr.pages.shared.lesson import REMOVED, REMOVED_NOTE
-
     if isinstance(error, StudentRemoved):
         st.session_state[REMOVED] = lesson.id
         st.info(_(REMOVED_NOTE), icon=":material/block:")
@@ -55,8 +64,6 @@ def refused(lesson: Lesson, error: Exception) -> None:
 
 def class_note(lesson: Lesson | None) -> None:
     """Under the canvas: where the drawings go (or why they no longer go anywhere)."""
-    from hwr.pages.shared.lesson import REMOVED, REMOVED_NOTE, class_settings
-
     state = st.session_state
     if lesson is not None:
         if state.get(REMOVED) == lesson.id:
@@ -66,7 +73,7 @@ def class_note(lesson: Lesson | None) -> None:
                          "them."))
         else:
             st.caption(_("Your drawings appear on the class wall."))
-    elif state.get("wall_drawing"):  # this page drew for a class that ended
+    elif state.get(WALL_DRAWING):  # this page drew for a class that ended
         st.caption(_("The class has ended: your drawings are still answered here, but no "
                      "longer shown on a wall."))
 
@@ -135,8 +142,6 @@ def saved_message(label: int, count: int | None, in_class: bool) -> str:
 
 def generated_only() -> bool:
     """The running class takes generated nicknames only (the teacher's setting)."""
-    from hwr.pages.shared.lesson import class_settings
-
     lesson = running_class()
     return lesson is not None and class_settings(lesson.id).generated_names
 
@@ -148,12 +153,12 @@ def nickname() -> str:
     state = st.session_state
     generated = state.setdefault(GENERATED, generated_nickname(current()))
     only_generated = generated_only()
-    if "nickname" not in state:
+    if NICKNAME not in state:
         state.nickname = clean_nickname(st.query_params.get("name", "")) or generated
     if only_generated and not is_generated_nickname(state.nickname):
         state.nickname = generated
     name = clean_nickname(st.sidebar.text_input(
-        _("Your nickname"), key="nickname", max_chars=NICKNAME_MAX, disabled=only_generated,
+        _("Your nickname"), key=NICKNAME, max_chars=NICKNAME_MAX, disabled=only_generated,
         help=_("The class takes generated nicknames only") if only_generated else
         _("Shown beside your drawings on the class wall; type your own if you like")))
     if name != st.query_params.get("name", ""):
@@ -180,8 +185,6 @@ def nickname_line(name: str) -> None:
     """While a class runs: the student's nickname on the page itself, not only in the
     sidebar (collapsed on a phone), and a tap opens a box to change it (unless the class
     takes generated nicknames only: then it is only said)."""
-    from hwr.pages.shared.lesson import REMOVED
-
     lesson = running_class()
     if lesson is None or st.session_state.get(REMOVED) == lesson.id:
         return
@@ -206,17 +209,15 @@ def current_nickname() -> str:
     box, so where Streamlit has dropped the box's state (it drops widget state it takes
     for stale) the address still names the student."""
     state = st.session_state
-    chosen = state["nickname"] if "nickname" in state else st.query_params.get("name", "")
+    chosen = state[NICKNAME] if NICKNAME in state else st.query_params.get("name", "")
     return clean_nickname(chosen) or state.setdefault(GENERATED, generated_nickname(current()))
 
 
 def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
     """The drawing goes on the running class's wall (updated at each stroke)."""
-    from hwr.pages.shared.lesson import REMOVED, lost_during_round
-
     if st.session_state.get(REMOVED) == lesson.id:  # refused before: ask no more
         return
-    new = st.session_state.get("wall_drawing") != (lesson.id, drawing.id)
+    new = st.session_state.get(WALL_DRAWING) != (lesson.id, drawing.id)
     if new and not post_limiter().allow():
         st.caption(_("Your drawings come faster than the class wall takes them: this one "
                      "is not on the wall."))
@@ -249,9 +250,6 @@ def confirm_sample(result: Recognition, picture: np.ndarray, mode: str,
     One widget, not buttons, a picker and their columns: the drawing area is resent at
     every stroke, and each element is a message and a render in the browser. Not while
     a round runs (the round labels the drawing) nor for a removed student."""
-    from hwr.pages.shared.lesson import REMOVED
-    from hwr.pages.draw.round_prompt import in_round
-
     lesson = running_class()
     if in_round() or (lesson is not None and st.session_state.get(REMOVED) == lesson.id):
         return

@@ -13,13 +13,9 @@ from hwr.class_data import storage
 from hwr.class_data.collection import ClassCollection, Lesson
 from hwr.class_data.rate_limits import PostLimiter
 from hwr.class_data.storage import StorageUnavailable
-from hwr.pages.shared import teacher_session
-from hwr.pages.shared.language import N_, _
 
 RETRY_SECONDS = 10.0  # after the database failed to answer, wait before asking again
 _storage_down: dict[str, tuple[float, StorageUnavailable]] = {}  # url -> (until, why)
-UNAVAILABLE = N_("Class data is unavailable right now: drawing and answers go on as "
-                 "usual.")
 
 
 SECRETS_SECONDS = 5.0  # a changed secrets file is read within this
@@ -73,17 +69,6 @@ def class_collection() -> ClassCollection:
     except StorageUnavailable as e:
         storage_failed(e)
         raise
-
-
-def show_unavailable(error: StorageUnavailable) -> None:
-    """Students learn that class data is away; the teacher which host does not answer."""
-    if teacher_session.is_teacher():
-        st.warning(_("Class data is unavailable right now: drawing and answers go on as "
-                     "usual. The database at {host} does not answer: check that it runs "
-                     "and that the address and password are right.").format(
-                         host=error.host), icon=":material/cloud_off:")
-    else:
-        st.warning(_(UNAVAILABLE), icon=":material/cloud_off:")
 
 
 @st.cache_data(ttl=1.0, show_spinner=False)

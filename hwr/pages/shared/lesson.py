@@ -260,3 +260,15 @@ def end_round(round_id: int) -> None:
 def close_results(class_id: int, round_id: int) -> None:
     """The round's results leave every wall, the projector's too."""
     class_collection().close_results(class_id, round_id)
+
+def in_round() -> bool:
+    """This session sees a round running (the Draw page's "Is it right?" waits: the
+    round labels the drawing)."""
+    found = st.session_state.get(ROUND)
+    return isinstance(found, Round) and found.running and not found.due()
+
+
+def fooling() -> Round | None:
+    """The "Fool the network" round this session sees running, if any."""
+    found = st.session_state.get(ROUND)
+    return found if in_round() and found.kind == FOOL else None

@@ -1,10 +1,8 @@
-"""The model that answers: loaded once per server process in a background thread, and
-which version answers (the database's choice, read at most once a second)."""
+"""The model that answers, as the pages see it: which version answers (the database's
+choice, read at most once a second), one loader per version (``hwr.server.model_loader``
+loads it), activating a class's model, and what a page says when none can be loaded."""
 
 from __future__ import annotations
-
-import threading
-from pathlib import Path
 
 import streamlit as st
 
@@ -16,81 +14,10 @@ from hwr.class_data.model_store import (
     original_model_dir,
 )
 from hwr.class_data.storage import StorageUnavailable
-from hwr.pages.shared import class_state
-from hwr.pages.shared import teacher_session
+from hwr.pages.shared import class_state, teacher_session
 from hwr.pages.shared.language import _
-from hwr.reading.recognizer import DigitRecognizer, ModelLoadError, check_model_dir
-
-
-def _one_thread_per_inference() -> None:
-    """Run each drawing's inference on the thread that asks for it.
-
-    A server answers one small drawing per request, many sessions at once: TensorFlow's
-    thread pools cost more than they give there (measured here: 1.1 ms of CPU per
-    drawing on one thread, 2.0 ms with the default pools), and the other core is better
-    spent on the other students. Only possible before TensorFlow starts."""
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:  # TensorFlow already running in this process (tests): keep it
-        pass
-
-
-_FIRST_PAGE_SHOWN = threading.Event()
-LOAD_DELAY = 3.0  # s the model load waits for a first visitor's page to be on screen
-
-
-def first_page_shown() -> None:
-    """Tell the loader that a visitor's page is on screen (or that a page needs the
-    model now): the model may load."""
-    _FIRST_PAGE_SHOWN.set()
-
-
-class ModelLoader:
-    """Loads the recognizer in a background thread, once per server process.
-
-    TensorFlow and the model take seconds to load; the Draw page must not wait for them
-    before showing its canvas. Pages ask ``ready``/``recognizer`` without blocking, or
-    ``wait()`` where nothing can be shown without the model."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.recognizer: DigitRecognizer | None = None
-        self.error: ModelLoadError | None = None
-        self._done = threading.Event()
-        try:  # a missing or damaged file is told at once; only the slow load waits
-            check_model_dir(Path(path))
-        except ModelLoadError as e:
-            self.error = e
-            self._done.set()
-            return
-        threading.Thread(target=self._load, name="hwr-model-loader", daemon=True).start()
-
-    def _load(self) -> None:
-        # Importing TensorFlow holds the interpreter for seconds; the server starts the
-        # load at once, but lets the first visitor's page reach the screen before
-        # (measured: the canvas took 3.1 s to appear when both ran together).
-        _FIRST_PAGE_SHOWN.wait(LOAD_DELAY)
-        try:
-            _one_thread_per_inference()
-            self.recognizer = DigitRecognizer.load(self.path)
-        except ModelLoadError as e:
-            self.error = e
-        except Exception as e:  # noqa: BLE001 - an import or memory failure, told the user
-            # the details under a translated heading (stop_with_load_error); no session
-            # here to speak its language
-            self.error = ModelLoadError(f"The model could not be loaded ({e}).")
-        finally:
-            self._done.set()
-
-    @property
-    def ready(self) -> bool:
-        return self._done.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
+from hwr.reading.recognizer import DigitRecognizer, ModelLoadError
+from hwr.server.model_loader import ModelLoader, first_page_shown
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

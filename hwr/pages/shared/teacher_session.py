@@ -19,9 +19,11 @@ from hwr.class_data.teacher import (
     is_local_browser,
     passcode_matches,
 )
-from hwr.pages.shared.language import _, ngettext
+from hwr.pages.shared.class_state import storage_failed
+from hwr.pages.shared.language import N_, _, ngettext
 
 TEACHER_KEY = "hwr_teacher"
+PRESENTATION = "presentation"  # the sidebar's presentation switch (a widget's key)
 
 
 def teacher_passcode() -> str:
@@ -87,10 +89,12 @@ def unlock_form() -> None:
 
 def presentation_mode() -> bool:
     """Large canvas and answer, readable from the back of a classroom."""
-    return st.sidebar.toggle(_("Presentation mode"), key="presentation",
+    return st.sidebar.toggle(_("Presentation mode"), key=PRESENTATION,
                              help=_("A large canvas and a large answer for a projector"))
 
 
+UNAVAILABLE = N_("Class data is unavailable right now: drawing and answers go on as "
+                 "usual.")
 REFUSED = "hwr_refused"  # how many teacher actions this session was refused
 
 
@@ -110,8 +114,6 @@ def teacher_only(action: Callable | None = None, *, then: Callable[[], None] | N
             try:
                 return action(*args, **kwargs)
             except StorageUnavailable as e:
-                from hwr.pages.shared.class_state import storage_failed  # (it imports this module)
-
                 storage_failed(e)
                 st.toast(_("Not done: class data is unavailable right now."),
                          icon=":material/cloud_off:")
@@ -123,3 +125,14 @@ def teacher_only(action: Callable | None = None, *, then: Callable[[], None] | N
         return guarded
 
     return wrap if action is None else wrap(action)
+
+
+def show_unavailable(error: StorageUnavailable) -> None:
+    """Students learn that class data is away; the teacher which host does not answer."""
+    if is_teacher():
+        st.warning(_("Class data is unavailable right now: drawing and answers go on as "
+                     "usual. The database at {host} does not answer: check that it runs "
+                     "and that the address and password are right.").format(
+                         host=error.host), icon=":material/cloud_off:")
+    else:
+        st.warning(_(UNAVAILABLE), icon=":material/cloud_off:")

@@ -11,7 +11,7 @@ import streamlit as st
 from hwr.class_data.collection import Lesson, WallDrawing
 from hwr.class_data.moderation import ClassSettings
 from hwr.class_data.storage import StorageUnavailable
-from hwr.pages.shared.class_state import class_collection, show_unavailable, storage_failed
+from hwr.pages.shared.class_state import class_collection, storage_failed
 from hwr.pages.shared.language import _, ngettext
 from hwr.pages.shared.lesson import (
     LAST_ACTION,
@@ -25,6 +25,7 @@ from hwr.pages.shared.lesson import (
     wall_action,
 )
 from hwr.pages.shared.markup import pixel_image_html
+from hwr.pages.shared.teacher_session import show_unavailable
 from hwr.pages.components.wall import APPROVE, HIDE, REMOVE, wall
 
 SETTINGS_REFRESH = 2.0  # s: the settings' toggles show the database's value this often

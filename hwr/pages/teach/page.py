@@ -25,7 +25,6 @@ from hwr.pages.shared.class_state import (
     class_changed,
     class_collection,
     running_class,
-    show_unavailable,
     storage_failed,
 )
 from hwr.pages.shared.language import _, date_time
@@ -42,7 +41,12 @@ from hwr.pages.teach.moderation_panels import moderation_panel, moderation_setti
 from hwr.pages.shared.markup import use_stylesheet
 from hwr.pages.teach.projector import PROJECTOR, VIEW, projector_link, projector_page
 from hwr.pages.teach.round_panels import round_panel
-from hwr.pages.shared.teacher_session import is_teacher, teacher_passcode, unlock_form
+from hwr.pages.shared.teacher_session import (
+    is_teacher,
+    show_unavailable,
+    teacher_passcode,
+    unlock_form,
+)
 
 
 def started_at(iso: str) -> str:

@@ -18,14 +18,13 @@ from hwr.pages.teach.class_display import show_figures, show_join
 from hwr.pages.shared.class_state import (
     class_collection,
     running_class,
-    show_unavailable,
     storage_failed,
 )
 from hwr.pages.shared.language import _, current
 from hwr.pages.shared.lesson import WALL_REFRESH
 from hwr.pages.teach.moderation_panels import WALL_SIZE
 from hwr.pages.teach.round_panels import round_panel
-from hwr.pages.shared.teacher_session import is_teacher
+from hwr.pages.shared.teacher_session import is_teacher, show_unavailable
 from hwr.pages.components.wall import wall
 
 VIEW, PROJECTOR, KEY = "view", "projector", "key"  # ?view=projector&key=...
