@@ -239,7 +239,7 @@ def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
         st.caption(_("Class data is unavailable right now: your drawing is answered here "
                      "but not shown on the wall."))
         return
-    st.session_state.wall_drawing = (lesson.id, drawing.id)
+    st.session_state[WALL_DRAWING] = (lesson.id, drawing.id)
 
 
 def confirm_sample(result: Recognition, picture: np.ndarray, mode: str,

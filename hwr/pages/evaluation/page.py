@@ -38,6 +38,14 @@ from hwr.learning.plots import (
 )
 from hwr.model_dir import METRICS_FILE, MODEL_FILE
 from hwr.pages.evaluation.galleries import TestImages, show_gallery, test_images
+from hwr.pages.evaluation.state import (
+    CELL_CLICKED,
+    CM_CHART,
+    CM_NORMALIZE,
+    CM_PRED,
+    CM_TRUE,
+    COMPUTE,
+)
 from hwr.pages.shared.language import _, ngettext, number
 from hwr.pages.shared.markup import (
     bring_into_view,
@@ -59,7 +67,6 @@ from hwr.translation import percent_in
 
 DIGITS = list(range(10))
 CELL_AREA = "hwr-cm-cell"  # the chosen cell's digits and images
-CELL_CLICKED = "hwr_cm_clicked"  # a chart click this run: bring the cell into view
 
 
 @st.cache_data
@@ -148,27 +155,27 @@ def load_results(rec: DigitRecognizer) -> tuple[np.ndarray, np.ndarray, dict] | 
         return None
     st.warning(_("The saved test results cannot be used: {problem}. They can be computed "
                  "now (about a minute).").format(problem=problem), icon=":material/warning:")
-    if st.button(_("Compute the test results"), key="compute", type="primary"):
+    if st.button(_("Compute the test results"), key=COMPUTE, type="primary"):
         compute_predictions(rec)
     return None
 
 
 def _select_cell() -> None:
     """Chart click -> the true/predicted selectboxes below it."""
-    event = st.session_state.get("cm_chart")
+    event = st.session_state.get(CM_CHART)
     points = (event or {}).get("selection", {}).get("cell", [])
     if points:
-        st.session_state.cm_true = int(points[0]["true"])
-        st.session_state.cm_pred = int(points[0]["predicted"])
+        st.session_state[CM_TRUE] = int(points[0]["true"])
+        st.session_state[CM_PRED] = int(points[0]["predicted"])
         st.session_state[CELL_CLICKED] = True
 
 
 def show_confusion(confusion: np.ndarray) -> None:
-    normalize = st.toggle(_("Normalize per true digit"), key="cm_normalize")
+    normalize = st.toggle(_("Normalize per true digit"), key=CM_NORMALIZE)
     st.caption(_("Click a cell to see its test images. The diagonal (right answers) is grey "
                  "so the errors stand out."))
     st.vega_lite_chart(spec=confusion_chart(confusion, normalize),
-                       key="cm_chart", on_select=_select_cell, selection_mode="cell",
+                       key=CM_CHART, on_select=_select_cell, selection_mode="cell",
                        width="stretch")
     st.download_button(
         _("Download as PNG"),
@@ -180,12 +187,12 @@ def show_confusion(confusion: np.ndarray) -> None:
 
 def show_cell(labels: np.ndarray, probabilities: np.ndarray, images: TestImages) -> None:
     state = st.session_state
-    state.setdefault("cm_true", 4)
-    state.setdefault("cm_pred", 9)
+    state.setdefault(CM_TRUE, 4)
+    state.setdefault(CM_PRED, 9)
     with st.container(key=CELL_AREA):
         a, b = st.columns(2)
-        true_digit = a.selectbox(_("True digit"), DIGITS, key="cm_true")
-        pred_digit = b.selectbox(_("Predicted as"), DIGITS, key="cm_pred")
+        true_digit = a.selectbox(_("True digit"), DIGITS, key=CM_TRUE)
+        pred_digit = b.selectbox(_("Predicted as"), DIGITS, key=CM_PRED)
         indices = cell_order(labels, probabilities, true_digit, pred_digit)  # most confident first
         st.markdown(ngettext(
             "**{n}** test image of the digit **{true}** predicted as **{predicted}**",

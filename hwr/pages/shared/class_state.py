@@ -93,6 +93,7 @@ def class_changed() -> None:
     _running_class.clear()
 
 
+POSTS = "hwr_posts"  # this session's pace of posts to the class (a PostLimiter)
 SID = "sid"  # the page address's copy of the student id: ?sid=<12 hex digits>
 _SID = re.compile(r"[0-9a-f]{12}")
 
@@ -120,4 +121,4 @@ def student_id() -> str:
 
 def post_limiter() -> PostLimiter:
     """This session's limit on posts to the class wall."""
-    return st.session_state.setdefault("hwr_posts", PostLimiter())
+    return st.session_state.setdefault(POSTS, PostLimiter())

@@ -45,6 +45,10 @@ REMOVED = "hwr_removed_from"  # the class id this session was removed from
 LAST_ACTION = "hwr_last_action"  # the teacher's last hide or clear, to undo
 PENDING_REMOVE = "hwr_pending_remove"  # (class id, row, nickname): a Remove to confirm
 ASK_REMOVE = "hwr_ask_remove"  # set with PENDING_REMOVE: the Teach page asks, once
+# The Teach page's round form (its widgets' keys), read by start_round
+ROUND_KIND, ROUND_DIGIT = "round_kind", "round_digit"
+ROUND_TIMER, ROUND_SECONDS = "round_timer", "round_seconds"
+ROUND_REFUSED = "hwr_round_refused"  # why the last Start was refused (template, values)
 # Shown with _(REMOVED_NOTE), KIND_NAMES with _(KIND_NAMES[kind]).
 REMOVED_NOTE = N_("The teacher has removed you from this class: your drawings are still "
                   "answered here, but no longer shared with the class.")
@@ -232,15 +236,15 @@ def set_generated_names(class_id: int, on: bool) -> None:
 def start_round(class_id: int) -> None:
     """The round form's Start: its kind, digit and timer from the form's widgets."""
     state = st.session_state
-    kind = state.get("round_kind", DIGIT)
-    digit = state.get("round_digit", 7)
-    seconds = state.get("round_seconds", DEFAULT_SECONDS) if state.get(
-        "round_timer", True) else None
+    kind = state.get(ROUND_KIND, DIGIT)
+    digit = state.get(ROUND_DIGIT, 7)
+    seconds = state.get(ROUND_SECONDS, DEFAULT_SECONDS) if state.get(
+        ROUND_TIMER, True) else None
     try:
         class_collection().start_round(class_id, kind, digit, seconds)
-        state.pop("hwr_round_refused", None)
+        state.pop(ROUND_REFUSED, None)
     except RoundError as e:  # said in the page's language (refusal_text)
-        state["hwr_round_refused"] = (e.template, e.values)
+        state[ROUND_REFUSED] = (e.template, e.values)
 
 
 def refusal_text(refused: object) -> str:

@@ -23,6 +23,8 @@ from hwr.pages.shared.class_state import storage_failed
 from hwr.pages.shared.language import N_, _, ngettext
 
 TEACHER_KEY = "hwr_teacher"
+PASSCODE = "hwr_passcode"  # the unlock form's passcode box (a widget's key)
+TRIES = "hwr_tries"  # this session's passcode tries (a TryLimiter)
 PRESENTATION = "presentation"  # the sidebar's presentation switch (a widget's key)
 
 
@@ -57,7 +59,7 @@ def _all_tries() -> TryLimiter:
 
 def _try_passcode(given: str) -> str:
     """Check one try; returns what to tell the person ("" when it opened)."""
-    mine = st.session_state.setdefault("hwr_tries", TryLimiter(TRIES_PER_MINUTE))
+    mine = st.session_state.setdefault(TRIES, TryLimiter(TRIES_PER_MINUTE))
     if not (mine.allow() and _all_tries().allow()):
         wait = max(mine.wait_seconds(), 1)
         return ngettext("Too many tries: wait {n} second.", "Too many tries: wait {n} seconds.",
@@ -78,7 +80,7 @@ def unlock_form() -> None:
                 icon=":material/lock:")
         return
     with st.form("hwr_unlock", clear_on_submit=True, border=False):
-        given = st.text_input(_("Teacher's passcode"), type="password", key="hwr_passcode",
+        given = st.text_input(_("Teacher's passcode"), type="password", key=PASSCODE,
                               max_chars=200)
         if st.form_submit_button(_("Unlock"), icon=":material/lock_open:"):
             note = _try_passcode(given)

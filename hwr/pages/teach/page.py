@@ -21,6 +21,7 @@ from hwr.class_data.collection import Lesson
 from hwr.class_data.storage import StorageUnavailable
 from hwr.class_data.teacher import PASSCODE_ENV
 from hwr.pages.teach.class_display import show_figures, show_join
+from hwr.pages.teach.state import END_ASKED
 from hwr.pages.shared.class_state import (
     class_changed,
     class_collection,
@@ -92,7 +93,6 @@ def show_class_controls(lesson: Lesson | None) -> None:
         confirm_end(lesson)
 
 
-END_ASKED = "hwr_end_asked"  # the class whose "End the class?" is open
 
 
 def forget_end() -> None:

@@ -15,6 +15,7 @@ import streamlit as st
 from hwr.class_data.collection import Lesson
 from hwr.class_data.storage import StorageUnavailable
 from hwr.pages.teach.class_display import show_figures, show_join
+from hwr.pages.teach.state import PROJECTING
 from hwr.pages.shared.class_state import (
     class_collection,
     running_class,
@@ -41,11 +42,11 @@ def may_project(lesson: Lesson) -> bool:
     if is_teacher():
         return True
     given = st.query_params.get(KEY, "")
-    if st.session_state.get("hwr_projecting") == (lesson.id, given):
+    if st.session_state.get(PROJECTING) == (lesson.id, given):
         return True  # checked once: the fragment asks every second
     key = class_collection().projector_key(lesson.id)
     if key and isinstance(given, str) and hmac.compare_digest(key.encode(), given.encode()):
-        st.session_state["hwr_projecting"] = (lesson.id, given)
+        st.session_state[PROJECTING] = (lesson.id, given)
         return True
     return False
 

@@ -23,6 +23,11 @@ from hwr.pages.shared.class_state import class_collection
 from hwr.pages.shared.language import _, date_time, percent
 from hwr.pages.shared.lesson import (
     KIND_NAMES,
+    ROUND_DIGIT,
+    ROUND_KIND,
+    ROUND_REFUSED,
+    ROUND_SECONDS,
+    ROUND_TIMER,
     WALL_REFRESH,
     close_results,
     end_round,
@@ -41,18 +46,18 @@ def round_form(lesson: Lesson) -> None:
         st.markdown(_("**A round**: everyone draws to a prompt; the results go on the "
                       "wall."))
         # TRANSLATORS: what the students are asked to draw in a round.
-        st.radio(_("Prompt"), list(KIND_NAMES), format_func=kind_name, key="round_kind",
+        st.radio(_("Prompt"), list(KIND_NAMES), format_func=kind_name, key=ROUND_KIND,
                  horizontal=True)
         a, b, c = st.columns(3)
         a.selectbox(_("Digit (everyone draws one digit)"), range(10), index=7,
-                    key="round_digit")
-        b.checkbox(_("Timer"), value=True, key="round_timer")
+                    key=ROUND_DIGIT)
+        b.checkbox(_("Timer"), value=True, key=ROUND_TIMER)
         c.number_input(_("Seconds ({low} to {high})").format(low=MIN_SECONDS,
                                                              high=MAX_SECONDS),
-                       value=DEFAULT_SECONDS, step=1, key="round_seconds")
+                       value=DEFAULT_SECONDS, step=1, key=ROUND_SECONDS)
         st.form_submit_button(_("Start the round"), type="primary", on_click=start_round,
                               args=(lesson.id,), icon=":material/timer:")
-    refused = st.session_state.get("hwr_round_refused")
+    refused = st.session_state.get(ROUND_REFUSED)
     if refused:
         st.error(refusal_text(refused), icon=":material/timer_off:")
 
