@@ -38,7 +38,7 @@ def button(at, key):
 def test_the_teacher_teaches_the_model_and_gives_it_to_everyone(teacher_page, class_db,
                                                                  mnist_dir, monkeypatch):
     from hwr.learning.config import FineTuneConfig
-    from hwr.pages.class_page.fine_tune_jobs import BUTTON_CONFIG, fine_tune_job, start_fine_tune
+    from hwr.teaching.jobs import BUTTON_CONFIG, fine_tune_job, start_fine_tune
     from hwr.pages.shared.model_loading import model_store
 
     # The page's flow, with a short fine-tune; what the button's own settings learn is
@@ -90,7 +90,7 @@ def test_a_student_cannot_teach_the_model(monkeypatch, class_db, mnist_dir):
 def test_a_missing_replay_file_is_one_sentence_and_the_page_goes_on(
         teacher_page, class_db, mnist_dir, monkeypatch, tmp_path):
     from hwr.learning import replay
-    from hwr.pages.class_page.fine_tune_jobs import NO_REPLAY, fine_tune_job
+    from hwr.teaching.jobs import NO_REPLAY, fine_tune_job
 
     monkeypatch.delenv("HWR_DATA_DIR")
     monkeypatch.setattr(replay, "REPLAY_PATH", tmp_path / "replay.npz")  # none there

@@ -213,7 +213,7 @@ def test_teaching_leaves_out_hidden_and_excluded_drawings_under_curated_labels(
     class_digits(): neither the hidden, the removed student's nor the excluded drawing is
     in them, and the relabelled one is under the teacher's label."""
     from hwr.pages.shared import class_state
-    from hwr.pages.class_page import fine_tune_jobs
+    from hwr.teaching import jobs as fine_tune_jobs
     from hwr.pages.shared import model_loading
 
     db = ClassCollection(db_url)
@@ -255,7 +255,7 @@ def test_teaching_leaves_out_hidden_and_excluded_drawings_under_curated_labels(
 def test_a_fine_tune_uses_the_labels_as_at_its_start_and_says_what_changed_since(
         class_db):
     from hwr.learning.finetune import FineTuneError
-    from hwr.pages.class_page.fine_tune_jobs import FineTuneJob
+    from hwr.teaching.jobs import FineTuneJob
 
     db = ClassCollection(class_db)
     lesson, ids = a_class(db)

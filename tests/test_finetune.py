@@ -27,7 +27,7 @@ from hwr.learning.finetune import (
 )
 from hwr.learning import replay
 from hwr.learning.replay import ReplayFileError, read_replay, replay_mnist, write_replay
-from hwr.pages.class_page.fine_tune_jobs import NO_REPLAY, FineTuneJob, _mnist_for_replay
+from hwr.teaching.jobs import NO_REPLAY, FineTuneJob, _mnist_for_replay
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
 from tests.support.files import REPO
 from tests.support.classes import tilted_class

@@ -14,8 +14,8 @@ from hwr.class_data.collection import ClassCollection
 from hwr.class_data.locks import DatabaseLock, forget_outcome, last_outcome
 from hwr.class_data.model_store import ModelStore
 from hwr.learning.finetune import ClassDigits, FineTuneError
-from hwr.pages.class_page import fine_tune_jobs
-from hwr.pages.class_page.fine_tune_jobs import FineTuneJob
+from hwr.teaching import jobs as fine_tune_jobs
+from hwr.teaching.jobs import FineTuneJob
 
 
 class Clock:

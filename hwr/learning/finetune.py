@@ -16,7 +16,7 @@ measured on: MNIST's test set where ``$HWR_DATA_DIR`` has it, else the file's ch
 digits (``mnist.measured_on``, recorded as the report's ``mnist["on"]``).
 
 ``fine_tune`` is the algorithm; the Class page runs it in a background job
-(``hwr/pages/class_page/fine_tune_jobs.py``) and ``scripts/train.py --init-from`` from the command
+(``hwr/teaching/jobs.py``) and ``scripts/train.py --init-from`` from the command
 line, with the same defaults.
 """
 

@@ -13,7 +13,7 @@ from hwr.class_data.model_store import ModelVersion
 from hwr.pages.shared.class_state import (
     class_collection,
 )
-from hwr.pages.class_page.fine_tune_jobs import (
+from hwr.teaching.jobs import (
     BUTTON_CONFIG,
     LOCK_LOST,
     FineTuneJob,
@@ -44,7 +44,7 @@ from hwr.pages.class_page.teaching_report import (
 ALL_CLASSES = N_("all classes")
 OUTSIDE_A_CLASS = N_("collected outside a class")
 # What the fine-tune's thread and the class database write in English (hwr.learning,
-# hwr.pages.class_page.fine_tune_jobs, hwr.class_data.locks), in the page's language where shown.
+# hwr.teaching.jobs, hwr.class_data.locks), in the page's language where shown.
 STAGES = {"preparing": N_("Getting the digits ready..."),
           "measuring": N_("Checking the new model..."),
           "saving": N_("Saving the new model...")}

@@ -36,7 +36,7 @@ from hwr.pages.class_page.model_teaching import (
     teach_the_model,
 )
 from hwr.pages.class_page.curation import curation_section
-from hwr.pages.class_page.fine_tune_jobs import fine_tune_job, other_fine_tune
+from hwr.teaching.jobs import fine_tune_job, other_fine_tune
 from hwr.pages.shared.language import _, ngettext, percent
 from hwr.pages.shared.markup import (
     GALLERY_MAX,

@@ -1,0 +1,1 @@
+"""The class teaching the model its handwriting, as a service outside the pages."""
