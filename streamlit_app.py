@@ -1,11 +1,12 @@
 """`streamlit run streamlit_app.py`: hwr's server, with its start-up work.
 
 The pages are routed by ``hwr/pages/router.py``, which Streamlit runs for every
-visitor. This file is read once, when the server starts: it refuses a database hwr does
-not support, loads the model in the background (so the first visitor's drawing does not
-wait for TensorFlow) and applies hwr's changes to Streamlit's runtime
-(``hwr/server/runtime_fixes.py``) before any browser connects: each one that does not fit
-this Streamlit is skipped, with a line in the log, and the app works without it.
+visitor. This file is read once, when the server starts: it refuses a setting hwr cannot
+use (``hwr/settings.py``: one sentence naming it, and no server), loads the model in the
+background (so the first visitor's drawing does not wait for TensorFlow) and applies
+hwr's changes to Streamlit's runtime (``hwr/server/runtime_fixes.py``) before any
+browser connects: each one that does not fit this Streamlit is skipped, with a line in
+the log, and the app works without it.
 """
 
 import threading
@@ -13,10 +14,10 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from hwr.class_data.storage import exit_if_unsupported
+from hwr import settings
 from hwr.server import runtime_fixes
 
-exit_if_unsupported()  # a database hwr does not support: one sentence, and no server
+settings.exit_if_invalid()  # a setting hwr cannot use: one sentence, and no server
 runtime_fixes.apply()
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import inspect, text
 
+from hwr import settings
 from hwr.class_data import storage
 from hwr.class_data.collection import NO_CLASS, ClassCollection
 from hwr.class_data.storage import StorageUnavailable, UnsupportedDatabase
@@ -23,12 +24,12 @@ def image() -> np.ndarray:
 
 def test_the_address_comes_from_the_environment_then_secrets_then_a_file(monkeypatch,
                                                                         tmp_path):
-    monkeypatch.delenv(storage.URL_ENV, raising=False)
-    monkeypatch.setenv(storage.SQLITE_ENV, str(tmp_path / "c.sqlite3"))
+    monkeypatch.delenv(settings.DB_URL_ENV, raising=False)
+    monkeypatch.setenv(settings.CLASS_DB_ENV, str(tmp_path / "c.sqlite3"))
     assert storage.database_url() == f"sqlite:///{tmp_path / 'c.sqlite3'}"
     secrets = {"connections": {"hwr": {"url": "postgresql+psycopg://u:p@db.school/hwr"}}}
     assert storage.database_url(secrets) == "postgresql+psycopg://u:p@db.school/hwr"
-    monkeypatch.setenv(storage.URL_ENV, "sqlite:////tmp/x.sqlite3")
+    monkeypatch.setenv(settings.DB_URL_ENV, "sqlite:////tmp/x.sqlite3")
     assert storage.database_url(secrets) == "sqlite:////tmp/x.sqlite3"
 
 
@@ -46,7 +47,7 @@ def test_the_pages_read_the_secrets_at_most_every_few_seconds(monkeypatch, tmp_p
     clock = [1000.0]
     monkeypatch.setattr(class_state.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(class_state, "_secrets_read", [float("-inf"), {}])
-    monkeypatch.delenv(storage.URL_ENV, raising=False)
+    monkeypatch.delenv(settings.DB_URL_ENV, raising=False)
     for _ in range(5):
         assert class_state.database_url() == "postgresql+psycopg://u:p@db.school/hwr"
     assert len(reads) == 1
@@ -54,7 +55,7 @@ def test_the_pages_read_the_secrets_at_most_every_few_seconds(monkeypatch, tmp_p
     secrets["connections"]["hwr"]["url"] = "postgresql+psycopg://u:p@db2.school/hwr"
     assert class_state.database_url() == "postgresql+psycopg://u:p@db2.school/hwr"
     assert len(reads) == 2
-    monkeypatch.setenv(storage.URL_ENV, "sqlite:////tmp/x.sqlite3")
+    monkeypatch.setenv(settings.DB_URL_ENV, "sqlite:////tmp/x.sqlite3")
     clock[0] += class_state.SECRETS_SECONDS + 0.1
     assert class_state.database_url() == "sqlite:////tmp/x.sqlite3"
     assert len(reads) == 2  # the environment's address: no secrets read

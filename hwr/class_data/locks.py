@@ -9,10 +9,11 @@ after that is a compare-and-swap on the whole value (``UPDATE ... WHERE value = 
 wrote last>``), so a holder learns at once when its lock was taken from it.
 
 A holder beats every few seconds. A lock whose heartbeat is older than
-``stale_after`` seconds (``$HWR_LOCK_STALE_SECONDS``, default 30) belongs to a server
-that died or stopped answering: the next server that wants it removes it and records
-the run as failed (key ``last:<name>``), then takes it. Heartbeats are wall-clock
-seconds, so the app servers' clocks must agree to a few seconds (NTP, or one machine).
+``stale_after`` seconds (``$HWR_LOCK_STALE_SECONDS`` in ``hwr.settings``, default 30)
+belongs to a server that died or stopped answering: the next server that wants it
+removes it and records the run as failed (key ``last:<name>``), then takes it.
+Heartbeats are wall-clock seconds, so the app servers' clocks must agree to a few
+seconds (NTP, or one machine).
 """
 
 from __future__ import annotations
@@ -27,18 +28,15 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hwr import settings as hwr_settings
 from hwr.class_data.storage import connection, settings
 
-STALE_ENV = "HWR_LOCK_STALE_SECONDS"
-DEFAULT_STALE_SECONDS = 30.0
 HEARTBEAT_SECONDS = 2.0  # how often a holder should beat (well inside the stale time)
 
 
 def stale_seconds() -> float:
-    try:
-        return max(1.0, float(os.environ.get(STALE_ENV, DEFAULT_STALE_SECONDS)))
-    except ValueError:
-        return DEFAULT_STALE_SECONDS
+    """$HWR_LOCK_STALE_SECONDS (5 to 3600; other values are refused at start-up)."""
+    return hwr_settings.lock_stale_seconds()
 
 
 def new_holder() -> str:

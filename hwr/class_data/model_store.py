@@ -1,6 +1,7 @@
 """Where models live, and which one answers.
 
-The *original* model (the shipped ``hwr/models/default``, or ``$HWR_MODEL_DIR``) is
+The *original* model (the shipped ``hwr/models/default``, or ``$HWR_MODEL_DIR``: both
+places come from ``hwr.settings``, as every setting does) is
 only ever read: the app never writes it. Models a class teaches are *versions* in the
 shared database (``hwr.class_data.storage``): one row each, the whole model directory as one zip
 archive, inserted in one transaction, so a crash or a cancel leaves no half-written
@@ -29,12 +30,10 @@ from typing import Callable
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from hwr.class_data.storage import connection, model_versions, settings, state_dir
+from hwr import settings as hwr_settings
+from hwr.class_data.storage import connection, model_versions, settings
 from hwr.model_dir import MODEL_FILE
-from hwr.reading.recognizer import DEFAULT_MODEL_DIR as SHIPPED_MODEL_DIR
 
-MODEL_DIR_ENV = "HWR_MODEL_DIR"  # the original model (default: the shipped one)
-CACHE_ENV = "HWR_MODEL_CACHE"  # where this server unpacks class models
 ORIGINAL = "original"
 ACTIVE_KEY = "active_model"
 TEMP_PREFIX = ".writing-"
@@ -76,11 +75,13 @@ class ModelVersion:
 
 
 def original_model_dir() -> Path:
-    return Path(os.environ.get(MODEL_DIR_ENV) or SHIPPED_MODEL_DIR)
+    """$HWR_MODEL_DIR, else the shipped model."""
+    return hwr_settings.model_dir()
 
 
 def default_cache() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or state_dir() / "models")
+    """$HWR_MODEL_CACHE, else ``models`` in this server's state folder."""
+    return hwr_settings.model_cache()
 
 
 def results_dir(model_dir: str | Path) -> Path:

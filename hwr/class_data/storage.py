@@ -3,11 +3,12 @@
 Everything a class shares lives in one database behind SQLAlchemy: the collected
 digits, classes, the live wall's drawings, the models a class taught (their files as
 one archive each, so every server can load them) and which model answers. The URL comes
-from ``$HWR_DB_URL``, else ``url`` under ``[connections.hwr]`` in
-``.streamlit/secrets.toml`` (Streamlit's own ``st.connection("sql")`` layout), else a
-SQLite file in the state folder (``~/.hwr/``, or where ``$HWR_CLASS_DB`` points), so the
-app needs nothing else to start. PostgreSQL (``postgresql+psycopg://...``, psycopg 3)
-works the same way; other databases are refused with one sentence at start-up.
+from ``hwr.settings.database_url()``: ``$HWR_DB_URL``, else ``url`` under
+``[connections.hwr]`` in ``.streamlit/secrets.toml`` (Streamlit's own
+``st.connection("sql")`` layout), else a SQLite file in the state folder (``~/.hwr/``, or
+where ``$HWR_CLASS_DB`` points), so the app needs nothing else to start. PostgreSQL
+(``postgresql+psycopg://...``, psycopg 3) works the same way; other databases are refused
+with one sentence at start-up (``hwr.settings.exit_if_invalid``).
 
 The schema is versioned with Alembic (``hwr/class_data/migrations``): opening a database upgrades
 it, and a SQLite file written before migrations existed is recognised and upgraded with
@@ -16,9 +17,7 @@ nothing lost.
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,10 +41,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-URL_ENV = "HWR_DB_URL"
-SQLITE_ENV = "HWR_CLASS_DB"  # a SQLite file (the default database's path)
-DEFAULT_SQLITE = Path.home() / ".hwr" / "class_digits.sqlite3"
-SUPPORTED = ("sqlite", "postgresql")
+from hwr import settings as hwr_settings
+
+SUPPORTED = hwr_settings.SUPPORTED_DATABASES
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"  # the schema of the versions before migrations existed
 HEAD = "0004"  # the newest migration (a test checks it is Alembic's head)
@@ -188,31 +186,17 @@ class StorageUnavailable(RuntimeError):
         self.host = host
 
 
-def default_sqlite_path() -> Path:
-    return Path(os.environ.get(SQLITE_ENV) or DEFAULT_SQLITE)
-
-
-def state_dir() -> Path:
-    """Where this server keeps local files (the default database, model caches)."""
-    return default_sqlite_path().parent
-
-
-def database_url(secrets: dict | Callable[[], dict] | None = None) -> str:
-    """$HWR_DB_URL, else ``secrets["connections"]["hwr"]["url"]``, else the SQLite file.
-    ``secrets`` may be a function giving them: it is called only without $HWR_DB_URL."""
-    url = os.environ.get(URL_ENV, "").strip()
-    if not url and callable(secrets):
-        secrets = secrets()
-    if not url and secrets:
-        try:
-            url = str(secrets["connections"]["hwr"]["url"]).strip()
-        except (KeyError, TypeError):
-            url = ""
-    return url or f"sqlite:///{default_sqlite_path()}"
+def database_url(secrets: hwr_settings.Secrets = None) -> str:
+    """$HWR_DB_URL, else ``secrets["connections"]["hwr"]["url"]``, else the SQLite file
+    (``hwr.settings.database_url``). ``secrets``: a dict, or a function giving one,
+    called only without $HWR_DB_URL; None: the app's ``.streamlit/secrets.toml``.
+    Raises hwr.settings.SettingError for an address hwr cannot use."""
+    return hwr_settings.database_url(secrets)
 
 
 def check_url(url: str) -> None:
-    """Raises UnsupportedDatabase with one plain sentence."""
+    """Raises UnsupportedDatabase with one plain sentence (an address given in code;
+    the configured one is checked by hwr.settings)."""
     try:
         backend = make_url(url).get_backend_name()
     except ArgumentError:
@@ -222,25 +206,15 @@ def check_url(url: str) -> None:
     if backend not in SUPPORTED:
         raise UnsupportedDatabase(
             f"hwr stores class data in SQLite or PostgreSQL, not {backend}: set "
-            f"{URL_ENV} to sqlite:///path/to/file or postgresql+psycopg://user:password@"
-            "host/database.")
+            f"{hwr_settings.DB_URL_ENV} to sqlite:///path/to/file or "
+            "postgresql+psycopg://user:password@host/database.")
 
 
 def exit_if_unsupported() -> None:
-    """At start-up: a database hwr does not support stops the server with one sentence
-    (not a driver's traceback on the first student's page)."""
-    import sys
-
-    try:
-        import streamlit as st
-
-        secrets = st.secrets.to_dict()
-    except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one
-        secrets = {}
-    try:
-        check_url(database_url(secrets))
-    except UnsupportedDatabase as e:
-        sys.exit(f"hwr: {e}")
+    """At start-up: a database hwr does not support (or any other setting it cannot
+    use) stops the server with one sentence. Kept for old callers: streamlit_app.py
+    calls ``hwr.settings.exit_if_invalid`` itself."""
+    hwr_settings.exit_if_invalid()
 
 
 def host_of(url: str) -> str:

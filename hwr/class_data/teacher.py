@@ -17,9 +17,9 @@ import unicodedata
 from urllib.parse import quote, urlsplit
 
 from hwr.class_data.nickname_words import NICKNAME_WORDS
+# hwr.settings names every setting; these two are still imported from here by pages
+from hwr.settings import PASSCODE_ENV, PUBLIC_URL_ENV  # noqa: F401
 
-PASSCODE_ENV = "HWR_TEACHER_PASSCODE"
-PUBLIC_URL_ENV = "HWR_PUBLIC_URL"
 NICKNAME_MAX = 24
 MAX_PASSCODE_BYTES = 1024  # longer input is refused without hashing it
 TRIES_PER_MINUTE = 5  # per session

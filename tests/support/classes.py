@@ -15,7 +15,7 @@ import dataclasses
 import numpy as np
 from scipy import ndimage
 
-from hwr.class_data.model_store import SHIPPED_MODEL_DIR
+from hwr.settings import SHIPPED_MODEL_DIR
 from hwr.learning.config import TrainConfig
 from hwr.learning.data import Mnist
 from hwr.learning.finetune import ClassDigits
