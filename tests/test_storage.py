@@ -33,34 +33,6 @@ def test_the_address_comes_from_the_environment_then_secrets_then_a_file(monkeyp
     assert storage.database_url(secrets) == "sqlite:////tmp/x.sqlite3"
 
 
-def test_the_pages_read_the_secrets_at_most_every_few_seconds(monkeypatch, tmp_path):
-    """A stroke asks for the database's address several times: the secrets files are
-    looked for once per few seconds, and not at all when $HWR_DB_URL is set."""
-    import streamlit as st
-
-    from hwr.pages.shared import class_state
-
-    reads = []
-    secrets = {"connections": {"hwr": {"url": "postgresql+psycopg://u:p@db.school/hwr"}}}
-    monkeypatch.setattr(type(st.secrets), "to_dict",
-                        lambda self: reads.append(1) or secrets)
-    clock = [1000.0]
-    monkeypatch.setattr(class_state.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(class_state, "_secrets_read", [float("-inf"), {}])
-    monkeypatch.delenv(settings.DB_URL_ENV, raising=False)
-    for _ in range(5):
-        assert class_state.database_url() == "postgresql+psycopg://u:p@db.school/hwr"
-    assert len(reads) == 1
-    clock[0] += class_state.SECRETS_SECONDS + 0.1  # a changed file is read again
-    secrets["connections"]["hwr"]["url"] = "postgresql+psycopg://u:p@db2.school/hwr"
-    assert class_state.database_url() == "postgresql+psycopg://u:p@db2.school/hwr"
-    assert len(reads) == 2
-    monkeypatch.setenv(settings.DB_URL_ENV, "sqlite:////tmp/x.sqlite3")
-    clock[0] += class_state.SECRETS_SECONDS + 0.1
-    assert class_state.database_url() == "sqlite:////tmp/x.sqlite3"
-    assert len(reads) == 2  # the environment's address: no secrets read
-
-
 @pytest.mark.parametrize("url", ["mysql://u:p@h/db", "oracle://h/db", "not a url",
                                  "mongodb://h/db"])
 def test_an_unsupported_database_is_one_sentence(url):

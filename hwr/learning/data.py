@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr import settings
 from hwr.reading.outputs import NUM_CLASSES
 from hwr.sizes import IMAGE_SIZE
 
-DATA_DIR_ENV = "HWR_DATA_DIR"
 TRAIN_COUNT = 60_000
 TEST_COUNT = 10_000
 
@@ -141,8 +141,7 @@ def _download() -> Mnist:
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
     """The directory to read MNIST from: the argument, else ``$HWR_DATA_DIR``, else None."""
-    chosen = data_dir or os.environ.get(DATA_DIR_ENV)
-    return Path(chosen) if chosen else None
+    return Path(data_dir) if data_dir else settings.data_dir()
 
 
 def load_mnist(data_dir: str | os.PathLike | None = None) -> Mnist:

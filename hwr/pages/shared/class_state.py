@@ -9,7 +9,7 @@ import uuid
 
 import streamlit as st
 
-from hwr.class_data import storage
+from hwr import settings
 from hwr.class_data.collection import ClassCollection, Lesson
 from hwr.class_data.rate_limits import PostLimiter
 from hwr.class_data.storage import StorageUnavailable
@@ -18,26 +18,10 @@ RETRY_SECONDS = 10.0  # after the database failed to answer, wait before asking 
 _storage_down: dict[str, tuple[float, StorageUnavailable]] = {}  # url -> (until, why)
 
 
-SECRETS_SECONDS = 5.0  # a changed secrets file is read within this
-_secrets_read: list = [float("-inf"), {}]  # (when to read again, what was read)
-
-
-def _secrets() -> dict:
-    """``st.secrets`` as a dict, read at most every few seconds: Streamlit looks for its
-    secrets files at each read, and a stroke asks for the database's address several
-    times (the reads were 7% of the server's CPU under a class's load)."""
-    now = time.monotonic()
-    if now >= _secrets_read[0]:
-        try:
-            read = st.secrets.to_dict()
-        except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one
-            read = {}
-        _secrets_read[:] = [now + SECRETS_SECONDS, read]
-    return _secrets_read[1]
-
-
 def database_url() -> str:
-    return storage.database_url(_secrets)  # the secrets read only without $HWR_DB_URL
+    """The class database's address (hwr.settings: $HWR_DB_URL, secrets.toml or the
+    SQLite file; the secrets file is read at most every few seconds)."""
+    return settings.database_url()
 
 
 @st.cache_resource(show_spinner=False)

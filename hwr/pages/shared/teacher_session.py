@@ -4,16 +4,14 @@ on the server's own machine), the unlock form, and the presentation toggle."""
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 
 import streamlit as st
 
+from hwr import settings
 from hwr.class_data.rate_limits import TryLimiter
 from hwr.class_data.storage import StorageUnavailable
 from hwr.class_data.teacher import (
-    PASSCODE_ENV,
-    PUBLIC_URL_ENV,
     TRIES_PER_MINUTE,
     TRIES_PER_MINUTE_ALL,
     is_local_browser,
@@ -28,28 +26,13 @@ TRIES = "hwr_tries"  # this session's passcode tries (a TryLimiter)
 PRESENTATION = "presentation"  # the sidebar's presentation switch (a widget's key)
 
 
-def teacher_passcode() -> str:
-    """$HWR_TEACHER_PASSCODE, else ``teacher_passcode`` in .streamlit/secrets.toml."""
-    passcode = os.environ.get(PASSCODE_ENV, "")
-    if passcode:
-        return passcode
-    try:
-        return str(st.secrets.get("teacher_passcode", "") or "")
-    except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one
-        return ""
-
-
-def public_url() -> str:
-    return os.environ.get(PUBLIC_URL_ENV, "").strip()
-
-
 def is_teacher() -> bool:
     """This session has the teacher's controls: it entered the passcode or, with none
     configured, it is a browser on the server's own machine."""
-    if teacher_passcode():
+    if settings.teacher_passcode():
         return st.session_state.get(TEACHER_KEY) is True
     return is_local_browser(st.context.ip_address, st.context.headers.get("Host"),
-                            public_url())
+                            settings.public_url())
 
 
 @st.cache_resource
@@ -64,7 +47,7 @@ def _try_passcode(given: str) -> str:
         wait = max(mine.wait_seconds(), 1)
         return ngettext("Too many tries: wait {n} second.", "Too many tries: wait {n} seconds.",
                         wait).format(n=wait)
-    if passcode_matches(given, teacher_passcode()):
+    if passcode_matches(given, settings.teacher_passcode()):
         st.session_state[TEACHER_KEY] = True
         return ""
     return _("That is not the passcode.")
@@ -72,16 +55,16 @@ def _try_passcode(given: str) -> str:
 
 def unlock_form() -> None:
     """Where a teacher enters the passcode (or learns how to set one)."""
-    if not teacher_passcode():
+    if not settings.teacher_passcode():
         st.info(_("The teacher's controls open only in a browser on the computer that "
                   "runs the app. To teach from another device, set a passcode: start the "
                   "app with `{env}=...`, or put `teacher_passcode = \"...\"` in "
-                  "`.streamlit/secrets.toml`.").format(env=PASSCODE_ENV),
+                  "`.streamlit/secrets.toml`.").format(env=settings.PASSCODE_ENV),
                 icon=":material/lock:")
         return
     with st.form("hwr_unlock", clear_on_submit=True, border=False):
         given = st.text_input(_("Teacher's passcode"), type="password", key=PASSCODE,
-                              max_chars=200)
+                              max_chars=settings.PASSCODE_MAX_CHARS)
         if st.form_submit_button(_("Unlock"), icon=":material/lock_open:"):
             note = _try_passcode(given)
             if not note:

@@ -9,11 +9,11 @@ import html
 import streamlit as st
 from streamlit.net_util import get_internal_ip
 
+from hwr import settings
 from hwr.class_data.collection import Lesson
 from hwr.class_data.teacher import join_code, join_url
 from hwr.pages.shared.class_state import class_collection
 from hwr.pages.shared.language import _, current, ngettext, percent
-from hwr.pages.shared.teacher_session import public_url
 
 
 def with_language(url: str) -> str:
@@ -45,7 +45,7 @@ def join_html(url: str, large: bool) -> str:
 
 
 def show_join(large: bool = False) -> None:
-    url = with_language(join_url(st.context.url, public_url(), get_internal_ip()))
+    url = with_language(join_url(st.context.url, settings.public_url(), get_internal_ip()))
     st.markdown(join_html(url, large), unsafe_allow_html=True)
 
 

@@ -17,9 +17,9 @@ from datetime import datetime
 
 import streamlit as st
 
+from hwr import settings
 from hwr.class_data.collection import Lesson
 from hwr.class_data.storage import StorageUnavailable
-from hwr.class_data.teacher import PASSCODE_ENV
 from hwr.pages.teach.class_display import show_figures, show_join
 from hwr.pages.teach.state import END_ASKED
 from hwr.pages.shared.class_state import (
@@ -45,7 +45,6 @@ from hwr.pages.teach.round_panels import round_panel
 from hwr.pages.shared.teacher_session import (
     is_teacher,
     show_unavailable,
-    teacher_passcode,
     unlock_form,
 )
 
@@ -205,8 +204,8 @@ def teach_page() -> None:
     if lesson is not None:
         live_wall(lesson.id)
         confirm_remove()
-    if not teacher_passcode():
+    if not settings.teacher_passcode():
         st.caption(_("The teacher's controls open on this computer only: no passcode is "
                      "set. To teach from another device, start the app with {env}=... or "
                      "set teacher_passcode in .streamlit/secrets.toml.").format(
-                         env=PASSCODE_ENV))
+                         env=settings.PASSCODE_ENV))
