@@ -137,8 +137,8 @@ def test_an_erased_student_leaves_no_trace(db_url, store, caplog):
                        class_name="7B")
     assert privacy.record_taught(store.engine, taught.id, lesson.id, [marked, other, other])
     later = store.add(write_model(b"later"), parent=taught.id, class_digits=9,
-                      class_name="8A")  # fine-tuned from it: learned from them too
-    store.activate(later.id)
+                      class_name="8A")  # fine-tuned from it: stays (DESCENDANTS_TOO)
+    store.activate(taught.id)
     store.get(taught.id)  # unpacked in this server's cache
     assert (store.cache / taught.id / MODEL_FILE).is_file()
     kept_png, kept_slice = png(11), png(11)[200:248]
@@ -151,14 +151,14 @@ def test_an_erased_student_leaves_no_trace(db_url, store, caplog):
         erased = privacy.erase_student(db.engine, lesson.id, marked, cache_dir=store.cache)
 
     assert erased == privacy.Erased(drawings=4, samples=4, entries=1, curation_rows=3,
-                                    model_versions=2, active_changed=True, students=1)
+                                    model_versions=1, active_changed=True, students=1)
     assert count_in_database(db.engine, needles) == {n: 0 for n in needles}
     if db_url.startswith("sqlite"):  # the file and its WAL, after the erasure's VACUUM
         raw = sqlite_bytes(db_url)
         assert MARK.encode() not in raw and kept_png not in raw and kept_slice not in raw
         assert marked.encode() not in raw
     # the models that learned from them are gone, the active fell back to their parent
-    assert [v.id for v in store.versions()] == [before.id]
+    assert [v.id for v in store.versions()] == [later.id, before.id]
     assert store.active_id() == before.id
     assert not (store.cache / taught.id).exists()
     assert privacy.model_fallback_note(db.engine) == privacy.ERASED_NOTE
@@ -173,6 +173,25 @@ def test_an_erased_student_leaves_no_trace(db_url, store, caplog):
     # and the log says what went, never whom
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "erased" in logged and MARK not in logged and marked not in logged
+
+
+def test_with_descendants_too_the_versions_fine_tuned_from_theirs_go_as_well(
+        db_url, store, monkeypatch):
+    monkeypatch.setattr(privacy, "DESCENDANTS_TOO", True)
+    db = ClassCollection(db_url)
+    lesson = db.start_class("7B")
+    pupil = session()
+    fill(db, lesson, pupil, MARK, seed=1, drawings=1)
+    base = store.add(write_model(b"b"), parent=ORIGINAL, class_digits=1, class_name="x")
+    taught = store.add(write_model(b"t"), parent=base.id, class_digits=1, class_name="7B")
+    privacy.record_taught(db.engine, taught.id, lesson.id, [pupil])
+    child = store.add(write_model(b"c"), parent=taught.id, class_digits=1, class_name="8A")
+    grandchild = store.add(write_model(b"g"), parent=child.id, class_digits=1,
+                           class_name="9C")
+    store.activate(grandchild.id)
+    erased = privacy.erase_student(db.engine, lesson.id, pupil, cache_dir=store.cache)
+    assert erased.model_versions == 3 and erased.active_changed
+    assert [v.id for v in store.versions()] == [base.id] and store.active_id() == base.id
 
 
 def test_erasing_one_of_two_students_with_the_same_nickname_leaves_the_other(db_url):
@@ -575,3 +594,14 @@ def test_0005_upgrades_a_database_of_0004_with_nothing_lost(db_url):
     assert "samples_by_class_student" in indexes
     assert [c.name for c in db.classes()] == ["7B"]
     assert json.loads(json.dumps(privacy.as_dict(privacy.Erased())))["samples"] == 0
+
+
+def test_the_purge_benchmark_runs_and_checks_the_running_class(tmp_path):
+    from benchmarks import purge_benchmark
+
+    out = tmp_path / "purge.json"
+    assert purge_benchmark.main(["--classes", "2", "--students", "3", "--drawings", "2",
+                                 "--archive-kb", "4", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())["sqlite"]
+    assert figures["classes_purged"] == 2 and figures["rows_left_of_ended_classes"] == 0
+    assert figures["running_class_untouched"] and figures["active_model_kept"]

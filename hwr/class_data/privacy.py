@@ -11,11 +11,13 @@ their data too: ``model_versions.class_id`` and ``.students`` (migration 0005, w
 ``record_taught``) say which class and students taught it; a version without them (made
 before 0005, or not yet recorded) counts as taught by every class of its ``class_name``
 that started before it was made, and by each of their students who had filed a sample
-by then. Erasing or purging *deletes* those versions (no retraining), and the versions
-fine-tuned from them (they learned from the same drawings through their parent); if one
-of them answered, the active model falls back to the nearest version they came from
-that stays (else the original), with a line in the log that names no student and a note
-for the teacher (``model_fallback_note``).
+by then. Erasing or purging *deletes* those versions (no retraining); if one of them
+answered, the active model falls back to the nearest version it came from that stays
+(else the original), with a line in the log that names no student and a note for the
+teacher (``model_fallback_note``). A version fine-tuned *from* a deleted one stays
+(``DESCENDANTS_TOO``): a fine-tune starts from the active model, so in a school every
+later class's model descends from the first class's, and a purge would otherwise take
+the running class's model from it mid-lesson.
 
 Each erasure, and each class a purge deletes, is one transaction (a database that stops
 answering leaves a student or a class whole or gone), serialised with the others and
@@ -44,7 +46,7 @@ import uuid
 import zipfile
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -62,7 +64,6 @@ from sqlalchemy import (
     insert,
     inspect,
     not_,
-    or_,
     select,
     table,
     text,
@@ -93,6 +94,10 @@ COMPACT_KEY = "privacy:compact_due"  # deleted bytes may still be on disk
 _LOCK_KEY = "privacy:lock"  # SQLite: a no-op update of it takes the write lock first
 _ADVISORY_LOCK = 7_202_612  # PostgreSQL: one erasure, purge or record at a time
 DAY = 86_400.0
+# True: also delete every version fine-tuned from a deleted one (its weights started
+# from one that learned from the erased or expired drawings). Off: the running class's
+# model never changes because an older class expired (see the module's docstring).
+DESCENDANTS_TOO = False
 VERSION_FOLDER = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}")  # ModelStore.add's ids
 
 ERASED, PURGED = "erased", "purged"
@@ -213,8 +218,8 @@ def _iso(unix: float | None) -> str:
 
 
 def _days(retention_days) -> int:
-    if isinstance(retention_days, bool) or not isinstance(retention_days, (int, np.integer)) \
-            or retention_days < 0:
+    if isinstance(retention_days, bool) or \
+            not isinstance(retention_days, (int, np.integer)) or retention_days < 0:
         raise ValueError(f"retention_days is a whole number of days >= 0 or None, "
                          f"not {retention_days!r}")
     return int(retention_days)
@@ -314,7 +319,10 @@ def _taught_by_class(v: _Version, class_id: int, lesson, students: set) -> bool:
 
 
 def _with_descendants(versions: dict[str, _Version], doomed: set[str]) -> set[str]:
-    """The doomed versions and every version fine-tuned from one of them."""
+    """The doomed versions and (``DESCENDANTS_TOO``) every version fine-tuned from one
+    of them."""
+    if not DESCENDANTS_TOO:
+        return set(doomed)
     children = defaultdict(list)
     for v in versions.values():
         children[v.parent].append(v.id)
@@ -406,8 +414,8 @@ def _compact(engine: Engine) -> float:
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("VACUUM")
                 for _ in range(200):  # a reader in the middle of its read: wait for it
-                    busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()[0]
-                    if not busy:
+                    row = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+                    if not row[0]:  # busy: 0 once done
                         break
                     time.sleep(0.05)
                 else:
@@ -443,15 +451,18 @@ def students_of(engine: Engine, class_id: int) -> list[StudentSummary]:
     with storage.connection(engine) as conn:
         joined = conn.execute(select(cs.student, cs.nickname, cs.removed)
                               .where(cs.class_id == cid).order_by(cs.id)).all()
-        walls = conn.execute(select(d.student, d.nickname, func.count(), func.max(d.updated))
-                             .where(d.class_id == cid).group_by(d.student, d.nickname)).all()
+        walls = conn.execute(select(d.student, d.nickname, func.count(),
+                                    func.max(d.updated))
+                             .where(d.class_id == cid)
+                             .group_by(d.student, d.nickname)).all()
         loose = conn.execute(select(s.student, func.count())
                              .where((s.class_id == cid) & s.student.is_not(None) &
                                     not_(_on_the_wall()))
                              .group_by(s.student)).all()
         entries = conn.execute(select(e.student, e.nickname, func.count(),
                                       func.max(e.submitted))
-                               .where(e.class_id == cid).group_by(e.student, e.nickname)).all()
+                               .where(e.class_id == cid)
+                               .group_by(e.student, e.nickname)).all()
     names: dict[str, list[tuple[float, str]]] = defaultdict(list)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     removed: dict[str, bool] = {}
@@ -515,9 +526,9 @@ def erase_student(engine: Engine, class_id: int, student: str,
     """Delete every row of the student in the class, in one transaction: their wall
     drawings, samples (PNG and model input with them), round entries, their students
     row and the curation changes that name their samples; and the model versions that
-    learned from any of their samples (and those fine-tuned from these), the active model
-    falling back. Then the bytes are made to go (VACUUM / checkpoint) and this server's
-    unpacked copies of those versions removed."""
+    learned from any of their samples, the active model falling back. Then the bytes are
+    made to go (VACUUM / checkpoint) and this server's unpacked copies of those versions
+    removed."""
     _ready(engine)
     student, cid = _student(student), int(class_id)
     s, cc, c = samples.c, curation_changes.c, classes.c
@@ -714,9 +725,8 @@ def still_present(engine: Engine, class_id: int | None, students,
 
 
 def discard_version(engine: Engine, version_id: str, cache_dir=None) -> bool:
-    """Delete one model version (and those fine-tuned from it), the active model falling
-    back if it was one: a fine-tune whose students were erased meanwhile. False if it
-    was gone already."""
+    """Delete one model version (the active model falling back if it was the one): a
+    fine-tune whose students were erased meanwhile. False if it was gone already."""
     _ready(engine)
     with _serialised(engine) as conn:
         versions = _versions(conn)
