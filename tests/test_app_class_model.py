@@ -38,7 +38,8 @@ def button(at, key):
 def test_the_teacher_teaches_the_model_and_gives_it_to_everyone(teacher_page, class_db,
                                                                  mnist_dir, monkeypatch):
     from hwr.learning.config import FineTuneConfig
-    from hwr.teaching.jobs import BUTTON_CONFIG, fine_tune_job, start_fine_tune
+    from hwr.pages.class_page.teaching_service import fine_tune_job, start_fine_tune
+    from hwr.teaching.service import BUTTON_CONFIG
     from hwr.pages.shared.model_loading import model_store
 
     # The page's flow, with a short fine-tune; what the button's own settings learn is
@@ -54,7 +55,7 @@ def test_the_teacher_teaches_the_model_and_gives_it_to_everyone(teacher_page, cl
     assert any(b.key == "cancel_teach" for b in at.button)  # running, with its cancel
     assert not any(b.key == "teach_model" for b in at.button)
     assert start_fine_tune(None, "7B") is job  # a second press (or teacher): one run
-    assert job.wait(240) and job.error is None, job.error
+    assert job.wait(240) and job.message is None, job.message
     at.run()
     assert not at.exception, at.exception
     assert "the model has learned 7B's handwriting" in texts(at)
@@ -90,7 +91,8 @@ def test_a_student_cannot_teach_the_model(monkeypatch, class_db, mnist_dir):
 def test_a_missing_replay_file_is_one_sentence_and_the_page_goes_on(
         teacher_page, class_db, mnist_dir, monkeypatch, tmp_path):
     from hwr.learning import replay
-    from hwr.teaching.jobs import NO_REPLAY, fine_tune_job
+    from hwr.pages.class_page.teaching_service import fine_tune_job
+    from hwr.teaching.sentences import NO_REPLAY
 
     monkeypatch.delenv("HWR_DATA_DIR")
     monkeypatch.setattr(replay, "REPLAY_PATH", tmp_path / "replay.npz")  # none there

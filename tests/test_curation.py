@@ -209,36 +209,25 @@ def moderated_class(db):
 
 def test_teaching_leaves_out_hidden_and_excluded_drawings_under_curated_labels(
         db_url, monkeypatch):
-    """The Class page's fine-tune reads its digits through fine_tune_jobs'
+    """The Class page's fine-tune reads its digits through teaching_service's
     class_digits(): neither the hidden, the removed student's nor the excluded drawing is
     in them, and the relabelled one is under the teacher's label."""
+    from hwr.pages.class_page import teaching_service
     from hwr.pages.shared import class_state
-    from hwr.teaching import jobs as fine_tune_jobs
     from hwr.pages.shared import model_loading
+    from hwr.teaching.service import Teaching
 
     db = ClassCollection(db_url)
     lesson, ids = moderated_class(db)
     captured = {}
 
-    class Job:
-        def __init__(self, store, start, load_digits, load_mnist, **kwargs):
-            captured["load_digits"] = load_digits
+    def start(self, load_digits, class_name):
+        captured["load_digits"] = load_digits
 
-        def start(self):
-            return self
-
-        running = False
-
-    class Store:
-        def active(self):
-            return None
-
-    monkeypatch.setattr(fine_tune_jobs, "FineTuneJob", Job)
-    monkeypatch.setattr(model_loading, "model_store", lambda: Store())
+    monkeypatch.setattr(Teaching, "start", start)
+    monkeypatch.setattr(model_loading, "model_store", lambda: None)
     monkeypatch.setattr(class_state, "class_collection", lambda: db)
-    monkeypatch.setattr(fine_tune_jobs, "_fine_tune_slot",
-                        lambda: {"lock": threading.Lock(), "job": None})
-    fine_tune_jobs.start_fine_tune(lesson.id, "7B")
+    teaching_service.start_fine_tune(lesson.id, "7B")
     digits = captured["load_digits"]()
     expected = [drawing_image(1), drawing_image(4), drawing_image(5)]  # s0's second, s2's relabelled and last
     assert len(digits) == 3
@@ -249,7 +238,6 @@ def test_teaching_leaves_out_hidden_and_excluded_drawings_under_curated_labels(
     report = digits.report["curation"]
     assert (report["hidden"], report["removed"], report["excluded"],
             report["relabelled"]) == (1, 1, 1, 1)
-    fine_tune_jobs._lock(db.engine).release()
 
 
 def test_a_fine_tune_uses_the_labels_as_at_its_start_and_says_what_changed_since(

@@ -1,7 +1,6 @@
 """The fine-tune: it learns a class's handwriting from few digits, measures itself on
 digits it never saw, forgets little of MNIST, and never leaves a half-written model."""
 
-import functools
 import socket
 import subprocess
 import sys
@@ -27,7 +26,9 @@ from hwr.learning.finetune import (
 )
 from hwr.learning import replay
 from hwr.learning.replay import ReplayFileError, read_replay, replay_mnist, write_replay
-from hwr.teaching.jobs import NO_REPLAY, FineTuneJob, _mnist_for_replay
+from hwr.teaching.jobs import FineTuneJob
+from hwr.teaching.sentences import CANCELLED, FAILED, NO_REPLAY
+from hwr.teaching.service import replay_digits
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
 from tests.support.files import REPO
 from tests.support.classes import tilted_class
@@ -131,10 +132,9 @@ def test_without_mnist_files_or_network_the_class_teaches_the_model(tmp_path, mo
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # no cached MNIST either
     tried = no_network(monkeypatch)
     store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
-    offline = FineTuneJob(store, store.original, lambda: tilted,
-                          functools.partial(_mnist_for_replay, "en"), class_name="7B",
-                          config=quick())
-    assert offline.start().wait(180) and offline.error is None, offline.error
+    offline = FineTuneJob(store, store.original, lambda: tilted, replay_digits,
+                          class_name="7B", config=quick())
+    assert offline.start().wait(180) and offline.message is None, offline.message
     mnist = offline.version.report["mnist"]
     assert mnist["on"] == "check" and mnist["count"] == len(read_replay().check_labels)
     assert mnist["after"] >= mnist["before"] - 0.01
@@ -160,10 +160,11 @@ def test_a_missing_or_damaged_replay_file_is_one_sentence(tmp_path, monkeypatch,
         monkeypatch.setattr(replay, "REPLAY_PATH", path)
         with pytest.raises(ReplayFileError):
             read_replay()
-        failing = FineTuneJob(store, store.original, lambda: tilted,
-                              functools.partial(_mnist_for_replay, "en"), config=quick())
+        failing = FineTuneJob(store, store.original, lambda: tilted, replay_digits,
+                              config=quick())
         assert failing.start().wait(60)
-        assert failing.error == NO_REPLAY, (name, failing.error)
+        assert failing.message.template == NO_REPLAY, (name, failing.message)
+        assert str(failing.message) == NO_REPLAY
         assert failing.version is None and store.versions() == []
     for word in ("/", "Errno", "http", "HWR_DATA_DIR", "Traceback"):
         assert word not in NO_REPLAY
@@ -231,7 +232,8 @@ def test_a_cancelled_run_leaves_the_store_unchanged(tmp_path, shipped, tilted):
     assert learning.wait(120)
     running.cancel()
     assert running.wait(120)
-    assert running.cancelled and running.version is None and "cancelled" in running.error
+    assert running.cancelled and running.version is None
+    assert running.message.template == CANCELLED
     assert store.versions() == [] and store.active().is_original
     assert not store.cache.exists() or not any(store.cache.iterdir())
 
@@ -245,11 +247,12 @@ def test_a_failing_run_leaves_the_store_unchanged(tmp_path, shipped, tilted):
 
     failing = FineTuneJob(store, store.original, lambda: tilted, no_mnist, config=quick())
     assert failing.start().wait(60)
-    assert failing.error == "The MNIST training digits could not be read."
+    assert str(failing.message) == "The MNIST training digits could not be read."
     crashing = job(store, shipped, tilted)
     crashing.store = None  # saving crashes after the learning
     assert crashing.start().wait(120)
-    assert "failed" in crashing.error and crashing.version is None
+    assert crashing.message.template == FAILED and crashing.version is None
+    assert "failed (AttributeError: " in str(crashing.message)
     assert store.versions() == [] and store.active().is_original
 
 
@@ -262,14 +265,14 @@ def test_too_few_digits_fail_before_any_data_is_read(tmp_path, tilted):
     few = ClassDigits(tilted.images[:5], tilted.labels[:5])
     refused = FineTuneJob(store, store.original, lambda: few, never)
     assert refused.start().wait(10)
-    assert "at least 30" in refused.error and store.versions() == []
+    assert "at least 30" in str(refused.message) and store.versions() == []
 
 
 @pytest.mark.slow
 def test_a_finished_run_is_a_new_version_not_yet_active(tmp_path, shipped, tilted):
     store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
     done = job(store, shipped, tilted)
-    assert done.start().wait(180) and done.error is None, done.error
+    assert done.start().wait(180) and done.message is None, done.message
     version = done.version
     assert store.versions() == [version] and store.active().is_original
     assert version.parent == "original" and version.class_digits == len(tilted)

@@ -14,8 +14,8 @@ from hwr.class_data.collection import ClassCollection
 from hwr.class_data.locks import DatabaseLock, forget_outcome, last_outcome
 from hwr.class_data.model_store import ModelStore
 from hwr.learning.finetune import ClassDigits, FineTuneError
-from hwr.teaching import jobs as fine_tune_jobs
 from hwr.teaching.jobs import FineTuneJob
+from hwr.teaching.service import LOCK, Slot, Teaching
 
 
 class Clock:
@@ -114,11 +114,11 @@ def blocked_job(store, lock, release: threading.Event, heartbeat: float = 0.05):
 def test_the_job_beats_its_progress_and_releases_at_the_end(db_url, tmp_path):
     a, b = servers(db_url, tmp_path)
     store = ModelStore(a.engine, tmp_path / "cache-a")
-    lock = DatabaseLock(a.engine, fine_tune_jobs.LOCK, "a")
+    lock = DatabaseLock(a.engine, LOCK, "a")
     assert lock.acquire({"class_name": "7B", "stage": "starting"})
     release = threading.Event()
     job = blocked_job(store, lock, release).start()
-    other = DatabaseLock(b.engine, fine_tune_jobs.LOCK, "b")
+    other = DatabaseLock(b.engine, LOCK, "b")
     deadline = time.monotonic() + 10
     while other.current().heartbeat == lock.read().started and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -126,7 +126,7 @@ def test_the_job_beats_its_progress_and_releases_at_the_end(db_url, tmp_path):
     assert shown.holder == "a" and shown.info["class_name"] == "7B"
     assert shown.heartbeat > shown.started  # beaten since
     release.set()
-    assert job.wait(10) and job.error == "too few digits"
+    assert job.wait(10) and str(job.message) == "too few digits"
     deadline = time.monotonic() + 5
     while other.read() is not None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -136,11 +136,11 @@ def test_the_job_beats_its_progress_and_releases_at_the_end(db_url, tmp_path):
 def test_a_job_whose_lock_was_taken_over_stops_without_saving(db_url, tmp_path):
     a, b = servers(db_url, tmp_path)
     store = ModelStore(a.engine, tmp_path / "cache-a")
-    lock = DatabaseLock(a.engine, fine_tune_jobs.LOCK, "a")
+    lock = DatabaseLock(a.engine, LOCK, "a")
     assert lock.acquire()
     release = threading.Event()
     job = blocked_job(store, lock, release).start()
-    other = DatabaseLock(b.engine, fine_tune_jobs.LOCK, "b", stale_after=0.0)
+    other = DatabaseLock(b.engine, LOCK, "b", stale_after=0.0)
     assert other.release_dead(other.read())  # b took a for dead
     assert other.acquire()
     deadline = time.monotonic() + 10
@@ -148,44 +148,36 @@ def test_a_job_whose_lock_was_taken_over_stops_without_saving(db_url, tmp_path):
         time.sleep(0.05)
     release.set()
     assert job.wait(10) and job.lock_lost and job.version is None
-    assert "stopped" in job.error
+    assert "stopped" in str(job.message)
     assert other.read().holder == "b"  # a did not release b's lock
     assert store.versions() == []
 
 
 @pytest.fixture
-def two_app_servers(db_url, tmp_path, monkeypatch):
-    """start_fine_tune as two app servers run it: each its own collection, model store
-    and in-process slot, one database. The server a thread is on: ``on.server``."""
-    a, b = servers(db_url, tmp_path)
-    stores = {id(a): ModelStore(a.engine, tmp_path / "cache-a"),
-              id(b): ModelStore(b.engine, tmp_path / "cache-b")}
-    slots = {id(a): {"lock": threading.Lock(), "job": None},
-             id(b): {"lock": threading.Lock(), "job": None}}
-    on, release = threading.local(), threading.Event()
-    monkeypatch.setattr(fine_tune_jobs.class_state, "class_collection", lambda: on.server)
-    monkeypatch.setattr(fine_tune_jobs.model_loading, "model_store",
-                        lambda: stores[id(on.server)])
-    monkeypatch.setattr(fine_tune_jobs, "_fine_tune_slot", lambda: slots[id(on.server)])
+def two_app_servers(db_url, tmp_path):
+    """The teaching service as two app servers run it: each its own collection, model
+    store and in-process slot, one database; the class's digits wait for ``release``."""
+    release = threading.Event()
+    a, b = (Teaching(server.engine, ModelStore(server.engine, tmp_path / f"cache-{name}"),
+                     slot=Slot())
+            for name, server in zip("ab", servers(db_url, tmp_path)))
 
-    def waiting_digits(collection, class_id):  # the run holds on while the test looks
+    def waiting_digits():  # the run holds on while the test looks
         release.wait(60)
         return ClassDigits(np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64), ())
 
-    monkeypatch.setattr(fine_tune_jobs, "curated_digits", waiting_digits)
-    yield a, b, on, release
+    yield a, b, waiting_digits, release
     release.set()
 
 
 def test_two_presses_on_two_servers_within_100_ms_start_one_run(two_app_servers):
-    a, b, on, release = two_app_servers
+    a, b, digits, release = two_app_servers
     barrier, pressed = threading.Barrier(2), {}
 
     def press(server):
-        on.server = server
         barrier.wait()
         at = time.monotonic()
-        pressed[id(server)] = (at, fine_tune_jobs.start_fine_tune(None, "7B"))
+        pressed[id(server)] = (at, server.start(digits, "7B"))
 
     threads = [threading.Thread(target=press, args=(s,)) for s in (a, b)]
     for t in threads:
@@ -197,20 +189,17 @@ def test_two_presses_on_two_servers_within_100_ms_start_one_run(two_app_servers)
     jobs = [j for j in (job_a, job_b) if j is not None]
     assert len(jobs) == 1 and jobs[0].running  # one run
     runner, other = (a, b) if job_a is not None else (b, a)
-    on.server = other
-    shown = fine_tune_jobs.other_fine_tune()  # the other server shows the running one
+    shown = other.running_elsewhere()  # the other server shows the running one
     assert shown is not None and shown.info["class_name"] == "7B"
-    assert fine_tune_jobs.start_fine_tune(None, "7B") is None  # a third press: still one
-    on.server = runner
-    assert fine_tune_jobs.other_fine_tune() is None  # its own server shows its own job
+    assert other.start(digits, "7B") is None  # a third press: still one
+    assert runner.running_elsewhere() is None  # its own server shows its own job
     release.set()
     assert jobs[0].wait(60)
-    assert jobs[0].version is None and "digits" in jobs[0].error  # none: nothing saved
-    on.server = other
+    assert jobs[0].version is None and "digits" in str(jobs[0].message)  # nothing saved
     deadline = time.monotonic() + 5
-    while fine_tune_jobs.other_fine_tune() is not None and time.monotonic() < deadline:
+    while other.running_elsewhere() is not None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert fine_tune_jobs.other_fine_tune() is None  # released at the end
+    assert other.running_elsewhere() is None  # released at the end
 
 
 def test_the_class_page_shows_another_servers_run_and_one_that_died(monkeypatch, class_db,
@@ -232,7 +221,7 @@ def test_the_class_page_shows_another_servers_run_and_one_that_died(monkeypatch,
         db.add(image, int(label), np.eye(10)[0], class_id=lesson.id, student=student)
     clock = Clock()
     clock.now = time.time()
-    elsewhere = DatabaseLock(db.engine, fine_tune_jobs.LOCK, "server-b", stale_after=30,
+    elsewhere = DatabaseLock(db.engine, LOCK, "server-b", stale_after=30,
                              clock=clock)
     assert elsewhere.acquire({"class_name": "7B", "stage": "training", "epoch": 2,
                               "epochs": 5, "fraction": 0.3, "seconds_left": 12})

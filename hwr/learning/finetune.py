@@ -37,21 +37,25 @@ from hwr.learning.evaluate import CLASSES, StalePredictionsError, load_predictio
 from hwr.model_dir import CONFIG_FILE, METRICS_FILE, MODEL_FILE
 from hwr.reading.outputs import NOT_A_DIGIT, NUM_CLASSES, split_scores
 from hwr.sizes import IMAGE_SIZE
+from hwr.teaching.message import Message
+from hwr.translation import N_
 
 INK_MIN = 0.02  # mean ink below this: an empty drawing, not a digit to learn
 PICTURES_FILE = "held_out.npz"  # the held-out class digits, read before and after
 
 
 class FineTuneError(RuntimeError):
-    """Why a fine-tune cannot run, in a sentence for the teacher."""
+    """Why a fine-tune cannot run, in a sentence for the teacher: ``message``, said in
+    the teacher's language where it is shown (``hwr.teaching.message``); ``str()`` is
+    its English. A plain string is kept as it is (the command line's own words)."""
 
-
-class NotEnoughDigits(FineTuneError):
-    """Too few class digits, or too few different ones, to learn from."""
+    def __init__(self, message: Message | str):
+        self.message = message if isinstance(message, Message) else Message(message)
+        super().__init__(str(self.message))
 
 
 class Cancelled(RuntimeError):
-    """The teacher cancelled the fine-tune."""
+    """The teacher cancelled the fine-tune (``hwr.teaching`` tells them so)."""
 
 
 @dataclass(frozen=True)
@@ -85,19 +89,69 @@ def usable(digits: ClassDigits) -> tuple[ClassDigits, int]:
             int((~ok).sum()))
 
 
+# TRANSLATORS: digits the class drew, e.g. "1 or 7"
+EITHER = N_("{first} or {last}")
+ALL_THE_SAME = N_("The class's digits are all {digits}: the model needs at least {needed} "
+                  "different digits, or it would learn that every drawing is one of these.")
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """Why a class's digits are not enough to learn from (``shortfall``'s answer): fewer
+    than ``min_digits`` of them, or fewer than ``min_different`` different ones."""
+
+    count: int  # the digits
+    kinds: tuple[int, ...]  # the different digits among them, smallest first
+    min_digits: int
+    min_different: int
+
+    @property
+    def too_few(self) -> bool:
+        """Too few digits (else too few different ones)."""
+        return self.count < self.min_digits
+
+    def message(self) -> Message:
+        """Why, as the fine-tune tells the teacher (and the command line, in English)."""
+        if self.too_few:
+            return Message.ngettext(
+                "The class has {n} usable digit: the model needs at least {needed} to "
+                "learn from (and some to check itself on). Draw and save more on the Draw "
+                "page.",
+                "The class has {n} usable digits: the model needs at least {needed} to "
+                "learn from (and some to check itself on). Draw and save more on the Draw "
+                "page.",
+                self.count, n=self.count, needed=self.min_digits)
+        digits: Message | str = ""
+        for digit in map(str, self.kinds):
+            digits = Message(EITHER, first=digits, last=digit) if digits else digit
+        return Message(ALL_THE_SAME, digits=digits, needed=self.min_different)
+
+
+def shortfall(labels: np.ndarray, config: FineTuneConfig) -> Shortfall | None:
+    """The rule for enough digits, its one owner: None when a class's digits (their
+    ``labels``) are enough to learn from, else why not. The Class page asks it before
+    it offers its button, the fine-tune again on the digits it can use."""
+    labels = np.asarray(labels)
+    kinds = tuple(int(d) for d in np.unique(labels))
+    if len(labels) < config.min_digits or len(kinds) < config.min_different:
+        return Shortfall(len(labels), kinds, config.min_digits, config.min_different)
+    return None
+
+
+class NotEnoughDigits(FineTuneError):
+    """Too few class digits, or too few different ones, to learn from (``shortfall``)."""
+
+    def __init__(self, short: Shortfall):
+        super().__init__(short.message())
+        self.shortfall = short
+
+
 def check_enough(digits: ClassDigits, config: FineTuneConfig) -> None:
-    """Raises NotEnoughDigits with a sentence for the teacher."""
-    different = len(np.unique(digits.labels))
-    if len(digits) < config.min_digits:
-        raise NotEnoughDigits(
-            f"The class has {len(digits)} usable digits: the model needs at least "
-            f"{config.min_digits} to learn from (and some to check itself on). Draw and "
-            "save more on the Draw page.")
-    if different < config.min_different:
-        raise NotEnoughDigits(
-            f"The class's digits are all {' or '.join(map(str, np.unique(digits.labels)))}"
-            f": the model needs at least {config.min_different} different digits, or it "
-            "would learn that every drawing is one of these.")
+    """Raises NotEnoughDigits (its sentence: ``Shortfall.message``) unless ``digits``
+    are enough to learn from."""
+    short = shortfall(digits.labels, config)
+    if short is not None:
+        raise NotEnoughDigits(short)
 
 
 def split_held_out(digits: ClassDigits, share: float,
@@ -269,7 +323,7 @@ def _learn(model, epochs: int, next_epoch: Callable[[], object], state: Progress
         state.epoch, state.step = epoch, 0
         for x, y in next_epoch():
             if cancel is not None and cancel.is_set():
-                raise Cancelled("The fine-tune was cancelled; nothing was saved.")
+                raise Cancelled
             model.train_on_batch(x, y)
             state.step += 1
             report_progress(state)

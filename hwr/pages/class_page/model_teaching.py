@@ -1,29 +1,28 @@
 """The Class page's "Teach the model our handwriting": which model answers, the
 fine-tune's start, its progress (on this server or another), and choosing which model
-answers. What a finished fine-tune reports (its before/after comparison, the drawings it
-used) is in ``teaching_report.py``."""
+answers. The fine-tune itself is the teaching service's (``hwr.teaching``: this page
+shows its state, and says its sentences in the page's language); what a finished
+fine-tune reports (its before/after comparison, the drawings it used) is in
+``teaching_report.py``."""
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from hwr.class_data.collection import Samples
 from hwr.class_data.model_store import ModelVersion
+from hwr.pages.class_page.teaching_service import (
+    fine_tune_job,
+    say,
+    start_fine_tune,
+    teaching,
+)
 from hwr.pages.shared.class_state import (
     class_collection,
 )
-from hwr.teaching.jobs import (
-    BUTTON_CONFIG,
-    LOCK_LOST,
-    FineTuneJob,
-    dismiss_fine_tune,
-    failed_elsewhere,
-    fine_tune_job,
-    forget_failed_elsewhere,
-    other_fine_tune,
-    start_fine_tune,
-)
+from hwr.teaching.jobs import FineTuneJob
+from hwr.teaching.service import BUTTON_CONFIG
+from hwr.teaching.sentences import class_name
 from hwr.pages.shared.language import N_, _, ngettext, number
 from hwr.pages.shared.model_loading import (
     activate_model,
@@ -39,30 +38,17 @@ from hwr.pages.class_page.teaching_report import (
     show_before_after,
 )
 
-# The Class page's choices that are not a class the teacher named: kept in English where
-# they are stored (a fine-tune's class name), translated where shown (shown_class).
-ALL_CLASSES = N_("all classes")
-OUTSIDE_A_CLASS = N_("collected outside a class")
-# What the fine-tune's thread and the class database write in English (hwr.learning,
-# hwr.teaching.jobs, hwr.class_data.locks), in the page's language where shown.
+# A running fine-tune's stages (hwr.learning's Progress.stage), in the page's language.
 STAGES = {"preparing": N_("Getting the digits ready..."),
           "measuring": N_("Checking the new model..."),
           "saving": N_("Saving the new model...")}
-REASONS = {"the server running it stopped answering":
-           N_("the server running it stopped answering")}
-CANCELLED = "The fine-tune was cancelled; nothing was saved."
-ERRORS = {CANCELLED: N_("The fine-tune was cancelled; nothing was saved."),
-          LOCK_LOST: N_("This server could not reach the class database for too long, so "
-                        "another server took the fine-tune for stopped; this one stopped "
-                        "too, nothing was saved.")}
 
 
 def shown_class(name: str | None) -> str:
-    """A class's name as the page shows it: the teacher's own words as typed, "all
-    classes" and "collected outside a class" in the page's language, "a class" if none."""
-    if not name:
-        return _("a class")
-    return _(name) if name in (ALL_CLASSES, OUTSIDE_A_CLASS) else name
+    """A class's name as the page shows it (hwr.teaching.sentences.class_name): the
+    teacher's own words as typed, "all classes" and "collected outside a class" in the
+    page's language, "a class" if none."""
+    return say(class_name(name))
 
 
 def model_label(version: ModelVersion) -> str:
@@ -106,19 +92,11 @@ def start_teaching(class_id: int | None, what: str, samples: Samples,
                    left_out: LeftOut | None = None) -> None:
     if left_out is not None and left_out.count:
         st.caption(_("Teaching uses {drawings}.").format(drawings=left_out_sentence(left_out)))
-    different, count = len(np.unique(samples.labels)), len(samples)
-    needs = BUTTON_CONFIG.finetune
-    if count < needs.min_digits or different < needs.min_different:
-        st.info(_("To learn the class's handwriting the model needs at least {min_digits} "
-                  "digits, of at least {min_different} different kinds (now: {digits}, "
-                  "{kinds}). Draw and save more on the Draw page.").format(
-                      min_digits=needs.min_digits, min_different=needs.min_different,
-                      digits=ngettext("{count} digit", "{count} digits", count).format(
-                          count=count),
-                      kinds=ngettext("{count} kind", "{count} kinds", different).format(
-                          count=different)),
-                icon=":material/school:")
+    refused = teaching().not_ready(samples.labels)
+    if refused is not None:
+        st.info(say(refused), icon=":material/school:")
         return
+    count = len(samples)
     st.markdown(ngettext("The model learns from {name}'s {count} digit in about half a "
                          "minute, keeping a quarter of them aside to check itself on. "
                          "Students can go on drawing meanwhile.",
@@ -154,7 +132,7 @@ def show_progress() -> None:
 def show_other_progress() -> None:
     """A fine-tune that another app server runs on this class (its lock in the
     database, with its progress): a second press anywhere shows it, starts nothing."""
-    other = other_fine_tune()
+    other = teaching().running_elsewhere()
     if other is None:
         st.rerun()
     info = other.info
@@ -173,16 +151,13 @@ def show_other_progress() -> None:
 
 def show_failed_elsewhere() -> None:
     """A fine-tune whose server died mid-run: the teacher learns it stopped."""
-    failed = failed_elsewhere()
-    if failed is None:
+    service = teaching()
+    stopped = service.stopped_elsewhere()
+    if stopped is None:
         return
-    reason = _(REASONS[failed.reason]) if failed.reason in REASONS else failed.reason
-    st.warning(_("The fine-tune of {name}'s digits stopped: {reason}. Nothing was saved, "
-                 "and the model answering is the same as before.").format(
-                     name=shown_class(failed.info.get("class_name")), reason=reason),
-               icon=":material/warning:")
+    st.warning(say(stopped), icon=":material/warning:")
     if st.button(_("OK"), key="dismiss_failed_teach"):
-        forget_failed_elsewhere()
+        service.forget_stopped_elsewhere()
         st.rerun()
 
 
@@ -208,21 +183,21 @@ def choose_new_model(version: ModelVersion) -> None:
         if refused:
             st.error(refused)
             return
-        dismiss_fine_tune()
+        teaching().dismiss()
         st.toast(_("Every student's next drawing is read by the class's model."))
         st.rerun()
     if keep.button(_("Keep the old one"), key="keep_model", icon=":material/close:"):
-        dismiss_fine_tune()
+        teaching().dismiss()
         st.rerun()
 
 
 def show_finished(job: FineTuneJob) -> None:
     if job.version is None:
-        error = _(ERRORS[job.error]) if job.error in ERRORS else job.error
-        (st.info if job.cancelled else st.error)(error or _("The fine-tune stopped."),
+        said = say(job.message) if job.message is not None else ""
+        (st.info if job.cancelled else st.error)(said or _("The fine-tune stopped."),
                                                  icon=":material/info:")
         if st.button(_("OK"), key="dismiss_teach"):
-            dismiss_fine_tune()
+            teaching().dismiss()
             st.rerun()
         return
     st.success(_("Done in {seconds} s: the model has learned {name}'s handwriting.").format(
@@ -269,7 +244,7 @@ def teach_the_model(class_id: int | None, what: str, samples: Samples,
     show_active_model()
     choose_earlier_model()
     job = fine_tune_job()
-    if job is None and other_fine_tune() is not None:
+    if job is None and teaching().running_elsewhere() is not None:
         show_other_progress()
     elif job is None:
         show_failed_elsewhere()

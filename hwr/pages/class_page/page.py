@@ -28,15 +28,13 @@ from hwr.pages.shared.class_state import (
     storage_failed,
 )
 from hwr.pages.class_page.model_teaching import (
-    ALL_CLASSES,
-    OUTSIDE_A_CLASS,
     choose_earlier_model,
     show_active_model,
     shown_class,
     teach_the_model,
 )
 from hwr.pages.class_page.curation import curation_section
-from hwr.teaching.jobs import fine_tune_job, other_fine_tune
+from hwr.pages.class_page.teaching_service import fine_tune_job, teaching
 from hwr.pages.shared.language import _, ngettext, percent
 from hwr.pages.shared.markup import (
     GALLERY_MAX,
@@ -48,6 +46,7 @@ from hwr.pages.shared.markup import (
 )
 from hwr.pages.teach.round_panels import rounds_section
 from hwr.pages.shared.teacher_session import is_teacher, show_unavailable
+from hwr.teaching.sentences import ALL_CLASSES, OUTSIDE_A_CLASS
 
 
 def show_summary(samples: Samples) -> None:
@@ -155,7 +154,7 @@ def class_digits() -> None:
         return
     job = fine_tune_job()
     curation_section(class_id, running=(job is not None and job.running) or
-                     other_fine_tune() is not None,
+                     teaching().running_elsewhere() is not None,
                      running_left_out=LeftOut.from_report(job.selection) if job else None)
     teach_the_model(class_id, what, samples, left_out)
     # TRANSLATORS: a heading: downloading the class's digits as files
