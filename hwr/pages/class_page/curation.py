@@ -20,9 +20,9 @@ import streamlit as st
 from hwr.class_data import curation as rules
 from hwr.class_data.collection import ALL_SAMPLES, NO_CLASS
 from hwr.class_data.curation import Curation, CurationConfig, LeftOut
+from hwr.pages.class_page import state
 from hwr.pages.shared.class_state import class_collection
 from hwr.pages.class_page.curation_actions import (
-    NOTE,
     NUMBERED,
     SOMEONE,
     UNKNOWN_STUDENTS,
@@ -88,9 +88,9 @@ def suspicious_list(view: Curation, names: dict) -> None:
         a, b = st.columns(2)
         a.button(ngettext("Leave these {n} out", "Leave these {n} out", len(ids)).format(
                      n=len(ids)),
-                 key=f"cur_sus_out_{n}", on_click=exclude, args=(ids, True, scope),
+                 key=state.suspicious_out(n), on_click=exclude, args=(ids, True, scope),
                  icon=":material/block:")
-        b.button(_("File each as the model reads it"), key=f"cur_sus_fix_{n}",
+        b.button(_("File each as the model reads it"), key=state.suspicious_fix(n),
                  on_click=relabel_as_read,
                  args=({int(view.ids[i]): int(view.predicted[i]) for i in group.indices},
                        scope), icon=":material/edit:")
@@ -100,7 +100,7 @@ def suspicious_list(view: Curation, names: dict) -> None:
                          "from: look at them before leaving them out."))
         with st.expander(ngettext("Open {name}'s {n} drawing", "Open {name}'s {n} drawings",
                                   len(ids)).format(name=who.shown, n=len(ids))):
-            drawing_controls(view, group.indices, f"cur_sus{n}")
+            drawing_controls(view, group.indices, state.suspicious(n))
     if len(groups) > GROUPS_SHOWN:
         more = len(groups) - GROUPS_SHOWN
         st.caption(ngettext("And {n} more students with fewer each.",
@@ -113,7 +113,7 @@ def whole_student(view: Curation, names: dict) -> None:
         return
     st.subheader(_("A whole student"))
     counts = {s: len(view.of_student(s)) for s in students}
-    chosen = st.selectbox(_("Student"), students, key="cur_student",
+    chosen = st.selectbox(_("Student"), students, key=state.STUDENT,
                           format_func=lambda s: f"{name_of(names, s).shown} "
                                                 f"({plural(counts[s])})")
     mine = view.of_student(chosen)
@@ -124,10 +124,10 @@ def whole_student(view: Curation, names: dict) -> None:
     n = len(ids)
     a, b = st.columns(2)
     a.button(ngettext("Leave out all {n}", "Leave out all {n}", n).format(n=n),
-             key="cur_student_exclude", on_click=exclude, args=(ids, True, scope),
+             key=state.STUDENT_EXCLUDE, on_click=exclude, args=(ids, True, scope),
              icon=":material/person_off:", disabled=out == n)
     b.button(ngettext("Take all {n} back", "Take all {n} back", n).format(n=n),
-             key="cur_student_include", on_click=exclude, args=(ids, False, scope),
+             key=state.STUDENT_INCLUDE, on_click=exclude, args=(ids, False, scope),
              icon=":material/undo:", disabled=out == 0)
     if out:
         st.caption(ngettext("{n} of {name}'s drawings are left out now.",
@@ -154,7 +154,7 @@ def curation_section(class_id: int | None, running: bool = False,
     """The teacher's label check (nothing for anyone else); returns what it showed."""
     if not is_teacher():
         return None
-    note = st.session_state.pop(NOTE, None)
+    note = st.session_state.pop(state.NOTE, None)
     if note:  # what the last action did (a deleted drawing, one changed since)
         st.info(note, icon=":material/fact_check:")
     view = rules.curation(class_collection(), class_id)

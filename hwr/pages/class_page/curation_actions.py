@@ -12,12 +12,10 @@ import streamlit as st
 from hwr.class_data import curation as rules
 from hwr.class_data.collection import ALL_SAMPLES
 from hwr.class_data.curation import Outcome
+from hwr.pages.class_page.state import NOTE, TEACHER_SESSION, UNDO
 from hwr.pages.shared.class_state import class_collection
 from hwr.pages.shared.language import N_, _, date_time, ngettext
 from hwr.pages.shared.teacher_session import teacher_only
-
-TEACHER_SESSION = "hwr_teacher_session"  # this browser session's random teacher id
-NOTE = "hwr_curation_note"  # what the last action did, shown once
 
 # A student's name where the nickname is missing. A change's scope is recorded in the
 # class database in English (``recorded``) and shown in the page's language (``shown``).
@@ -200,7 +198,7 @@ def undo_bar(class_id: int | None) -> None:
         a.markdown(_("Your last change: {change}, {when}.").format(
             change=_describe(last), when=_when(last.at)))
         # TRANSLATORS: a button: undo the teacher's last change to the labels.
-        b.button(_("Undo"), key="cur_undo", on_click=undo, args=(last.batch,),
+        b.button(_("Undo"), key=UNDO, on_click=undo, args=(last.batch,),
                  icon=":material/undo:")
     changes = rules.history(collection, class_id, limit=30)
     if changes:

@@ -15,6 +15,7 @@ import streamlit as st
 from hwr.class_data import curation as rules
 from hwr.class_data.collection import to_uint8
 from hwr.class_data.curation import Curation
+from hwr.pages.class_page import state
 from hwr.pages.shared.class_state import class_collection
 from hwr.pages.class_page.curation_actions import (
     ONE_DRAWING,
@@ -33,9 +34,6 @@ from hwr.pages.shared.markup import (
 from hwr.pages.shared.teacher_session import is_teacher
 
 DIGITS = list(range(10))
-CELL_TRUE, CELL_ANSWER = "cur_true", "cur_answer"
-CELL_AREA = "hwr-cur-cell"  # the chosen cell's digits and drawings
-CELL_CLICKED = "hwr_cur_clicked"  # a chart click this run: bring the cell into view
 PER_ROW = 6  # drawings per row in a cell
 NEW_MODEL, MODEL_BEFORE = N_("the new model"), N_("the model before")
 
@@ -71,12 +69,12 @@ def drawing_controls(view: Curation, indices: np.ndarray, prefix: str) -> None:
             sample_id, label = int(view.ids[i]), int(view.labels[i])
             with column:
                 st.html(tile_html(view, i))
-                key = f"{prefix}_label_{sample_id}_{label}"  # a new widget once relabelled
+                key = state.drawing_label(prefix, sample_id, label)
                 st.selectbox(_("Label"), DIGITS, index=label, key=key,
                              on_change=relabel_from_widget, args=(sample_id, key))
                 out = bool(view.excluded[i])
                 st.button(_("Take back") if out else _("Leave out"),
-                          key=f"{prefix}_out_{sample_id}_{int(out)}",
+                          key=state.drawing_out(prefix, sample_id, out),
                           on_click=exclude, args=([sample_id], not out, ONE_DRAWING),
                           icon=":material/undo:" if out else ":material/block:")
     if len(indices) > len(shown):
@@ -97,29 +95,33 @@ def cell_view(view: Curation, indices: np.ndarray, label: int, answer: int,
     ids = [int(view.ids[i]) for i in indices]
     scope = f"cell {label} read as {answer}"  # recorded in English (scope_text shows it)
     a, b, c = st.columns([2, 2, 2], vertical_alignment="bottom")
-    new = a.selectbox(_("File them all under"), DIGITS, index=answer, key=f"{prefix}_as")
+    new = a.selectbox(_("File them all under"), DIGITS, index=answer,
+                      key=state.cell_as(prefix))
     b.button(ngettext("Relabel these {n}", "Relabel these {n}", n).format(n=n),
-             key=f"{prefix}_relabel", on_click=relabel, args=(ids, new, scope),
+             key=state.cell_button(prefix, "relabel"), on_click=relabel,
+             args=(ids, new, scope),
              icon=":material/edit:")
     if view.excluded[indices].all():
         c.button(ngettext("Take these {n} back", "Take these {n} back", n).format(n=n),
-                 key=f"{prefix}_include", on_click=exclude, args=(ids, False, scope),
+                 key=state.cell_button(prefix, "include"), on_click=exclude,
+                 args=(ids, False, scope),
                  icon=":material/undo:")
     else:
         c.button(ngettext("Leave these {n} out", "Leave these {n} out", n).format(n=n),
-                 key=f"{prefix}_exclude", on_click=exclude, args=(ids, True, scope),
+                 key=state.cell_button(prefix, "exclude"), on_click=exclude,
+                 args=(ids, True, scope),
                  icon=":material/block:")
     drawing_controls(view, indices, prefix)
 
 
 def _pick_cell() -> None:
     """Chart click -> the label/answer selectboxes under it."""
-    event = st.session_state.get("cur_chart")
+    event = st.session_state.get(state.CELL_CHART)
     points = (event or {}).get("selection", {}).get("cell", [])
     if points:
-        st.session_state[CELL_TRUE] = int(points[0]["true"])
-        st.session_state[CELL_ANSWER] = int(points[0]["predicted"])
-        st.session_state[CELL_CLICKED] = True
+        st.session_state[state.CELL_TRUE] = int(points[0]["true"])
+        st.session_state[state.CELL_ANSWER] = int(points[0]["predicted"])
+        st.session_state[state.CELL_CLICKED] = True
 
 
 def busiest_cell(matrix: np.ndarray) -> tuple[int, int]:
@@ -135,22 +137,22 @@ def busiest_cell(matrix: np.ndarray) -> tuple[int, int]:
 
 def confusion_cells(view: Curation) -> None:
     matrix = view.confusion()
-    state = st.session_state
-    if CELL_TRUE not in state or CELL_ANSWER not in state:
-        state[CELL_TRUE], state[CELL_ANSWER] = busiest_cell(matrix)
+    session = st.session_state
+    if state.CELL_TRUE not in session or state.CELL_ANSWER not in session:
+        session[state.CELL_TRUE], session[state.CELL_ANSWER] = busiest_cell(matrix)
     st.caption(_("Label (what the drawing is filed under) against the model's answer "
                  "when it was drawn; drawings left out are not counted. Click a cell to "
                  "open its drawings."))
     st.vega_lite_chart(spec=confusion_chart(matrix, False),
-                       key="cur_chart", on_select=_pick_cell, selection_mode="cell",
+                       key=state.CELL_CHART, on_select=_pick_cell, selection_mode="cell",
                        width="stretch")
-    with st.container(key=CELL_AREA):
+    with st.container(key=state.CELL_AREA):
         a, b = st.columns(2)
-        label = a.selectbox(_("Filed as"), DIGITS, key=CELL_TRUE)
-        answer = b.selectbox(_("Read by the model as"), DIGITS, key=CELL_ANSWER)
-        cell_view(view, view.cell(label, answer), label, answer, "cur_cell")
-    if state.pop(CELL_CLICKED, False):  # a click on the chart: its drawings, on screen
-        bring_into_view(CELL_AREA)
+        label = a.selectbox(_("Filed as"), DIGITS, key=state.CELL_TRUE)
+        answer = b.selectbox(_("Read by the model as"), DIGITS, key=state.CELL_ANSWER)
+        cell_view(view, view.cell(label, answer), label, answer, state.CELL)
+    if session.pop(state.CELL_CLICKED, False):  # a chart click: its drawings, on screen
+        bring_into_view(state.CELL_AREA)
 
 
 def held_out_cells(pictures: dict | None, class_id: int | None) -> None:
@@ -164,16 +166,16 @@ def held_out_cells(pictures: dict | None, class_id: int | None) -> None:
     st.markdown(_("**The held-out digits, cell by cell** (their label against the "
                   "model's answer):"))
     a, b, c = st.columns(3)
-    which = a.radio(_("Answer of"), [NEW_MODEL, MODEL_BEFORE], key="cur_ba_which",
+    which = a.radio(_("Answer of"), [NEW_MODEL, MODEL_BEFORE], key=state.HELD_OUT_WHICH,
                     horizontal=True, format_func=_)
     answers = pictures["after" if which == NEW_MODEL else "before"].astype(np.int64)
     matrix = np.zeros((10, 10), np.int64)
     np.add.at(matrix, (labels, answers), 1)
-    state = st.session_state
-    if "cur_ba_true" not in state:
-        state["cur_ba_true"], state["cur_ba_answer"] = busiest_cell(matrix)
-    label = b.selectbox(_("Filed as"), DIGITS, key="cur_ba_true")
-    answer = c.selectbox(_("Read as"), DIGITS, key="cur_ba_answer")
+    session = st.session_state
+    if state.HELD_OUT_TRUE not in session:
+        session[state.HELD_OUT_TRUE], session[state.HELD_OUT_ANSWER] = busiest_cell(matrix)
+    label = b.selectbox(_("Filed as"), DIGITS, key=state.HELD_OUT_TRUE)
+    answer = c.selectbox(_("Read as"), DIGITS, key=state.HELD_OUT_ANSWER)
     in_cell = np.flatnonzero((labels == label) & (answers == answer))
     found = [known.get(pictures["images"][i].tobytes()) for i in in_cell]
     indices = np.array([i for i in found if i is not None], np.int64)
@@ -183,4 +185,4 @@ def held_out_cells(pictures: dict | None, class_id: int | None) -> None:
                             "drawings.",
                             "{n} drawings of this cell are no longer in the class's "
                             "drawings.", gone).format(n=gone))
-    cell_view(view, indices, label, answer, "cur_ba")
+    cell_view(view, indices, label, answer, state.HELD_OUT)

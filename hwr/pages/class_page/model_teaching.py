@@ -11,6 +11,7 @@ import streamlit as st
 
 from hwr.class_data.collection import Samples
 from hwr.class_data.model_store import ModelVersion
+from hwr.pages.class_page import state
 from hwr.pages.class_page.teaching_service import (
     fine_tune_job,
     say,
@@ -81,7 +82,7 @@ def show_active_model() -> None:
     st.markdown(_("Answering every student now: **{model}**.").format(
         model=model_label(version)))
     if not version.is_original and st.button(_("Back to the original model"),
-                                              key="restore_original",
+                                              key=state.RESTORE_ORIGINAL,
                                               icon=":material/undo:"):
         restore_original_model()
         st.toast(_("The original model answers again."))
@@ -104,7 +105,7 @@ def start_teaching(class_id: int | None, what: str, samples: Samples,
                          "minute, keeping a quarter of them aside to check itself on. "
                          "Students can go on drawing meanwhile.",
                          count).format(name=shown_class(what), count=count))
-    if st.button(_("Teach the model our handwriting"), key="teach_model", type="primary",
+    if st.button(_("Teach the model our handwriting"), key=state.TEACH, type="primary",
                  icon=":material/model_training:"):
         start_fine_tune(class_id, what)
         st.rerun()
@@ -124,7 +125,7 @@ def show_progress() -> None:
             epoch=progress.epoch, epochs=progress.epochs), progress.seconds_left)
     st.progress(progress.fraction, text=text)
     # TRANSLATORS: a button that stops the running fine-tune
-    if st.button(_("Cancel"), key="cancel_teach", icon=":material/cancel:"):
+    if st.button(_("Cancel"), key=state.CANCEL_TEACH, icon=":material/cancel:"):
         job.cancel()
 
 
@@ -156,7 +157,7 @@ def show_failed_elsewhere() -> None:
     if stopped is None:
         return
     st.warning(say(stopped), icon=":material/warning:")
-    if st.button(_("OK"), key="dismiss_failed_teach"):
+    if st.button(_("OK"), key=state.DISMISS_FAILED):
         service.forget_stopped_elsewhere()
         st.rerun()
 
@@ -175,9 +176,9 @@ def choose_new_model(version: ModelVersion) -> None:
                      "worse than the one it started from: it may read other handwriting "
                      "worse.").format(points=number(drop * 100, 2)),
                    icon=":material/warning:")
-    sure = st.checkbox(_("Use it anyway"), key="risky_ok") if risky else True
+    sure = st.checkbox(_("Use it anyway"), key=state.RISKY_OK) if risky else True
     use, keep = st.columns(2)
-    if use.button(_("Use this model for everyone"), key="use_model", type="primary",
+    if use.button(_("Use this model for everyone"), key=state.USE_MODEL, type="primary",
                   disabled=not sure, icon=":material/check:"):
         refused = activate_model(version.id)
         if refused:
@@ -186,7 +187,7 @@ def choose_new_model(version: ModelVersion) -> None:
         teaching().dismiss()
         st.toast(_("Every student's next drawing is read by the class's model."))
         st.rerun()
-    if keep.button(_("Keep the old one"), key="keep_model", icon=":material/close:"):
+    if keep.button(_("Keep the old one"), key=state.KEEP_MODEL, icon=":material/close:"):
         teaching().dismiss()
         st.rerun()
 
@@ -196,7 +197,7 @@ def show_finished(job: FineTuneJob) -> None:
         said = say(job.message) if job.message is not None else ""
         (st.info if job.cancelled else st.error)(said or _("The fine-tune stopped."),
                                                  icon=":material/info:")
-        if st.button(_("OK"), key="dismiss_teach"):
+        if st.button(_("OK"), key=state.DISMISS_TEACH):
             teaching().dismiss()
             st.rerun()
         return
@@ -224,12 +225,12 @@ def choose_earlier_model() -> None:
         return
     with st.expander(_("Earlier class models ({count})").format(count=len(versions))):
         chosen = st.selectbox(
-            _("Model"), versions, key="earlier_model",
+            _("Model"), versions, key=state.EARLIER_MODEL,
             # TRANSLATORS: an earlier model in a list: the class that taught it, then the
             # model in a student's words (how many digits, when)
             format_func=lambda v: _("{name}: {model}").format(name=shown_class(v.class_name),
                                                               model=model_label(v)))
-        if st.button(_("Use this model"), key="use_earlier", icon=":material/history:"):
+        if st.button(_("Use this model"), key=state.USE_EARLIER, icon=":material/history:"):
             refused = activate_model(chosen.id)
             if refused:
                 st.error(refused)

@@ -27,6 +27,7 @@ from hwr.pages.shared.class_state import (
     running_class,
     storage_failed,
 )
+from hwr.pages.class_page import state
 from hwr.pages.class_page.model_teaching import (
     choose_earlier_model,
     show_active_model,
@@ -58,10 +59,10 @@ def show_summary(samples: Samples) -> None:
 
 
 def show_class_confusion(samples: Samples) -> None:
-    normalize = st.toggle(_("Normalize per true digit"), key="class_normalize")
+    normalize = st.toggle(_("Normalize per true digit"), key=state.NORMALIZE)
     st.vega_lite_chart(spec=confusion_chart(confusion(samples.labels, samples.predicted),
                                              normalize), width="stretch",
-                       key="class_cm")
+                       key=state.CONFUSION)
 
 
 def show_misread(samples: Samples) -> None:
@@ -96,11 +97,11 @@ def delete_all(count: int, class_id: int | None, what: str) -> None:
     sure = st.checkbox(ngettext("Yes, delete {name}'s {count} collected digit for good",
                                 "Yes, delete {name}'s {count} collected digits for good",
                                 count).format(name=shown_class(what), count=count),
-                       key="confirm_delete")
-    if st.button(_("Delete them"), key="delete_all", type="primary", disabled=not sure,
+                       key=state.CONFIRM_DELETE)
+    if st.button(_("Delete them"), key=state.DELETE_ALL, type="primary", disabled=not sure,
                  icon=":material/delete_forever:"):
         deleted = class_collection().delete_all(class_id)
-        st.session_state.pop("confirm_delete", None)
+        st.session_state.pop(state.CONFIRM_DELETE, None)
         st.toast(ngettext("Deleted {count} digit", "Deleted {count} digits",
                           deleted).format(count=deleted))
         st.rerun()
@@ -119,7 +120,7 @@ def choose_class() -> tuple[int | None, str]:
     default = next((i for i, (cid, _name) in enumerate(options)
                     if lesson is not None and cid == lesson.id), len(options) - 1)
     return st.selectbox(_("Digits of"), options, index=default,
-                        format_func=lambda o: shown_class(o[1]), key="class_choice")
+                        format_func=lambda o: shown_class(o[1]), key=state.CLASS_CHOICE)
 
 
 def class_page() -> None:
