@@ -407,7 +407,7 @@ async def run_round(url: str, db_url: str, passcode: str, students: int, digit: 
         stop.set()
         await removed
         await browser.close()
-    ended = db.get_round(found.id)
+    ended = db.round_book.get_round(found.id)
     report.update(
         round_digit=found.digit, round_seconds=found.seconds, round_students=students,
         round_students_done=sum(done),

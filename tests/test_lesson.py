@@ -161,7 +161,7 @@ def test_a_removed_student_posts_nothing_more_under_any_nickname(db_url):
     with pytest.raises(NicknameTaken):  # a new session under the removed nickname
         post(db, lesson, "s9", 1, "rude name")
     with pytest.raises(NicknameTaken):
-        db.check_student(lesson.id, "s9", "RUDE NAME")
+        db.moderation.check_student(lesson.id, "s9", "RUDE NAME")
     post(db, lesson, "s9", 1, "Kind Name")  # a new session, a new name: in
     assert [w.student for w in db.wall(lesson.id)] == ["s9", "s2"]
     assert [(s.student, s.removed) for s in db.students(lesson.id)] == [
@@ -262,7 +262,7 @@ def test_a_timer_ends_the_round_for_whoever_reads_it_first(db_url, monkeypatch):
     with pytest.raises(RoundOver):  # a Done after the deadline is refused
         submit(db, found, "s1")
     assert db.current_round(lesson.id) is None  # the first reader ends it
-    ended = db.get_round(found.id)
+    ended = db.round_book.get_round(found.id)
     assert ended.ended == pytest.approx(found.deadline + rounds_module.GRACE)
 
 
@@ -334,7 +334,8 @@ def test_starting_a_round_ends_the_one_that_runs(db_url):
     first = db.start_round(lesson.id, DIGIT, 1, seconds=None)
     second = db.start_round(lesson.id, DIGIT, 2, seconds=None)
     assert [r.id for r in db.rounds(lesson.id)] == [second.id, first.id]
-    assert not db.get_round(first.id).running and db.current_round(lesson.id) == second
+    assert not db.round_book.get_round(first.id).running
+    assert db.current_round(lesson.id) == second
 
 
 def test_ending_the_class_ends_its_round(db_url):
@@ -343,11 +344,11 @@ def test_ending_the_class_ends_its_round(db_url):
     found = db.start_round(lesson.id, DIGIT, 7, seconds=None)
     post(db, lesson, "s1", predicted=7)
     db.end_class()
-    assert not db.get_round(found.id).running and db.entry_count(found.id) == 1
+    assert not db.round_book.get_round(found.id).running and db.entry_count(found.id) == 1
     other = db.start_class("8A")
     second = db.start_round(other.id, DIGIT, 1, seconds=None)
     db.start_class("9C")  # starting another class ends the one that ran, and its round
-    assert not db.get_round(second.id).running
+    assert not db.round_book.get_round(second.id).running
 
 
 def test_a_round_marked_incomplete_says_so(db_url):

@@ -13,6 +13,7 @@ without losing a sample, and a write either happened whole or not at all.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import json
@@ -26,21 +27,23 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from sqlalchemy import case, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from hwr.class_data import storage
-from hwr.class_data.moderation import (
+from hwr.class_data.moderation import Moderation, visible_on_wall, withheld_sample
+from hwr.class_data.rounds import RoundBook
+from hwr.class_data.storage import classes, drawings, samples
+from hwr.class_data.wall import (
     SHOWN,
-    ModerationMixin,
+    ClassFullError,  # noqa: F401 - raised by post_drawing, importable here
     NicknameTaken,  # noqa: F401 - raised by post_drawing and add, importable here
     StudentRemoved,  # noqa: F401
+    WallDrawing,
     admit,
-    visible_on_wall,
-    withheld_sample,
+    to_uint8,
+    wall_drawing,
+    write_drawing,
 )
-from hwr.class_data.rounds import RoundsMixin
-from hwr.class_data.storage import classes, drawings, samples
-from hwr.learning.data import FILES
+from hwr.learning.data import FILES, idx_bytes
 from hwr.sizes import IMAGE_SIZE
 
 MAX_DRAWINGS_ENV = "HWR_CLASS_MAX_DRAWINGS"
@@ -64,39 +67,12 @@ class Lesson:
 
 
 @dataclass(frozen=True)
-class WallDrawing:
-    """One student's drawing on the class wall, as it stands now."""
-
-    student: str
-    drawing: int  # the number of the drawing on that student's canvas
-    nickname: str
-    created: float
-    predicted: int
-    not_a_digit: bool
-    confidence: float
-    label: int | None
-    image: np.ndarray  # (28, 28) uint8
-    id: int = 0  # its row: what the teacher's Hide and Approve name
-
-
-def wall_drawing(r) -> WallDrawing:
-    """A WallDrawing from a row of (student, drawing, nickname, created, predicted,
-    not_a_digit, confidence, label, model_input, id)."""
-    return WallDrawing(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7],
-                       np.frombuffer(r[8], np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE), r[9])
-
-
-@dataclass(frozen=True)
 class WallStats:
     drawings: int
     students_active: int  # students who drew in the last few minutes
     labelled: int
     accuracy: float | None  # on the drawings whose students said what they are
     confusion: tuple[int, int, int] | None  # (true, read as, count), the most common
-
-
-class ClassFullError(RuntimeError):
-    """The class holds its maximum number of drawings."""
 
 
 def max_drawings() -> int:
@@ -134,11 +110,28 @@ def png_bytes(image: np.ndarray | Image.Image) -> bytes:
     return buf.getvalue()
 
 
-class ClassCollection(ModerationMixin, RoundsMixin):
+def _delegated(part: str, method):
+    """A ClassCollection method that calls ``method`` on its part ``part`` (with the
+    method's name, docstring and signature)."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def delegate(self, *args, **kwargs):
+        return getattr(getattr(self, part), name)(*args, **kwargs)
+
+    return delegate
+
+
+class ClassCollection:
     """The class data in the shared database (``hwr.class_data.storage``); created and upgraded on
     first use. ``where`` is a path to a SQLite file or a database URL (default: the
-    configured database). The teacher's moderation (``hwr.class_data.moderation``) and
-    rounds (``hwr.class_data.rounds``) are its methods too."""
+    configured database).
+
+    It owns two parts on the same database: ``moderation``, the teacher's moderation
+    (``hwr.class_data.moderation.Moderation``), and ``round_book``, the rounds
+    (``hwr.class_data.rounds.RoundBook``). The methods of theirs that the pages call are
+    delegated from here, so ``collection.hide_drawing(...)`` is
+    ``collection.moderation.hide_drawing(...)``; the others are called on the part."""
 
     def __init__(self, where: str | Path | None = None, secrets: dict | None = None):
         url = where if isinstance(where, str) and "://" in where else (
@@ -148,6 +141,41 @@ class ClassCollection(ModerationMixin, RoundsMixin):
         self.where = storage.host_of(url)  # for the teacher: never the password
         with self._connection():
             storage.upgrade(self.engine)
+        self.moderation = Moderation(self.engine)
+        self.round_book = RoundBook(self.engine, drawing_limit=max_drawings)
+
+    # --- the parts' methods the pages call ----------------------------------------
+
+    settings = _delegated("moderation", Moderation.settings)
+    set_frozen = _delegated("moderation", Moderation.set_frozen)
+    set_approve_first = _delegated("moderation", Moderation.set_approve_first)
+    set_generated_names = _delegated("moderation", Moderation.set_generated_names)
+    projector_key = _delegated("moderation", Moderation.projector_key)
+    results_closed = _delegated("moderation", Moderation.results_closed)
+    close_results = _delegated("moderation", Moderation.close_results)
+    hide_drawing = _delegated("moderation", Moderation.hide_drawing)
+    unhide_drawing = _delegated("moderation", Moderation.unhide_drawing)
+    approve_drawing = _delegated("moderation", Moderation.approve_drawing)
+    clear_wall = _delegated("moderation", Moderation.clear_wall)
+    undo_clear = _delegated("moderation", Moderation.undo_clear)
+    waiting = _delegated("moderation", Moderation.waiting)
+    hidden = _delegated("moderation", Moderation.hidden)
+    student_of = _delegated("moderation", Moderation.student_of)
+    nickname_of = _delegated("moderation", Moderation.nickname_of)
+    remove_student = _delegated("moderation", Moderation.remove_student)
+    readmit_student = _delegated("moderation", Moderation.readmit_student)
+    students = _delegated("moderation", Moderation.students)
+
+    start_round = _delegated("round_book", RoundBook.start_round)
+    current_round = _delegated("round_book", RoundBook.current_round)
+    rounds = _delegated("round_book", RoundBook.rounds)
+    entry_count = _delegated("round_book", RoundBook.entry_count)
+    entry_of = _delegated("round_book", RoundBook.entry_of)
+    submit = _delegated("round_book", RoundBook.submit)
+    end_round = _delegated("round_book", RoundBook.end_round)
+    mark_incomplete = _delegated("round_book", RoundBook.mark_incomplete)
+    round_results = _delegated("round_book", RoundBook.round_results)
+    class_results = _delegated("round_book", RoundBook.class_results)
 
     def _connection(self, write: bool = False):
         return storage.connection(self.engine, write)
@@ -238,7 +266,7 @@ class ClassCollection(ModerationMixin, RoundsMixin):
                 r.ended.is_(None) & r.class_id.in_(
                     select(c.id).where(c.ended.is_(None))))).scalars().all()
         for round_id in open_rounds:
-            self.end_round(round_id)
+            self.round_book.end_round(round_id)
 
     def start_class(self, name: str) -> Lesson:
         """Start a class (ending the one that runs, if any)."""
@@ -286,46 +314,15 @@ class ClassCollection(ModerationMixin, RoundsMixin):
         """Put a drawing on the class wall, or update it (more strokes, a new answer).
 
         Raises ClassFullError when the class already holds ``limit`` drawings, and
-        StudentRemoved or NicknameTaken (``hwr.class_data.moderation``) for a student
+        StudentRemoved or NicknameTaken (``hwr.class_data.wall``) for a student
         the teacher removed. With "approve first" on, the drawing (new, or changed after
         its approval) waits in the teacher's queue."""
         image = to_uint8(np.asarray(model_input, np.float32)).reshape(IMAGE_SIZE, IMAGE_SIZE)
         with self._connection(write=True) as conn:
             admit(conn, class_id, student, nickname)
-            self._write_drawing(conn, class_id, student, drawing, nickname, predicted,
-                                not_a_digit, confidence, image, limit)
-
-    def _write_drawing(self, conn, class_id: int, student: str, drawing: int, nickname: str,
-                       predicted: int, not_a_digit: bool, confidence: float,
-                       image: np.ndarray, limit: int | None = None) -> None:
-        limit = max_drawings() if limit is None else limit
-        d = drawings.c
-        this = (d.class_id == int(class_id)) & (d.student == student) & \
-            (d.drawing == int(drawing))
-        approve_first = conn.execute(select(classes.c.approve_first).where(
-            classes.c.id == int(class_id))).scalar()
-        values = dict(nickname=nickname, predicted=int(predicted),
-                      not_a_digit=int(not_a_digit), confidence=float(confidence),
-                      model_input=image.tobytes())
-        if approve_first:
-            values["approved"] = 0
-        for _ in range(2):  # a concurrent insert of the same drawing: update it then
-            now = time.time()
-            if conn.execute(update(drawings).where(this)
-                            .values(updated=now, **values)).rowcount:
-                return
-            count = conn.execute(select(func.count()).select_from(drawings)
-                                 .where(d.class_id == int(class_id))).scalar_one()
-            if count >= limit:
-                raise ClassFullError(f"The class holds {count} drawings, its limit.")
-            try:
-                with conn.begin_nested():
-                    conn.execute(insert(drawings).values(
-                        class_id=int(class_id), student=student, drawing=int(drawing),
-                        created=now, updated=now, **values))
-                return
-            except IntegrityError:
-                continue
+            write_drawing(conn, class_id, student, drawing, nickname, predicted,
+                          not_a_digit, confidence, image,
+                          max_drawings() if limit is None else limit)
 
     def label_drawing(self, class_id: int, student: str, drawing: int, label: int) -> None:
         """The student said what the drawing is ("Is it right?")."""
@@ -386,10 +383,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def to_uint8(images: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(images, 0, 1) * 255).astype(np.uint8)
-
-
 def export_npz(samples: Samples) -> bytes:
     """x (N, 28, 28) uint8 and y (N,) uint8, MNIST's conventions; no pickles."""
     buf = io.BytesIO()
@@ -400,8 +393,6 @@ def export_npz(samples: Samples) -> bytes:
 def export_idx(samples: Samples) -> dict[str, bytes]:
     """The collection as MNIST-style training IDX files (gzip), by file name: saved in
     one directory they are what ``scripts/train.py --extra-data DIR`` reads."""
-    from hwr.learning.data import idx_bytes
-
     return {
         f"{FILES['train_images']}.gz": gzip.compress(idx_bytes(to_uint8(samples.images))),
         f"{FILES['train_labels']}.gz": gzip.compress(idx_bytes(samples.labels.astype(np.uint8))),

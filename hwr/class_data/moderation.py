@@ -5,7 +5,9 @@ All of it is in the class database, so a teacher on one app server moderates dra
 posted through another: every wall reads what it shows from the database at each
 refresh. Nothing is deleted: a hidden drawing keeps its row (the teacher can undo), but
 it leaves every wall and the class's data (``ClassCollection.samples`` leaves out the
-samples of hidden or waiting drawings and of removed students).
+samples of hidden or waiting drawings and of removed students). A drawing's hidden
+states and ``admit`` (which refuses a removed student's posts) are in
+``hwr.class_data.wall``, shared with the collection and its rounds.
 
 Who may call these is the pages' business (``hwr.pages.shared.lesson`` checks ``is_teacher()``
 in every action); this module only keeps the rules.
@@ -17,21 +19,22 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hwr.class_data import storage
 from hwr.class_data.storage import class_students, classes, drawings, samples
 from hwr.class_data.storage import settings as class_values
-
-SHOWN, HIDDEN, CLEARED, REMOVED = 0, 1, 2, 3  # drawings.hidden
-
-
-class StudentRemoved(RuntimeError):
-    """The teacher removed this student from the class: nothing they send is taken."""
-
-
-class NicknameTaken(RuntimeError):
-    """The nickname belongs to a student the teacher removed from this class."""
+from hwr.class_data.wall import (
+    CLEARED,
+    HIDDEN,
+    REMOVED,
+    SHOWN,
+    NicknameTaken,
+    StudentRemoved,
+    WallDrawing,
+    wall_drawing,
+)
 
 
 @dataclass(frozen=True)
@@ -71,33 +74,15 @@ def visible_on_wall(class_id: int, frozen_at: float | None):
     return shown if frozen_at is None else shown & (d.updated <= frozen_at)
 
 
-def admit(conn, class_id: int, student: str, nickname: str | None) -> None:
-    """Inside a write: refuse a removed student (by session, or by a removed student's
-    nickname) and note who posts (their session id and nickname, nothing else; a
-    nickname of None leaves the one noted before)."""
-    cs = class_students.c
-    mine = (cs.class_id == int(class_id)) & (cs.student == student)
-    row = conn.execute(select(cs.removed, cs.nickname).where(mine)).first()
-    if row is not None and row[0]:
-        raise StudentRemoved("The teacher has removed you from this class.")
-    if nickname and conn.execute(select(func.count()).select_from(class_students).where(
-            (cs.class_id == int(class_id)) & (cs.removed == 1) & (cs.student != student) &
-            (func.lower(cs.nickname) == nickname.lower()))).scalar_one():
-        raise NicknameTaken(f"The nickname {nickname!r} is not available in this class.")
-    if row is None:
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(class_students).values(
-                    class_id=int(class_id), student=student, nickname=nickname or "",
-                    joined=time.time()))
-        except IntegrityError:  # the same session posting twice at once
-            pass
-    elif nickname is not None and row[1] != nickname:
-        conn.execute(update(class_students).where(mine).values(nickname=nickname))
+class Moderation:
+    """The teacher's moderation of the classes in one database (``engine``): a part of
+    ``ClassCollection``, which creates it as ``collection.moderation``."""
 
+    def __init__(self, engine: Engine):
+        self.engine = engine
 
-class ModerationMixin:
-    """ClassCollection's moderation methods (it provides ``_connection``)."""
+    def _connection(self, write: bool = False):
+        return storage.connection(self.engine, write)
 
     def settings(self, class_id: int) -> ClassSettings:
         c = classes.c
@@ -207,9 +192,7 @@ class ModerationMixin:
                 (d.class_id == int(class_id)) & (d.hidden == CLEARED))
                 .values(hidden=SHOWN)).rowcount
 
-    def _drawings(self, class_id: int, where, limit: int, order=None) -> list:
-        from hwr.class_data.collection import wall_drawing  # the row's shape lives there
-
+    def _drawings(self, class_id: int, where, limit: int, order=None) -> list[WallDrawing]:
         d = drawings.c
         with self._connection() as conn:
             rows = conn.execute(

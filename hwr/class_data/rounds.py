@@ -19,12 +19,13 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
 
 import numpy as np
-from sqlalchemy import and_, exists, func, insert, not_, select, update
+from sqlalchemy import Engine, and_, exists, func, insert, not_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from hwr.class_data.moderation import SHOWN, admit
+from hwr.class_data import storage
 from hwr.class_data.storage import (
     class_students,
     drawings,
@@ -32,6 +33,7 @@ from hwr.class_data.storage import (
     rounds,
     samples,
 )
+from hwr.class_data.wall import SHOWN, admit, to_uint8, write_drawing
 from hwr.translation import N_, Explained
 
 DIGIT, RANDOM, FOOL = "digit", "random", "fool"
@@ -204,8 +206,17 @@ def results_csv(results: list[RoundResults]) -> str:
     return out.getvalue()
 
 
-class RoundsMixin:
-    """ClassCollection's round methods (it provides ``_connection`` and ``_write_drawing``)."""
+class RoundBook:
+    """The rounds of the classes in one database (``engine``): a part of
+    ``ClassCollection``, which creates it as ``collection.round_book``. An entry is
+    also a drawing on the wall, of which a class holds ``drawing_limit()`` at most."""
+
+    def __init__(self, engine: Engine, drawing_limit: Callable[[], int]):
+        self.engine = engine
+        self.drawing_limit = drawing_limit
+
+    def _connection(self, write: bool = False):
+        return storage.connection(self.engine, write)
 
     def start_round(self, class_id: int, kind: str, digit: int | None = None,
                     seconds: int | None = DEFAULT_SECONDS) -> Round:
@@ -270,8 +281,6 @@ class RoundsMixin:
                meant: int | None = None) -> RoundEntry:
         """The student's entry (Done): raises RoundOver, AlreadySubmitted, or the
         moderation's StudentRemoved / NicknameTaken."""
-        from hwr.class_data.collection import to_uint8
-
         image = to_uint8(np.asarray(model_input, np.float32)).reshape(28, 28)
         now = time.time()
         with self._connection(write=True) as conn:
@@ -288,8 +297,8 @@ class RoundsMixin:
             prompt = found.prompt_for(student) if found.kind != FOOL else meant
             if prompt is None or not 0 <= int(prompt) <= 9:
                 raise ValueError("Say which digit you meant (0 to 9).")
-            self._write_drawing(conn, found.class_id, student, drawing, nickname, answer,
-                                not_a_digit, confidence, image)
+            write_drawing(conn, found.class_id, student, drawing, nickname, answer,
+                          not_a_digit, confidence, image, self.drawing_limit())
             entry = self._record(conn, found, student, drawing, nickname, int(prompt),
                                  answer, not_a_digit, confidence, image, now)
             if entry is None:  # raised inside: the drawing's write is rolled back too
