@@ -2,7 +2,7 @@
 the class's drawings teaching uses (before it starts, and as a new model used them), the
 store's moments as the page writes them, and a new model's before/after comparison
 (accuracy per digit, the digits it now reads right, the held-out digits' cell view).
-Apart from ``class_teaching.py`` (which model answers, the fine-tune's start, progress and
+Apart from ``model_teaching.py`` (which model answers, the fine-tune's start, progress and
 end, choosing a model) because it only describes a fine-tune's selection and report:
 nothing here starts a fine-tune or changes which model answers."""
 
