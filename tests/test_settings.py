@@ -16,7 +16,6 @@ from hwr.settings import SettingError
 from tests.support.files import REPO
 
 # modules that still read a setting themselves, until they ask hwr.settings (issue 39)
-NOT_YET_MOVED = {"collection.py"}
 APP_SECRETS = settings._app_secrets  # the real reader (the fixture replaces it)
 
 
@@ -314,10 +313,10 @@ def test_the_table_is_well_formed():
 
 
 def test_only_hwr_settings_reads_the_environment_and_the_secrets():
-    """Every setting is read in hwr/settings.py (a few modules wait to move)."""
+    """Every setting is read in hwr/settings.py, and nowhere else in hwr/."""
     readers = set()
     for path in (REPO / "hwr").rglob("*.py"):
         if path.name != "settings.py" and re.search(
                 r"os\.environ|os\.getenv|st\.secrets", path.read_text(encoding="utf-8")):
-            readers.add(path.name)
-    assert readers <= NOT_YET_MOVED, sorted(readers - NOT_YET_MOVED)
+            readers.add(str(path.relative_to(REPO)))
+    assert readers == set(), sorted(readers)

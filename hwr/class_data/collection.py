@@ -17,7 +17,6 @@ import functools
 import gzip
 import io
 import json
-import os
 import time
 import zipfile
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import numpy as np
 from PIL import Image
 from sqlalchemy import case, delete, func, insert, select, update
 
+from hwr import settings
 from hwr.class_data import storage
 from hwr.class_data.moderation import Moderation, visible_on_wall, withheld_sample
 from hwr.class_data.rounds import RoundBook
@@ -46,8 +46,6 @@ from hwr.class_data.wall import (
 from hwr.learning.data import FILES, idx_bytes
 from hwr.sizes import IMAGE_SIZE
 
-MAX_DRAWINGS_ENV = "HWR_CLASS_MAX_DRAWINGS"
-DEFAULT_MAX_DRAWINGS = 5_000  # per class, on its wall
 ALL_SAMPLES = None  # samples(class_id=ALL_SAMPLES): every class's, and those of none
 NO_CLASS = 0  # samples(class_id=NO_CLASS): collected while no class ran
 
@@ -73,13 +71,6 @@ class WallStats:
     labelled: int
     accuracy: float | None  # on the drawings whose students said what they are
     confusion: tuple[int, int, int] | None  # (true, read as, count), the most common
-
-
-def max_drawings() -> int:
-    try:
-        return max(1, int(os.environ.get(MAX_DRAWINGS_ENV, DEFAULT_MAX_DRAWINGS)))
-    except ValueError:
-        return DEFAULT_MAX_DRAWINGS
 
 
 @dataclass(frozen=True)
@@ -142,7 +133,7 @@ class ClassCollection:
         with self._connection():
             storage.upgrade(self.engine)
         self.moderation = Moderation(self.engine)
-        self.round_book = RoundBook(self.engine, drawing_limit=max_drawings)
+        self.round_book = RoundBook(self.engine, drawing_limit=settings.class_max_drawings)
 
     # --- the parts' methods the pages call ----------------------------------------
 
@@ -322,7 +313,7 @@ class ClassCollection:
             admit(conn, class_id, student, nickname)
             write_drawing(conn, class_id, student, drawing, nickname, predicted,
                           not_a_digit, confidence, image,
-                          max_drawings() if limit is None else limit)
+                          settings.class_max_drawings() if limit is None else limit)
 
     def label_drawing(self, class_id: int, student: str, drawing: int, label: int) -> None:
         """The student said what the drawing is ("Is it right?")."""
