@@ -400,6 +400,7 @@ def sweep_model_cache(engine: Engine, cache_dir=None) -> int:
 
 # --- making the bytes go ----------------------------------------------------------------
 
+COMPACT_WAIT_SECONDS = 60.0  # SQLite: how long the WAL's truncation waits for readers
 _TOUCHED = ("samples", "drawings", "round_entries", "rounds", "class_students",
             "curation_changes", "model_versions", "classes", "settings")
 
@@ -413,13 +414,15 @@ def _compact(engine: Engine) -> float:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("VACUUM")
-                for _ in range(200):  # a reader in the middle of its read: wait for it
+                give_up = time.monotonic() + COMPACT_WAIT_SECONDS
+                while True:  # a reader in the middle of its read: wait for it (its busy
+                    # timeout each time), then try again, for a while
                     row = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
                     if not row[0]:  # busy: 0 once done
                         break
+                    if time.monotonic() > give_up:
+                        raise TimeoutError("the WAL stayed in use")
                     time.sleep(0.05)
-                else:
-                    raise TimeoutError("the WAL stayed in use")
             else:
                 for name in _TOUCHED:
                     conn.exec_driver_sql(f"VACUUM {name}")
@@ -576,25 +579,28 @@ def delete_my_drawings(engine: Engine, class_id: int, student: str,
 README = """\
 What hwr keeps of one student in one class, exported for an access request.
 
-The student is known to hwr only by a random id of their browser session and the
-nickname(s) they typed; hwr stores no name, address, IP address or tracking.
+hwr knows the student by a random id of their browser session (not in these files)
+and by the nickname(s) they typed. Times are in UTC.
 
-student.csv        the student's row: nickname, when they first posted (UTC), whether
-                   the teacher removed them from the class
-samples.csv        the digits they filed for the class to learn from: id, when (UTC),
-                   the label they gave, the teacher's label if the teacher changed it,
+student.csv        the student's row: nickname, when they first posted, whether the
+                   teacher removed them from the class
+samples.csv        the digits they filed for the class to learn from: id, when, the
+                   label they gave, the teacher's label if the teacher changed it,
                    what the model read, whether the teacher left it out of teaching,
                    and the picture (png)
 drawings/<id>.png  the picture of each sample (by its id in samples.csv)
 answers.csv        their drawings on the class wall: id, nickname, what the model read,
                    how sure it was (0-1), whether it said "no digit", the label they
-                   gave, when (UTC), and the picture (png)
+                   gave, when, and the picture (png)
 answers/<id>.png   the picture of each wall drawing (28 x 28, as the model saw it)
 round_entries.csv  their entries in the class's rounds: the round's number in the
                    class, the digit asked for (or meant), what the model read, whether
-                   it read it right, seconds from the round's start, when (UTC),
+                   it read it right, seconds from the round's start, when, the
                    nickname, and the picture (png)
 round_entries/<id>.png  the picture of each round entry (28 x 28)
+
+Not in these files: the class models that learned from these drawings (numbers, not
+pictures); erasing the student deletes them.
 """
 
 
