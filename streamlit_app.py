@@ -3,7 +3,9 @@
 The pages are routed by ``hwr/pages/router.py``, which Streamlit runs for every
 visitor. This file is read once, when the server starts: it refuses a setting hwr cannot
 use (``hwr/settings.py``: one sentence naming it, and no server), loads the model in the
-background (so the first visitor's drawing does not wait for TensorFlow) and applies
+background (so the first visitor's drawing does not wait for TensorFlow), starts the
+school's retention (``hwr/server/retention.py``: the ended classes whose time ran out
+are deleted at start-up and at least hourly) and applies
 hwr's changes to Streamlit's runtime (``hwr/server/runtime_fixes.py``) before any
 browser connects: each one that does not fit this Streamlit is skipped, with a line in
 the log, and the app works without it.
@@ -27,12 +29,22 @@ def warm_up() -> None:
     model_loader()  # opens the database, learns which model answers, starts loading it
 
 
+def keep_purging(stop: threading.Event) -> None:
+    from hwr.server import retention
+
+    retention.keep_purging(stop)
+
+
 @asynccontextmanager
 async def lifespan(app):
     # Off the server's thread, imports included: the server answers at once, and the
     # first visitor's page waits for none of it.
     threading.Thread(target=warm_up, name="hwr-warm-up", daemon=True).start()
+    stop = threading.Event()
+    threading.Thread(target=keep_purging, args=(stop,), name="hwr-retention",
+                     daemon=True).start()
     yield
+    stop.set()
 
 
 app = st.App("hwr/pages/router.py", lifespan=lifespan)

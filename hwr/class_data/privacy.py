@@ -40,7 +40,6 @@ import json
 import logging
 import re
 import shutil
-import threading
 import time
 import uuid
 import zipfile
@@ -62,7 +61,6 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    inspect,
     not_,
     select,
     table,
@@ -162,36 +160,11 @@ class Purged:
 
 # --- the schema of 0005 ---------------------------------------------------------------
 
-_READY: set[str] = set()
-_READY_LOCK = threading.Lock()
-
-
 def _ready(engine: Engine) -> None:
-    """The database upgraded, migration 0005 included (once per process and URL).
-    storage.upgrade stops at its HEAD: until HEAD names 0005 the rest is run here."""
-    key = engine.url.render_as_string(hide_password=False)
-    if key in _READY:
-        return
-    with _READY_LOCK:
-        if key in _READY:
-            return
-        with storage.connection(engine):  # StorageUnavailable for a database away
-            storage.upgrade(engine)
-        with storage.connection(engine) as conn:
-            have = {c["name"] for c in inspect(conn).get_columns("model_versions")}
-        if "students" not in have:
-            from alembic import command
-            from alembic.config import Config
-
-            config = Config()
-            config.set_main_option("script_location", str(storage.MIGRATIONS))
-            with storage.connection(engine, write=True) as conn:
-                if conn.dialect.name == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                                 {"k": storage._ADVISORY_LOCK})
-                config.attributes["connection"] = conn
-                command.upgrade(config, "head")
-        _READY.add(key)
+    """The database upgraded to the current schema, migration 0005 (who taught each model
+    version) included; raises StorageUnavailable for a database away."""
+    with storage.connection(engine):
+        storage.upgrade(engine)
 
 
 # --- small helpers ----------------------------------------------------------------------

@@ -46,7 +46,7 @@ from hwr import settings as hwr_settings
 SUPPORTED = hwr_settings.SUPPORTED_DATABASES
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"  # the schema of the versions before migrations existed
-HEAD = "0004"  # the newest migration (a test checks it is Alembic's head)
+HEAD = "0005"  # the newest migration (a test checks it is Alembic's head)
 _ADVISORY_LOCK = 7_202_611  # PostgreSQL: one server migrates at a time
 
 metadata = MetaData()
@@ -68,6 +68,7 @@ samples = Table(
     Column("excluded", Integer, nullable=False, server_default="0"),
     Column("curated", Float),
 )
+Index("samples_by_class_student", samples.c.class_id, samples.c.student)
 classes = Table(
     "classes", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -77,6 +78,7 @@ classes = Table(
     Column("frozen_at", Float),  # the wall shows nothing newer while set
     Column("approve_first", Integer, nullable=False, server_default="0"),
     Column("generated_names", Integer, nullable=False, server_default="0"),
+    sqlite_autoincrement=True,  # a purged class's id is never given to a new one
 )
 drawings = Table(
     "drawings", metadata,
@@ -139,6 +141,7 @@ round_entries = Table(  # one per student and round
     Column("model_input", LargeBinary, nullable=False),
     UniqueConstraint("round_id", "student"),
 )
+Index("round_entries_by_class_student", round_entries.c.class_id, round_entries.c.student)
 model_versions = Table(
     "model_versions", metadata,
     Column("id", String(64), primary_key=True),
@@ -148,6 +151,10 @@ model_versions = Table(
     Column("class_name", Text, nullable=False, server_default=""),
     Column("report", Text, nullable=False),  # JSON: the before/after figures
     Column("archive", LargeBinary, nullable=False),  # the model directory, zipped
+    # who taught it (hwr.class_data.privacy.record_taught): erasing a student or purging
+    # a class deletes the versions that learned from them
+    Column("class_id", Integer),
+    Column("students", Text),  # JSON: the students' session ids (None: unknown)
 )
 curation_changes = Table(  # every curation change, to show and to undo
     "curation_changes", metadata,
@@ -234,10 +241,12 @@ def create(url: str) -> Engine:
     that thirty sessions write at once without losing a row."""
     check_url(url)
     parsed = make_url(url)
+    # hide_parameters: an error's message (which Streamlit logs) never holds a row's
+    # values, so no nickname or drawing reaches the server's log.
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30.0})
+        engine = create_engine(url, connect_args={"timeout": 30.0}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -248,7 +257,7 @@ def create(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                         connect_args={"connect_timeout": 5})
+                         connect_args={"connect_timeout": 5}, hide_parameters=True)
 
 
 _UPGRADED: set[str] = set()
