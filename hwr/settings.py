@@ -223,7 +223,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(RETENTION_ENV, secret=("retention_days",),
             about=f"how many days a class's data is kept after the class ends: 0 to "
                   f"{RETENTION_LIMIT_DAYS} (0: nothing is kept), or `never` (kept for "
-                  "ever); checked, not yet applied: nothing is deleted yet",
+                  "ever); each app server purges the expired classes at start-up and "
+                  "hourly ([privacy.md](privacy.md))",
             default_doc=f"{DEFAULT_RETENTION_DAYS}",
             default=lambda: DEFAULT_RETENTION_DAYS, parse=_retention,
             expected=f"give a whole number of days from 0 to {RETENTION_LIMIT_DAYS}, "
