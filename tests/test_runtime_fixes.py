@@ -11,6 +11,7 @@ import types
 
 import pytest
 import streamlit
+from streamlit import net_util
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.scriptrunner import script_runner
@@ -63,6 +64,10 @@ def _unpatched_request_rerun(self, client_state):
     return client_state
 
 
+def _unpatched_get_external_ip():
+    raise AssertionError("an outside service was asked for the public address")
+
+
 @pytest.fixture
 def unpatched(monkeypatch):
     """Streamlit's targets as hwr found them (stand-ins of the same shape), so that a
@@ -71,10 +76,11 @@ def unpatched(monkeypatch):
                         _unpatched_clean_problem_modules)
     monkeypatch.setattr(AppSession, "request_rerun", _unpatched_request_rerun)
     monkeypatch.setattr(polling_path_watcher, "_POLLING_PERIOD_SECS", 0.2)
+    monkeypatch.setattr(net_util, "get_external_ip", _unpatched_get_external_ip)
 
     def targets():
         return (script_runner._clean_problem_modules, AppSession.request_rerun,
-                polling_path_watcher._POLLING_PERIOD_SECS)
+                polling_path_watcher._POLLING_PERIOD_SECS, net_util.get_external_ip)
 
     return targets
 
@@ -82,7 +88,8 @@ def unpatched(monkeypatch):
 def test_the_stand_ins_are_replaced(unpatched):
     """The fixture's stand-ins pass every check: the skips below are the breakage's."""
     assert runtime_fixes.apply() == {name: True for name in runtime_fixes.PATCHES}
-    stand_ins = (_unpatched_clean_problem_modules, _unpatched_request_rerun, 0.2)
+    stand_ins = (_unpatched_clean_problem_modules, _unpatched_request_rerun, 0.2,
+                 _unpatched_get_external_ip)
     assert all(now != before for now, before in zip(unpatched(), stand_ins, strict=True))
 
 
@@ -181,6 +188,13 @@ BREAKAGES = {
         "its module moved": (_module_gone("streamlit.watcher.polling_path_watcher"),
                              "polling_path_watcher"),
     },
+    "no-external-ip": {
+        "get_external_ip is gone": (_delete(net_util, "get_external_ip"),
+                                    "no get_external_ip"),
+        "get_external_ip's signature changed": (_set(net_util, "get_external_ip",
+                                                     _rerun_with_another_argument),
+                                                "no arguments"),
+    },
 }
 
 
@@ -190,6 +204,8 @@ def made(name: str) -> bool:
         return runtime_fixes._applied(getattr(script_runner, "_clean_problem_modules", None))
     if name == "unknown-fragments":
         return runtime_fixes._applied(getattr(AppSession, "request_rerun", None))
+    if name == "no-external-ip":
+        return runtime_fixes._applied(getattr(net_util, "get_external_ip", None))
     period = getattr(polling_path_watcher, "_POLLING_PERIOD_SECS", None)
     return period == runtime_fixes.SETTINGS_POLL
 
@@ -288,3 +304,10 @@ def test_settings_files_are_polled_less_often_but_changes_are_still_seen(tmp_pat
         assert time.monotonic() - start > runtime_fixes.SETTINGS_POLL / 2
     finally:
         watcher.close()
+
+
+def test_no_outside_service_is_asked_for_the_public_address(unpatched):
+    """The stand-in fails if called: after the change, Streamlit's start-up banner (and
+    its origin allowlist) get no public address and ask no one for it."""
+    runtime_fixes.apply()
+    assert net_util.get_external_ip() is None

@@ -1,6 +1,7 @@
-"""Three changes to Streamlit's runtime, applied once at start-up by ``apply()``.
+"""Four changes to Streamlit's runtime, applied once at start-up by ``apply()``.
 
-All are about what one server spends on a class; each says what it changes and why, and
+Three are about what one server spends on a class, one about what it tells the outside
+world; each says what it changes and why, and
 all keep Streamlit's behaviour everywhere else. ``streamlit_app.py`` calls ``apply()``
 before the server starts (the tests' ``conftest.py`` too); importing this module changes
 nothing.
@@ -182,6 +183,31 @@ def poll_settings_files_less_often() -> bool:
     return True
 
 
+def ask_no_one_for_the_public_address() -> bool:
+    """Never ask an outside service for the server's public address.
+
+    A headless Streamlit started without ``server.address`` asks checkip.amazonaws.com
+    for its public IP, to print an "External URL" at start-up (and as a fallback in its
+    origin allowlist). A school's server has no business contacting a third party
+    (docs/privacy.md): the teacher's join code uses the server's own addresses. Without
+    it, no "External URL" line is printed."""
+    from streamlit import net_util
+
+    current = getattr(net_util, "get_external_ip", None)
+    _require(current is not None, "streamlit.net_util has no get_external_ip")
+    if _applied(current):
+        return False
+    _require(_parameters(current) == [], "get_external_ip is no longer a function of no "
+                                         "arguments")
+
+    @_replacing(current)
+    def get_external_ip() -> None:
+        return None
+
+    net_util.get_external_ip = get_external_ip
+    return True
+
+
 # name: (the change, which says whether it changed anything (False: made already);
 #        what is lost when it is skipped)
 PATCHES: dict[str, tuple[Callable[[], bool], str]] = {
@@ -193,6 +219,9 @@ PATCHES: dict[str, tuple[Callable[[], bool], str]] = {
     "settings-poll": (poll_settings_files_less_often,
                       "the settings files are checked every 0.2 s, not every "
                       f"{SETTINGS_POLL:g} s"),
+    "no-external-ip": (ask_no_one_for_the_public_address,
+                       "the server asks checkip.amazonaws.com for its public address "
+                       "at start-up"),
 }
 _lock = threading.Lock()
 
