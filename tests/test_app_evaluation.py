@@ -223,3 +223,34 @@ def test_a_missing_or_damaged_gallery_file_is_said_and_the_page_works(no_mnist, 
     assert len(notes) == 3  # each gallery says so, and lists the images' numbers
     assert not any('class="hwr-gallery"' in el.value for el in at.get("html"))
     assert at.metric[0].label == "Test accuracy" and len(at.table) == 3  # the rest works
+
+
+def test_without_a_data_folder_the_page_downloads_nothing(tmp_path, monkeypatch):
+    """No HWR_DATA_DIR: the galleries show the gallery file's images and "Compute" says
+    to set it; the page never asks an outside server for MNIST (docs/privacy.md)."""
+    import hwr.learning.data
+    from hwr.pages.evaluation.galleries import mnist_test_images
+
+    downloads = []
+
+    def no_download():
+        downloads.append(1)
+        raise OSError("no network")
+
+    monkeypatch.setattr(hwr.learning.data, "_download", no_download)
+    monkeypatch.delenv("HWR_DATA_DIR")
+    model = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, model)
+    (model / PREDICTIONS_FILE).unlink()  # stale: the teacher is offered "Compute"
+    monkeypatch.setenv("HWR_MODEL_DIR", str(model))
+    monkeypatch.setenv("HWR_TEACHER_PASSCODE", "x")
+    mnist_test_images.clear()
+    at = evaluation_app()
+    at.session_state["hwr_teacher"] = True  # the teacher's session
+    at.run()
+    assert not at.exception
+    at.button(key="compute").click().run()
+    assert not at.exception
+    assert any("Set HWR_DATA_DIR" in e.value for e in at.error)
+    assert downloads == []
+    mnist_test_images.clear()

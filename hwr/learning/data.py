@@ -150,10 +150,15 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> Mnist:
     return load_from_dir(chosen) if chosen else _download()
 
 
-def load_test_set(data_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Only the 10,000 test images and labels: what evaluation and the pages need."""
+def load_test_set(data_dir: str | os.PathLike | None = None,
+                  download: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Only the 10,000 test images and labels: what evaluation and the pages need.
+    With no folder, downloaded (scripts), or with ``download=False`` (the app's pages: a
+    school's server asks no outside service) MnistFileError."""
     chosen = resolve_data_dir(data_dir)
     if chosen is None:
+        if not download:
+            raise MnistFileError("no MNIST folder: HWR_DATA_DIR is not set")
         mnist = _download()
         return mnist.x_test, mnist.y_test
     images = parse_idx(_read_idx(_find(chosen, FILES["test_images"])), FILES["test_images"], 3)

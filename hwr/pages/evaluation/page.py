@@ -107,7 +107,7 @@ def confusion_png(confusion: np.ndarray, normalize: bool, words: dict | None = N
 def compute_predictions(rec: DigitRecognizer) -> None:
     """Measure the model on the test digits, the styles and non-digits, with progress."""
     try:
-        images, labels = load_test_set()
+        images, labels = load_test_set(download=False)
     except (MnistFileError, OSError, ValueError) as e:
         st.error(_("The MNIST test set could not be read: {error}. Set HWR_DATA_DIR.")
                  .format(error=e))
