@@ -33,12 +33,14 @@ from hwr.pages.draw.round_prompt import fool_entry, page_shows, round_prompt
 from hwr.pages.draw.sharing import (
     class_note,
     confirm_sample,
+    delete_mine,
     nickname,
     nickname_line,
     post_to_wall,
 )
 from hwr.pages.shared.class_state import running_class
 from hwr.pages.shared.lesson import fooling
+from hwr.pages.shared.privacy_notice import privacy_line
 from hwr.pages.shared.model_loading import (
     answering_model,
     model_loader,
@@ -250,6 +252,16 @@ def upload_image() -> Image.Image | None:
     return image
 
 
+def privacy(large: bool) -> None:
+    """Under the drawing area, for a student in a running class: what the class keeps,
+    "Delete my drawings" and the whole notice. Not on a projector (presentation mode):
+    the class sees the teacher's screen, not a student's choices."""
+    lesson = running_class()
+    if lesson is None or large:
+        return
+    privacy_line(lesson, lambda: delete_mine(lesson))
+
+
 def draw_page() -> None:
     use_stylesheet()  # the phone layout too: style.css
     large = presentation_mode()
@@ -268,6 +280,7 @@ def draw_page() -> None:
     with draw_tab:
         round_prompt()  # a round's prompt, timer and Done (hwr.pages.draw.round_prompt)
         drawing_area(mode, large, brush)
+        privacy(large)
     with upload_tab:
         uploaded = upload_image()
         if uploaded is not None:

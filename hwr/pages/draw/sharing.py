@@ -1,7 +1,8 @@
 """What a drawing does for the class: it goes on the running class's wall, and a tap
 under "Is it right?" files it, labelled, in the class collection (the data the class
 teaches the model with). A student the teacher removed from the class shares nothing
-more: their session sees a plain note instead."""
+more: their session sees a plain note instead. "Delete my drawings" takes back all this
+session gave the class (``delete_mine``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import numpy as np
 import streamlit as st
 
 from hwr.class_data.collection import NO_CLASS, ClassFullError, Lesson
+from hwr.class_data.model_store import default_cache
 from hwr.class_data.moderation import NicknameTaken, StudentRemoved
+from hwr.class_data.privacy import delete_my_drawings
 from hwr.class_data.storage import StorageUnavailable
 from hwr.class_data.teacher import (
     NICKNAME_MAX,
@@ -19,7 +22,13 @@ from hwr.class_data.teacher import (
     generated_nickname,
     is_generated_nickname,
 )
-from hwr.pages.components.canvas import clear_canvas
+from hwr.pages.components.canvas import (
+    NUMBER,
+    ONE_DIGIT,
+    SAVED_DRAWING,
+    canvas_key,
+    clear_canvas,
+)
 from hwr.pages.shared.class_state import (
     class_collection,
     post_limiter,
@@ -29,20 +38,27 @@ from hwr.pages.shared.class_state import (
 )
 from hwr.pages.shared.language import N_, _, current, ngettext
 from hwr.pages.shared.lesson import (
+    ENTERED,
     REMOVED,
     REMOVED_NOTE,
     class_settings,
     in_round,
+    lesson_changed,
     lost_during_round,
 )
+from hwr.pages.shared.model_loading import model_changed
 from hwr.pages.draw.state import (
     CONFIRM,
+    ERASED,
     FILED,
     GENERATED,
     NICKNAME,
     NICKNAME_HERE,
     NOT_SHARED,
+    ROUND_LOOKED,
+    ROUND_NOTE,
     WALL_DRAWING,
+    WALL_POSTED,
 )
 from hwr.reading.drawing import Drawing
 from hwr.reading.recognizer import Recognition
@@ -213,9 +229,54 @@ def current_nickname() -> str:
     return clean_nickname(chosen) or state.setdefault(GENERATED, generated_nickname(current()))
 
 
+def erased(lesson: Lesson | None, drawing_id: int | None) -> bool:
+    """The student deleted this drawing with "Delete my drawings" (it may still be on
+    the canvas until the browser clears it): it goes to the class no more."""
+    taken_back = st.session_state.get(ERASED)
+    return (lesson is not None and drawing_id is not None and isinstance(taken_back, tuple)
+            and taken_back[0] == lesson.id and drawing_id <= taken_back[1])
+
+
+def delete_mine(lesson: Lesson) -> int | None:
+    """Delete my drawings: everything this session gave the class ``lesson`` (wall,
+    digits, round entries; the models taught with them) is deleted; the number of
+    drawings, None when the database did not answer. The canvas clears, and this
+    session forgets what it had filed and entered, mid-round too (a new entry is
+    taken)."""
+    try:
+        done = delete_my_drawings(class_collection().engine, lesson.id, student_id(),
+                                  cache_dir=default_cache())
+    except StorageUnavailable as e:
+        storage_failed(e)
+        return None
+    finally:
+        model_changed()  # a model taught with them may be gone
+        lesson_changed()
+    state = st.session_state
+    on_canvas = state.get(SAVED_DRAWING, {}).get(canvas_key(ONE_DIGIT))
+    state[ERASED] = (lesson.id, on_canvas.id if on_canvas is not None else -1)
+    for key in (FILED, WALL_DRAWING, ENTERED, ROUND_LOOKED, ROUND_NOTE):
+        state.pop(key, None)
+    clear_canvas(ONE_DIGIT)
+    clear_canvas(NUMBER)
+    return max(done.drawings, done.samples)  # a filed drawing is on the wall too
+
+
 def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
-    """The drawing goes on the running class's wall (updated at each stroke)."""
+    """The drawing goes on the running class's wall (updated at each stroke).
+
+    Only what changed: a page run that brings nothing new (a round starting, a language
+    switch) posts nothing again, so a student the teacher erased stays erased until they
+    draw anew, and a drawing they deleted is never posted again."""
     if st.session_state.get(REMOVED) == lesson.id:  # refused before: ask no more
+        return
+    if erased(lesson, drawing.id):
+        return
+    name = current_nickname()
+    posted = (lesson.id, drawing.id, drawing.seq, len(drawing.strokes),
+              sum(points.size for _brush, points in drawing.strokes), name, result.digit,
+              result.not_a_digit)
+    if st.session_state.get(WALL_POSTED) == posted:
         return
     new = st.session_state.get(WALL_DRAWING) != (lesson.id, drawing.id)
     if new and not post_limiter().allow():
@@ -224,7 +285,7 @@ def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
         return
     try:
         class_collection().post_drawing(
-            lesson.id, student_id(), drawing.id, current_nickname(), result.digit,
+            lesson.id, student_id(), drawing.id, name, result.digit,
             result.not_a_digit, result.confidence, result.model_input)
     except (StudentRemoved, NicknameTaken) as e:
         refused(lesson, e)
@@ -240,6 +301,7 @@ def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
                      "but not shown on the wall."))
         return
     st.session_state[WALL_DRAWING] = (lesson.id, drawing.id)
+    st.session_state[WALL_POSTED] = posted
 
 
 def confirm_sample(result: Recognition, picture: np.ndarray, mode: str,
@@ -251,7 +313,8 @@ def confirm_sample(result: Recognition, picture: np.ndarray, mode: str,
     every stroke, and each element is a message and a render in the browser. Not while
     a round runs (the round labels the drawing) nor for a removed student."""
     lesson = running_class()
-    if in_round() or (lesson is not None and st.session_state.get(REMOVED) == lesson.id):
+    if in_round() or (lesson is not None and st.session_state.get(REMOVED) == lesson.id) \
+            or erased(lesson, drawing_id):
         return
     answer = None if result.not_a_digit else result.digit  # no digit to confirm
     key = f"{CONFIRM}_{drawing_id}"  # a new drawing, a new row: nothing tapped yet

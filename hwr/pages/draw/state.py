@@ -17,6 +17,10 @@ NICKNAME = "nickname"  # the sidebar's nickname box (a widget's key)
 NICKNAME_HERE = "hwr_nickname_here"  # the page's own nickname box (nickname_line)
 NOT_SHARED = "hwr_not_shared"  # (class id, why) once the class refused this session
 WALL_DRAWING = "wall_drawing"  # (class id, drawing id) last posted to the wall
+WALL_POSTED = "hwr_wall_posted"  # what was last posted (class, drawing, its strokes, the
+# nickname, the answer): a run that brings nothing new posts nothing again
+ERASED = "hwr_erased"  # (class id, drawing id): the student deleted their drawings up to
+# this one-digit drawing (Delete my drawings): none of them goes to the class again
 
 # A round on the page (round_prompt.py)
 ROUND_NOTE = "hwr_round_note"  # the sentence under the round's Done, until the next try

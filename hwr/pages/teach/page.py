@@ -40,6 +40,7 @@ from hwr.pages.shared.lesson import (
 )
 from hwr.pages.teach.moderation_panels import moderation_panel, moderation_settings
 from hwr.pages.shared.markup import use_stylesheet
+from hwr.pages.shared.student_data import student_data_section
 from hwr.pages.teach.projector import PROJECTOR, VIEW, projector_link, projector_page
 from hwr.pages.teach.round_panels import round_panel
 from hwr.pages.shared.teacher_session import (
@@ -204,6 +205,11 @@ def teach_page() -> None:
     if lesson is not None:
         live_wall(lesson.id)
         confirm_remove()
+        try:  # outside the wall's fragment: a student's data is not read every second
+            student_data_section(lesson.id)  # when the data goes; one student's data
+        except StorageUnavailable as e:
+            storage_failed(e)
+            show_unavailable(e)
     if not settings.teacher_passcode():
         st.caption(_("The teacher's controls open on this computer only: no passcode is "
                      "set. To teach from another device, start the app with {env}=... or "
