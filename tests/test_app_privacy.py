@@ -6,6 +6,7 @@ refused)."""
 from __future__ import annotations
 
 import io
+import re
 import time
 import types
 import zipfile
@@ -352,3 +353,20 @@ def test_the_teacher_reads_why_the_model_fell_back_once(passcode, class_db):
     assert not at.exception
     assert privacy.ERASED_NOTE not in texts(at)
     assert privacy.model_fallback_note(db.engine) is None
+
+
+def test_the_class_page_says_when_an_ended_class_is_deleted_and_erases(passcode,
+                                                                      class_db):
+    db, lesson = a_class(class_db)
+    db.end_class()
+    at = teacher(page_app("class"))
+    at.selectbox(key="class_choice").set_value((lesson.id, "7B")).run()
+    assert re.search(r"This class's data is deleted on \w+ \d+, \d{4} \(30 days after it "
+                     r"ended\)\.", texts(at)), texts(at)
+    students_data(at)
+    at.selectbox(key="hwr_student_choice").set_value("s2").run()
+    at.button(key="hwr_erase_student").click().run()
+    at.button(key="hwr_erase_yes").click().run()
+    assert not at.exception, at.exception
+    assert not any(rows_of(class_db, "s2").values())
+    assert "The student was erased: 3 drawings" in texts(at)

@@ -46,6 +46,7 @@ from hwr.pages.shared.markup import (
     use_stylesheet,
 )
 from hwr.pages.teach.round_panels import rounds_section
+from hwr.pages.shared.student_data import student_data_section
 from hwr.pages.shared.teacher_session import is_teacher, show_unavailable
 from hwr.teaching.sentences import ALL_CLASSES, OUTSIDE_A_CLASS
 
@@ -136,6 +137,7 @@ def class_page() -> None:
 def class_digits() -> None:
     class_id, what = choose_class()
     rounds_section(class_id)  # the class's rounds, and their CSV (hwr.pages.teach.moderation_panels)
+    student_data_section(class_id)  # teacher only: when its data goes; one student's
     samples, left_out = curated_samples(class_collection(), class_id)  # as teaching uses them
     if len(samples) == 0:
         st.info(_("No digits collected yet: on the Draw page, confirm or correct a "
