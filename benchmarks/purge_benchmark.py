@@ -6,8 +6,8 @@ The database holds --classes classes that ended 60 days ago, each with --student
 students of --drawings drawings (each a wall drawing with its 28x28 uint8 model input
 and a sample with its 28x28 float model input and a small PNG, as the Draw page files
 them), --rounds rounds with an entry per student, a few curation changes and one model
-version taught with the class (--archive-kb of archive, fine-tuned from the previous
-class's version as the app does); plus one running class of the same size, whose model
+version taught with the class (--archive-kb of archive, fine-tuned from the original
+as the app does); plus one running class of the same size, whose model
 answers, inserted in bulk with SQLAlchemy Core. The purge
 keeps --retention days (default 30), so every ended class goes.
 
@@ -134,14 +134,14 @@ def seed(engine, args, now: float) -> dict:
                 "INSERT INTO model_versions (id, parent, created, class_digits, class_name,"
                 " report, archive, class_id, students) VALUES (%s, %s, %s, %s, %s, %s, %s,"
                 " %s, %s)",
-                (version, versions[-1] if versions else "original", iso(started + DAY / 2),
+                (version, "original", iso(started + DAY / 2),
                  len(sample_rows), f"Class {n}", "{}",
                  rng.bytes(args.archive_kb * 1024), class_id, json.dumps(students)))
             versions.append(version)
             if running:
                 running_id, running_students = class_id, students
-        # the running class's model answers (fine-tuned, as the app does, from the one
-        # that answered before: each class's from the previous class's)
+        # the running class's model answers (each class's fine-tuned from the original,
+        # as the app does: a class never starts from another class's model)
         conn.execute(insert(settings).values(key="active_model", value=versions[-1]))
     return {"class_id": running_id, "students": running_students, "version": versions[-1]}
 

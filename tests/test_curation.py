@@ -221,7 +221,7 @@ def test_teaching_leaves_out_hidden_and_excluded_drawings_under_curated_labels(
     lesson, ids = moderated_class(db)
     captured = {}
 
-    def start(self, load_digits, class_name):
+    def start(self, load_digits, class_name, class_id=None):
         captured["load_digits"] = load_digits
 
     monkeypatch.setattr(Teaching, "start", start)

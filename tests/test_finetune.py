@@ -27,7 +27,7 @@ from hwr.learning.finetune import (
 from hwr.learning import replay
 from hwr.learning.replay import ReplayFileError, read_replay, replay_mnist, write_replay
 from hwr.teaching.jobs import FineTuneJob
-from hwr.teaching.sentences import CANCELLED, FAILED, NO_REPLAY
+from hwr.teaching.sentences import CANCELLED, ERASED_MEANWHILE, FAILED, NO_REPLAY
 from hwr.teaching.service import replay_digits
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
 from tests.support.files import REPO
@@ -131,7 +131,7 @@ def test_without_mnist_files_or_network_the_class_teaches_the_model(tmp_path, mo
     monkeypatch.delenv("HWR_DATA_DIR", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # no cached MNIST either
     tried = no_network(monkeypatch)
-    store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
+    store = store_of(tmp_path, tilted)
     offline = FineTuneJob(store, store.original, lambda: tilted, replay_digits,
                           class_name="7B", config=quick())
     assert offline.start().wait(180) and offline.message is None, offline.message
@@ -145,7 +145,7 @@ def test_without_mnist_files_or_network_the_class_teaches_the_model(tmp_path, mo
 def test_a_missing_or_damaged_replay_file_is_one_sentence(tmp_path, monkeypatch, tilted):
     """The teacher reads NO_REPLAY, never a path, an errno or a traceback; no download."""
     monkeypatch.delenv("HWR_DATA_DIR", raising=False)
-    store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
+    store = store_of(tmp_path, tilted)
     good = replay.REPLAY_PATH.read_bytes()
     wrong_type = tmp_path / "wrong.npz"
     np.savez(wrong_type, images=np.zeros((5, 28, 28), np.float32), labels=np.zeros(5, np.uint8),
@@ -216,6 +216,17 @@ def test_too_few_digits_or_kinds_are_refused(tilted):
         check_enough(monotone, config)
 
 
+def store_of(tmp_path, digits: ClassDigits) -> ModelStore:
+    """A model store on a class database in which each of the digits' students has
+    filed a digit: what the fine-tune finds still there when it records who taught its
+    new version (a student erased meanwhile discards it)."""
+    db = ClassCollection(tmp_path / "db.sqlite3")
+    blank = np.zeros((28, 28), np.float32)
+    for student in sorted(set(digits.students)):
+        db.add(blank, 1, np.full(10, 0.1), student=student)
+    return ModelStore(db.engine, tmp_path / "cache")
+
+
 def job(store, mnist, digits, **config):
     return FineTuneJob(store, store.original, lambda: digits, lambda: mnist,
                        class_name="7B", config=quick(**config))
@@ -223,7 +234,7 @@ def job(store, mnist, digits, **config):
 
 @pytest.mark.slow
 def test_a_cancelled_run_leaves_the_store_unchanged(tmp_path, shipped, tilted):
-    store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
+    store = store_of(tmp_path, tilted)
     running = job(store, shipped, tilted, epochs=3)
     learning = threading.Event()
     original_update = running._update
@@ -240,7 +251,7 @@ def test_a_cancelled_run_leaves_the_store_unchanged(tmp_path, shipped, tilted):
 
 @pytest.mark.slow
 def test_a_failing_run_leaves_the_store_unchanged(tmp_path, shipped, tilted):
-    store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
+    store = store_of(tmp_path, tilted)
 
     def no_mnist():
         raise FineTuneError("The MNIST training digits could not be read.")
@@ -257,7 +268,7 @@ def test_a_failing_run_leaves_the_store_unchanged(tmp_path, shipped, tilted):
 
 
 def test_too_few_digits_fail_before_any_data_is_read(tmp_path, tilted):
-    store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
+    store = store_of(tmp_path, tilted)
 
     def never():
         raise AssertionError("MNIST read for a class that cannot be learned")
@@ -270,7 +281,7 @@ def test_too_few_digits_fail_before_any_data_is_read(tmp_path, tilted):
 
 @pytest.mark.slow
 def test_a_finished_run_is_a_new_version_not_yet_active(tmp_path, shipped, tilted):
-    store = ModelStore(ClassCollection(tmp_path / "db.sqlite3").engine, tmp_path / "cache")
+    store = store_of(tmp_path, tilted)
     done = job(store, shipped, tilted)
     assert done.start().wait(180) and done.message is None, done.message
     version = done.version
@@ -304,3 +315,27 @@ def test_the_command_line_runs_the_same_fine_tune(tmp_path, mnist_dir, mnist, ti
          "--data-dir", str(mnist_dir)], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert refused.returncode == 2 and "at least 30" in refused.stderr
     assert not (tmp_path / "none").exists()
+
+
+@pytest.mark.slow
+def test_a_student_erased_during_the_run_discards_its_model(tmp_path, shipped, tilted):
+    """The fine-tune read a student's digits, then the teacher erased the student: the
+    new version is deleted at once and the teacher is told (hwr.class_data.privacy)."""
+    from hwr.class_data import privacy
+
+    db = ClassCollection(tmp_path / "db.sqlite3")
+    store = ModelStore(db.engine, tmp_path / "cache")
+    lesson = db.start_class("7B")
+    blank = np.zeros((28, 28), np.float32)
+    for student in sorted(set(tilted.students)):
+        db.add(blank, 1, np.full(10, 0.1), class_id=lesson.id, student=student)
+
+    def read_then_erase() -> ClassDigits:
+        privacy.erase_student(db.engine, lesson.id, tilted.students[0])
+        return tilted
+
+    erased = FineTuneJob(store, store.original, read_then_erase, lambda: shipped,
+                         class_name="7B", config=quick(), class_id=lesson.id)
+    assert erased.start().wait(180)
+    assert erased.version is None and erased.message.template == ERASED_MEANWHILE
+    assert store.versions() == [] and store.active().is_original

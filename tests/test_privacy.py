@@ -137,7 +137,7 @@ def test_an_erased_student_leaves_no_trace(db_url, store, caplog):
                        class_name="7B")
     assert privacy.record_taught(store.engine, taught.id, lesson.id, [marked, other, other])
     later = store.add(write_model(b"later"), parent=taught.id, class_digits=9,
-                      class_name="8A")  # fine-tuned from it: stays (DESCENDANTS_TOO)
+                      class_name="7B")  # fine-tuned from it: goes with it
     store.activate(taught.id)
     store.get(taught.id)  # unpacked in this server's cache
     assert (store.cache / taught.id / MODEL_FILE).is_file()
@@ -151,14 +151,14 @@ def test_an_erased_student_leaves_no_trace(db_url, store, caplog):
         erased = privacy.erase_student(db.engine, lesson.id, marked, cache_dir=store.cache)
 
     assert erased == privacy.Erased(drawings=4, samples=4, entries=1, curation_rows=3,
-                                    model_versions=1, active_changed=True, students=1)
+                                    model_versions=2, active_changed=True, students=1)
     assert count_in_database(db.engine, needles) == {n: 0 for n in needles}
     if db_url.startswith("sqlite"):  # the file and its WAL, after the erasure's VACUUM
         raw = sqlite_bytes(db_url)
         assert MARK.encode() not in raw and kept_png not in raw and kept_slice not in raw
         assert marked.encode() not in raw
     # the models that learned from them are gone, the active fell back to their parent
-    assert [v.id for v in store.versions()] == [later.id, before.id]
+    assert [v.id for v in store.versions()] == [before.id]
     assert store.active_id() == before.id
     assert not (store.cache / taught.id).exists()
     assert privacy.model_fallback_note(db.engine) == privacy.ERASED_NOTE
@@ -175,9 +175,7 @@ def test_an_erased_student_leaves_no_trace(db_url, store, caplog):
     assert "erased" in logged and MARK not in logged and marked not in logged
 
 
-def test_with_descendants_too_the_versions_fine_tuned_from_theirs_go_as_well(
-        db_url, store, monkeypatch):
-    monkeypatch.setattr(privacy, "DESCENDANTS_TOO", True)
+def test_the_versions_fine_tuned_from_theirs_go_as_well(db_url, store):
     db = ClassCollection(db_url)
     lesson = db.start_class("7B")
     pupil = session()
@@ -192,6 +190,23 @@ def test_with_descendants_too_the_versions_fine_tuned_from_theirs_go_as_well(
     erased = privacy.erase_student(db.engine, lesson.id, pupil, cache_dir=store.cache)
     assert erased.model_versions == 3 and erased.active_changed
     assert [v.id for v in store.versions()] == [base.id] and store.active_id() == base.id
+
+
+def test_a_class_fine_tunes_only_from_its_own_models_or_the_original(db_url, store):
+    """So that no class's model carries another class's drawings (out of reach of that
+    class's erasure and purge)."""
+    db = ClassCollection(db_url)
+    first = db.start_class("7B")
+    pupil = session()
+    fill(db, first, pupil, MARK, seed=1, drawings=1)
+    taught = store.add(write_model(b"t"), parent=ORIGINAL, class_digits=1, class_name="7B")
+    unknown = store.add(write_model(b"u"), parent=ORIGINAL, class_digits=1, class_name="?")
+    privacy.record_taught(db.engine, taught.id, first.id, [pupil])
+    assert privacy.may_start_from(db.engine, ORIGINAL, first.id)
+    assert privacy.may_start_from(db.engine, taught.id, first.id)
+    assert not privacy.may_start_from(db.engine, taught.id, first.id + 1)  # another class
+    assert not privacy.may_start_from(db.engine, taught.id, None)  # every class's digits
+    assert not privacy.may_start_from(db.engine, unknown.id, first.id)  # who taught it?
 
 
 def test_erasing_one_of_two_students_with_the_same_nickname_leaves_the_other(db_url):

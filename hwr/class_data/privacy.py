@@ -14,10 +14,11 @@ that started before it was made, and by each of their students who had filed a s
 by then. Erasing or purging *deletes* those versions (no retraining); if one of them
 answered, the active model falls back to the nearest version it came from that stays
 (else the original), with a line in the log that names no student and a note for the
-teacher (``model_fallback_note``). A version fine-tuned *from* a deleted one stays
-(``DESCENDANTS_TOO``): a fine-tune starts from the active model, so in a school every
-later class's model descends from the first class's, and a purge would otherwise take
-the running class's model from it mid-lesson.
+teacher (``model_fallback_note``). A version fine-tuned *from* a deleted one goes too:
+its weights started from one that learned from the erased or expired drawings. This
+never reaches another class's model, because a class's fine-tune starts from a model
+taught by that same class or from the original (``start_for``), never from another
+class's.
 
 Each erasure, and each class a purge deletes, is one transaction (a database that stops
 answering leaves a student or a class whole or gone), serialised with the others and
@@ -92,10 +93,6 @@ COMPACT_KEY = "privacy:compact_due"  # deleted bytes may still be on disk
 _LOCK_KEY = "privacy:lock"  # SQLite: a no-op update of it takes the write lock first
 _ADVISORY_LOCK = 7_202_612  # PostgreSQL: one erasure, purge or record at a time
 DAY = 86_400.0
-# True: also delete every version fine-tuned from a deleted one (its weights started
-# from one that learned from the erased or expired drawings). Off: the running class's
-# model never changes because an older class expired (see the module's docstring).
-DESCENDANTS_TOO = False
 VERSION_FOLDER = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}")  # ModelStore.add's ids
 
 ERASED, PURGED = "erased", "purged"
@@ -292,10 +289,7 @@ def _taught_by_class(v: _Version, class_id: int, lesson, students: set) -> bool:
 
 
 def _with_descendants(versions: dict[str, _Version], doomed: set[str]) -> set[str]:
-    """The doomed versions and (``DESCENDANTS_TOO``) every version fine-tuned from one
-    of them."""
-    if not DESCENDANTS_TOO:
-        return set(doomed)
+    """The doomed versions and every version fine-tuned from one of them."""
     children = defaultdict(list)
     for v in versions.values():
         children[v.parent].append(v.id)
@@ -671,6 +665,21 @@ def record_taught(engine: Engine, version_id: str, class_id: int | None, student
     LOG.info("hwr: model version %s was discarded: a student it learned from was erased "
              "while it was being taught", version_id)
     return False
+
+
+def may_start_from(engine: Engine, version_id: str, class_id: int | None) -> bool:
+    """Whether a fine-tune of this class (None: every class's digits) may start from
+    this version: the original, or a version taught by this same class (as
+    ``record_taught`` noted). Starting from another class's model would carry that
+    class's drawings into this one's, out of reach of their erasure and purge."""
+    if version_id == ORIGINAL:
+        return True
+    _ready(engine)
+    v = model_versions.c
+    with storage.connection(engine) as conn:
+        row = conn.execute(select(v.class_id, v.students)
+                           .where(v.id == version_id)).first()
+    return row is not None and row.students is not None and row.class_id == class_id
 
 
 def _present(conn, class_id: int | None, students: list[str], read_at) -> bool:

@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Callable
 
+from hwr.class_data import privacy
 from hwr.class_data.locks import HEARTBEAT_SECONDS, DatabaseLock
 from hwr.class_data.model_store import ModelStore, ModelVersion
 from hwr.learning.config import TrainConfig
@@ -32,7 +33,7 @@ from hwr.learning.finetune import (
     write_version,
 )
 from hwr.teaching.message import Message
-from hwr.teaching.sentences import CANCELLED, FAILED, LOCK_LOST
+from hwr.teaching.sentences import CANCELLED, ERASED_MEANWHILE, FAILED, LOCK_LOST
 
 
 class FineTuneJob:
@@ -47,6 +48,7 @@ class FineTuneJob:
     def __init__(self, store: ModelStore, start: ModelVersion,
                  load_digits: Callable[[], ClassDigits], load_mnist: Callable[[], Mnist],
                  class_name: str = "", config: TrainConfig | None = None,
+                 class_id: int | None = None,
                  lock: DatabaseLock | None = None,
                  heartbeat_seconds: float = HEARTBEAT_SECONDS):
         self.lock, self.heartbeat_seconds = lock, heartbeat_seconds
@@ -54,6 +56,7 @@ class FineTuneJob:
         self.store, self.start_version = store, start
         self.load_digits, self.load_mnist = load_digits, load_mnist
         self.class_name, self.config = class_name, config or TrainConfig()
+        self.class_id = class_id  # whose digits: recorded with the version (privacy)
         self.progress = Progress()
         self.selection: dict = {}  # what the digits left out, as of the run's start
         self.cancel_event = threading.Event()
@@ -113,6 +116,7 @@ class FineTuneJob:
     def _run(self) -> None:
         started = time.monotonic()
         try:
+            read_at = time.time()  # a student erased after this is caught by record_taught
             digits = self.load_digits()
             self.selection = getattr(digits, "report", None) or {}  # curation's LeftOut
             usable_digits, _left_out = usable(digits)
@@ -131,6 +135,10 @@ class FineTuneJob:
                 class_name=self.class_name,
                 report={**{k: v for k, v in result.report.items() if k != "config"},
                         **self.selection})
+            if not privacy.record_taught(self.store.engine, self.version.id, self.class_id,
+                                         digits.students or None, read_at):
+                self.version = None  # deleted: a student it learned from was erased
+                raise FineTuneError(Message(ERASED_MEANWHILE))
         except Cancelled:
             self.cancelled, self.message = True, Message(CANCELLED)
         except FineTuneError as e:

@@ -16,6 +16,8 @@ LOCK_LOST = N_("This server could not reach the class database for too long, so 
                "server took the fine-tune for stopped; this one stopped too, nothing was "
                "saved.")
 FAILED = N_("The fine-tune failed ({error}); nothing was saved.")
+ERASED_MEANWHILE = N_("A student whose drawings the model was learning from was erased "
+                      "meanwhile, so the new model was discarded. Teach the model again.")
 NO_REPLAY = N_("The model cannot learn here because the MNIST digits it practises on, "
                "which come with the app, are missing or damaged: reinstall the app to "
                "restore them.")

@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 from sqlalchemy import Engine
 
+from hwr.class_data import privacy
 from hwr.class_data.locks import DatabaseLock, LockState, forget_outcome, last_outcome
 from hwr.class_data.model_store import ModelStore
 from hwr.learning.config import TrainConfig
@@ -106,12 +107,14 @@ class Teaching:
         short = shortfall(labels, self.config.finetune)
         return None if short is None else not_ready(short)
 
-    def start(self, load_digits: Callable[[], ClassDigits],
-              class_name: str) -> FineTuneJob | None:
+    def start(self, load_digits: Callable[[], ClassDigits], class_name: str,
+              class_id: int | None = None) -> FineTuneJob | None:
         """Start teaching the model the class's digits (``load_digits`` reads them, in
         the job's thread), unless a fine-tune runs already on this server or another
         (two presses, or two teachers on two servers, start one run): returns this
-        server's job, or None when another server's runs."""
+        server's job, or None when another server's runs. It starts from the active
+        model if this class (``class_id``) taught it, else from the original
+        (``privacy.may_start_from``): a class's model holds no other class's drawings."""
         with self.slot.lock:
             job = self.slot.job
             if job is not None and job.running:
@@ -120,9 +123,12 @@ class Teaching:
             if not lock.acquire({"class_name": class_name, "stage": "starting"}):
                 return None
             try:
-                self.slot.job = FineTuneJob(self.store, self.store.active(), load_digits,
-                                            self.load_mnist, class_name=class_name,
-                                            config=self.config, lock=lock).start()
+                active = self.store.active()
+                start = active if privacy.may_start_from(self.engine, active.id, class_id) \
+                    else self.store.original
+                self.slot.job = FineTuneJob(self.store, start, load_digits, self.load_mnist,
+                                            class_name=class_name, config=self.config,
+                                            class_id=class_id, lock=lock).start()
             except BaseException:
                 lock.release()
                 raise

@@ -34,7 +34,7 @@ def class_digits(class_id: int | None) -> Callable[[], ClassDigits]:
 
 def start_fine_tune(class_id: int | None, class_name: str) -> FineTuneJob | None:
     """Teach the model the class's digits (Teaching.start)."""
-    return teaching().start(class_digits(class_id), class_name)
+    return teaching().start(class_digits(class_id), class_name, class_id)
 
 
 def say(message: Message | str) -> str:
