@@ -27,7 +27,7 @@ from hwr.learning.finetune import (
 )
 from hwr.pages.shared.language import LANG
 from hwr.teaching.jobs import FineTuneJob
-from hwr.teaching.message import Message, text_in
+from hwr.translation import Message, text_in
 from hwr.teaching.sentences import (
     ALL_CLASSES,
     CANCELLED,

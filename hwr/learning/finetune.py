@@ -37,7 +37,7 @@ from hwr.learning.evaluate import CLASSES, StalePredictionsError, load_predictio
 from hwr.model_dir import CONFIG_FILE, METRICS_FILE, MODEL_FILE
 from hwr.reading.outputs import NOT_A_DIGIT, NUM_CLASSES, split_scores
 from hwr.sizes import IMAGE_SIZE
-from hwr.teaching.message import Message
+from hwr.translation import Message
 from hwr.translation import N_
 
 INK_MIN = 0.02  # mean ink below this: an empty drawing, not a digit to learn
@@ -46,7 +46,7 @@ PICTURES_FILE = "held_out.npz"  # the held-out class digits, read before and aft
 
 class FineTuneError(RuntimeError):
     """Why a fine-tune cannot run, in a sentence for the teacher: ``message``, said in
-    the teacher's language where it is shown (``hwr.teaching.message``); ``str()`` is
+    the teacher's language where it is shown (``hwr.translation.Message``); ``str()`` is
     its English. A plain string is kept as it is (the command line's own words)."""
 
     def __init__(self, message: Message | str):

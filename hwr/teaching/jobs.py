@@ -32,7 +32,7 @@ from hwr.learning.finetune import (
     usable,
     write_version,
 )
-from hwr.teaching.message import Message
+from hwr.translation import Message
 from hwr.teaching.sentences import CANCELLED, ERASED_MEANWHILE, FAILED, LOCK_LOST
 
 

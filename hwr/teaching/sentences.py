@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from hwr.class_data.locks import Outcome
 from hwr.learning.finetune import Shortfall
-from hwr.teaching.message import Message
+from hwr.translation import Message
 from hwr.translation import N_
 
 # How a run on this server ends without a new model (FineTuneJob.message).

@@ -36,7 +36,7 @@ from hwr.learning.data import Mnist
 from hwr.learning.finetune import ClassDigits, FineTuneError, shortfall
 from hwr.learning.replay import ReplayFileError, replay_mnist
 from hwr.teaching.jobs import FineTuneJob
-from hwr.teaching.message import Message
+from hwr.translation import Message
 from hwr.teaching.sentences import NO_REPLAY, not_ready, stopped_elsewhere
 
 LOG = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from hwr.learning.finetune import ClassDigits
 from hwr.pages.shared import class_state, model_loading
 from hwr.pages.shared.language import current
 from hwr.teaching.jobs import FineTuneJob
-from hwr.teaching.message import Message, text_in
+from hwr.translation import Message, text_in
 from hwr.teaching.service import Teaching
 
 
