@@ -149,8 +149,9 @@ def test_the_notice_line_and_its_dialog_in_each_language(lang, canvas, class_db,
     for part in ("What is kept", "What is never kept", "For how long", "The class's models",
                  "Your choices"):
         assert translation.gettext_in(lang, part) in words
-    assert translation.gettext_in(lang, "Everything is deleted {days} days after the "
-                                        "class ends.").format(days=30) in words
+    assert translation.ngettext_in(lang, "Everything is deleted {days} day after the "
+                                         "class ends.", "Everything is deleted {days} days "
+                                         "after the class ends.", 30).format(days=30) in words
     if english is not None:
         left = [e.value for kind in ("markdown", "caption") for e in at.get(kind)
                 if e.value in english] + [b.label for b in at.button if b.label in english]
