@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from hwr.class_data.collection import ClassCollection
-from hwr.class_data.locks import Outcome
+from hwr.class_data.locks import SERVER_STOPPED, Outcome
 from hwr.class_data.model_store import ModelStore
 from hwr.learning.config import FineTuneConfig
 from hwr.learning.finetune import (
@@ -27,16 +27,14 @@ from hwr.learning.finetune import (
 )
 from hwr.pages.shared.language import LANG
 from hwr.teaching.jobs import FineTuneJob
-from hwr.translation import Message, text_in
 from hwr.teaching.sentences import (
     ALL_CLASSES,
     CANCELLED,
-    SERVER_STOPPED,
     class_name,
     stopped_elsewhere,
 )
 from hwr.teaching.service import BUTTON_CONFIG, Slot, Teaching, slot_for
-from hwr.translation import gettext_in, ngettext_in
+from hwr.translation import Message, gettext_in, ngettext_in, text_in
 from tests.support.files import REPO
 from tests.support.untranslated import find_all_in_package
 

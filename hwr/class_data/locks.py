@@ -1,5 +1,5 @@
 """Locks in the class database, so that something runs once whatever app server asks:
-one fine-tune at a time for all the school's servers (``hwr.pages.class_page.fine_tune_jobs``).
+one fine-tune at a time for all the school's servers (``hwr.teaching``).
 
 A lock is one row of the ``settings`` table (key ``lock:<name>``): taking it is an
 insert, which the database lets only one server make (the key is the primary key, on
@@ -30,7 +30,10 @@ from sqlalchemy.exc import IntegrityError
 
 from hwr import settings as hwr_settings
 from hwr.class_data.storage import connection, settings
+from hwr.translation import N_
 
+# TRANSLATORS: why another server released a lock (a fine-tune); said to the teacher
+SERVER_STOPPED = N_("the server running it stopped answering")
 HEARTBEAT_SECONDS = 2.0  # how often a holder should beat (well inside the stale time)
 
 
@@ -140,7 +143,7 @@ class DatabaseLock:
         return False
 
     def release_dead(self, dead: LockState,
-                     reason: str = "the server running it stopped answering") -> bool:
+                     reason: str = SERVER_STOPPED) -> bool:
         """Remove a dead holder's lock (only if it is still exactly that row) and record
         its run as failed; False if someone else changed the row first."""
         outcome = json.dumps({"state": "failed", "holder": dead.holder,

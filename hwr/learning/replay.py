@@ -46,7 +46,7 @@ TRAIN_SPLIT = 60_000  # indices refer to MNIST's training files
 
 class ReplayFileError(Exception):
     """The replay file is missing or damaged; the message says which, for the log (the
-    Class page tells the teacher in one sentence: ``fine_tune_jobs.NO_REPLAY``)."""
+    Class page tells the teacher in one sentence: ``hwr.teaching.sentences.NO_REPLAY``)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,10 +5,9 @@ The enough-digits rule's own sentences are the rule's (``hwr.learning.finetune``
 
 from __future__ import annotations
 
-from hwr.class_data.locks import Outcome
+from hwr.class_data.locks import SERVER_STOPPED, Outcome
 from hwr.learning.finetune import Shortfall
-from hwr.translation import Message
-from hwr.translation import N_
+from hwr.translation import N_, Message
 
 # How a run on this server ends without a new model (FineTuneJob.message).
 CANCELLED = N_("The fine-tune was cancelled; nothing was saved.")
@@ -27,7 +26,6 @@ NO_REPLAY = N_("The model cannot learn here because the MNIST digits it practise
 # language; a reason it words otherwise is shown as it is.
 STOPPED_ELSEWHERE = N_("The fine-tune of {name}'s digits stopped: {reason}. Nothing was "
                        "saved, and the model answering is the same as before.")
-SERVER_STOPPED = N_("the server running it stopped answering")
 
 # The class names a fine-tune records that are not a teacher's own words: kept in
 # English where they are stored (a model version's, a lock's), said where shown.
