@@ -620,3 +620,18 @@ def test_the_purge_benchmark_runs_and_checks_the_running_class(tmp_path):
     figures = json.loads(out.read_text())["sqlite"]
     assert figures["classes_purged"] == 2 and figures["rows_left_of_ended_classes"] == 0
     assert figures["running_class_untouched"] and figures["active_model_kept"]
+
+
+def test_digits_saved_while_no_class_ran_go_after_the_retention(db_url):
+    """They have no class whose end starts the count: their own age does."""
+    db = ClassCollection(db_url)
+    blank = np.zeros((28, 28), np.float32)
+    old = db.add(blank, 3, np.full(10, 0.1), student=session())
+    new = db.add(blank, 4, np.full(10, 0.1), student=session())
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE samples SET created = :c WHERE id = :i"),
+                     {"c": privacy._iso(time.time() - 40 * DAY), "i": old})
+    assert privacy.purge_expired(db.engine, None).samples == 0  # never: kept
+    purged = privacy.purge_expired(db.engine, 30)
+    assert purged.samples == 1 and purged.classes == 0
+    assert db.samples().ids == (new,)

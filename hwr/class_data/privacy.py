@@ -767,7 +767,8 @@ def purge_expired(engine: Engine, retention_days: int | None, now: float | None 
     class) with all its data, each class in its own transaction: drawings, samples,
     round entries, rounds, students, curation changes, its projector key and closed
     results, the model versions it taught (the active model falling back) and its row.
-    The running class is never touched; None deletes nothing. Then rows left of classes
+    The running class is never touched; None deletes nothing. The digits saved while no
+    class ran go ``retention_days`` after they were saved. Then rows left of classes
     that no longer exist (posted from a page still open when their class went) and
     curation changes of samples deleted earlier go too, and the bytes are compacted.
     A database that stops answering raises StorageUnavailable: the classes purged so far
@@ -797,8 +798,12 @@ def purge_expired(engine: Engine, retention_days: int | None, now: float | None 
         deleted_versions |= versions
         changed |= active_changed
         _forget_cached(cache_dir, versions)
+    classless = _purge_classless(engine, days, now)
+    for name, n in classless.items():
+        totals[name] += n
     orphans = _purge_orphans(engine)
-    compact_seconds = _compact(engine) if purged or orphans or _compact_due(engine) else 0.0
+    compact_seconds = _compact(engine) if purged or orphans or any(classless.values()) \
+        or _compact_due(engine) else 0.0
     result = Purged(classes=len(purged), model_versions=len(deleted_versions),
                     active_changed=changed, orphans=orphans, class_ids=tuple(purged),
                     seconds=time.perf_counter() - started,
@@ -810,6 +815,23 @@ def purge_expired(engine: Engine, retention_days: int | None, now: float | None 
                  ",".join(map(str, purged)) or "-", result.drawings, result.samples,
                  result.entries, result.model_versions, orphans, result.seconds)
     return result
+
+
+def _purge_classless(engine: Engine, days: int, now: float) -> dict[str, int]:
+    """The digits saved while no class ran (and their curation changes) go once they are
+    ``days`` days old: they have no class whose end starts the count. One transaction."""
+    s, cc = samples.c, curation_changes.c
+    old = s.class_id.is_(None) & (s.created < _iso(now - days * DAY))
+    with _serialised(engine) as conn:
+        curation_rows = conn.execute(delete(curation_changes).where(
+            cc.sample_id.in_(select(s.id).where(old)))).rowcount
+        gone = conn.execute(delete(samples).where(old)).rowcount
+        if gone:
+            _put(conn, COMPACT_KEY, "1")
+    if gone:
+        LOG.info("hwr: purged %d digit(s) saved while no class ran, %d or more days ago",
+                 gone, days)
+    return {"samples": gone, "curation_rows": curation_rows}
 
 
 def _purge_class(engine: Engine, class_id: int, days: int, now: float):
