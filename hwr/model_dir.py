@@ -3,6 +3,7 @@ a training run's, a class's version), named once, and reading its JSON card file
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -14,6 +15,11 @@ PREDICTIONS_FILE = "test_predictions.npz"  # per-image test probabilities
 GALLERY_FILE = "gallery.npz"  # the MNIST test images the Evaluation page shows offline
 REPLAY_FILE = "replay.npz"  # MNIST training digits a fine-tune replays (hwr.learning.replay)
 CARD_FILES = (CONFIG_FILE, MODEL_FILE, HISTORY_FILE, METRICS_FILE)  # a complete run
+
+
+def file_sha256(path: str | Path) -> str:
+    """A file's SHA-256 (a model file's identity: its saved results name it)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def read_card(model_dir: str | Path, name: str) -> dict:

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hwr import settings as hwr_settings
 from hwr.class_data.storage import connection, model_versions, settings
-from hwr.model_dir import MODEL_FILE
+from hwr.model_dir import MODEL_FILE, file_sha256
 
 ORIGINAL = "original"
 ACTIVE_KEY = "active_model"
@@ -88,8 +88,6 @@ def results_dir(model_dir: str | Path) -> Path:
     """Where the app writes test results it computed for a model: this server's cache,
     one folder per model file (by checksum), never the model's own directory (the
     shipped model is read-only)."""
-    from hwr.learning.evaluate import file_sha256
-
     return default_cache() / "results" / file_sha256(Path(model_dir) / MODEL_FILE)[:16]
 
 

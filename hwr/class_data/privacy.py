@@ -54,28 +54,27 @@ import numpy as np
 from PIL import Image
 from sqlalchemy import (
     Engine,
-    Integer,
-    Text,
     and_,
-    column,
     delete,
     exists,
     func,
     insert,
     not_,
     select,
-    table,
     text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
 from hwr.class_data import storage
+from hwr.class_data.model_store import ORIGINAL, default_cache
+from hwr.class_data.rounds import neutralise
 from hwr.class_data.storage import (
     class_students,
     classes,
     curation_changes,
     drawings,
+    model_versions,
     round_entries,
     rounds,
     samples,
@@ -85,7 +84,6 @@ from hwr.translation import N_
 
 LOG = logging.getLogger(__name__)
 
-ORIGINAL = "original"  # hwr.class_data.model_store.ORIGINAL
 ACTIVE_KEY = "active_model"  # hwr.class_data.model_store.ACTIVE_KEY
 PURGED_AT_KEY = "privacy:purged_at"  # the last purge's start ("<unix time> <random>")
 NOTE_KEY = "privacy:model_note"  # JSON: why the active model fell back, for the teacher
@@ -104,10 +102,6 @@ PURGED_NOTE = N_("A class's data was deleted because the time the school keeps i
                  "answers now is the one those models were taught from.")
 _NOTES = {ERASED: ERASED_NOTE, PURGED: PURGED_NOTE}
 
-# model_versions with the columns of migration 0005 (storage.model_versions lacks them)
-model_versions = table(
-    "model_versions", column("id"), column("parent"), column("created"),
-    column("class_name"), column("class_id", Integer), column("students", Text))
 
 
 # --- what the pages get -------------------------------------------------------------
@@ -341,8 +335,6 @@ def _forget_cached(cache_dir, version_ids) -> None:
 def _cache(cache_dir) -> Path:
     if cache_dir is not None:
         return Path(cache_dir)
-    from hwr.class_data.model_store import default_cache
-
     return default_cache()
 
 
@@ -566,14 +558,12 @@ round_entries.csv  their entries in the class's rounds: the round's number in th
                    nickname, and the picture (png)
 round_entries/<id>.png  the picture of each round entry (28 x 28)
 
-Not in these files: the class models that learned from these drawings (numbers, not
-pictures); erasing the student deletes them.
+Not in these files: the class models that learned from these drawings (each also keeps
+the 28 x 28 pictures it was checked on); erasing the student deletes them.
 """
 
 
 def _csv(header: list[str], rows) -> str:
-    from hwr.class_data.rounds import neutralise
-
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)

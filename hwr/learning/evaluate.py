@@ -6,13 +6,12 @@ probabilities) so the Evaluation page never re-runs 10,000 predictions per visit
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
-from hwr.model_dir import METRICS_FILE, MODEL_FILE, PREDICTIONS_FILE
+from hwr.model_dir import METRICS_FILE, MODEL_FILE, PREDICTIONS_FILE, file_sha256
 from hwr.reading.outputs import NUM_CLASSES, flagged, split_scores
 
 CLASSES = list(range(NUM_CLASSES))
@@ -25,10 +24,6 @@ MEASURED_KEYS = ("styles", "drawn_styles", "not_a_digit")  # written by evaluate
 
 class StalePredictionsError(RuntimeError):
     """Saved test predictions are missing or were made by another model file."""
-
-
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:

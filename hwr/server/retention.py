@@ -31,12 +31,12 @@ def purge_due(engine, retention_days: int | None) -> Purged | None:
 
 def say(purged: Purged | None) -> str | None:
     """The log line for a purge that deleted something (None otherwise)."""
-    if purged is None or not purged.classes:
+    if purged is None or not (purged.classes or purged.samples):
         return None
-    line = (f"hwr: retention: deleted the data of {purged.classes} ended class(es) "
-            f"({purged.drawings} wall drawings, {purged.samples} digits, {purged.entries} "
-            f"round entries, {purged.model_versions} model versions) in "
-            f"{purged.seconds:.1f} s")
+    line = (f"hwr: retention: deleted the data of {purged.classes} ended class(es) and "
+            f"the digits saved outside a class that expired ({purged.drawings} wall "
+            f"drawings, {purged.samples} digits, {purged.entries} round entries, "
+            f"{purged.model_versions} model versions) in {purged.seconds:.1f} s")
     if purged.active_changed:
         line += "; the active model was one of them and fell back to the one it came from"
     return line
@@ -47,12 +47,12 @@ def keep_purging(stop: threading.Event, check_seconds: float = CHECK_SECONDS) ->
     engine = None
     while True:
         try:
-            days = settings.retention_days()
-            if days is not None:
-                engine = engine or storage.create(settings.database_url())
-                line = say(purge_due(engine, days))
-                if line:
-                    print(line, flush=True)
+            # "never" purges nothing, but still drops this server's copies of the
+            # model versions an erasure deleted on another server
+            engine = engine or storage.create(settings.database_url())
+            line = say(purge_due(engine, settings.retention_days()))
+            if line:
+                print(line, flush=True)
         except StorageUnavailable as e:
             print(f"hwr: retention: the class database did not answer ({e}); asked again "
                   f"in {check_seconds:.0f} s", flush=True)

@@ -136,7 +136,7 @@ def class_page() -> None:
 
 def class_digits() -> None:
     class_id, what = choose_class()
-    rounds_section(class_id)  # the class's rounds, and their CSV (hwr.pages.teach.moderation_panels)
+    rounds_section(class_id)  # the class's rounds, and their CSV (hwr.pages.teach.round_panels)
     student_data_section(class_id)  # teacher only: when its data goes; one student's
     samples, left_out = curated_samples(class_collection(), class_id)  # as teaching uses them
     if len(samples) == 0:

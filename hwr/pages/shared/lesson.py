@@ -5,8 +5,8 @@ Every teacher action goes through ``teacher_only``: it is done only for a sessio
 ``is_teacher()`` (a student's session that sends the teacher's widget messages, forged,
 gets nothing done). The state lives in the class database (``hwr.class_data``), so a
 teacher on one app server moderates what was posted through another; each wall reads it
-anew every second. The Teach page's panels are in ``lesson_panels``, the Draw page's
-round in ``round_prompt``.
+anew every second. The Teach page's panels are in ``hwr.pages.teach``, the Draw page's
+round in ``hwr.pages.draw.round_prompt``.
 """
 
 from __future__ import annotations
