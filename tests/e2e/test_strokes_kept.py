@@ -27,7 +27,7 @@ from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 KEY = "canvas-digit"
 ROOT = f".st-key-{KEY} .hwr-canvas-root"
-CANVAS_JS = Path(__file__).resolve().parents[2] / "hwr" / "pages" / "canvas.js"
+CANVAS_JS = Path(__file__).resolve().parents[2] / "hwr" / "pages" / "components" / "canvas.js"
 
 
 def strokes_at(page, box: dict, scale: float, strokes) -> None:
