@@ -15,19 +15,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import (
-    canvas_selector,
-    clear_canvas,
-    draw_strokes,
+    LAPTOP,
+    draw_digit,
     expect_run_finished,
+    open_page,
     streamlit_server,
-    touch_strokes,
+    student_on,
 )
 from tests.support.looks import assert_answer_laid_out, assert_styled
-from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 PASSCODE = "7B-secret"
-KEY = "canvas-digit"
-LAPTOP = {"viewport": {"width": 1280, "height": 800}}
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +35,6 @@ def lesson_url(mnist_dir, tmp_path_factory):
         yield url
 
 
-def open_page(browser, url: str, **context):
-    page = browser.new_context(**context).new_page()
-    page.set_default_timeout(60_000)
-    page.goto(url)
-    return page
 
 
 def teacher_on(browser, url: str):
@@ -54,25 +46,8 @@ def teacher_on(browser, url: str):
     return teacher
 
 
-def student_on(browser, url: str, name: str, phone: bool):
-    context = browser.devices["Pixel 7"] if phone else LAPTOP
-    page = open_page(browser, f"{url}/?name={name}", **context)
-    page.wait_for_selector(canvas_selector(KEY))
-    if phone:
-        page.cdp = page.context.new_cdp_session(page)
-    return page
 
 
-def draw(page, digit: int) -> None:
-    clear_canvas(page, KEY)
-    # the whole canvas on screen, clear of Streamlit's header
-    page.locator(canvas_selector(KEY)).evaluate("c => c.scrollIntoView({block: 'center'})")
-    strokes = place(DIGITS[digit][0], *PLACEMENTS[0])
-    if getattr(page, "cdp", None) is not None:
-        touch_strokes(page, page.cdp, KEY, strokes)
-    else:
-        draw_strokes(page, KEY, strokes)
-    expect(page.locator(".hwr-answer")).to_have_text(str(digit), timeout=30_000)
 
 
 def open_sidebar(page, inside) -> None:
@@ -111,7 +86,7 @@ def test_students_pages_keep_their_looks_through_a_lesson(browser, lesson_url, a
         for kind, page in students.items():
             where = f"{kind}, after {after}"
             try:
-                draw(page, digit)
+                draw_digit(page, digit)
                 assert_answer_laid_out(page, where, phone=kind == "phone")
             except AssertionError:
                 page.screenshot(path=artifacts / f"looks-{kind}-{after.replace(' ', '-')}.png",
@@ -156,7 +131,7 @@ def test_students_pages_keep_their_looks_through_a_lesson(browser, lesson_url, a
     assert_styled(teacher, "the teacher's page, after removing a student")
     teacher.screenshot(path=artifacts / "looks-teacher-after-remove.png", full_page=True)
     phone = students["phone"]
-    draw(phone, 2)
+    draw_digit(phone, 2)
     assert_answer_laid_out(phone, "phone, after being removed", phone=True)
     for page in (teacher, *students.values()):
         page.context.close()

@@ -11,13 +11,8 @@ screenshotted into test-artifacts/, with hwr's stylesheet still there after an e
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,59 +20,19 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.support.browser import (
-    REPO,
-    canvas_selector,
-    clear_canvas,
-    draw_strokes,
-    free_port,
-    touch_strokes,
+    LAPTOP,
+    draw_digit,
+    open_page,
+    streamlit_server,
+    student_on,
 )
 from tests.support.looks import assert_styled
-from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 PASSCODE = "7B-secret"
-KEY = "canvas-digit"
 MARKER = "Zebra-Marker-7"
 OTHER = "Quiet-Otter"
 WALL = '[data-wall="wall"] .hwr-wall-item'
-LAPTOP = {"viewport": {"width": 1280, "height": 800}}
 TAP = 44  # px: a phone's smallest tap target
-
-
-@contextmanager
-def logged_server(env: dict, log: Path, timeout: float = 90.0):
-    """``streamlit run streamlit_app.py`` with its stdout and stderr both in ``log`` (the
-    pages' print() goes to stdout, Python's logging to stderr): every line it writes."""
-    port = free_port()
-    out = log.open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline:
-                raise TimeoutError(f"streamlit did not start on {url} in {timeout} s")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        out.close()
 
 
 @pytest.fixture(scope="module")
@@ -86,15 +41,10 @@ def server(mnist_dir, tmp_path_factory):
     db, log = folder / "class.sqlite3", folder / "server.log"
     env = {"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db),
            "HWR_TEACHER_PASSCODE": PASSCODE, "HWR_MODEL_CACHE": str(folder / "models")}
-    with logged_server(env, log) as url:
+    with streamlit_server(env=env, log=log) as url:
         yield {"url": url, "db": db, "log": log}
 
 
-def open_page(browser, url: str, **context):
-    page = browser.new_context(**(context or LAPTOP)).new_page()
-    page.set_default_timeout(60_000)
-    page.goto(url)
-    return page
 
 
 def teacher_on(browser, url: str):
@@ -109,24 +59,8 @@ def teacher_on(browser, url: str):
     return teacher
 
 
-def student_on(browser, url: str, name: str, phone: bool = False):
-    context = browser.devices["Pixel 7"] if phone else LAPTOP
-    page = open_page(browser, f"{url}/?name={name}", **context)
-    page.wait_for_selector(canvas_selector(KEY))
-    if phone:
-        page.cdp = page.context.new_cdp_session(page)
-    return page
 
 
-def draw(page, digit: int) -> None:
-    clear_canvas(page, KEY)
-    page.locator(canvas_selector(KEY)).evaluate("c => c.scrollIntoView({block: 'center'})")
-    strokes = place(DIGITS[digit][0], *PLACEMENTS[0])
-    if getattr(page, "cdp", None) is not None:
-        touch_strokes(page, page.cdp, KEY, strokes)
-    else:
-        draw_strokes(page, KEY, strokes)
-    expect(page.locator(".hwr-answer")).to_have_text(str(digit), timeout=30_000)
 
 
 def stored(db: Path) -> bytes:
@@ -181,10 +115,10 @@ def test_an_erased_student_leaves_no_trace(browser, server, artifacts):
         page.get_by_text("This class keeps your nickname").wait_for()
 
     # the marked student draws and files a drawing; the other draws one
-    draw(marked, 7)
+    draw_digit(marked, 7)
     marked.locator('[class*="st-key-hwr_confirm_"] button', has_text="7").click()
     marked.get_by_text("Saved as a 7").wait_for()
-    draw(other, 4)
+    draw_digit(other, 4)
     expect(teacher.locator(f'{WALL}[data-student="{MARKER}"]')).to_have_count(1,
                                                                              timeout=10_000)
     expect(teacher.locator(f'{WALL}[data-student="{OTHER}"]')).to_have_count(1)
@@ -194,7 +128,7 @@ def test_an_erased_student_leaves_no_trace(browser, server, artifacts):
     teacher.get_by_role("button", name="Start the round").click()
     for page, digit in ((marked, 7), (other, 7)):
         expect(page.locator(".hwr-prompt")).to_have_text("Everyone draw a 7", timeout=10_000)
-        draw(page, digit)
+        draw_digit(page, digit)
         page.get_by_role("button", name="Done").click()
         page.get_by_text("Your drawing is in").wait_for()
     teacher.get_by_role("button", name="End the round").click()
@@ -256,7 +190,7 @@ def test_the_notice_as_a_person_sees_it(browser, server, artifacts):
     for page, kind in ((laptop, "laptop"), (phone, "phone")):
         line = page.locator(".st-key-hwr-privacy")
         expect(line).to_contain_text("30 days after the class ends")
-        draw(page, 3)
+        draw_digit(page, 3)
         line.scroll_into_view_if_needed()
         assert_styled(page, f"the Draw page with the notice ({kind})")
         page.screenshot(path=artifacts / f"privacy-draw-{kind}.png", full_page=True)

@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import expect
 
+from tests.support.strokes import DIGITS, PLACEMENTS, place
+
 CHROMIUM_ENV = "HWR_CHROMIUM"
 CHROMIUM_ARGS = [
     "--no-sandbox",  # Chromium refuses to run as root otherwise
@@ -72,15 +74,16 @@ def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict |
                      health_interval: float = 0.3, port: int | None = None,
                      log: Path | None = None):
     """Run `streamlit run` headless on a free loopback port; yields the base URL (and,
-    ``with_process``, the server's process id too). ``log``: a file that gets the
-    server's log (its stderr), to read after."""
+    ``with_process``, the server's process id too). ``log``: a file that gets every line
+    the server writes (the pages' print() on stdout, Python's logging on stderr), to
+    read after."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
     stderr = open(log, "wb") if log else subprocess.PIPE  # noqa: SIM115 - closed below
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=stderr)
+                            stdout=stderr if log else subprocess.DEVNULL, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout
@@ -125,6 +128,44 @@ def watched_page(browser, timeout_ms: int = 60_000):
 
 def canvas_selector(key: str) -> str:
     return f".st-key-{key} canvas.hwr-canvas"
+
+
+LAPTOP = {"viewport": {"width": 1280, "height": 800}}
+DIGIT_CANVAS = "canvas-digit"  # the Draw page's one-digit canvas
+
+
+def open_page(browser, url: str, **context):
+    """A page in a context of its own (a laptop's, unless ``context`` says otherwise)."""
+    page = browser.new_context(**(context or LAPTOP)).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    return page
+
+
+def student_on(browser, url: str, name: str, phone: bool = False):
+    """A student's Draw page with ``?name=``, on a laptop or a Pixel 7 (touch, through
+    CDP: ``page.cdp``)."""
+    context = browser.devices["Pixel 7"] if phone else LAPTOP
+    page = open_page(browser, f"{url}/?name={name}", **context)
+    page.wait_for_selector(canvas_selector(DIGIT_CANVAS))
+    if phone:
+        page.cdp = page.context.new_cdp_session(page)
+    return page
+
+
+def draw_digit(page, digit: int) -> None:
+    """Draw one of the test digits on a cleared canvas (by touch on a phone's page) and
+    wait for its answer."""
+    clear_canvas(page, DIGIT_CANVAS)
+    # the whole canvas on screen, clear of Streamlit's header
+    page.locator(canvas_selector(DIGIT_CANVAS)).evaluate(
+        "c => c.scrollIntoView({block: 'center'})")
+    strokes = place(DIGITS[digit][0], *PLACEMENTS[0])
+    if getattr(page, "cdp", None) is not None:
+        touch_strokes(page, page.cdp, DIGIT_CANVAS, strokes)
+    else:
+        draw_strokes(page, DIGIT_CANVAS, strokes)
+    expect(page.locator(".hwr-answer")).to_have_text(str(digit), timeout=30_000)
 
 
 def _scaled_box(page, key: str) -> tuple[dict, float]:
