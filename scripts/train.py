@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     if config.init_from:
         return fine_tune(config, args)
     # TensorFlow loads only after --help and argument errors
-    from hwr.learning.train import NonDigitDataError, NotAFirstStage, train
+    from hwr.learning.nondigits import NonDigitDataError
+    from hwr.learning.train import NotAFirstStage, train
 
     try:
         metrics = train(config, args.out, data_dir=args.data_dir,

@@ -136,8 +136,8 @@ def test_an_erased_student_leaves_no_trace(db_url, store, caplog):
     taught = store.add(write_model(b"taught"), parent=before.id, class_digits=6,
                        class_name="7B")
     assert privacy.record_taught(store.engine, taught.id, lesson.id, [marked, other, other])
-    later = store.add(write_model(b"later"), parent=taught.id, class_digits=9,
-                      class_name="7B")  # fine-tuned from it: goes with it
+    store.add(write_model(b"later"), parent=taught.id, class_digits=9,
+              class_name="7B")  # fine-tuned from it: goes with it
     store.activate(taught.id)
     store.get(taught.id)  # unpacked in this server's cache
     assert (store.cache / taught.id / MODEL_FILE).is_file()

@@ -5,7 +5,8 @@ import random
 import numpy as np
 import pytest
 
-from hwr.class_data.collection import NO_CLASS, ClassCollection, ClassFullError
+from hwr.class_data.collection import NO_CLASS, ClassCollection
+from hwr.class_data.wall import ClassFullError
 from hwr.class_data.rate_limits import TryLimiter
 from hwr.class_data.nickname_words import NICKNAME_WORDS
 from hwr.class_data.teacher import (

@@ -34,9 +34,6 @@ from hwr.class_data.rounds import RoundBook
 from hwr.class_data.storage import classes, drawings, samples
 from hwr.class_data.wall import (
     SHOWN,
-    ClassFullError,  # noqa: F401 - raised by post_drawing, importable here
-    NicknameTaken,  # noqa: F401 - raised by post_drawing and add, importable here
-    StudentRemoved,  # noqa: F401
     WallDrawing,
     admit,
     to_uint8,

@@ -17,8 +17,6 @@ import unicodedata
 from urllib.parse import quote, urlsplit
 
 from hwr.class_data.nickname_words import NICKNAME_WORDS
-# hwr.settings names every setting; these two are still imported from here by pages
-from hwr.settings import PASSCODE_ENV, PUBLIC_URL_ENV  # noqa: F401
 
 NICKNAME_MAX = 24
 MAX_PASSCODE_BYTES = 1024  # longer input is refused without hashing it

@@ -38,7 +38,7 @@ from hwr.learning.evaluate import (
 )
 from hwr.learning.model import build_model
 from hwr.model_dir import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, MODEL_FILE
-from hwr.learning.nondigits import NonDigitDataError, letter_fonts, letters_record
+from hwr.learning.nondigits import letter_fonts, letters_record
 from hwr.learning.nondigits import training_set as non_digit_set
 from hwr.learning.styles import apply_styles, made_sevens
 from hwr.reading.outputs import NOT_A_DIGIT, NUM_CLASSES

@@ -10,9 +10,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from hwr.class_data.moderation import NicknameTaken, StudentRemoved
 from hwr.class_data.rounds import DIGIT, FOOL, RANDOM, AlreadySubmitted, Round, RoundOver
 from hwr.class_data.storage import StorageUnavailable
+from hwr.class_data.wall import NicknameTaken, StudentRemoved
 from hwr.pages.shared.class_state import (
     class_collection,
     running_class,

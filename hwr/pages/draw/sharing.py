@@ -11,9 +11,8 @@ import re
 import numpy as np
 import streamlit as st
 
-from hwr.class_data.collection import NO_CLASS, ClassFullError, Lesson
+from hwr.class_data.collection import NO_CLASS, Lesson
 from hwr.class_data.model_store import default_cache
-from hwr.class_data.moderation import NicknameTaken, StudentRemoved
 from hwr.class_data.privacy import delete_my_drawings
 from hwr.class_data.storage import StorageUnavailable
 from hwr.class_data.teacher import (
@@ -22,6 +21,7 @@ from hwr.class_data.teacher import (
     generated_nickname,
     is_generated_nickname,
 )
+from hwr.class_data.wall import ClassFullError, NicknameTaken, StudentRemoved
 from hwr.pages.components.canvas import (
     NUMBER,
     ONE_DIGIT,
@@ -54,7 +54,6 @@ from hwr.pages.draw.state import (
     GENERATED,
     NICKNAME,
     NICKNAME_HERE,
-    NOT_SHARED,
     ROUND_LOOKED,
     ROUND_NOTE,
     WALL_DRAWING,

@@ -15,7 +15,6 @@ FILED = "hwr_filed"  # the id of the last drawing saved to the class collection
 GENERATED = "hwr_generated_name"  # this session's generated nickname ("Quick Otter")
 NICKNAME = "nickname"  # the sidebar's nickname box (a widget's key)
 NICKNAME_HERE = "hwr_nickname_here"  # the page's own nickname box (nickname_line)
-NOT_SHARED = "hwr_not_shared"  # (class id, why) once the class refused this session
 WALL_DRAWING = "wall_drawing"  # (class id, drawing id) last posted to the wall
 WALL_POSTED = "hwr_wall_posted"  # what was last posted (class, drawing, its strokes, the
 # nickname, the answer): a run that brings nothing new posts nothing again

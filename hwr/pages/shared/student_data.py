@@ -11,7 +11,6 @@ Class page.
 
 from __future__ import annotations
 
-import html
 import io
 
 import numpy as np
