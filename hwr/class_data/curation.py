@@ -357,6 +357,22 @@ def _locked_rows(conn, ids: list[int], now: float) -> list:
                         .where(s.id.in_(ids)).order_by(s.id).with_for_update()).all()
 
 
+def _record(conn, sample_id: int, class_id, before: tuple, after: tuple, now: float, *,
+            batch: str, teacher: str, action: str, scope: str) -> bool:
+    """One drawing's (curated label, excluded) from ``before`` to ``after``, and the
+    change's row in the log (recorded even when nothing changed: two teachers doing the
+    same are both recorded). Whether the drawing changed."""
+    changed = after != before
+    if changed:
+        conn.execute(update(samples).where(samples.c.id == sample_id).values(
+            curated_label=after[0], excluded=after[1], curated=now))
+    conn.execute(insert(curation_changes).values(
+        batch=batch, sample_id=sample_id, class_id=class_id, teacher=teacher[:32], at=now,
+        action=action, scope=scope[:200], old_label=before[0], new_label=after[0],
+        old_excluded=before[1], new_excluded=after[1]))
+    return changed
+
+
 def _change(collection: ClassCollection, sample_ids, teacher: str, action: str,
             scope: str, new_values) -> Outcome:
     """Apply ``new_values(id, label, curated_label, excluded) -> (curated_label,
@@ -367,23 +383,18 @@ def _change(collection: ClassCollection, sample_ids, teacher: str, action: str,
     if not ids:
         return Outcome(None)
     batch, now, changed, unchanged = new_id(), time.time(), 0, 0
-    s = samples.c
     with collection._connection(write=True) as conn:
         rows = _locked_rows(conn, ids, now)
         for sample_id, class_id, label, curated_label, excluded in rows:
             new_label, new_excluded = new_values(sample_id, label, curated_label, excluded)
             if new_label == label:
                 new_label = None  # the student's own label again
-            if (new_label, new_excluded) == (curated_label, excluded):
-                unchanged += 1
-            else:
+            if _record(conn, sample_id, class_id, (curated_label, excluded),
+                       (new_label, new_excluded), now, batch=batch, teacher=teacher,
+                       action=action, scope=scope):
                 changed += 1
-                conn.execute(update(samples).where(s.id == sample_id).values(
-                    curated_label=new_label, excluded=new_excluded, curated=now))
-            conn.execute(insert(curation_changes).values(
-                batch=batch, sample_id=sample_id, class_id=class_id, teacher=teacher[:32],
-                at=now, action=action, scope=scope[:200], old_label=curated_label,
-                new_label=new_label, old_excluded=excluded, new_excluded=new_excluded))
+            else:
+                unchanged += 1
     return Outcome(batch if rows else None, changed, unchanged, len(ids) - len(rows))
 
 
@@ -417,7 +428,7 @@ def undo(collection: ClassCollection, teacher: str, batch: str | None = None) ->
     """Undo an action (``batch``, default: this teacher session's latest one not undone):
     each drawing goes back to what it was, unless someone changed it since (then it is
     kept as it is, and counted). The undo is recorded too."""
-    c, s = curation_changes.c, samples.c
+    c = curation_changes.c
     now, undo_batch = time.time(), new_id()
     with collection._connection(write=True) as conn:
         if batch is None:
@@ -443,17 +454,12 @@ def undo(collection: ClassCollection, teacher: str, batch: str | None = None) ->
             if (row[3], row[4]) != (new_label, new_excluded):
                 kept += 1  # changed since (by another teacher, or this one again)
                 continue
-            if (old_label, old_excluded) == (new_label, new_excluded):
-                unchanged += 1
-            else:
+            if _record(conn, sample_id, row[1], (new_label, new_excluded),
+                       (old_label, old_excluded), now, batch=undo_batch, teacher=teacher,
+                       action=UNDO, scope=batch):
                 changed += 1
-                conn.execute(update(samples).where(s.id == sample_id).values(
-                    curated_label=old_label, excluded=old_excluded, curated=now))
-            conn.execute(insert(curation_changes).values(
-                batch=undo_batch, sample_id=sample_id, class_id=row[1],
-                teacher=teacher[:32], at=now, action=UNDO, scope=batch,
-                old_label=new_label, new_label=old_label, old_excluded=new_excluded,
-                new_excluded=old_excluded))
+            else:
+                unchanged += 1
             current[sample_id] = (row[0], row[1], row[2], old_label, old_excluded)
         conn.execute(update(curation_changes).where(c.batch == batch)
                      .values(undone_by=undo_batch))
