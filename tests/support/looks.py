@@ -53,10 +53,15 @@ def assert_styled(page, where: str) -> None:
         f"{where}: {looks['scrollWidth']} px wide on a {looks['innerWidth']} px screen"
 
 
+ANSWER_BACK_MS = 20_000
+
+
 def assert_answer_laid_out(page, where: str, phone: bool) -> None:
     """The Draw page's answer as designed: the digit large, the ten bars in one row, the
-    answer beside the canvas (a laptop) or above it (a phone), and the stylesheet."""
-    expect(page.locator(".hwr-answer")).to_be_visible()
+    answer beside the canvas (a laptop) or above it (a phone), and the stylesheet. A
+    whole-page rerun (a language switch) redraws the drawing area last: on a busy
+    machine that took over 5 s, so the answer gets ANSWER_BACK_MS to come back."""
+    expect(page.locator(".hwr-answer")).to_be_visible(timeout=ANSWER_BACK_MS)
     assert_styled(page, where)
     shape = page.evaluate(_ANSWER)
     answer, canvas, bars = shape["answer"], shape["canvas"], shape["bars"]
