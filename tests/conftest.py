@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import types
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +86,50 @@ def db_url(request, tmp_path) -> str:
     from tests.support.postgres import create_database
 
     return create_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def canvas(monkeypatch):
+    """Stand in for the browser's canvas; set `.drawing` to what the user 'drew'.
+
+    The real component needs a browser (tests/e2e draws on it); here the page gets the
+    Drawing the canvas would have sent, and the model is loaded before the first run."""
+    import hwr.pages.draw.page  # the pages (Streamlit, the model) only for tests that ask
+    from hwr.pages.shared.model_loading import model_loader
+
+    model_loader().wait()
+    fake = types.SimpleNamespace(drawing=None, calls=[])
+
+    def draw_canvas(key, width, height, brush, max_css_width, initial=None, clear_id=None,
+                    live=False, mode=None):
+        fake.calls.append(dict(key=key, width=width, height=height, brush=brush,
+                               max_css_width=max_css_width, initial=initial,
+                               clear_id=clear_id, live=live))
+        return fake.drawing
+
+    monkeypatch.setattr(hwr.pages.draw.page, "draw_canvas", draw_canvas)
+    return fake
+
+
+@pytest.fixture
+def fallbacks(monkeypatch):
+    """Records each message a page asked for in a language whose catalog lacks it."""
+    from hwr import translation  # the pages only for tests that ask
+    from hwr.pages.shared import language
+    from hwr.translation import translations
+
+    missed: list[tuple[str, str]] = []
+
+    def gettext_in(lang, message):
+        if lang != translation.ENGLISH and message not in translations(lang)._catalog:
+            missed.append((lang, message))
+        return translations(lang).gettext(message)
+
+    def ngettext_in(lang, singular, plural, n):
+        if lang != translation.ENGLISH and (singular, 0) not in translations(lang)._catalog:
+            missed.append((lang, singular))
+        return translations(lang).ngettext(singular, plural, n)
+
+    monkeypatch.setattr(language, "gettext_in", gettext_in)
+    monkeypatch.setattr(language, "ngettext_in", ngettext_in)
+    return missed

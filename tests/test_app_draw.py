@@ -5,7 +5,6 @@ import time
 import types
 
 import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.support.files import REPO
@@ -15,27 +14,6 @@ from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 APP = str(REPO / "hwr" / "pages" / "router.py")  # the pages; streamlit_app.py adds the server start
 
 
-@pytest.fixture
-def canvas(monkeypatch):
-    """Stand in for the browser's canvas; set `.drawing` to what the user 'drew'.
-
-    The real component needs a browser (tests/e2e draws on it); here the page gets the
-    Drawing the canvas would have sent, and the model is loaded before the first run."""
-    import hwr.pages.draw.page
-    from hwr.pages.shared.model_loading import model_loader
-
-    model_loader().wait()
-    fake = types.SimpleNamespace(drawing=None, calls=[])
-
-    def draw_canvas(key, width, height, brush, max_css_width, initial=None, clear_id=None,
-                    live=False, mode=None):
-        fake.calls.append(dict(key=key, width=width, height=height, brush=brush,
-                               max_css_width=max_css_width, initial=initial,
-                               clear_id=clear_id, live=live))
-        return fake.drawing
-
-    monkeypatch.setattr(hwr.pages.draw.page, "draw_canvas", draw_canvas)
-    return fake
 
 
 def run_app() -> AppTest:

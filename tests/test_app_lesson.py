@@ -4,7 +4,6 @@ student's session."""
 
 import re
 import time
-import types
 
 import numpy as np
 import pytest
@@ -154,15 +153,6 @@ def test_a_round_from_the_form_to_its_results(passcode, class_db):
 
 # --- the Draw page ------------------------------------------------------------------
 
-@pytest.fixture
-def canvas(monkeypatch):
-    import hwr.pages.draw.page
-    from hwr.pages.shared.model_loading import model_loader
-
-    model_loader().wait()
-    fake = types.SimpleNamespace(drawing=None)
-    monkeypatch.setattr(hwr.pages.draw.page, "draw_canvas", lambda *a, **k: fake.drawing)
-    return fake
 
 
 def draw_app() -> AppTest:

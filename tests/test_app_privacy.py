@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import re
 import time
-import types
 import zipfile
 
 import numpy as np
@@ -16,12 +15,11 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-import hwr.pages.shared.language as language
 import hwr.translation as translation
 from hwr.class_data import storage
 from hwr.class_data.collection import ClassCollection
 from hwr.pages.shared.lesson import lesson_changed
-from hwr.translation import LANGUAGES, translations
+from hwr.translation import LANGUAGES
 from tests.support.apptest import page_app, texts
 from tests.support.classes import drawing_image, sure
 from tests.support.files import REPO
@@ -40,36 +38,8 @@ def passcode(monkeypatch):
     monkeypatch.setenv("HWR_TEACHER_PASSCODE", "7B-secret")
 
 
-@pytest.fixture
-def canvas(monkeypatch):
-    """The browser's canvas: ``.drawing`` is what the student drew."""
-    import hwr.pages.draw.page
-    from hwr.pages.shared.model_loading import model_loader
-
-    model_loader().wait()
-    fake = types.SimpleNamespace(drawing=None)
-    monkeypatch.setattr(hwr.pages.draw.page, "draw_canvas", lambda *a, **k: fake.drawing)
-    return fake
 
 
-@pytest.fixture
-def fallbacks(monkeypatch):
-    """Each message a page asked for in a language whose catalog lacks it."""
-    missed: list[tuple[str, str]] = []
-
-    def gettext_in(lang, message):
-        if lang != translation.ENGLISH and message not in translations(lang)._catalog:
-            missed.append((lang, message))
-        return translations(lang).gettext(message)
-
-    def ngettext_in(lang, singular, plural, n):
-        if lang != translation.ENGLISH and (singular, 0) not in translations(lang)._catalog:
-            missed.append((lang, singular))
-        return translations(lang).ngettext(singular, plural, n)
-
-    monkeypatch.setattr(language, "gettext_in", gettext_in)
-    monkeypatch.setattr(language, "ngettext_in", ngettext_in)
-    return missed
 
 
 def draw_app(lang: str | None = None, name: str | None = None) -> AppTest:

@@ -48,22 +48,6 @@ def test_the_server_wide_budget_refills_at_its_rate(monkeypatch):
     assert sum(budget.take() for _ in range(10)) == 3
 
 
-@pytest.fixture
-def canvas(monkeypatch):
-    """The browser's canvas stood in for: ``.drawing`` is what it sent last."""
-    import hwr.pages.draw.page
-    from hwr.pages.shared.model_loading import model_loader
-
-    model_loader().wait()
-    fake = types.SimpleNamespace(drawing=None, calls=[])
-
-    def draw_canvas(key, width, height, brush, max_css_width, initial=None, clear_id=None,
-                    live=False, mode=None):
-        fake.calls.append(dict(key=key, live=live, initial=initial))
-        return fake.drawing
-
-    monkeypatch.setattr(hwr.pages.draw.page, "draw_canvas", draw_canvas)
-    return fake
 
 
 def region(at: AppTest) -> str:

@@ -4,7 +4,6 @@ server after its own died) takes it from there only if it is 12 hex digits. A re
 student stays removed; an edited id is just a new student, as a new tab always was."""
 
 import re
-import types
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -17,15 +16,6 @@ from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 APP = str(REPO / "hwr" / "pages" / "router.py")
 
 
-@pytest.fixture
-def canvas(monkeypatch):
-    import hwr.pages.draw.page
-    from hwr.pages.shared.model_loading import model_loader
-
-    model_loader().wait()
-    fake = types.SimpleNamespace(drawing=None)
-    monkeypatch.setattr(hwr.pages.draw.page, "draw_canvas", lambda *a, **k: fake.drawing)
-    return fake
 
 
 def draw_page(sid: str | None = None, name: str | None = None) -> AppTest:

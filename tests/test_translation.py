@@ -185,24 +185,6 @@ def test_a_catalog_translates(fresh_catalogs):
 
 # --- every page in every language, without an English fallback ---------------------
 
-@pytest.fixture
-def fallbacks(monkeypatch):
-    """Records each message a page asked for in a language whose catalog lacks it."""
-    missed: list[tuple[str, str]] = []
-
-    def gettext_in(lang, message):
-        if lang != translation.ENGLISH and message not in translations(lang)._catalog:
-            missed.append((lang, message))
-        return translations(lang).gettext(message)
-
-    def ngettext_in(lang, singular, plural, n):
-        if lang != translation.ENGLISH and (singular, 0) not in translations(lang)._catalog:
-            missed.append((lang, singular))
-        return translations(lang).ngettext(singular, plural, n)
-
-    monkeypatch.setattr(language, "gettext_in", gettext_in)
-    monkeypatch.setattr(language, "ngettext_in", ngettext_in)
-    return missed
 
 
 APP = str(REPO / "hwr" / "pages" / "router.py")
