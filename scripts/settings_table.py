@@ -12,9 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from hwr import settings  # noqa: E402 - after the repository is on the path
+from hwr import settings  # the installed project (pip install -e .)
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "deploy.md"
 HEADING = "## Settings"
