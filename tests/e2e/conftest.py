@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import (
     CHROMIUM_ENV,
@@ -25,6 +26,9 @@ CANVAS = canvas_selector("canvas-digit")
 # one that fails runs once more, and pytest's summary counts it ("1 rerun"), so a test
 # that fails twice still fails the run and a flaky one is seen (docs/development.md).
 RERUNS = 1
+# What a page must come to show, it may take up to this long to show on a loaded machine:
+# how fast it comes is measured by the benchmarks (docs/benchmarks.md), not here.
+expect.set_options(timeout=30_000)
 
 
 def pytest_collection_modifyitems(items):

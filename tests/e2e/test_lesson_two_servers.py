@@ -41,21 +41,21 @@ def test_a_teacher_on_one_server_hides_what_another_server_took(browser, two_ser
     draw_strokes(student, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
     on_a = teacher.locator('[data-wall="wall"] .hwr-wall-item[data-student="Quick Otter"]')
     on_b = projector.locator('[data-wall="wall"] .hwr-wall-item[data-student="Quick Otter"]')
-    expect(on_a).to_have_attribute("data-digit", "7", timeout=10_000)
-    expect(on_b).to_have_count(1, timeout=10_000)
+    expect(on_a).to_have_attribute("data-digit", "7", timeout=30_000)
+    expect(on_b).to_have_count(1, timeout=30_000)
 
     tapped = time.monotonic()
     on_a.get_by_role("button", name=re.compile("Hide")).click()
     # Gone from the other server's wall (its delay is printed; the figure under load is
     # benchmarks/wall_delay.py's: a timed assertion here failed beside another worker).
-    expect(on_b).to_have_count(0, timeout=10_000)
+    expect(on_b).to_have_count(0, timeout=30_000)
     gone = time.monotonic() - tapped
     teacher.get_by_role("button", name="Undo the hide").click()
-    expect(on_b).to_have_count(1, timeout=5_000)
+    expect(on_b).to_have_count(1, timeout=30_000)
 
     on_a.get_by_role("button", name=re.compile("Remove")).click()
     teacher.get_by_role("dialog").get_by_role("button", name="Remove Quick Otter").click()
-    expect(on_b).to_have_count(0, timeout=10_000)
+    expect(on_b).to_have_count(0, timeout=30_000)
     student.locator(".hwr-clear").click()
     draw_strokes(student, KEY, place(DIGITS[4][0], *PLACEMENTS[0]))
     student.get_by_text("removed you from this class").first.wait_for()

@@ -58,7 +58,7 @@ def open_sidebar(page, inside) -> None:
         if expand.is_visible():
             expand.tap()
         try:
-            expect(inside).to_be_in_viewport(timeout=10_000)  # the sidebar has slid in
+            expect(inside).to_be_in_viewport(timeout=30_000)  # the sidebar has slid in
             return
         except AssertionError:
             continue
@@ -102,11 +102,11 @@ def test_students_pages_keep_their_looks_through_a_lesson(browser, lesson_url, a
     teacher.get_by_label("Seconds (5 to 600)").fill("30")
     teacher.get_by_role("button", name="Start the round").click()
     for page in students.values():
-        expect(page.locator(".hwr-prompt")).to_be_visible(timeout=15_000)
+        expect(page.locator(".hwr-prompt")).to_be_visible(timeout=30_000)
     look("a round's start", 7)
     teacher.get_by_role("button", name="End the round").click()
     for page in students.values():
-        page.get_by_text("Round over").wait_for(timeout=15_000)
+        page.get_by_text("Round over").wait_for(timeout=30_000)
     look("a round's end", 4)
 
     for (kind, page), language in zip(students.items(), ("Deutsch", "Español")):

@@ -67,7 +67,7 @@ def test_a_model_chosen_on_one_server_answers_on_the_other(browser, two_servers,
     student = new_page(browser, b)
     student.wait_for_selector(canvas_selector(KEY))
     draw_strokes(student, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
-    student.get_by_text("learned from 212 of our digits").wait_for(timeout=10_000)
+    student.get_by_text("learned from 212 of our digits").wait_for(timeout=30_000)
     expect(student.locator(".hwr-answer")).to_have_text("3", use_inner_text=True)
 
     teacher.get_by_role("button", name="Back to the original model").click()
