@@ -1,5 +1,6 @@
 """A person at the Draw page: real mouse, finger strokes in Chromium, the answer read back."""
 
+import os
 import random
 import re
 import time
@@ -380,18 +381,39 @@ def test_a_page_whose_server_session_is_gone_comes_back_working(browser, mnist_d
         page.close()
 
 
-def test_a_drawing_made_while_the_model_loads_is_answered(browser, mnist_dir):
+# The server's Python reads this at start: the model's load waits for the test's cue.
+HOLD_THE_MODEL = """import os, time
+from pathlib import Path
+from hwr.reading import recognizer
+_load = recognizer.DigitRecognizer.load.__func__
+_release = Path(os.environ["HWR_TEST_MODEL_RELEASE"])
+def _held(cls, *args, **kwargs):
+    while not _release.exists():
+        time.sleep(0.05)
+    return _load(cls, *args, **kwargs)
+recognizer.DigitRecognizer.load = classmethod(_held)
+"""
+
+
+def test_a_drawing_made_while_the_model_loads_is_answered(browser, mnist_dir, tmp_path):
     """A fresh server shows the canvas before TensorFlow has loaded; a digit drawn then
     gets 'warming up' and its answer once the model is there. The first visit is to
     the page's own address: a fresh server once ran hwr/pages/draw/page.py there instead of
-    the router (a blank page)."""
-    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir)}) as url:
+    the router (a blank page). The model's load waits for the test's cue, so the drawing
+    is made while it loads on a fast machine as on a slow one."""
+    site, release = tmp_path / "site", tmp_path / "release"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(HOLD_THE_MODEL)
+    path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "PYTHONPATH": path,
+                               "HWR_TEST_MODEL_RELEASE": str(release)}) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         try:
             page.goto(url + "/draw")
             page.wait_for_selector(CANVAS)
             draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
-            page.wait_for_selector("text=Warming up the model", timeout=5_000)
+            page.wait_for_selector("text=Warming up the model")
+            release.touch()
             page.wait_for_selector(".hwr-answer", timeout=60_000)
             assert read_answer(page, "7") == "7"
         finally:
