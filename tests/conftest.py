@@ -14,17 +14,6 @@ from tests.support.files import SHARED_MNIST, write_mnist_dir
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items):
-    """The files with browser or slow tests first, the quick ones after: pytest-xdist
-    hands out whole files in this order (.ci/run: ``--dist loadfile
-    --no-loadscope-reorder``), so the quick files fill in at the end while a worker
-    finishes a long one, rather than a long one starting last."""
-    heavy = {item.path for item in items
-             if "e2e" in item.path.parts or item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in heavy)  # stable: the order within stays
-
-
 @pytest.fixture(scope="session", autouse=True)
 def streamlit_runtime_fixes() -> dict[str, bool]:
     """hwr's changes to Streamlit's runtime, as the server makes them at start-up
