@@ -13,11 +13,11 @@ from hwr.class_data.collection import to_uint8
 from hwr.pages.shared.language import N_, _, explained, ngettext, percent
 from hwr.pages.shared.markup import figure_html
 from hwr.pages.shared.teacher_session import PRESENTATION
+from hwr.reading import outputs
+from hwr.reading.outputs import is_unsure
 from hwr.reading.recognizer import NumberRecognition, Recognition
 from hwr.translation import Explained
 
-UNSURE_CONFIDENCE = 0.6  # below this top probability the answer is flagged
-UNSURE_MARGIN = 0.25  # ... and also when the runner-up is this close
 INVITATION = N_("Draw a digit in the box: the prediction appears as soon as you lift the "
                 "pen.")
 NUMBER_INVITATION = N_("Write a few digits side by side, with a little space between them.")
@@ -63,14 +63,8 @@ def show_answer(text: str, caption: str) -> None:
     st.markdown(answer_html(text, caption), unsafe_allow_html=True)
 
 
-def is_unsure(probabilities: np.ndarray) -> bool:
-    top, second = np.sort(probabilities)[::-1][:2]
-    return bool(top < UNSURE_CONFIDENCE or top - second < UNSURE_MARGIN)
-
-
 def runner_up(result: Recognition) -> tuple[int, float]:
-    order = np.argsort(result.probabilities)[::-1]
-    return int(order[1]), float(result.probabilities[order[1]])
+    return outputs.runner_up(result.probabilities)
 
 
 def show_unsure_note(result: Recognition) -> None:

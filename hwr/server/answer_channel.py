@@ -1,0 +1,187 @@
+"""The answer channel: a WebSocket beside Streamlit's, where the canvas gets its answers.
+
+A pen-up answered through Streamlit costs a script run (its thread, the page's element
+tree, protobuf: tens of ms of server CPU) for ~5 ms of recognition. Here the canvas
+sends the drawing over a route of the same server and process (``st.App(routes=...)``:
+one ``streamlit run`` still serves everything, and the school's proxy needs no new
+backend) and gets the recognition back; the page runs its script only where its state
+must change (``canvas.js``).
+
+One connection, in order:
+
+1. The route refuses a page of another origin before accepting (``origin_allowed``).
+2. The first message must be ``{"token": ...}``, a token the page got from its
+   Streamlit session (``channel_rules.sign``), within ``HELLO_SECONDS``.
+3. Each further message is ``{"drawing": <the canvas's payload>}``, within
+   Streamlit's widget message size and the drawing's limits; a connection that sends
+   too fast, too much, or anything else, is closed (the page falls back to Streamlit).
+4. Drawings are recognized off the event loop, in a pool of ``WORKERS`` threads shared
+   by every connection; each connection has at most one drawing being recognized and
+   one waiting (``Latest``): a newer drawing replaces the waiting one, so a page that
+   floods, or never reads its replies, holds no more than that.
+
+The recognizer is the page's: the caller passes the loader of the model that answers
+(``hwr.pages.shared.model_loading.model_loader``, which this package may not import).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+from hwr import settings
+from hwr.reading.drawing import Drawing, rasterize
+from hwr.server.channel_rules import (
+    NOT_DATA,
+    POLICY,
+    Pace,
+    Refused,
+    answer,
+    origin_allowed,
+    read_drawing,
+    read_message,
+    unavailable,
+    verify,
+    warming_up,
+)
+from hwr.server.model_loader import ModelLoader
+
+log = logging.getLogger(__name__)
+
+PATH = "/_hwr/answers"
+WORKERS = 2  # recognitions at once, all connections together: the machine's cores
+HELLO_SECONDS = 10.0  # for the token, after the connection opens
+_POOL = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="hwr-answer")
+
+
+class Closed(Exception):
+    """The page closed the connection."""
+
+
+class Latest:
+    """A connection's one waiting drawing: ``put`` replaces it (a newer drawing of the
+    canvas holds all an older one held), ``take`` waits for one."""
+
+    def __init__(self):
+        self._item: Drawing | None = None
+        self._ready = asyncio.Event()
+
+    def put(self, drawing: Drawing) -> None:
+        self._item = drawing
+        self._ready.set()
+
+    async def take(self) -> Drawing:
+        await self._ready.wait()
+        self._ready.clear()
+        drawing, self._item = self._item, None
+        return drawing
+
+
+def route(loader: Callable[[], ModelLoader]):
+    """The channel's Starlette route; ``loader()`` gives the loader of the model that
+    answers now (called off the event loop: it may read the database)."""
+    from starlette.routing import WebSocketRoute
+
+    async def endpoint(websocket) -> None:
+        await serve(websocket, loader)
+
+    return WebSocketRoute(PATH, endpoint)
+
+
+def page_hosts(headers) -> list[str]:
+    """Where a page of this server may come from: the Host it asked for, the hosts a
+    proxy says it forwarded (X-Forwarded-Host), and the public address of the settings."""
+    hosts = [headers.get("host", "")]
+    hosts += headers.get("x-forwarded-host", "").split(",")
+    public = settings.public_url()
+    if public:
+        hosts.append(urlsplit(public).netloc)
+    return [h.strip() for h in hosts if h.strip()]
+
+
+def message_limit() -> int:
+    """The largest message a page may send: Streamlit's own for a widget's state."""
+    from streamlit.runtime.runtime_util import get_max_widget_state_size_bytes
+
+    return get_max_widget_state_size_bytes()
+
+
+async def serve(websocket, loader: Callable[[], ModelLoader]) -> None:
+    """One page's connection, from its opening to its end."""
+    if not origin_allowed(websocket.headers.get("origin"), page_hosts(websocket.headers)):
+        log.warning("hwr: answer channel refused: origin %r",
+                    websocket.headers.get("origin"))
+        await websocket.close(code=POLICY)
+        return
+    await websocket.accept()
+    limit = message_limit()
+    try:
+        hello = await asyncio.wait_for(next_text(websocket), HELLO_SECONDS)
+        if verify(read_message(hello, limit).get("token")) is None:
+            raise Refused(POLICY, "no valid token")
+        await answer_until_closed(websocket, loader, limit)
+    except Refused as e:
+        log.warning("hwr: answer channel closed: %s", e.reason)
+        await websocket.close(code=e.code, reason=e.reason[:120])
+    except asyncio.TimeoutError:
+        await websocket.close(code=POLICY, reason="no token in time")
+    except Closed:
+        pass
+
+
+async def next_text(websocket) -> str:
+    """The page's next text message; a binary one is refused, a close ends the loop."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise Closed
+    if message.get("text") is None:
+        raise Refused(NOT_DATA, "a binary message")
+    return message["text"]
+
+
+async def answer_until_closed(websocket, loader: Callable[[], ModelLoader],
+                              limit: int) -> None:
+    """Read drawings while another task answers the latest one."""
+    latest, pace = Latest(), Pace()
+    replies = asyncio.create_task(send_replies(websocket, latest, loader))
+    replies.add_done_callback(log_failure)
+    try:
+        while True:
+            text = await next_text(websocket)
+            if not pace.allow():
+                raise Refused(POLICY, "too many messages")
+            latest.put(read_drawing(read_message(text, limit)))
+    finally:
+        replies.cancel()
+
+
+async def send_replies(websocket, latest: Latest, loader: Callable[[], ModelLoader]) -> None:
+    """Answer the waiting drawing, one at a time, in the shared pool."""
+    loop = asyncio.get_running_loop()
+    while True:
+        drawing = await latest.take()
+        reply = await loop.run_in_executor(_POOL, recognize, loader, drawing)
+        await websocket.send_text(json.dumps(reply))
+
+
+def log_failure(task: asyncio.Task) -> None:
+    """A reply that failed (the page gone mid-send, a bug): said in the log; the page
+    gets no answer over the channel and asks Streamlit after its own timeout."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("hwr: answer channel stopped answering: %r", task.exception())
+
+
+def recognize(loader: Callable[[], ModelLoader], drawing: Drawing) -> dict:
+    """The reply for a drawing, in a pool thread: its answer; "warming_up" while the
+    model loads; "unavailable" when it could not be loaded (the page then asks
+    Streamlit, which says why)."""
+    model = loader()
+    if not model.ready:
+        return warming_up(drawing)
+    if model.error is not None:
+        return unavailable(drawing)
+    return answer(drawing, model.recognizer.recognize(rasterize(drawing)))
