@@ -115,12 +115,32 @@ def show_model_input(image: np.ndarray, width: int, caption: str) -> None:
 
 
 NOT_A_DIGIT = N_("That does not look like a digit")
+BEST_GUESS = N_("If it is one, the best guess is a {digit} ({confidence})")
+CONFIDENCE = N_("confidence {confidence}")
+
+
+def unsure_hint(fool: bool) -> str:
+    """The "not sure" hint after the confidence, with ``{digit}`` and ``{probability}``
+    to fill. In "Fool the network" an unsure answer is good news, not a reason to write
+    more clearly."""
+    if fool:
+        # TRANSLATORS: "Fool the network": the model hesitates between two digits
+        return _("not sure, maybe a {digit} ({probability}): nearly fooled")
+    return _("not sure, maybe a {digit} ({probability}): try writing it more clearly")
+
+
+def panel_words(fool: bool) -> dict[str, str]:
+    """The answer panel's words, in the page's language, for the canvas that draws it
+    from the answer channel's reply (``canvas.js``): the same sentences as here, with
+    their ``{placeholders}`` left for the browser to fill."""
+    return {"confidence": _(CONFIDENCE), "unsure": unsure_hint(fool),
+            "not_a_digit": _(NOT_A_DIGIT), "best_guess": _(BEST_GUESS),
+            "model_input": _(MODEL_INPUT_CAPTION)}
 
 
 def not_a_digit_html(result: Recognition) -> str:
     """The plain "not a digit" answer, the best guess only small beneath it."""
-    guess = _("If it is one, the best guess is a {digit} ({confidence})").format(
-        digit=result.digit, confidence=percent(result.confidence))
+    guess = _(BEST_GUESS).format(digit=result.digit, confidence=percent(result.confidence))
     return (f'<div class="hwr-answer hwr-not-a-digit">{html.escape(_(NOT_A_DIGIT))}</div>'
             f'<div class="hwr-caption">{html.escape(guess)}</div>')
 
@@ -139,16 +159,11 @@ def show_digit(result: Recognition, partial: bool = False, seq: int | None = Non
         st.markdown(live_region(not_a_digit_html(result), partial, seq) +
                     model_input_html(result.model_input), unsafe_allow_html=True)
         return
-    caption = _("confidence {confidence}").format(confidence=percent(result.confidence, 1))
+    caption = _(CONFIDENCE).format(confidence=percent(result.confidence, 1))
     if is_unsure(result.probabilities):
         digit, probability = runner_up(result)
-        if fool:
-            # TRANSLATORS: "Fool the network": the model hesitates between two digits
-            hint = _("not sure, maybe a {digit} ({probability}): nearly fooled")
-        else:
-            hint = _("not sure, maybe a {digit} ({probability}): try writing it more "
-                     "clearly")
-        caption += " · " + hint.format(digit=digit, probability=percent(probability))
+        caption += " · " + unsure_hint(fool).format(digit=digit,
+                                                     probability=percent(probability))
     caption = html.escape(caption, quote=False)
     st.markdown(live_region(answer_html(str(result.digit), caption), partial, seq) +
                 probabilities_html(result.probabilities) +
