@@ -93,6 +93,24 @@ def test_a_two_stroke_digit_is_reported_once(draw_page):
     assert all(t - first < 0.2 for t in page.streamlit_sent[before:])
 
 
+def test_the_panel_says_what_pythons_answer_says_in_the_pages_language(browser, app_url):
+    """German words and numbers ("Sicherheit 99,7 %"), an unsure hint, the bars: the
+    panel's text is the text of Python's answer to the same drawing."""
+    page = open_draw_page(browser, f"{app_url}/?lang=de")
+    answered_by_python_once(page)
+    area = page.locator(".st-key-hwr-answer-area")
+    for strokes in (SEVEN, place(DIGITS[4][0], *PLACEMENTS[0])[:1]):  # sure, unsure
+        clear_canvas(page, KEY)
+        draw_strokes(page, KEY, strokes)
+        expect(page.locator(PANEL)).to_be_attached(timeout=10_000)
+        panel = page.locator(PANEL).inner_text()
+        expect(page.locator(PANEL)).to_have_count(0, timeout=30_000)  # Python's is there
+        assert panel == area.inner_text()
+        assert "Sicherheit" in panel
+    assert "nicht sicher" in panel
+    page.context.close()
+
+
 def test_with_the_channel_blocked_the_page_answers_through_streamlit(browser, app_url):
     page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     page.set_default_timeout(60_000)
