@@ -296,3 +296,21 @@ def test_recognition_runs_off_the_event_loop(recognizer):
 
     connect(Socket([hello(), seven()]), Watched())
     assert threads and all(name.startswith("hwr-answer") for name in threads)
+
+
+def test_the_pages_run_finds_what_the_channel_answered_for_its_session_only(recognizer):
+    drawing = parse_drawing(seven(seq=3)["drawing"])
+    connect(Socket([hello("session-a"), seven(seq=3)]), Loader(recognizer))
+    found = answer_channel.answered("session-a", recognizer.model_dir, drawing)
+    assert found is not None and found.digit == 7
+    assert answer_channel.answered("session-b", recognizer.model_dir, drawing) is None
+    assert answer_channel.answered("session-a", "another/model", drawing) is None
+    more = parse_drawing({**seven()["drawing"], "strokes": [[18, 10, 10, 200, 200]]})
+    assert answer_channel.answered("session-a", recognizer.model_dir, more) is None
+
+
+def test_the_answers_kept_are_bounded():
+    kept = answer_channel.Answered(size=3)
+    for n in range(5):
+        kept.put(("s", n), n)
+    assert [kept.get(("s", n)) for n in range(5)] == [None, None, 2, 3, 4]

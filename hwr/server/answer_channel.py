@@ -22,19 +22,26 @@ One connection, in order:
 
 The recognizer is the page's: the caller passes the loader of the model that answers
 (``hwr.pages.shared.model_loading.model_loader``, which this package may not import).
+What it recognized is kept a while (``answered``): the script run that follows when the
+canvas reports the same drawing to Streamlit takes the answer from there rather than
+recognizing the drawing a second time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from hwr import settings
 from hwr.reading.drawing import Drawing, rasterize
+from hwr.reading.recognizer import Recognition
 from hwr.server.channel_rules import (
     NOT_DATA,
     POLICY,
@@ -55,7 +62,49 @@ log = logging.getLogger(__name__)
 PATH = "/_hwr/answers"
 WORKERS = 2  # recognitions at once, all connections together: the machine's cores
 HELLO_SECONDS = 10.0  # for the token, after the connection opens
+KEPT = 512  # recognitions kept for the pages' runs (~4 KB each)
 _POOL = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="hwr-answer")
+
+
+class Answered:
+    """The channel's latest recognitions, by session, model and drawing (the oldest
+    forgotten beyond ``size``). Shared by the pool's threads and the pages' script
+    threads; a session's entries are made only by connections with its token."""
+
+    def __init__(self, size: int = KEPT):
+        self.size = size
+        self._items: OrderedDict[tuple, Recognition] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, key: tuple, result: Recognition) -> None:
+        with self._lock:
+            self._items[key] = result
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def get(self, key: tuple) -> Recognition | None:
+        with self._lock:
+            return self._items.get(key)
+
+
+_ANSWERED = Answered()
+
+
+def drawing_key(session_id: str, model_dir, drawing: Drawing) -> tuple:
+    """A drawing's key among the answered ones: its session, the model that answered (a
+    new model answers anew), the drawing's id and a digest of its strokes."""
+    strokes = hashlib.blake2b(digest_size=16)
+    for brush, points in drawing.strokes:
+        strokes.update(repr(brush).encode())
+        strokes.update(points.tobytes())
+    return session_id, str(model_dir), drawing.id, strokes.digest()
+
+
+def answered(session_id: str, model_dir, drawing: Drawing) -> Recognition | None:
+    """What the channel answered for this session's drawing with this model, if it did
+    lately: the page's run shows that rather than recognizing the drawing again."""
+    return _ANSWERED.get(drawing_key(session_id, model_dir, drawing))
 
 
 class Closed(Exception):
@@ -121,9 +170,10 @@ async def serve(websocket, loader: Callable[[], ModelLoader]) -> None:
     limit = message_limit()
     try:
         hello = await asyncio.wait_for(next_text(websocket), HELLO_SECONDS)
-        if verify(read_message(hello, limit).get("token")) is None:
+        session_id = verify(read_message(hello, limit).get("token"))
+        if session_id is None:
             raise Refused(POLICY, "no valid token")
-        await answer_until_closed(websocket, loader, limit)
+        await answer_until_closed(websocket, loader, limit, session_id)
     except Refused as e:
         log.warning("hwr: answer channel closed: %s", e.reason)
         await websocket.close(code=e.code, reason=e.reason[:120])
@@ -143,11 +193,11 @@ async def next_text(websocket) -> str:
     return message["text"]
 
 
-async def answer_until_closed(websocket, loader: Callable[[], ModelLoader],
-                              limit: int) -> None:
+async def answer_until_closed(websocket, loader: Callable[[], ModelLoader], limit: int,
+                              session_id: str) -> None:
     """Read drawings while another task answers the latest one."""
     latest, pace = Latest(), Pace()
-    replies = asyncio.create_task(send_replies(websocket, latest, loader))
+    replies = asyncio.create_task(send_replies(websocket, latest, loader, session_id))
     replies.add_done_callback(log_failure)
     try:
         while True:
@@ -159,12 +209,13 @@ async def answer_until_closed(websocket, loader: Callable[[], ModelLoader],
         replies.cancel()
 
 
-async def send_replies(websocket, latest: Latest, loader: Callable[[], ModelLoader]) -> None:
+async def send_replies(websocket, latest: Latest, loader: Callable[[], ModelLoader],
+                       session_id: str) -> None:
     """Answer the waiting drawing, one at a time, in the shared pool."""
     loop = asyncio.get_running_loop()
     while True:
         drawing = await latest.take()
-        reply = await loop.run_in_executor(_POOL, recognize, loader, drawing)
+        reply = await loop.run_in_executor(_POOL, recognize, loader, drawing, session_id)
         await websocket.send_text(json.dumps(reply))
 
 
@@ -175,13 +226,15 @@ def log_failure(task: asyncio.Task) -> None:
         log.warning("hwr: answer channel stopped answering: %r", task.exception())
 
 
-def recognize(loader: Callable[[], ModelLoader], drawing: Drawing) -> dict:
-    """The reply for a drawing, in a pool thread: its answer; "warming_up" while the
-    model loads; "unavailable" when it could not be loaded (the page then asks
-    Streamlit, which says why)."""
+def recognize(loader: Callable[[], ModelLoader], drawing: Drawing, session_id: str) -> dict:
+    """The reply for a session's drawing, in a pool thread: its answer (kept for the
+    page's run); "warming_up" while the model loads; "unavailable" when it could not be
+    loaded (the page then asks Streamlit, which says why)."""
     model = loader()
     if not model.ready:
         return warming_up(drawing)
     if model.error is not None:
         return unavailable(drawing)
-    return answer(drawing, model.recognizer.recognize(rasterize(drawing)))
+    result = model.recognizer.recognize(rasterize(drawing))
+    _ANSWERED.put(drawing_key(session_id, model.recognizer.model_dir, drawing), result)
+    return answer(drawing, result)

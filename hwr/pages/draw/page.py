@@ -128,6 +128,16 @@ def pace() -> None:
     state[LAST_RUN] = time.monotonic()
 
 
+def channel_answer(rec: DigitRecognizer, drawing: Drawing) -> Recognition | None:
+    """The answer channel's recognition of this session's drawing by this model, if the
+    canvas asked it (the pen-up's drawing, reported to Streamlit after the channel
+    answered it): the same drawing is not recognized twice."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or drawing.partial:
+        return None
+    return answer_channel.answered(ctx.session_id, rec.model_dir, drawing)
+
+
 def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
     """The drawing's image and recognition, computed once per drawing (reruns for the
     other widgets of the drawing area reuse them)."""
@@ -144,7 +154,8 @@ def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
     else:
         pace()
     image = rasterize(drawing)
-    result = rec.recognize_number(image) if mode == NUMBER else rec.recognize(image)
+    result = (rec.recognize_number(image) if mode == NUMBER else
+              channel_answer(rec, drawing) or rec.recognize(image))
     state[LAST_RESULT] = (signature, image, result)
     return image, result
 
