@@ -314,3 +314,28 @@ def test_the_answers_kept_are_bounded():
     for n in range(5):
         kept.put(("s", n), n)
     assert [kept.get(("s", n)) for n in range(5)] == [None, None, 2, 3, 4]
+
+
+def test_a_session_holds_a_few_connections_at_most():
+    """More connections would multiply a session's pace; other sessions are unaffected,
+    and a closed connection makes room again."""
+    def waiting():
+        return Loader(ready=False)
+
+    async def run():
+        held = [Socket([hello("s")]) for _ in range(answer_channel.SESSION_CONNECTIONS)]
+        extra, other = Socket([hello("s")]), Socket([hello("t")])
+        tasks = [asyncio.create_task(answer_channel.serve(s, waiting)) for s in held]
+        await asyncio.sleep(0.05)
+        tasks += [asyncio.create_task(answer_channel.serve(s, waiting)) for s in (extra, other)]
+        await asyncio.sleep(0.05)
+        assert extra.closed == POLICY and other.closed is None
+        assert all(s.closed is None for s in held)
+        for socket in (*held, other):
+            socket.all_sent.set()  # the pages leave
+        await asyncio.wait_for(asyncio.gather(*tasks), 5)
+        again = Socket([hello("s"), seven()])
+        await asyncio.wait_for(answer_channel.serve(again, waiting), 5)
+        assert again.closed is None and again.sent[0]["status"] == "warming_up"
+    asyncio.run(run())
+    assert not answer_channel._OPEN

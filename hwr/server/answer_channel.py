@@ -11,7 +11,9 @@ One connection, in order:
 
 1. The route refuses a page of another origin before accepting (``origin_allowed``).
 2. The first message must be ``{"token": ...}``, a token the page got from its
-   Streamlit session (``channel_rules.sign``), within ``HELLO_SECONDS``.
+   Streamlit session (``channel_rules.sign``), within ``HELLO_SECONDS``; a session holds
+   at most ``SESSION_CONNECTIONS`` at once (so its pace cannot be multiplied by opening
+   more).
 3. Each further message is ``{"drawing": <the canvas's payload>}``, within
    Streamlit's widget message size and the drawing's limits; a connection that sends
    too fast, too much, or anything else, is closed (the page falls back to Streamlit).
@@ -34,7 +36,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -63,6 +65,8 @@ PATH = "/_hwr/answers"
 WORKERS = 2  # recognitions at once, all connections together: the machine's cores
 HELLO_SECONDS = 10.0  # for the token, after the connection opens
 KEPT = 512  # recognitions kept for the pages' runs (~4 KB each)
+SESSION_CONNECTIONS = 3  # the canvas holds one; a reconnect may overlap a dying one
+_OPEN: Counter[str] = Counter()  # connections open per session (the event loop's only)
 _POOL = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="hwr-answer")
 
 
@@ -173,7 +177,15 @@ async def serve(websocket, loader: Callable[[], ModelLoader]) -> None:
         session_id = verify(read_message(hello, limit).get("token"))
         if session_id is None:
             raise Refused(POLICY, "no valid token")
-        await answer_until_closed(websocket, loader, limit, session_id)
+        if _OPEN[session_id] >= SESSION_CONNECTIONS:
+            raise Refused(POLICY, "too many connections for one session")
+        _OPEN[session_id] += 1
+        try:
+            await answer_until_closed(websocket, loader, limit, session_id)
+        finally:
+            _OPEN[session_id] -= 1
+            if not _OPEN[session_id]:
+                del _OPEN[session_id]
     except Refused as e:
         log.warning("hwr: answer channel closed: %s", e.reason)
         await websocket.close(code=e.code, reason=e.reason[:120])
