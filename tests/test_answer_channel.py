@@ -339,3 +339,18 @@ def test_a_session_holds_a_few_connections_at_most():
         assert again.closed is None and again.sent[0]["status"] == "warming_up"
     asyncio.run(run())
     assert not answer_channel._OPEN
+
+
+def test_a_failing_recognition_closes_the_connection():
+    """The canvas then asks Streamlit at once, rather than waiting for each reply."""
+    class Broken(Loader):
+        @property
+        def ready(self):
+            raise RuntimeError("a bug")
+
+        @ready.setter
+        def ready(self, value):
+            pass
+
+    socket = connect(Socket([hello(), seven()]), Broken())
+    assert socket.closed == answer_channel.INTERNAL and socket.sent == []

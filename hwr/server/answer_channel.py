@@ -32,6 +32,7 @@ recognizing the drawing a second time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -45,6 +46,7 @@ from hwr import settings
 from hwr.reading.drawing import Drawing, rasterize
 from hwr.reading.recognizer import Recognition
 from hwr.server.channel_rules import (
+    INTERNAL,
     NOT_DATA,
     POLICY,
     Pace,
@@ -210,7 +212,6 @@ async def answer_until_closed(websocket, loader: Callable[[], ModelLoader], limi
     """Read drawings while another task answers the latest one."""
     latest, pace = Latest(), Pace()
     replies = asyncio.create_task(send_replies(websocket, latest, loader, session_id))
-    replies.add_done_callback(log_failure)
     try:
         while True:
             text = await next_text(websocket)
@@ -223,19 +224,19 @@ async def answer_until_closed(websocket, loader: Callable[[], ModelLoader], limi
 
 async def send_replies(websocket, latest: Latest, loader: Callable[[], ModelLoader],
                        session_id: str) -> None:
-    """Answer the waiting drawing, one at a time, in the shared pool."""
+    """Answer the waiting drawing, one at a time, in the shared pool. A reply that fails
+    (a bug, the page gone mid-send) closes the connection: the canvas then sends its
+    drawings to Streamlit at once rather than waiting for replies that never come."""
     loop = asyncio.get_running_loop()
-    while True:
-        drawing = await latest.take()
-        reply = await loop.run_in_executor(_POOL, recognize, loader, drawing, session_id)
-        await websocket.send_text(json.dumps(reply))
-
-
-def log_failure(task: asyncio.Task) -> None:
-    """A reply that failed (the page gone mid-send, a bug): said in the log; the page
-    gets no answer over the channel and asks Streamlit after its own timeout."""
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("hwr: answer channel stopped answering: %r", task.exception())
+    try:
+        while True:
+            drawing = await latest.take()
+            reply = await loop.run_in_executor(_POOL, recognize, loader, drawing, session_id)
+            await websocket.send_text(json.dumps(reply))
+    except Exception as e:  # noqa: BLE001 - whatever it is, this page uses Streamlit now
+        log.warning("hwr: answer channel stopped answering: %r", e)
+        with contextlib.suppress(Exception):  # the page may be gone already
+            await websocket.close(code=INTERNAL)
 
 
 def recognize(loader: Callable[[], ModelLoader], drawing: Drawing, session_id: str) -> dict:

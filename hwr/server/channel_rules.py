@@ -62,6 +62,7 @@ POLICY = 1008  # a wrong origin, a bad token, a flood
 TOO_BIG = 1009
 NOT_DATA = 1003  # a binary frame: the channel speaks JSON text
 BAD_DATA = 1007  # not JSON, or not a drawing
+INTERNAL = 1011  # the server failed to answer
 
 
 def _mac(session_id: str, expiry: int, secret: bytes) -> str:
