@@ -8,7 +8,9 @@ school's retention (``hwr/server/retention.py``: the ended classes whose time ra
 are deleted at start-up and at least hourly) and applies
 hwr's changes to Streamlit's runtime (``hwr/server/runtime_fixes.py``) before any
 browser connects: each one that does not fit this Streamlit is skipped, with a line in
-the log, and the app works without it.
+the log, and the app works without it. Beside Streamlit's routes it serves the answer
+channel (``hwr/server/answer_channel.py``), where the Draw page's canvas gets its
+answers without a script run.
 """
 
 import threading
@@ -17,16 +19,22 @@ from contextlib import asynccontextmanager
 import streamlit as st
 
 from hwr import settings
-from hwr.server import runtime_fixes
+from hwr.server import answer_channel, runtime_fixes
 
 settings.exit_if_invalid()  # a setting hwr cannot use: one sentence, and no server
 runtime_fixes.apply()
 
 
-def warm_up() -> None:
+def answering_loader():
+    """The loader of the model that answers now: the pages' own, so the channel and the
+    page answer alike (imported when first asked, as the warm-up does)."""
     from hwr.pages.shared.model_loading import model_loader
 
-    model_loader()  # opens the database, learns which model answers, starts loading it
+    return model_loader()
+
+
+def warm_up() -> None:
+    answering_loader()  # opens the database, learns which model answers, starts loading it
 
 
 def keep_purging(stop: threading.Event) -> None:
@@ -47,4 +55,5 @@ async def lifespan(app):
     stop.set()
 
 
-app = st.App("hwr/pages/router.py", lifespan=lifespan)
+app = st.App("hwr/pages/router.py", lifespan=lifespan,
+             routes=[answer_channel.route(answering_loader)])

@@ -9,6 +9,12 @@ mouse-up until the answer appears. Prints p50/p95 of each and the ratios.
 ``--languages de fr es`` also times the Draw page in those languages (``?lang=``) on the
 same server, after English, and prints each against English; ``--pages draw`` leaves
 the bare pages out.
+
+The answer is whichever comes first: Python's (``.hwr-answer``) or the panel the canvas
+draws from the answer channel's reply (``.hwr-ch-digit``, hwr/server/answer_channel.py).
+For each Draw page it also prints the server's CPU per drawing: the process's user and
+system time over the timed drawings (each drawn, answered, reported and cleared, as the
+page leaves it idle), divided by their number.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.classroom_load import cpu_seconds
 from tests.support import page_clock
 from tests.support.browser import (
     REPO,
@@ -40,26 +47,40 @@ KEY = "canvas-digit"
 SINGLE_STROKE = [style for styles in DIGITS.values() for style in styles if len(style) == 1]
 
 
-def time_drawings(browser, url: str, count: int) -> list[float]:
+ANSWER = ".hwr-answer, .hwr-ch-digit"  # Python's answer, or the channel's panel
+
+
+def time_drawings(browser, url: str, count: int,
+                  pid: int | None = None) -> tuple[list[float], float | None]:
+    """Mouse-up to answer of ``count`` drawings, and the server's CPU ms per drawing
+    (None without ``pid``)."""
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.set_default_timeout(60_000)
-    page_clock.install(page, ".hwr-answer")
+    page_clock.install(page, ANSWER)
     page.goto(url)
     page.wait_for_selector(canvas_selector(KEY))
     draw_until_answered(page, KEY, place(SINGLE_STROKE[0], *PLACEMENTS[0]))
-    times = []
+    times, cpu = [], None
     for i in range(count + 2):  # the first two warm up
+        if i == 2:
+            cpu = cpu_seconds(pid)
         style = SINGLE_STROKE[i % len(SINGLE_STROKE)]
         draw_strokes(page, KEY, place(style, *PLACEMENTS[i % len(PLACEMENTS)]))
         page.wait_for_selector(".hwr-answer", state="attached", timeout=30_000)
         if i >= 2:
-            times.append(page_clock.since_pointer_up(page, ".hwr-answer"))
+            times.append(page_clock.since_pointer_up(page, ANSWER))
         wait_idle(page, quiet=0.3)
         clear_canvas(page, KEY)
         page.wait_for_selector(".hwr-answer", state="detached")
         wait_idle(page, quiet=0.3)
     page.close()
-    return times
+    end = cpu_seconds(pid)
+    return times, (None if cpu is None or end is None else (end - cpu) * 1000 / count)
+
+
+def cpu_line(name: str, ms: float | None) -> None:
+    if ms is not None:
+        print(f"  server CPU per drawing, {name}: {ms:.1f} ms")
 
 
 def summary(name: str, seconds: list[float]) -> tuple[float, float]:
@@ -87,13 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     with chromium_browser(chromium_or_exit()) as browser:
         if args.pages == "all":
             with streamlit_server(bare_app) as url:
-                bare = time_drawings(browser, url, args.count)
+                bare, _ = time_drawings(browser, url, args.count)
             with streamlit_server(bare_app, env={"HWR_BARE_RECOGNIZE": "1"}) as url:
-                bare_model = time_drawings(browser, url, args.count)
-        with streamlit_server() as url:
-            app = time_drawings(browser, url, args.count)
+                bare_model, _ = time_drawings(browser, url, args.count)
+        with streamlit_server(with_process=True) as (url, pid):
+            app, app_cpu = time_drawings(browser, url, args.count, pid)
             for lang in args.languages:
-                translated[lang] = time_drawings(browser, f"{url}/?lang={lang}", args.count)
+                translated[lang], _ = time_drawings(browser, f"{url}/?lang={lang}",
+                                                    args.count)
         if args.against:
             checkout = args.against.resolve()
             with tempfile.TemporaryDirectory(prefix="hwr-against-") as state, \
@@ -101,14 +123,17 @@ def main(argv: list[str] | None = None) -> int:
                         "PYTHONPATH": str(checkout),  # its own hwr, not the installed one
                         # its own class database: an earlier schema than this one's
                         "HWR_CLASS_DB": str(Path(state) / "class.sqlite3"),
-                        "HWR_MODEL_CACHE": str(Path(state) / "models")}) as url:
-                earlier = time_drawings(browser, url, args.count)
+                        "HWR_MODEL_CACHE": str(Path(state) / "models")},
+                        with_process=True) as (url, pid):
+                earlier, earlier_cpu = time_drawings(browser, url, args.count, pid)
     print("mouse-up to answer on the page, headless Chromium on this machine:")
     if args.against:
         then50, then95 = summary(f"the Draw page of {args.against}", earlier)
         now50, now95 = summary("the Draw page of this checkout", app)
         print(f"    this one over that one: p50 {now50 / then50:.2f}x, "
               f"p95 {now95 / then95:.2f}x")
+        cpu_line(f"the Draw page of {args.against}", earlier_cpu)
+    cpu_line("the Draw page of this checkout", app_cpu)
     if args.pages == "draw":
         app50, app95 = summary("hwr Draw page in English", app)
         for lang, seconds in translated.items():

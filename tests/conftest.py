@@ -101,10 +101,10 @@ def canvas(monkeypatch):
     fake = types.SimpleNamespace(drawing=None, calls=[])
 
     def draw_canvas(key, width, height, brush, max_css_width, initial=None, clear_id=None,
-                    live=False, mode=None):
+                    live=False, mode=None, channel=None):
         fake.calls.append(dict(key=key, width=width, height=height, brush=brush,
                                max_css_width=max_css_width, initial=initial,
-                               clear_id=clear_id, live=live))
+                               clear_id=clear_id, live=live, channel=channel))
         return fake.drawing
 
     monkeypatch.setattr(hwr.pages.draw.page, "draw_canvas", draw_canvas)

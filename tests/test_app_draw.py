@@ -46,6 +46,35 @@ def test_drawing_shows_the_right_digit(canvas):
     assert canvas.calls[-1]["key"] == "canvas-digit"
 
 
+def test_the_canvas_gets_the_answer_channel_for_one_digit_without_live_answers(canvas):
+    from hwr.server import channel_rules
+
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
+    at = run_app()
+    channel = canvas.calls[-1]["channel"]
+    assert channel["path"] == "/_hwr/answers" and channel["lang"] == "en"
+    assert channel_rules.verify(channel["token"]) is not None
+    assert "{confidence}" in channel["words"]["confidence"]
+    at.toggle(key="live").set_value(True).run()
+    assert canvas.calls[-1]["channel"] is None  # live answers: the Streamlit path
+    at.toggle(key="live").set_value(False).run()
+    at.segmented_control(key="mode").set_value("Several digits").run()
+    assert canvas.calls[-1]["channel"] is None
+
+
+def test_a_drawing_the_channel_answered_is_not_recognized_again(canvas, monkeypatch):
+    import hwr.pages.draw.page as draw
+
+    canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
+    three = draw.model_loader().recognizer.recognize(
+        draw.rasterize(as_drawing(place(DIGITS[3][0], *PLACEMENTS[0]))))
+    asked = []
+    monkeypatch.setattr(draw.answer_channel, "answered",
+                        lambda session_id, model_dir, drawing: asked.append(session_id) or three)
+    at = run_app()
+    assert asked and answer(at) == "3"  # the channel's answer, not a second recognition
+
+
 def test_several_digits_mode_reads_the_number(canvas):
     strokes = [s for i, d in enumerate((2, 0, 6)) for s in place(DIGITS[d][0], 40 + i * 200,
                                                                   30, 160)]

@@ -13,6 +13,8 @@ import numpy as np
 NUM_CLASSES = 10  # the digits
 NOT_A_DIGIT = NUM_CLASSES  # the eleventh output of a model that knows non-digits
 NOT_A_DIGIT_THRESHOLD = 0.5  # "not a digit" when the model gives it at least this
+UNSURE_CONFIDENCE = 0.6  # below this top probability an answer is "not sure"
+UNSURE_MARGIN = 0.25  # ... and also when the runner-up is this close
 
 
 def split_scores(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -36,3 +38,17 @@ def split_scores(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def flagged(not_digit: np.ndarray) -> np.ndarray:
     """Which of these "not a digit" probabilities are high enough to say so."""
     return np.asarray(not_digit) >= NOT_A_DIGIT_THRESHOLD
+
+
+def is_unsure(probabilities: np.ndarray) -> bool:
+    """Whether an answer is "not sure": its top probability is low, or the runner-up's
+    is close to it. Here, beside the output's meaning, because the Draw page and the
+    answer channel (``hwr.server.answer_channel``) must flag the same answers."""
+    top, second = np.sort(probabilities)[::-1][:2]
+    return bool(top < UNSURE_CONFIDENCE or top - second < UNSURE_MARGIN)
+
+
+def runner_up(probabilities: np.ndarray) -> tuple[int, float]:
+    """The second most probable digit and its probability."""
+    order = np.argsort(probabilities)[::-1]
+    return int(order[1]), float(probabilities[order[1]])

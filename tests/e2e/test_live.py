@@ -163,6 +163,9 @@ class HeldAnswers:
 
     def __call__(self, page) -> None:
         page.route_web_socket("**/_stcore/stream", self._connect)
+        # The answers come through Streamlit, whose messages are held: the answer
+        # channel (which answers a pen-up with no script run) is closed.
+        page.route_web_socket("**/_hwr/answers", lambda ws: ws.close())
 
     def _connect(self, ws) -> None:
         self.route = ws

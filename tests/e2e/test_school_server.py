@@ -127,6 +127,27 @@ def test_a_websocket_message_over_the_limit_closes_that_tab_only(school, trust_s
     run_async(run())
 
 
+def test_the_answer_channel_goes_through_the_proxy(browser, school):
+    """The canvas's answer channel (hwr/server/answer_channel.py) is a route of the app
+    servers: over wss, through HAProxy, to the tab's own server (its cookie), with the
+    proxy's public address as the page's origin. No script run for the pen-up's answer."""
+    page = new_page(browser, school.url)
+    expect(page.locator(f".st-key-{KEY} .hwr-canvas-root")).to_have_attribute(
+        "data-channel", "open", timeout=30_000)
+    for _ in range(30):  # the fresh servers load their model in the background
+        clear_canvas(page, KEY)
+        draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
+        try:
+            expect(page.locator(".hwr-channel-answer .hwr-ch-digit")).to_have_text(
+                "7", timeout=3_000)
+            break
+        except AssertionError:
+            expect(page.locator(".hwr-answer")).to_be_attached(timeout=30_000)
+    else:
+        pytest.fail("the channel never answered through the proxy")
+    page.context.close()
+
+
 def test_all_servers_down_says_so_and_pages_recover(browser, school):
     page = new_page(browser, school.url)
     try:

@@ -33,11 +33,24 @@
 //   (and its strokes) alone, and only a canvas taken off the page is torn down.
 // - Words: the page sends them in its language (``data.labels``, ``data.label``,
 //   ``data.help``); the English ones here are only a fallback.
+// - The answer channel (``data.channel``, hwr/server/answer_channel.py): with live
+//   answers off, a pen-up's drawing goes over a WebSocket of hwr's own, and the answer
+//   panel (the digit, the ten bars, the 28x28 input) is drawn here from the reply, in
+//   the answer area, with no script run. The drawing still goes to Streamlit, once the
+//   pen has been up REPORT_MS (one run per finished drawing, not per stroke): "Is it
+//   right?", the wall and the round need the page's state. Python's answer, when that
+//   run brings it, takes the panel's place. A reply that does not come within
+//   CHANNEL_WAIT_MS, one that is not an answer (warming up, nothing to read) and a
+//   channel that cannot connect send the drawing to Streamlit at once, as without the
+//   channel; Clear and Undo always do.
 
 const CANVASES = new WeakMap();
 const LIVE_MS = 120;  // between two partial drawings while a stroke is drawn
 const SENT_KEPT = 400;  // the last messages' times, kept on the element for tests
 const REDUCED_MOTION = "(prefers-reduced-motion: reduce)";
+const CHANNEL_WAIT_MS = 1500;  // a reply later than this: Streamlit answers instead
+const REPORT_MS = 600;  // the pen up this long: the drawing goes to Streamlit
+const RECONNECT_MS = 5000;  // a channel that closed is tried again after this
 const WORDS = {  // English, when the page sends no words of its own
   undo: "Undo",
   clear: "Clear",
@@ -89,8 +102,12 @@ function createCanvas(parent) {
     width: 0, height: 0, brush: 18, drawingId: 0, strokes: [], current: null,
     pointerId: null, lastCleared: null, setStateValue: () => {}, held: null,
     live: false, timer: null, sentPoints: 0, seq: 0, sent: [], labels: null,
+    channel: null, ws: null, wsDownAt: -Infinity, asked: null, panel: null,
   };
   root.hwrSent = s.sent;  // [seq, partial, performance.now() of its last point], for tests
+  // The channel's token, for tests that open connections of their own beside the
+  // canvas's (the page's own script holds it anyway).
+  root.hwrChannelToken = () => (s.channel === null ? null : s.channel.token);
 
   const toCanvas = (e) => {
     const rect = canvas.getBoundingClientRect();
@@ -103,13 +120,21 @@ function createCanvas(parent) {
     id: s.drawingId, width: s.width, height: s.height, seq: ++s.seq,
     strokes: strokes.map((st) => [st.brush, ...st.points.map((v) => Math.round(v * 10) / 10)]),
   });
-  const remember = (partial, at) => {
-    s.sent.push([s.seq, partial, at]);
-    if (s.sent.length > SENT_KEPT) s.sent.splice(0, s.sent.length - SENT_KEPT);
-  };
+  // The drawing to Streamlit, at once: Clear, Undo, the page's clear, and a pen-up the
+  // channel does not answer.
   const send = () => {
-    s.setStateValue("drawing", payload(s.strokes));
-    remember(false, performance.now());
+    forgetAsk(s);
+    retirePanel(s);  // the page answers this one
+    report(s, payload(s.strokes));
+    showCount(s);
+  };
+  // A pen-up: asked over the channel when it is open, else sent to Streamlit.
+  const penUp = () => {
+    const p = payload(s.strokes);
+    if (!ask(s, p)) {
+      forgetAsk(s);
+      report(s, p);
+    }
     showCount(s);
   };
   // The drawing so far, while a stroke is drawn: only if the stroke grew since the last.
@@ -117,7 +142,7 @@ function createCanvas(parent) {
     if (s.current === null || !liveOn(s) || s.current.points.length === s.sentPoints) return;
     s.sentPoints = s.current.points.length;
     s.setStateValue("drawing", { ...payload([...s.strokes, s.current]), partial: true });
-    remember(true, s.current.at);
+    remember(s, s.seq, true, s.current.at);
   };
   const stopLive = () => {
     if (s.timer !== null) clearInterval(s.timer);
@@ -128,7 +153,7 @@ function createCanvas(parent) {
     s.strokes.push(s.current);
     s.current = null;
     s.pointerId = null;
-    send();
+    penUp();
   };
   const finish = (e) => {
     if (s.current === null || e.pointerId !== s.pointerId) return;
@@ -141,6 +166,7 @@ function createCanvas(parent) {
     canvas.setPointerCapture(e.pointerId);
     s.pointerId = e.pointerId;
     const [x, y] = toCanvas(e);
+    holdReport(s);  // this stroke's pen-up reports the whole drawing
     s.current = { brush: s.brush, points: [x, y], at: performance.now() };
     s.sentPoints = 0;
     paintDot(s, x, y, s.brush);
@@ -166,6 +192,7 @@ function createCanvas(parent) {
   }
   // A phone that sleeps (or a tab put away) mid-stroke: the stroke ends where it was.
   s.onHidden = () => {
+    if (document.visibilityState === "hidden") reportAsked(s);  // before the page sleeps
     if (document.visibilityState === "hidden" && s.current !== null) {
       const pointer = s.pointerId;
       end();
@@ -201,6 +228,220 @@ function createCanvas(parent) {
   });
   s.send = send;
   return s;
+}
+
+// What went to Streamlit: [seq, partial, performance.now() of its last point], for tests.
+function remember(s, seq, partial, at) {
+  s.sent.push([seq, partial, at]);
+  if (s.sent.length > SENT_KEPT) s.sent.splice(0, s.sent.length - SENT_KEPT);
+}
+
+// The whole drawing to Streamlit (a script run follows).
+function report(s, p) {
+  s.setStateValue("drawing", p);
+  remember(s, p.seq, false, performance.now());
+}
+
+// --- the answer channel ------------------------------------------------------------
+// One WebSocket per canvas, opened when the page hands the canvas a channel (a path, a
+// token of its session, the words of the answer panel); closed with the canvas.
+
+function openChannel(s) {
+  if (s.channel === null || s.ws !== null || performance.now() - s.wsDownAt < RECONNECT_MS) return;
+  let ws;
+  try {
+    ws = new WebSocket(new URL(s.channel.path, window.location.href).href.replace(/^http/, "ws"));
+  } catch (_) {
+    s.wsDownAt = performance.now();
+    return;
+  }
+  s.ws = ws;
+  s.root.dataset.channel = "connecting";
+  ws.onopen = () => {
+    ws.send(JSON.stringify({ token: s.channel.token }));
+    s.root.dataset.channel = "open";
+  };
+  ws.onmessage = (e) => {
+    try { onReply(s, JSON.parse(e.data)); } catch (_) { channelDown(s, ws); }
+  };
+  ws.onclose = () => channelDown(s, ws);
+  ws.onerror = () => channelDown(s, ws);
+}
+
+// The channel closed or failed: what it was asked goes to Streamlit, and it is tried
+// again at the next pen-up after RECONNECT_MS.
+function channelDown(s, ws) {
+  if (s.ws !== ws) return;
+  s.ws = null;
+  s.wsDownAt = performance.now();
+  s.root.dataset.channel = "down";
+  try { ws.close(); } catch (_) { /* already closed */ }
+  if (s.asked !== null && !s.asked.answered) reportAsked(s);
+}
+
+// The page's channel for this run: none (several digits, live answers: the Streamlit
+// path), or its path, token and words. A new token (the server restarted, the page's
+// session is new) is tried at once, even if the last connection failed.
+function useChannel(s, channel) {
+  const token = s.channel === null ? null : s.channel.token;
+  s.channel = channel;
+  if (channel === null) {
+    closeChannel(s);
+  } else {
+    if (channel.token !== token) s.wsDownAt = -Infinity;
+    openChannel(s);
+  }
+}
+
+function closeChannel(s) {
+  reportAsked(s);
+  retirePanel(s);
+  const ws = s.ws;
+  s.ws = null;
+  if (ws !== null) {
+    ws.onclose = ws.onerror = ws.onmessage = null;
+    ws.close();
+  }
+  delete s.root.dataset.channel;
+}
+
+// A pen-up's drawing over the channel; false when it is not open (or live answers are
+// on: they go to Streamlit, as before the channel).
+function ask(s, p) {
+  openChannel(s);  // one that closed: again, for the next pen-up
+  if (s.ws === null || s.ws.readyState !== WebSocket.OPEN || liveOn(s)) return false;
+  forgetAsk(s);
+  s.ws.send(JSON.stringify({ drawing: p }));
+  s.asked = { payload: p, answered: false, wait: setTimeout(() => reportAsked(s), CHANNEL_WAIT_MS),
+              report: null };
+  return true;
+}
+
+function onReply(s, reply) {
+  const asked = s.asked;
+  if (asked === null || reply.seq !== asked.payload.seq) return;  // an older drawing's
+  clearTimeout(asked.wait);
+  if (reply.status !== "answer" || !showPanel(s, reply)) {
+    reportAsked(s);  // warming up, nothing to read: Streamlit's page says so
+    return;
+  }
+  asked.answered = true;
+  if (s.current === null) asked.report = setTimeout(() => reportAsked(s), REPORT_MS);
+}
+
+// The asked drawing to Streamlit, now.
+function reportAsked(s) {
+  const asked = s.asked;
+  if (asked === null) return;
+  forgetAsk(s);
+  report(s, asked.payload);
+}
+
+// A new stroke begins: the drawing so far is reported with it, at its pen-up.
+function holdReport(s) {
+  if (s.asked !== null && s.asked.report !== null) {
+    clearTimeout(s.asked.report);
+    s.asked.report = null;
+  }
+}
+
+function forgetAsk(s) {
+  if (s.asked === null) return;
+  clearTimeout(s.asked.wait);
+  clearTimeout(s.asked.report);
+  s.asked = null;
+}
+
+// --- the answer panel, from the channel's reply --------------------------------------
+// Drawn in the page's answer area, before Python's own answer, which it hides (CSS:
+// data-hwr-channel on the area) until Python's answer to the same drawing (or a later
+// one) arrives: the panel then goes. Its own class names, so that only Python's answer
+// is ``.hwr-answer``, ``.hwr-live``: tests and scripts find one of each.
+
+function answerArea(s) {
+  const row = s.root.closest(".st-key-hwr-draw-row");
+  return row === null ? null : row.querySelector(".st-key-hwr-answer-area");
+}
+
+function showPanel(s, reply) {
+  const area = answerArea(s);
+  if (area === null) return false;
+  if (s.panel === null) {
+    s.panel = document.createElement("div");
+    s.panel.className = "hwr-channel-answer";
+    s.panelWatch = new MutationObserver(() => retireIfAnswered(s));
+  }
+  s.panel.dataset.seq = String(reply.seq);
+  s.panel.innerHTML = panelHtml(s, reply);
+  if (s.panel.parentElement !== area) {
+    s.panelWatch.disconnect();
+    area.prepend(s.panel);
+    s.panelWatch.observe(area, { childList: true, subtree: true, attributes: true,
+                                 attributeFilter: ["data-seq"] });
+  }
+  area.dataset.hwrChannel = "ahead";
+  return true;
+}
+
+// Python's answer to the panel's drawing (or a later one) is on the page: it is the
+// answer of record, and the panel goes.
+function retireIfAnswered(s) {
+  if (s.panel === null || s.panel.parentElement === null) return;
+  const live = s.panel.parentElement.querySelector(".hwr-live[data-seq]");
+  if (live !== null && Number(live.dataset.seq) >= Number(s.panel.dataset.seq)) retirePanel(s);
+}
+
+function retirePanel(s) {
+  if (s.panel === null) return;
+  s.panelWatch.disconnect();
+  const area = s.panel.parentElement;
+  if (area !== null) delete area.dataset.hwrChannel;
+  s.panel.remove();
+}
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function percentText(s, fraction, decimals) {
+  try {
+    return new Intl.NumberFormat(s.channel.lang, {
+      style: "percent", minimumFractionDigits: decimals, maximumFractionDigits: decimals,
+    }).format(fraction);
+  } catch (_) {
+    return `${(fraction * 100).toFixed(decimals)}%`;
+  }
+}
+
+function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (m, key) => (key in values ? values[key] : m));
+}
+
+// The same panel as the Draw page's answer (hwr/pages/draw/answer.py): the big digit
+// and its caption in a polite live region, the ten bars, the 28x28 input.
+function panelHtml(s, reply) {
+  const w = s.channel.words;
+  const guess = { digit: reply.digit, confidence: percentText(s, reply.probabilities[reply.digit], 0) };
+  const input = `<div class="hwr-ch-model-input"><figure class="hwr-thumb"><img class="hwr-pixels" `
+    + `src="${escapeHtml(reply.model_input)}" alt="${escapeHtml(w.model_input)}" width="168" height="168">`
+    + `<figcaption>${escapeHtml(w.model_input)}</figcaption></figure></div>`;
+  const region = (inner) => `<div class="hwr-ch-live" aria-live="polite" aria-atomic="true">${inner}</div>`;
+  if (reply.not_a_digit) {
+    return region(`<div class="hwr-ch-digit hwr-ch-not-a-digit">${escapeHtml(w.not_a_digit)}</div>`
+      + `<div class="hwr-ch-caption">${escapeHtml(fill(w.best_guess, guess))}</div>`) + input;
+  }
+  let caption = fill(w.confidence, { confidence: percentText(s, reply.probabilities[reply.digit], 1) });
+  if (reply.unsure) {
+    caption += " · " + fill(w.unsure, {
+      digit: reply.runner_up, probability: percentText(s, reply.runner_up_probability, 0) });
+  }
+  const bars = reply.probabilities.map((p, d) => `<div${d === reply.digit ? ' class="hwr-top"' : ""}>`
+    + `<small>${escapeHtml(percentText(s, p, 0))}</small><svg class="hwr-bar" aria-hidden="true">`
+    + `<rect y="${(100 - p * 100).toFixed(1)}%" width="100%" height="${(p * 100).toFixed(1)}%"/></svg>`
+    + `<b>${d}</b></div>`).join("");
+  return region(`<div class="hwr-ch-digit">${escapeHtml(reply.digit)}</div>`
+    + `<div class="hwr-ch-caption">${escapeHtml(caption)}</div>`)
+    + `<div class="hwr-ch-bars">${bars}</div>` + input;
 }
 
 function paintDot(s, x, y, brush) {
@@ -262,6 +503,7 @@ function update(s, data) {
   s.canvas.setAttribute("aria-label", data.label || word(s, "drawing_area"));
   s.help.textContent = data.help || "";
   showLive(s);
+  useChannel(s, data.channel || null);
   s.color = data.color;
   s.background = data.background;
   s.root.style.maxWidth = `${data.max_css_width}px`;
@@ -356,6 +598,7 @@ export default function (component) {
   return () => {
     if (parentElement.isConnected && CANVASES.get(parentElement) === s) return;
     if (s.timer !== null) clearInterval(s.timer);
+    closeChannel(s);
     releaseHeight(s);
     document.removeEventListener("visibilitychange", s.onHidden);
     if (s.motion && s.motion.removeEventListener) s.motion.removeEventListener("change", s.onMotion);

@@ -1,7 +1,9 @@
 """The drawing canvas: a small Streamlit component (``canvas.js``) and its Python side.
 
 The canvas sends the whole drawing as strokes when a stroke ends (see ``hwr.reading.drawing``);
-Clear and Undo work in the browser. ``draw_canvas`` returns the parsed ``Drawing``.
+Clear and Undo work in the browser. ``draw_canvas`` returns the parsed ``Drawing``. Given
+a channel, it gets its pen-up answers from ``hwr.server.answer_channel`` first and sends
+the drawing to Streamlit once the pen has stayed up a moment.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ def canvas_words() -> dict[str, str]:
 
 def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: int,
                 initial: Drawing | None = None, clear_id: int | None = None,
-                live: bool = False, mode: str = ONE_DIGIT) -> Drawing | None:
+                live: bool = False, mode: str = ONE_DIGIT,
+                channel: dict | None = None) -> Drawing | None:
     """Show the canvas; returns the drawing it last sent, or None before the first stroke.
 
     ``width`` x ``height`` are the drawing's own pixels; on screen the canvas fills its
@@ -66,6 +69,9 @@ def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: in
     asks the browser to clear that drawing, if it is still the one on the canvas.
     ``live``: the browser also sends the drawing so far while a stroke is drawn, marked
     partial (``Drawing.partial``), unless the device asks for reduced motion.
+    ``channel``: where and how the canvas asks the answer channel for its pen-up answers
+    (``{"path", "token", "lang", "words"}``: ``hwr.server.answer_channel``); None, the
+    Streamlit path only.
 
     Raises ``InvalidImageError`` if the browser sent something that is not a drawing."""
     result = _component(
@@ -75,7 +81,7 @@ def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: in
               "initial": None if initial is None else initial.to_payload(),
               "clear_id": clear_id, "live": live, "label": _(CANVAS_LABEL[mode]),
               "help": _(CANVAS_HELP_LIVE if live else CANVAS_HELP),
-              "labels": canvas_words()},
+              "labels": canvas_words(), "channel": channel},
         default={"drawing": None},
         on_drawing_change=lambda: None,
     )

@@ -13,11 +13,11 @@ from hwr.class_data.collection import to_uint8
 from hwr.pages.shared.language import N_, _, explained, ngettext, percent
 from hwr.pages.shared.markup import figure_html
 from hwr.pages.shared.teacher_session import PRESENTATION
+from hwr.reading import outputs
+from hwr.reading.outputs import is_unsure
 from hwr.reading.recognizer import NumberRecognition, Recognition
 from hwr.translation import Explained
 
-UNSURE_CONFIDENCE = 0.6  # below this top probability the answer is flagged
-UNSURE_MARGIN = 0.25  # ... and also when the runner-up is this close
 INVITATION = N_("Draw a digit in the box: the prediction appears as soon as you lift the "
                 "pen.")
 NUMBER_INVITATION = N_("Write a few digits side by side, with a little space between them.")
@@ -63,14 +63,8 @@ def show_answer(text: str, caption: str) -> None:
     st.markdown(answer_html(text, caption), unsafe_allow_html=True)
 
 
-def is_unsure(probabilities: np.ndarray) -> bool:
-    top, second = np.sort(probabilities)[::-1][:2]
-    return bool(top < UNSURE_CONFIDENCE or top - second < UNSURE_MARGIN)
-
-
 def runner_up(result: Recognition) -> tuple[int, float]:
-    order = np.argsort(result.probabilities)[::-1]
-    return int(order[1]), float(result.probabilities[order[1]])
+    return outputs.runner_up(result.probabilities)
 
 
 def show_unsure_note(result: Recognition) -> None:
@@ -121,12 +115,32 @@ def show_model_input(image: np.ndarray, width: int, caption: str) -> None:
 
 
 NOT_A_DIGIT = N_("That does not look like a digit")
+BEST_GUESS = N_("If it is one, the best guess is a {digit} ({confidence})")
+CONFIDENCE = N_("confidence {confidence}")
+
+
+def unsure_hint(fool: bool) -> str:
+    """The "not sure" hint after the confidence, with ``{digit}`` and ``{probability}``
+    to fill. In "Fool the network" an unsure answer is good news, not a reason to write
+    more clearly."""
+    if fool:
+        # TRANSLATORS: "Fool the network": the model hesitates between two digits
+        return _("not sure, maybe a {digit} ({probability}): nearly fooled")
+    return _("not sure, maybe a {digit} ({probability}): try writing it more clearly")
+
+
+def panel_words(fool: bool) -> dict[str, str]:
+    """The answer panel's words, in the page's language, for the canvas that draws it
+    from the answer channel's reply (``canvas.js``): the same sentences as here, with
+    their ``{placeholders}`` left for the browser to fill."""
+    return {"confidence": _(CONFIDENCE), "unsure": unsure_hint(fool),
+            "not_a_digit": _(NOT_A_DIGIT), "best_guess": _(BEST_GUESS),
+            "model_input": _(MODEL_INPUT_CAPTION)}
 
 
 def not_a_digit_html(result: Recognition) -> str:
     """The plain "not a digit" answer, the best guess only small beneath it."""
-    guess = _("If it is one, the best guess is a {digit} ({confidence})").format(
-        digit=result.digit, confidence=percent(result.confidence))
+    guess = _(BEST_GUESS).format(digit=result.digit, confidence=percent(result.confidence))
     return (f'<div class="hwr-answer hwr-not-a-digit">{html.escape(_(NOT_A_DIGIT))}</div>'
             f'<div class="hwr-caption">{html.escape(guess)}</div>')
 
@@ -145,16 +159,11 @@ def show_digit(result: Recognition, partial: bool = False, seq: int | None = Non
         st.markdown(live_region(not_a_digit_html(result), partial, seq) +
                     model_input_html(result.model_input), unsafe_allow_html=True)
         return
-    caption = _("confidence {confidence}").format(confidence=percent(result.confidence, 1))
+    caption = _(CONFIDENCE).format(confidence=percent(result.confidence, 1))
     if is_unsure(result.probabilities):
         digit, probability = runner_up(result)
-        if fool:
-            # TRANSLATORS: "Fool the network": the model hesitates between two digits
-            hint = _("not sure, maybe a {digit} ({probability}): nearly fooled")
-        else:
-            hint = _("not sure, maybe a {digit} ({probability}): try writing it more "
-                     "clearly")
-        caption += " · " + hint.format(digit=digit, probability=percent(probability))
+        caption += " · " + unsure_hint(fool).format(digit=digit,
+                                                     probability=percent(probability))
     caption = html.escape(caption, quote=False)
     st.markdown(live_region(answer_html(str(result.digit), caption), partial, seq) +
                 probabilities_html(result.probabilities) +

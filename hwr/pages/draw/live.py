@@ -34,7 +34,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from hwr.pages.draw.answer import is_unsure
+from hwr.reading.outputs import is_unsure
 from hwr.pages.shared.language import N_, _, current
 from hwr.pages.draw.state import LIVE_KEY, LIVE_LAST, LIVE_PRESENTATION_KEY
 from hwr.reading.recognizer import NumberRecognition, Recognition

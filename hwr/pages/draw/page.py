@@ -6,11 +6,13 @@ import time
 
 import streamlit as st
 from PIL import Image
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from hwr.class_data.model_store import ModelVersion
 from hwr.pages.draw.answer import (
     INVITATION,
     NUMBER_INVITATION,
+    panel_words,
     reading_error,
     show_digit,
     show_note,
@@ -25,7 +27,7 @@ from hwr.pages.components.canvas import (
     draw_canvas,
 )
 from hwr.pages.draw.inside_network import show_inside
-from hwr.pages.shared.language import N_, _, ngettext
+from hwr.pages.shared.language import N_, _, current, ngettext
 from hwr.pages.draw.state import LAST_RESULT, LAST_RUN, MODE, PAGE_SENT, STROKE_WIDTH, UPLOAD
 from hwr.pages.draw.live import answer_partial, live_on, live_toggle, say_answer
 from hwr.pages.shared.markup import use_stylesheet
@@ -51,6 +53,7 @@ from hwr.pages.shared.teacher_session import presentation_mode
 from hwr.reading.drawing import Drawing, rasterize
 from hwr.reading.preprocess import MAX_UPLOAD_BYTES, InvalidImageError, load_upload
 from hwr.reading.recognizer import DigitRecognizer, Recognition
+from hwr.server import answer_channel, channel_rules
 from hwr.server.model_loader import first_page_shown
 from hwr.sizes import CANVAS_SIZE
 
@@ -63,8 +66,21 @@ WARM_UP_POLL = 0.5  # s between checks whether the model has loaded
 WARMING_UP = N_("Warming up the model: your drawing is answered in a moment.")
 
 
-def read_canvas(mode: str, large: bool, brush: int) -> Drawing | None:
-    """Show the canvas and return its drawing (None until something was drawn)."""
+def channel_for(mode: str, live: bool, fool: bool) -> dict | None:
+    """Where the canvas asks for its pen-up answers without a script run, with a token of
+    this session and the answer panel's words (``hwr.server.answer_channel``); None
+    where the page answers through Streamlit only: several digits, and live answers
+    (both still to be moved to the channel)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if mode != ONE_DIGIT or live or ctx is None:
+        return None
+    return {"path": answer_channel.PATH, "token": channel_rules.sign(ctx.session_id),
+            "lang": current(), "words": panel_words(fool)}
+
+
+def read_canvas(mode: str, large: bool, brush: int, fool: bool = False) -> Drawing | None:
+    """Show the canvas and return its drawing (None until something was drawn).
+    ``fool``: a "Fool the network" round runs (the answer panel's hint says so)."""
     state = st.session_state
     key = canvas_key(mode)
     saved = state.setdefault(SAVED_DRAWING, {})
@@ -73,9 +89,10 @@ def read_canvas(mode: str, large: bool, brush: int) -> Drawing | None:
         PRESENTATION_CSS_WIDTH if large else CANVAS_CSS_WIDTH)
     # A canvas shown anew (back from another page) starts from its last drawing.
     initial = saved.get(key) if key not in state else None
+    live = live_on(large)
     drawing = draw_canvas(key, width, height, brush, css_width, initial=initial,
-                          clear_id=state.get(CLEAR_REQUEST, {}).get(key),
-                          live=live_on(large), mode=mode)
+                          clear_id=state.get(CLEAR_REQUEST, {}).get(key), live=live,
+                          mode=mode, channel=channel_for(mode, live, fool))
     if drawing is not None and drawing.partial:
         return drawing  # a stroke still being drawn: the pen-up's drawing is kept
     if drawing is not None:
@@ -111,6 +128,16 @@ def pace() -> None:
     state[LAST_RUN] = time.monotonic()
 
 
+def channel_answer(rec: DigitRecognizer, drawing: Drawing) -> Recognition | None:
+    """The answer channel's recognition of this session's drawing by this model, if the
+    canvas asked it (the pen-up's drawing, reported to Streamlit after the channel
+    answered it): the same drawing is not recognized twice."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or drawing.partial:
+        return None
+    return answer_channel.answered(ctx.session_id, rec.model_dir, drawing)
+
+
 def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
     """The drawing's image and recognition, computed once per drawing (reruns for the
     other widgets of the drawing area reuse them)."""
@@ -127,7 +154,8 @@ def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
     else:
         pace()
     image = rasterize(drawing)
-    result = rec.recognize_number(image) if mode == NUMBER else rec.recognize(image)
+    result = (rec.recognize_number(image) if mode == NUMBER else
+              channel_answer(rec, drawing) or rec.recognize(image))
     state[LAST_RESULT] = (signature, image, result)
     return image, result
 
@@ -188,7 +216,7 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
         left, right = st.columns([3, 2]) if mode == ONE_DIGIT else (st.container(),) * 2
         with left:
             try:
-                drawing = read_canvas(mode, large, brush)
+                drawing = read_canvas(mode, large, brush, fool is not None)
             except InvalidImageError as e:
                 st.warning(_("That drawing could not be read: {reason}").format(
                     reason=reading_error(e)), icon=":material/error:")

@@ -1,0 +1,253 @@
+"""The answer channel: a WebSocket beside Streamlit's, where the canvas gets its answers.
+
+A pen-up answered through Streamlit costs a script run (its thread, the page's element
+tree, protobuf: tens of ms of server CPU) for ~5 ms of recognition. Here the canvas
+sends the drawing over a route of the same server and process (``st.App(routes=...)``:
+one ``streamlit run`` still serves everything, and the school's proxy needs no new
+backend) and gets the recognition back; the page runs its script only where its state
+must change (``canvas.js``).
+
+One connection, in order:
+
+1. The route refuses a page of another origin before accepting (``origin_allowed``).
+2. The first message must be ``{"token": ...}``, a token the page got from its
+   Streamlit session (``channel_rules.sign``), within ``HELLO_SECONDS``; a session holds
+   at most ``SESSION_CONNECTIONS`` at once (so its pace cannot be multiplied by opening
+   more).
+3. Each further message is ``{"drawing": <the canvas's payload>}``, within
+   Streamlit's widget message size and the drawing's limits; a connection that sends
+   too fast, too much, or anything else, is closed (the page falls back to Streamlit).
+4. Drawings are recognized off the event loop, in a pool of ``WORKERS`` threads shared
+   by every connection; each connection has at most one drawing being recognized and
+   one waiting (``Latest``): a newer drawing replaces the waiting one, so a page that
+   floods, or never reads its replies, holds no more than that.
+
+The recognizer is the page's: the caller passes the loader of the model that answers
+(``hwr.pages.shared.model_loading.model_loader``, which this package may not import).
+What it recognized is kept a while (``answered``): the script run that follows when the
+canvas reports the same drawing to Streamlit takes the answer from there rather than
+recognizing the drawing a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+from hwr import settings
+from hwr.reading.drawing import Drawing, rasterize
+from hwr.reading.recognizer import Recognition
+from hwr.server.channel_rules import (
+    INTERNAL,
+    NOT_DATA,
+    POLICY,
+    Pace,
+    Refused,
+    answer,
+    origin_allowed,
+    read_drawing,
+    read_message,
+    unavailable,
+    verify,
+    warming_up,
+)
+from hwr.server.model_loader import ModelLoader
+
+log = logging.getLogger(__name__)
+
+PATH = "/_hwr/answers"
+WORKERS = 2  # recognitions at once, all connections together: the machine's cores
+HELLO_SECONDS = 10.0  # for the token, after the connection opens
+KEPT = 512  # recognitions kept for the pages' runs (~4 KB each)
+SESSION_CONNECTIONS = 3  # the canvas holds one; a reconnect may overlap a dying one
+_OPEN: Counter[str] = Counter()  # connections open per session (the event loop's only)
+_POOL = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="hwr-answer")
+
+
+class Answered:
+    """The channel's latest recognitions, by session, model and drawing (the oldest
+    forgotten beyond ``size``). Shared by the pool's threads and the pages' script
+    threads; a session's entries are made only by connections with its token."""
+
+    def __init__(self, size: int = KEPT):
+        self.size = size
+        self._items: OrderedDict[tuple, Recognition] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, key: tuple, result: Recognition) -> None:
+        with self._lock:
+            self._items[key] = result
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def get(self, key: tuple) -> Recognition | None:
+        with self._lock:
+            return self._items.get(key)
+
+
+_ANSWERED = Answered()
+
+
+def drawing_key(session_id: str, model_dir, drawing: Drawing) -> tuple:
+    """A drawing's key among the answered ones: its session, the model that answered (a
+    new model answers anew), the drawing's id and a digest of its strokes."""
+    strokes = hashlib.blake2b(digest_size=16)
+    for brush, points in drawing.strokes:
+        strokes.update(repr(brush).encode())
+        strokes.update(points.tobytes())
+    return session_id, str(model_dir), drawing.id, strokes.digest()
+
+
+def answered(session_id: str, model_dir, drawing: Drawing) -> Recognition | None:
+    """What the channel answered for this session's drawing with this model, if it did
+    lately: the page's run shows that rather than recognizing the drawing again."""
+    return _ANSWERED.get(drawing_key(session_id, model_dir, drawing))
+
+
+class Closed(Exception):
+    """The page closed the connection."""
+
+
+class Latest:
+    """A connection's one waiting drawing: ``put`` replaces it (a newer drawing of the
+    canvas holds all an older one held), ``take`` waits for one."""
+
+    def __init__(self):
+        self._item: Drawing | None = None
+        self._ready = asyncio.Event()
+
+    def put(self, drawing: Drawing) -> None:
+        self._item = drawing
+        self._ready.set()
+
+    async def take(self) -> Drawing:
+        await self._ready.wait()
+        self._ready.clear()
+        drawing, self._item = self._item, None
+        return drawing
+
+
+def route(loader: Callable[[], ModelLoader]):
+    """The channel's Starlette route; ``loader()`` gives the loader of the model that
+    answers now (called off the event loop: it may read the database)."""
+    from starlette.routing import WebSocketRoute
+
+    async def endpoint(websocket) -> None:
+        await serve(websocket, loader)
+
+    return WebSocketRoute(PATH, endpoint)
+
+
+def page_hosts(headers) -> list[str]:
+    """Where a page of this server may come from: the Host it asked for, the hosts a
+    proxy says it forwarded (X-Forwarded-Host), and the public address of the settings."""
+    hosts = [headers.get("host", "")]
+    hosts += headers.get("x-forwarded-host", "").split(",")
+    public = settings.public_url()
+    if public:
+        hosts.append(urlsplit(public).netloc)
+    return [h.strip() for h in hosts if h.strip()]
+
+
+def message_limit() -> int:
+    """The largest message a page may send: Streamlit's own for a widget's state."""
+    from streamlit.runtime.runtime_util import get_max_widget_state_size_bytes
+
+    return get_max_widget_state_size_bytes()
+
+
+async def serve(websocket, loader: Callable[[], ModelLoader]) -> None:
+    """One page's connection, from its opening to its end."""
+    if not origin_allowed(websocket.headers.get("origin"), page_hosts(websocket.headers)):
+        log.warning("hwr: answer channel refused: origin %r",
+                    websocket.headers.get("origin"))
+        await websocket.close(code=POLICY)
+        return
+    await websocket.accept()
+    limit = message_limit()
+    try:
+        hello = await asyncio.wait_for(next_text(websocket), HELLO_SECONDS)
+        session_id = verify(read_message(hello, limit).get("token"))
+        if session_id is None:
+            raise Refused(POLICY, "no valid token")
+        if _OPEN[session_id] >= SESSION_CONNECTIONS:
+            raise Refused(POLICY, "too many connections for one session")
+        _OPEN[session_id] += 1
+        try:
+            await answer_until_closed(websocket, loader, limit, session_id)
+        finally:
+            _OPEN[session_id] -= 1
+            if not _OPEN[session_id]:
+                del _OPEN[session_id]
+    except Refused as e:
+        log.warning("hwr: answer channel closed: %s", e.reason)
+        await websocket.close(code=e.code, reason=e.reason[:120])
+    except asyncio.TimeoutError:
+        await websocket.close(code=POLICY, reason="no token in time")
+    except Closed:
+        pass
+
+
+async def next_text(websocket) -> str:
+    """The page's next text message; a binary one is refused, a close ends the loop."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise Closed
+    if message.get("text") is None:
+        raise Refused(NOT_DATA, "a binary message")
+    return message["text"]
+
+
+async def answer_until_closed(websocket, loader: Callable[[], ModelLoader], limit: int,
+                              session_id: str) -> None:
+    """Read drawings while another task answers the latest one."""
+    latest, pace = Latest(), Pace()
+    replies = asyncio.create_task(send_replies(websocket, latest, loader, session_id))
+    try:
+        while True:
+            text = await next_text(websocket)
+            if not pace.allow():
+                raise Refused(POLICY, "too many messages")
+            latest.put(read_drawing(read_message(text, limit)))
+    finally:
+        replies.cancel()
+
+
+async def send_replies(websocket, latest: Latest, loader: Callable[[], ModelLoader],
+                       session_id: str) -> None:
+    """Answer the waiting drawing, one at a time, in the shared pool. A reply that fails
+    (a bug, the page gone mid-send) closes the connection: the canvas then sends its
+    drawings to Streamlit at once rather than waiting for replies that never come."""
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            drawing = await latest.take()
+            reply = await loop.run_in_executor(_POOL, recognize, loader, drawing, session_id)
+            await websocket.send_text(json.dumps(reply))
+    except Exception as e:  # noqa: BLE001 - whatever it is, this page uses Streamlit now
+        log.warning("hwr: answer channel stopped answering: %r", e)
+        with contextlib.suppress(Exception):  # the page may be gone already
+            await websocket.close(code=INTERNAL)
+
+
+def recognize(loader: Callable[[], ModelLoader], drawing: Drawing, session_id: str) -> dict:
+    """The reply for a session's drawing, in a pool thread: its answer (kept for the
+    page's run); "warming_up" while the model loads; "unavailable" when it could not be
+    loaded (the page then asks Streamlit, which says why)."""
+    model = loader()
+    if not model.ready:
+        return warming_up(drawing)
+    if model.error is not None:
+        return unavailable(drawing)
+    result = model.recognizer.recognize(rasterize(drawing))
+    _ANSWERED.put(drawing_key(session_id, model.recognizer.model_dir, drawing), result)
+    return answer(drawing, result)
