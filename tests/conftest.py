@@ -14,27 +14,6 @@ from tests.support.files import SHARED_MNIST, write_mnist_dir
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items):
-    """The order pytest-xdist hands out whole files in (.ci/run: ``--dist loadfile
-    --no-loadscope-reorder``): each browser file beside one of the others, those with
-    the most slow tests (training, fine-tuning) first, and the quick files last. A
-    browser test spends part of its time waiting on its page, which a CPU-bound
-    neighbour fills, where two side by side left a core idle; and a worker that
-    finishes early has only quick files left to take, not a minute-long one."""
-    files: dict = {}
-    for item in items:
-        files.setdefault(item.path, []).append(item)
-    browser = [f for f in files if "e2e" in f.parts]
-    slow = {f: sum(bool(t.get_closest_marker("slow")) for t in tests)
-            for f, tests in files.items()}
-    others = sorted((f for f in files if f not in browser),
-                    key=lambda f: (-slow[f], -len(files[f])))
-    order = [f for pair in zip(browser, others) for f in pair]
-    order += browser[len(others):] + others[len(browser):]
-    items[:] = [item for f in order for item in files[f]]
-
-
 @pytest.fixture(scope="session", autouse=True)
 def streamlit_runtime_fixes() -> dict[str, bool]:
     """hwr's changes to Streamlit's runtime, as the server makes them at start-up

@@ -198,10 +198,29 @@ class Socket:
         self.all_sent.set()
 
 
+def run_apart(coroutine) -> None:
+    """Run a coroutine to its end on an event loop of its own thread: a browser test
+    earlier in this worker leaves Playwright's loop running on the main thread, where
+    ``asyncio.run`` refuses to start another."""
+    failure = []
+
+    def main():
+        try:
+            asyncio.run(coroutine)
+        except BaseException as e:  # noqa: BLE001 - raised again on the test's thread
+            failure.append(e)
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
 def connect(socket, loader, timeout=5.0) -> Socket:
     async def run():
         await asyncio.wait_for(answer_channel.serve(socket, lambda: loader), timeout)
-    asyncio.run(run())
+    run_apart(run())
     return socket
 
 
@@ -276,7 +295,7 @@ def test_a_page_that_never_reads_holds_one_drawing_at_most(monkeypatch):
         task = asyncio.create_task(answer_channel.serve(socket, lambda: Loader(ready=False)))
         await asyncio.sleep(0.5)
         task.cancel()
-    asyncio.run(run())
+    run_apart(run())
     assert latest_seen == list(range(1, 30))  # every drawing read, each replacing the last
     assert socket.sent == []
 
@@ -337,7 +356,7 @@ def test_a_session_holds_a_few_connections_at_most():
         again = Socket([hello("s"), seven()])
         await asyncio.wait_for(answer_channel.serve(again, waiting), 5)
         assert again.closed is None and again.sent[0]["status"] == "warming_up"
-    asyncio.run(run())
+    run_apart(run())
     assert not answer_channel._OPEN
 
 
