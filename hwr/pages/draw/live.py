@@ -38,6 +38,7 @@ from hwr.reading.outputs import is_unsure
 from hwr.pages.shared.language import N_, _, current
 from hwr.pages.draw.state import LIVE_KEY, LIVE_LAST, LIVE_PRESENTATION_KEY
 from hwr.reading.recognizer import NumberRecognition, Recognition
+from hwr.server.channel_rules import Pace
 
 LIVE_INTERVAL = 0.08  # s between two live answers of one session (the canvas: 0.12 s)
 LIVE_PER_SECOND = 30.0  # live recognitions a second, the whole server
@@ -70,22 +71,16 @@ _speech = st.components.v2.component(
 
 
 class _Budget:
-    """A token bucket shared by every session: live recognitions the server affords."""
+    """A token bucket shared by every session: live recognitions the server affords (the
+    answer channel's ``Pace``, behind a lock: every session's thread takes from it)."""
 
     def __init__(self, rate: float, burst: float):
-        self.rate, self.burst = rate, burst
-        self.tokens, self.at = burst, time.monotonic()
-        self.lock = threading.Lock()
+        self._pace = Pace(rate, burst, clock=lambda: time.monotonic())
+        self._lock = threading.Lock()
 
     def take(self) -> bool:
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-            self.at = now
-            if self.tokens < 1:
-                return False
-            self.tokens -= 1
-            return True
+        with self._lock:
+            return self._pace.allow()
 
 
 _BUDGET = _Budget(LIVE_PER_SECOND, LIVE_BURST)
