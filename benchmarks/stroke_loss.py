@@ -92,8 +92,11 @@ def phone_layout(page) -> dict:
     width, height = page.viewport_size["width"], page.viewport_size["height"]
     canvas = page.locator(canvas_selector(KEY)).bounding_box()
     touch_strokes(page, page.context.cdp, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
-    page.wait_for_selector(".hwr-answer")
-    answer = page.locator(".hwr-answer").bounding_box()
+    # Python's answer, once the answer channel's panel (if any) has given it the place:
+    # it is hidden while the panel is ahead of it (canvas.js).
+    shown = page.locator(".hwr-answer:visible").first
+    shown.wait_for()
+    answer = shown.bounding_box()
     return {"viewport": f"{width}x{height}", "canvas_width_px": round(canvas["width"]),
             "canvas_share_of_width": round(canvas["width"] / width, 3),
             "answer_on_screen_with_canvas": answer["y"] >= 0 and
