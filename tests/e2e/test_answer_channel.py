@@ -10,7 +10,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import canvas_selector, clear_canvas, draw_strokes
+from tests.support.browser import ANSWER, canvas_selector, clear_canvas, draw_strokes
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 KEY = "canvas-digit"
@@ -19,11 +19,15 @@ PANEL = ".hwr-channel-answer"
 SEVEN = place(DIGITS[7][0], *PLACEMENTS[0])
 
 
-def open_draw_page(browser, url: str):
+def open_draw_page(browser, url: str, speaking: bool = False):
     """A laptop's Draw page, counting what it sends on Streamlit's websocket (a
-    script run is asked for by a message there)."""
+    script run is asked for by a message there). ``speaking``: "Say the answer" is on
+    (speech.js's switch, kept in the browser): the page is not quiet, each finished
+    drawing goes to Streamlit, whose run says it."""
     page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     page.set_default_timeout(60_000)
+    if speaking:
+        page.add_init_script("localStorage.setItem('hwr-say', '1')")
     page.streamlit_sent = []
     page.on("websocket", lambda ws: "/_stcore/stream" in ws.url and ws.on(
         "framesent", lambda _frame: page.streamlit_sent.append(time.monotonic())))
@@ -41,24 +45,71 @@ def answered_by_python(page, digit: str) -> None:
                                                      timeout=30_000)
 
 
+def answered_once(page) -> None:
+    """A 7 answered (the model has loaded: the channel answers at once), then cleared."""
+    channel_open(page)
+    draw_strokes(page, KEY, SEVEN)
+    expect(page.locator(ANSWER)).to_have_text("7", use_inner_text=True, timeout=30_000)
+    clear_canvas(page, KEY)
+    expect(page.locator(ANSWER)).to_have_count(0)
+
+
 @pytest.fixture
 def draw_page(browser, app_url):
     page = open_draw_page(browser, app_url)
-    answered_by_python_once(page)  # the model has loaded: the channel answers at once
+    answered_once(page)
     yield page
     page.context.close()
 
 
-def answered_by_python_once(page) -> None:
-    channel_open(page)
-    draw_strokes(page, KEY, SEVEN)
-    answered_by_python(page, "7")
-    clear_canvas(page, KEY)
-    page.locator(".hwr-answer").wait_for(state="detached")
+@pytest.fixture
+def speaking_page(browser, app_url):
+    page = open_draw_page(browser, app_url, speaking=True)
+    answered_once(page)
+    yield page
+    page.context.close()
 
 
-def test_a_pen_up_is_answered_over_the_channel_with_no_script_run(draw_page):
+def test_a_quiet_drawing_costs_no_script_run(draw_page):
+    """No class runs: pen-ups, Clear and the next drawing are all answered over the
+    channel, and nothing goes to Streamlit, until the page needs the drawing ("Inside
+    the network" opened: the canvas sends it then)."""
     page = draw_page
+    time.sleep(1.0)  # Clear's run (if any) is over
+    before = len(page.streamlit_sent)
+    draw_strokes(page, KEY, SEVEN)
+    expect(page.locator(f"{PANEL} .hwr-ch-digit")).to_have_text("7", timeout=10_000)
+    assert page.locator(f"{PANEL} .hwr-ch-bars > div").count() == 10
+    assert page.locator(f"{PANEL} img.hwr-pixels").get_attribute("src").startswith(
+        "data:image/png;base64,")
+    assert page.locator(f"{PANEL} [aria-live='polite']").count() == 1
+    expect(page.locator(".hwr-ch-confirm button")).to_have_count(10)  # "Is it right?"
+    clear_canvas(page, KEY)
+    expect(page.locator(f"{PANEL} .hwr-note")).to_contain_text("Draw a digit in the box")
+    draw_strokes(page, KEY, place(DIGITS[3][0], *PLACEMENTS[0]))
+    expect(page.locator(f"{PANEL} .hwr-ch-digit")).to_have_text("3", timeout=10_000)
+    time.sleep(1.0)  # longer than the report's delay, were there one
+    assert page.streamlit_sent[before:] == [], "a quiet drawing went to Streamlit"
+    assert page.locator(".hwr-answer:visible").count() == 0
+    page.get_by_text("Inside the network").click()  # the page needs the drawing now
+    answered_by_python(page, "3")
+    expect(page.locator(PANEL)).to_have_count(0)
+    expect(page.get_by_text("Grad-CAM", exact=False).first).to_be_visible()
+
+
+def test_the_canvas_row_files_a_quiet_drawing(draw_page):
+    page = draw_page
+    draw_strokes(page, KEY, SEVEN)
+    row = page.locator(".hwr-ch-confirm")
+    expect(row.locator(".hwr-ch-ticked")).to_have_text("\u2713 7")
+    row.get_by_role("button", name="4").click()  # the student says it is a 4
+    expect(page.get_by_text("Saved as a 4")).to_be_visible()
+    expect(page.locator(ROOT)).to_have_attribute("data-strokes", "0")  # ready for the next
+    expect(page.locator(ANSWER)).to_have_count(0)
+
+
+def test_with_say_the_answer_on_a_pen_up_is_reported_once_the_pen_stays_up(speaking_page):
+    page = speaking_page
     time.sleep(1.0)  # Clear's run is over
     before = len(page.streamlit_sent)
     draw_strokes(page, KEY, SEVEN)
@@ -67,10 +118,6 @@ def test_a_pen_up_is_answered_over_the_channel_with_no_script_run(draw_page):
     shown = time.monotonic()
     assert [t for t in page.streamlit_sent[before:] if t < shown] == [], \
         "the answer came after a message to Streamlit"
-    assert page.locator(f"{PANEL} .hwr-ch-bars > div").count() == 10
-    assert page.locator(f"{PANEL} img.hwr-pixels").get_attribute("src").startswith(
-        "data:image/png;base64,")
-    assert page.locator(f"{PANEL} [aria-live='polite']").count() == 1
     # Once the pen has stayed up, the drawing goes to Streamlit once: Python's answer
     # (and "Is it right?") takes the panel's place.
     answered_by_python(page, "7")
@@ -80,8 +127,8 @@ def test_a_pen_up_is_answered_over_the_channel_with_no_script_run(draw_page):
     expect(page.get_by_text("Is it right?")).to_be_visible()
 
 
-def test_a_two_stroke_digit_is_reported_once(draw_page):
-    page = draw_page
+def test_a_two_stroke_digit_is_reported_once(speaking_page):
+    page = speaking_page
     time.sleep(1.0)
     before = len(page.streamlit_sent)
     draw_strokes(page, KEY, place(DIGITS[4][0], *PLACEMENTS[0]), pause=0.15)
@@ -96,8 +143,8 @@ def test_a_two_stroke_digit_is_reported_once(draw_page):
 def test_the_panel_says_what_pythons_answer_says_in_the_pages_language(browser, app_url):
     """German words and numbers ("Sicherheit 99,7 %"), an unsure hint, the bars: the
     panel's text is the text of Python's answer to the same drawing."""
-    page = open_draw_page(browser, f"{app_url}/?lang=de")
-    answered_by_python_once(page)
+    page = open_draw_page(browser, f"{app_url}/?lang=de", speaking=True)
+    answered_once(page)
     area = page.locator(".st-key-hwr-answer-area")
     for strokes in (SEVEN, place(DIGITS[4][0], *PLACEMENTS[0])[:1]):  # sure, unsure
         clear_canvas(page, KEY)

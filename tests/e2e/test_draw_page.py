@@ -14,6 +14,9 @@ from hwr.reading.recognizer import DEFAULT_MODEL_DIR
 from tests.e2e.conftest import CANVAS
 from tests.support import page_clock
 from tests.support.browser import (
+    ANSWER,
+    ANSWER_ELEMENT,
+    CAPTION,
     answer_text,
     canvas_selector,
     clear_canvas,
@@ -39,7 +42,7 @@ TWO_STROKES = [(d, s) for d, styles in DIGITS.items() for s, style in enumerate(
 def read_answer(page, expected: str, timeout: float = 15.0) -> str | None:
     """The answer once it shows ``expected`` (or whatever it settles on by the timeout)."""
     try:
-        expect(page.locator(".hwr-answer").first).to_have_text(
+        expect(page.locator(ANSWER).first).to_have_text(
             expected, use_inner_text=True, timeout=timeout * 1000)
         return expected
     except AssertionError:
@@ -58,7 +61,7 @@ def test_every_drawn_digit_is_recognized(page, artifacts):
         if (digit, style) == (3, 0):
             page.screenshot(path=artifacts / "draw-page.png", full_page=True)
         clear_canvas(page)
-        page.locator(".hwr-answer").wait_for(state="detached")
+        expect(page.locator(ANSWER)).to_have_count(0)
     assert not failures, failures
 
 
@@ -83,15 +86,14 @@ def test_a_drawing_that_is_no_digit_is_called_so(page, artifacts):
         got = read_answer(page, "That does not look like a digit")
         page.screenshot(path=artifacts / f"not-a-digit-{name}.png")
         assert got == "That does not look like a digit", (name, got)
-        assert "best guess" in page.locator(".hwr-caption").first.inner_text()
-        confirm = page.locator('[class*="st-key-hwr_confirm_"]')
+        assert "best guess" in page.locator(CAPTION).first.inner_text()
+        confirm = page.locator(".hwr-ch-confirm")  # quiet: the canvas's own row
         expect(confirm.locator("button")).to_have_count(10)  # the right digit can be saved
-        assert confirm.get_by_test_id("stIconMaterial").count() == 0  # none is ticked
+        assert confirm.locator(".hwr-ch-ticked").count() == 0  # none is ticked
     clear_canvas(page)
     draw_strokes(page, KEY, place(DIGITS[3][0], *PLACEMENTS[0]))
     assert read_answer(page, "3") == "3"  # and a digit after it is a digit again
-    ticked = page.locator('[class*="st-key-hwr_confirm_"] button').filter(
-        has=page.get_by_test_id("stIconMaterial"))
+    ticked = page.locator(".hwr-ch-confirm .hwr-ch-ticked")
     expect(ticked).to_have_count(1)
     assert ticked.inner_text().split()[-1] == "3"  # the answer's digit is the ticked one
 
@@ -132,10 +134,10 @@ def test_clear_and_undo_act_in_place(page):
     assert read_answer(page, "4") == "4"
     page.locator(".hwr-undo").click()  # the upright stroke goes: no longer a 4
     assert stroke_count(page, KEY) == 1
-    expect(page.locator(".hwr-answer")).not_to_have_text("4", use_inner_text=True)
+    expect(page.locator(ANSWER)).not_to_have_text("4", use_inner_text=True)
     clear_canvas(page)
-    page.locator(".hwr-answer").wait_for(state="detached")
-    assert page.get_by_text("Draw a digit in the box").is_visible()
+    expect(page.locator(ANSWER)).to_have_count(0)
+    expect(page.locator(".hwr-note:visible")).to_contain_text("Draw a digit in the box")
     assert stroke_count(page, KEY) == 0
     assert canvas.get_attribute("data-marked") == "yes"  # the same canvas, never remounted
 
@@ -148,9 +150,8 @@ def test_without_live_answers_only_stroke_ends_are_sent(page):
     clear_canvas(page)
     draw_strokes(page, KEY, place(DIGITS[4][0], *PLACEMENTS[0]), pause=0.15)
     assert read_answer(page, "4") == "4"
-    sent = root.evaluate("r => r.hwrSent")
-    assert sent and not any(partial for _, partial, _ in sent)
-    expect(page.locator(".hwr-live")).to_have_attribute("data-seq", str(sent[-1][0]))
+    sent = root.evaluate("r => r.hwrSent")  # quiet: none at all (the channel answered)
+    assert not any(partial for _, partial, _ in sent)
 
 
 def test_drawing_survives_a_visit_to_another_page(page):
@@ -168,7 +169,7 @@ def test_draw_page_has_its_own_address(browser, app_url):
     """Also checks the benchmarks' page clock: the page records when the canvas was
     ready and how long after the mouse-up the answer appeared."""
     page = browser.new_page()
-    page_clock.install(page, CANVAS, ".hwr-answer")
+    page_clock.install(page, CANVAS, ANSWER_ELEMENT)
     try:
         opened = time.time()
         page.goto(app_url + "/draw")
@@ -178,7 +179,7 @@ def test_draw_page_has_its_own_address(browser, app_url):
         before = time.perf_counter()
         draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
         assert read_answer(page, "7") == "7"
-        assert 0 < page_clock.since_pointer_up(page, ".hwr-answer") < \
+        assert 0 < page_clock.since_pointer_up(page, ANSWER_ELEMENT) < \
             time.perf_counter() - before
     finally:
         page.close()
@@ -217,7 +218,7 @@ def test_phone_touch_strokes_start_anywhere(phone, artifacts):
                 failures.append((left, top, got, stroke_count(phone, KEY)))
                 phone.screenshot(path=artifacts / f"phone-failed-{left}-{top}.png")
             clear_canvas(phone)
-            phone.locator(".hwr-answer").wait_for(state="detached")
+            expect(phone.locator(ANSWER)).to_have_count(0)
     assert not failures, failures
 
 
@@ -240,7 +241,7 @@ def test_phone_layout_canvas_fills_the_width_and_answer_stays_in_view(phone, art
     width = phone.viewport_size["width"]
     height = phone.viewport_size["height"]
     canvas = phone.locator(CANVAS).bounding_box()
-    answer = phone.locator(".hwr-answer").bounding_box()
+    answer = phone.locator(ANSWER).bounding_box()
     assert canvas["width"] >= 0.9 * width
     assert phone.evaluate("window.scrollY") == 0
     assert 0 <= answer["y"] and answer["y"] + answer["height"] <= height  # answer on screen
@@ -367,7 +368,7 @@ def test_a_page_whose_server_session_is_gone_comes_back_working(browser, mnist_d
             page.goto(url)
             page.wait_for_selector(CANVAS)
             draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
-            page.wait_for_selector(".hwr-answer", timeout=60_000)
+            expect(page.locator(ANSWER)).to_be_visible(timeout=60_000)
         with streamlit_server(env=env, port=port):
             expect(page.get_by_test_id("stConnectionStatus")).to_have_count(0, timeout=60_000)
             clear_canvas(page)
@@ -414,7 +415,7 @@ def test_a_drawing_made_while_the_model_loads_is_answered(browser, mnist_dir, tm
             draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
             page.wait_for_selector("text=Warming up the model")
             release.touch()
-            page.wait_for_selector(".hwr-answer", timeout=60_000)
+            expect(page.locator(ANSWER)).to_be_visible(timeout=60_000)
             assert read_answer(page, "7") == "7"
         finally:
             page.close()

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from hwr.translation import gettext_in
 from tests.e2e.conftest import CANVAS
-from tests.support.browser import draw_strokes, stroke_count
+from tests.support.browser import ANSWER, CAPTION, draw_strokes, stroke_count
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 KEY = "canvas-digit"
@@ -44,12 +44,12 @@ def title(page, lang: str):
 
 def draw_seven(page) -> None:
     draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
-    expect(page.locator(".hwr-answer")).to_have_text("7", timeout=30_000)
+    expect(page.locator(ANSWER)).to_have_text("7", timeout=30_000)
 
 
 def expect_caption_in(page, lang: str) -> None:
     word = gettext_in(lang, "confidence {confidence}").split("{")[0].strip()
-    caption = page.locator(".hwr-caption").first
+    caption = page.locator(CAPTION).first
     expect(caption).to_contain_text(word)
     expect(caption).to_have_text(re.compile(PERCENT[lang]))
 
@@ -84,7 +84,7 @@ def test_switching_the_language_keeps_the_drawing_and_the_answer(open_page):
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
     page.get_by_role("option", name="Español").click()
     expect(title(page, "es")).to_be_visible()
-    expect(page.locator(".hwr-answer")).to_have_text("7")
+    expect(page.locator(ANSWER)).to_have_text("7")
     expect_caption_in(page, "es")
     assert stroke_count(page, KEY) == strokes
     assert "lang=es" in page.url  # a reload or a reconnect keeps it

@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import (
+    ANSWER,
     canvas_selector,
     draw_until_answered,
     wait_idle,
@@ -48,7 +49,7 @@ def test_clear_then_draw_at_once_on_a_scrolled_page_keeps_every_stroke(browser, 
     page.wait_for_selector(canvas_selector(KEY))
     draw_until_answered(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))  # the model is up
     strokes_at(page, *box_and_scale(page), place(DIGITS[7][0], *PLACEMENTS[0]))
-    expect(page.locator(".hwr-answer")).to_have_text("7", timeout=30_000)
+    expect(page.locator(ANSWER)).to_have_text("7", timeout=30_000)
     wait_idle(page)  # the answer, "Is it right?" and the network's inside: a long page
     # Scrolled to the bottom (to the network's inside, say): the canvas at the top. The
     # app's header lies over the page's top; hidden, the canvas is all there to draw on.
@@ -61,7 +62,7 @@ def test_clear_then_draw_at_once_on_a_scrolled_page_keeps_every_stroke(browser, 
     assert canvas_top(page) == pytest.approx(box["y"], abs=1), "the canvas moved"
     strokes_at(page, box, scale, place(DIGITS[4][0], *PLACEMENTS[0]))
     expect(page.locator(ROOT)).to_have_attribute("data-strokes", "2")
-    expect(page.locator(".hwr-answer")).to_have_text("4", timeout=30_000)
+    expect(page.locator(ANSWER)).to_have_text("4", timeout=30_000)
     page.context.close()
 
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from hwr.server import runtime_fixes
 from tests.e2e.conftest import CANVAS
-from tests.support.browser import draw_strokes, streamlit_server
+from tests.support.browser import ANSWER, draw_strokes, streamlit_server
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 
@@ -25,7 +25,7 @@ def test_the_app_works_with_every_runtime_change_skipped(browser, mnist_dir, tmp
             page.goto(url)
             page.wait_for_selector(CANVAS)
             draw_strokes(page, "canvas-digit", place(DIGITS[7][0], *PLACEMENTS[0]))
-            expect(page.locator(".hwr-answer")).to_have_text("7", use_inner_text=True,
+            expect(page.locator(ANSWER)).to_have_text("7", use_inner_text=True,
                                                              timeout=90_000)
         finally:
             page.close()

@@ -34,6 +34,13 @@ CHROMIUM_ARGS = [
 REPO = Path(__file__).resolve().parents[2]
 
 
+# The answer on the page: Python's, or the panel the canvas draws from the answer
+# channel's reply (a quiet pen-up, with no class running, gets only that one; an older
+# answer of Python's stays on the page, hidden, while the canvas is ahead of it).
+ANSWER = ".hwr-answer:visible, .hwr-ch-digit:visible"
+CAPTION = ".hwr-caption:visible, .hwr-ch-caption:visible"  # the line under it
+ANSWER_ELEMENT = ".hwr-answer, .hwr-ch-digit"  # the same for the page's own scripts
+
 def chromium_path() -> str | None:
     """$HWR_CHROMIUM, else Debian's /usr/bin/chromium, else whatever is on PATH."""
     candidates = [os.environ.get(CHROMIUM_ENV), "/usr/bin/chromium", shutil.which("chromium")]
@@ -165,7 +172,7 @@ def draw_digit(page, digit: int) -> None:
         touch_strokes(page, page.cdp, DIGIT_CANVAS, strokes)
     else:
         draw_strokes(page, DIGIT_CANVAS, strokes)
-    expect(page.locator(".hwr-answer")).to_have_text(str(digit), timeout=30_000)
+    expect(page.locator(ANSWER)).to_have_text(str(digit), timeout=30_000)
 
 
 def _scaled_box(page, key: str) -> tuple[dict, float]:
@@ -257,7 +264,7 @@ def clear_canvas(page, key: str = "canvas-digit") -> None:
 def draw_until_answered(page, key: str, strokes, attempts: int = 60) -> None:
     """Draw (and clear) until the page answers, then leave it empty: a fresh server
     loads its model in the background, and a benchmark must not time the warm-up."""
-    answer = page.locator(".hwr-answer")
+    answer = page.locator(ANSWER)
     for _ in range(attempts):
         draw_strokes(page, key, strokes)
         try:
@@ -307,7 +314,7 @@ def wait_idle(page, quiet: float = 0.8, timeout: float = 30.0) -> None:
 
 
 def answer_text(page) -> str | None:
-    answer = page.locator(".hwr-answer")
+    answer = page.locator(ANSWER)
     return answer.first.inner_text().strip() if answer.count() else None
 
 

@@ -31,6 +31,9 @@
 //   module again for each new ``data`` and may call the cleanup of a call it has
 //   superseded while the canvas is still on the page; that cleanup leaves the canvas
 //   (and its strokes) alone, and only a canvas taken off the page is torn down.
+// - Kept in the tab (sessionStorage, per canvas): a quiet drawing has not gone to
+//   Streamlit, so Python cannot restore it when the student comes back from another
+//   page; the canvas does, and sends it to the page then (one run).
 // - Words: the page sends them in its language (``data.labels``, ``data.label``,
 //   ``data.help``); the English ones here are only a fallback.
 // - The answer channel (``data.channel``, hwr/server/answer_channel.py): with live
@@ -42,7 +45,16 @@
 //   run brings it, takes the panel's place. A reply that does not come within
 //   CHANNEL_WAIT_MS, one that is not an answer (warming up, nothing to read) and a
 //   channel that cannot connect send the drawing to Streamlit at once, as without the
-//   channel; Clear and Undo always do.
+//   channel; Clear and Undo do too.
+// - Quiet (``data.channel.quiet``: no class runs, nothing on the page hangs on a finished
+//   drawing): a drawing costs the server no script run at all. The pen-up is answered
+//   over the channel and never reported; the student's Clear and Undo stay here too
+//   (the panel says what to do, or answers what is left); "Is it right?" is a row of
+//   this canvas, under it, whose tap sends the drawing with the digit (``confirm``) to
+//   Streamlit, which files it. Python's answer to an older drawing stays hidden while
+//   the canvas is ahead of it. "Say the answer" on (speech.js's switch) ends quiet:
+//   the page says what it answers. A page that stops being quiet (a class starts,
+//   "Inside the network" opens) gets the drawing on the canvas at once.
 
 const CANVASES = new WeakMap();
 const LIVE_MS = 120;  // between two partial drawings while a stroke is drawn
@@ -51,6 +63,7 @@ const REDUCED_MOTION = "(prefers-reduced-motion: reduce)";
 const CHANNEL_WAIT_MS = 1500;  // a reply later than this: Streamlit answers instead
 const REPORT_MS = 600;  // the pen up this long: the drawing goes to Streamlit
 const RECONNECT_MS = 5000;  // a channel that closed is tried again after this
+const SPEECH_STORE = "hwr-say";  // speech.js keeps its switch here: "1" says the answers
 const WORDS = {  // English, when the page sends no words of its own
   undo: "Undo",
   clear: "Clear",
@@ -103,6 +116,7 @@ function createCanvas(parent) {
     pointerId: null, lastCleared: null, setStateValue: () => {}, held: null,
     live: false, timer: null, sentPoints: 0, seq: 0, sent: [], labels: null,
     channel: null, ws: null, wsDownAt: -Infinity, asked: null, panel: null,
+    row: null, shown: null, unreported: false,
   };
   root.hwrSent = s.sent;  // [seq, partial, performance.now() of its last point], for tests
   // The channel's token, for tests that open connections of their own beside the
@@ -211,12 +225,25 @@ function createCanvas(parent) {
       undo.click();
     }
   });
+  // The student's Undo and Clear: quiet, they stay here (what is left is asked over the
+  // channel; an empty canvas gets the panel's invitation); else the page is told.
+  const changed = () => {
+    if (!quiet(s) || !channelOpen(s)) {
+      send();
+    } else if (s.strokes.length > 0) {
+      penUp();
+    } else {
+      forgetAsk(s);
+      showInvitation(s);
+      showCount(s);
+    }
+  };
   undo.addEventListener("click", () => {
     if (s.current !== null || s.strokes.length === 0) return;
     if (s.strokes.length === 1) holdHeight(s);
     s.strokes.pop();
     redraw(s);
-    send();
+    changed();
   });
   clear.addEventListener("click", () => {
     if (s.current !== null) return;
@@ -224,9 +251,10 @@ function createCanvas(parent) {
     s.strokes = [];
     s.drawingId += 1;
     redraw(s);
-    send();
+    changed();
   });
   s.send = send;
+  s.payload = payload;
   return s;
 }
 
@@ -238,8 +266,19 @@ function remember(s, seq, partial, at) {
 
 // The whole drawing to Streamlit (a script run follows).
 function report(s, p) {
+  s.unreported = false;
   s.setStateValue("drawing", p);
   remember(s, p.seq, false, performance.now());
+}
+
+// Quiet: no script run per drawing (see the top). "Say the answer" on: the page says it.
+function quiet(s) {
+  if (s.channel === null || !s.channel.quiet) return false;
+  try { return window.localStorage.getItem(SPEECH_STORE) !== "1"; } catch (_) { return true; }
+}
+
+function channelOpen(s) {
+  return s.ws !== null && s.ws.readyState === WebSocket.OPEN;
 }
 
 // --- the answer channel ------------------------------------------------------------
@@ -284,13 +323,18 @@ function channelDown(s, ws) {
 // session is new) is tried at once, even if the last connection failed.
 function useChannel(s, channel) {
   const token = s.channel === null ? null : s.channel.token;
+  const words = s.channel === null ? null : JSON.stringify(s.channel.words);
   s.channel = channel;
   if (channel === null) {
     closeChannel(s);
   } else {
     if (channel.token !== token) s.wsDownAt = -Infinity;
     openChannel(s);
+    if (JSON.stringify(channel.words) !== words) repaint(s);  // the page's language changed
   }
+  // No longer quiet (a class started, the network's inside opened, live answers on):
+  // the page gets the drawing the canvas is ahead with.
+  if (s.unreported && !quiet(s) && s.current === null && s.asked === null) s.send();
 }
 
 function closeChannel(s) {
@@ -326,7 +370,13 @@ function onReply(s, reply) {
     return;
   }
   asked.answered = true;
-  if (s.current === null) asked.report = setTimeout(() => reportAsked(s), REPORT_MS);
+  if (quiet(s)) {  // nothing to report: "Is it right?" is the canvas's own row
+    forgetAsk(s);
+    s.unreported = true;
+    showConfirm(s, reply);
+  } else if (s.current === null) {
+    asked.report = setTimeout(() => reportAsked(s), REPORT_MS);
+  }
 }
 
 // The asked drawing to Streamlit, now.
@@ -364,6 +414,12 @@ function answerArea(s) {
 }
 
 function showPanel(s, reply) {
+  if (!placePanel(s, panelHtml(s, reply), reply.seq)) return false;
+  s.shown = { reply };
+  return true;
+}
+
+function placePanel(s, html, seq) {
   const area = answerArea(s);
   if (area === null) return false;
   if (s.panel === null) {
@@ -371,8 +427,8 @@ function showPanel(s, reply) {
     s.panel.className = "hwr-channel-answer";
     s.panelWatch = new MutationObserver(() => retireIfAnswered(s));
   }
-  s.panel.dataset.seq = String(reply.seq);
-  s.panel.innerHTML = panelHtml(s, reply);
+  s.panel.dataset.seq = String(seq);
+  s.panel.innerHTML = html;
   if (s.panel.parentElement !== area) {
     s.panelWatch.disconnect();
     area.prepend(s.panel);
@@ -392,11 +448,79 @@ function retireIfAnswered(s) {
 }
 
 function retirePanel(s) {
+  s.shown = null;
+  retireConfirm(s);
   if (s.panel === null) return;
   s.panelWatch.disconnect();
   const area = s.panel.parentElement;
   if (area !== null) delete area.dataset.hwrChannel;
   s.panel.remove();
+}
+
+// The panel (and "Is it right?") drawn again in the page's new words.
+function repaint(s) {
+  const shown = s.shown;
+  if (shown === null || s.panel === null || s.panel.parentElement === null) return;
+  if (shown.reply === null) {
+    showInvitation(s);
+  } else {
+    showPanel(s, shown.reply);
+    if (s.row !== null && s.row.parentElement !== null) showConfirm(s, shown.reply);
+  }
+}
+
+// Quiet, a cleared canvas: the panel says what to do, as the page does, ahead of
+// Python's answer to the drawing that was there.
+function showInvitation(s) {
+  retireConfirm(s);
+  const w = s.channel.words;
+  if (!placePanel(s, `<div class="hwr-ch-live" aria-live="polite" aria-atomic="true">`
+      + `<div class="hwr-note">${escapeHtml(w.invitation || "")}</div></div>`, s.seq)) return;
+  s.shown = { reply: null };
+  s.unreported = true;
+}
+
+// --- "Is it right?", quiet: the canvas's own row, under it ---------------------------
+// Streamlit's row (``sharing.confirm_sample``) needs a run with the drawing; this one
+// sends the drawing only when a digit is tapped: ``{..., confirm: digit}``, which the
+// page files before its run (``page.file_tapped``). It is part of the canvas (the
+// page's place for Streamlit's row is not on the page until a run fills it);
+// Streamlit's row of an older drawing is hidden while the panel is ahead (style.css).
+
+function showConfirm(s, reply) {
+  const w = s.channel.words;
+  if (!w.confirm) return;
+  if (s.row === null) {
+    s.row = document.createElement("div");
+    s.row.className = "hwr-ch-confirm";
+    s.row.addEventListener("click", (e) => {
+      const b = e.target.closest("button[data-digit]");
+      if (b !== null) tap(s, Number(b.dataset.digit));
+    });
+  }
+  const answer = reply.not_a_digit ? null : reply.digit;
+  const label = escapeHtml(answer === null ? w.confirm_no_digit : w.confirm)
+    .replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>");  // markdown's bold, as Streamlit's
+  const id = `${s.help.id}-confirm`;
+  const buttons = Array.from({ length: 10 }, (_, d) => `<button type="button" data-digit="${d}"`
+    + `${d === answer ? ' class="hwr-ch-ticked"' : ""}>`
+    + `${d === answer ? '<span aria-hidden="true">\u2713 </span>' : ""}${d}</button>`).join("");
+  s.row.innerHTML = `<p id="${id}">${label}</p><div class="hwr-ch-digits" role="group" `
+    + `aria-labelledby="${id}">${buttons}</div>`;
+  if (s.row.parentElement !== s.root) s.root.append(s.row);
+}
+
+function retireConfirm(s) {
+  if (s.row !== null) s.row.remove();
+}
+
+// A digit tapped: the drawing goes to Streamlit with it (one run: it is filed, the
+// canvas cleared by the page, as after a tap on Streamlit's row).
+function tap(s, digit) {
+  if (s.current !== null || s.strokes.length === 0) return;
+  for (const b of s.row.querySelectorAll("button")) b.disabled = true;
+  forgetAsk(s);
+  report(s, { ...s.payload(s.strokes), confirm: digit });
 }
 
 function escapeHtml(text) {
@@ -494,6 +618,47 @@ function restore(s, drawing) {
   s.strokes = (drawing.strokes || []).map((st) => ({ brush: st[0], points: st.slice(1) }));
 }
 
+// The drawing on the canvas, kept in the tab under the canvas's key (see the top).
+function keep(s) {
+  if (!s.key) return;
+  const strokes = s.strokes.map((st) => [st.brush, ...st.points.map((v) => Math.round(v * 10) / 10)]);
+  try {
+    window.sessionStorage.setItem(`hwr-canvas:${s.key}`, JSON.stringify({ id: s.drawingId, strokes }));
+  } catch (_) { /* private mode, full: Python's copy is all there is */ }
+}
+
+function kept(key) {
+  try {
+    const text = key ? window.sessionStorage.getItem(`hwr-canvas:${key}`) : null;
+    const drawing = text === null ? null : JSON.parse(text);
+    return drawing !== null && Array.isArray(drawing.strokes) ? drawing : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+// Python keeps the points as float32 of the numbers sent (rounded to 0.1).
+function sameStrokes(a, b) {
+  return a.length === b.length && a.every((st, i) => st.length === b[i].length
+    && st.every((v, j) => Math.abs(v - b[i][j]) < 0.06));
+}
+
+// What the canvas starts with: the tab's own copy where it differs from Python's (a
+// quiet drawing: the page is sent it), else Python's.
+function start(s, data) {
+  s.key = data.key || null;
+  const mine = kept(s.key);
+  const python = data.initial || null;
+  const same = mine !== null && python !== null && mine.id === python.id
+    && sameStrokes(mine.strokes, python.strokes || []);
+  if (mine !== null && (mine.strokes.length > 0 || python !== null) && !same) {
+    restore(s, mine);
+    return true;
+  }
+  if (python !== null) restore(s, python);
+  return false;
+}
+
 function update(s, data) {
   s.brush = data.brush;
   s.live = Boolean(data.live);
@@ -576,6 +741,7 @@ function releaseHeight(s) {
 
 // The stroke count and drawing id, on the element: for tests and for monitoring.
 function showCount(s) {
+  keep(s);
   s.undo.disabled = s.strokes.length === 0;
   s.clear.disabled = s.strokes.length === 0;
   s.root.dataset.strokes = String(s.strokes.length);
@@ -588,11 +754,15 @@ export default function (component) {
   if (!s) {
     s = createCanvas(parentElement);
     CANVASES.set(parentElement, s);
-    if (data.initial) restore(s, data.initial);
+    s.restored = start(s, data);
     s.lastCleared = data.clear_id;
   }
   s.setStateValue = setStateValue;
   update(s, data);
+  if (s.restored) {  // the tab's copy, newer than the page's: the page gets it
+    s.restored = false;
+    s.send();
+  }
   // Streamlit calls the cleanup when the canvas leaves the page, and also (at once) that
   // of a call it superseded while it waited for this module: the canvas stays then.
   return () => {

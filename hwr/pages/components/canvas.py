@@ -14,6 +14,7 @@ import streamlit as st
 
 from hwr.pages.shared.language import N_, _
 from hwr.reading.drawing import Drawing, parse_drawing
+from hwr.reading.preprocess import InvalidImageError
 
 # What a canvas reads (one canvas each): English values, shown with ``_``.
 ONE_DIGIT, NUMBER = N_("One digit"), N_("Several digits")
@@ -60,7 +61,7 @@ def canvas_words() -> dict[str, str]:
 def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: int,
                 initial: Drawing | None = None, clear_id: int | None = None,
                 live: bool = False, mode: str = ONE_DIGIT,
-                channel: dict | None = None) -> Drawing | None:
+                channel: dict | None = None, on_change=None) -> Drawing | None:
     """Show the canvas; returns the drawing it last sent, or None before the first stroke.
 
     ``width`` x ``height`` are the drawing's own pixels; on screen the canvas fills its
@@ -70,23 +71,43 @@ def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: in
     ``live``: the browser also sends the drawing so far while a stroke is drawn, marked
     partial (``Drawing.partial``), unless the device asks for reduced motion.
     ``channel``: where and how the canvas asks the answer channel for its pen-up answers
-    (``{"path", "token", "lang", "words"}``: ``hwr.server.answer_channel``); None, the
-    Streamlit path only.
+    (``{"path", "token", "lang", "words", "quiet"}``: ``hwr.server.answer_channel``);
+    None, the Streamlit path only. ``quiet``: nothing on the page hangs on a finished
+    drawing (no class runs), so the canvas sends it to Streamlit only when the student
+    taps its own "Is it right?" row (see ``tapped``). ``on_change``: called before the
+    run that each message of the canvas brings (a widget callback).
 
     Raises ``InvalidImageError`` if the browser sent something that is not a drawing."""
     result = _component(
         key=key,
-        data={"width": width, "height": height, "brush": brush, "color": "#FFFFFF",
+        data={"key": key, "width": width, "height": height, "brush": brush, "color": "#FFFFFF",
               "background": "#000000", "max_css_width": max_css_width,
               "initial": None if initial is None else initial.to_payload(),
               "clear_id": clear_id, "live": live, "label": _(CANVAS_LABEL[mode]),
               "help": _(CANVAS_HELP_LIVE if live else CANVAS_HELP),
               "labels": canvas_words(), "channel": channel},
         default={"drawing": None},
-        on_drawing_change=lambda: None,
+        on_drawing_change=on_change or (lambda: None),
     )
     payload = result.get("drawing") if hasattr(result, "get") else result["drawing"]
     return None if payload is None else parse_drawing(payload)
+
+
+def tapped(key: str) -> tuple[Drawing, int] | None:
+    """The drawing and the digit, when the canvas's last message is a tap on its own
+    "Is it right?" row (quiet pen-ups: ``{..., "confirm": digit}``); None otherwise, and
+    for anything that is not a drawing. Read in the canvas's ``on_change``, before the
+    run: the drawing is filed there, so that the run clears it from the canvas, as a
+    tap on Streamlit's row does."""
+    value = st.session_state.get(key)
+    payload = value.get("drawing") if hasattr(value, "get") else None
+    digit = payload.get("confirm") if isinstance(payload, dict) else None
+    if type(digit) is not int or not 0 <= digit <= 9:
+        return None
+    try:
+        return parse_drawing(payload), digit
+    except InvalidImageError:
+        return None
 
 
 def canvas_key(mode: str) -> str:

@@ -21,12 +21,17 @@ if TYPE_CHECKING:
     from hwr.reading.explain import Words
 
 
+def inside_toggle() -> bool:
+    """The "Inside the network" switch."""
+    return st.toggle(_("Inside the network"), key=INSIDE,
+                     help=_("What each layer saw, and which pixels drove the answer"))
+
+
 def show_inside(rec: DigitRecognizer, result: Recognition, fresh: bool = True) -> None:
     """Activations and Grad-CAM, computed only while the toggle is on. ``fresh``
     False (a live answer outside presentation mode): the last explanation is shown
     again rather than computed for the drawing under way."""
-    if not st.toggle(_("Inside the network"), key=INSIDE,
-                     help=_("What each layer saw, and which pixels drove the answer")):
+    if not inside_toggle():
         return
     # TensorFlow work: only on demand
     from hwr.reading.explain import explain, feature_grid, overlay

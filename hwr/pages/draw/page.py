@@ -25,17 +25,29 @@ from hwr.pages.components.canvas import (
     SAVED_DRAWING,
     canvas_key,
     draw_canvas,
+    tapped,
 )
-from hwr.pages.draw.inside_network import show_inside
+from hwr.pages.draw.inside_network import inside_toggle, show_inside
 from hwr.pages.shared.language import N_, _, current, ngettext
-from hwr.pages.draw.state import LAST_RESULT, LAST_RUN, MODE, PAGE_SENT, STROKE_WIDTH, UPLOAD
+from hwr.pages.draw.state import (
+    INSIDE,
+    LAST_RESULT,
+    LAST_RUN,
+    MODE,
+    PAGE_SENT,
+    STROKE_WIDTH,
+    UPLOAD,
+)
 from hwr.pages.draw.live import answer_partial, live_on, live_toggle, say_answer
 from hwr.pages.shared.markup import use_stylesheet
 from hwr.pages.draw.round_prompt import fool_entry, page_shows, round_prompt
 from hwr.pages.draw.sharing import (
     class_note,
     confirm_sample,
+    confirm_words,
     delete_mine,
+    file_sample,
+    may_confirm,
     nickname,
     nickname_line,
     post_to_wall,
@@ -66,21 +78,51 @@ WARM_UP_POLL = 0.5  # s between checks whether the model has loaded
 WARMING_UP = N_("Warming up the model: your drawing is answered in a moment.")
 
 
-def channel_for(mode: str, live: bool, fool: bool) -> dict | None:
+def channel_for(mode: str, live: bool, fool: bool, quiet: bool) -> dict | None:
     """Where the canvas asks for its pen-up answers without a script run, with a token of
-    this session and the answer panel's words (``hwr.server.answer_channel``); None
-    where the page answers through Streamlit only: several digits, and live answers
-    (both still to be moved to the channel)."""
+    this session and the words of the answer panel and of "Is it right?"
+    (``hwr.server.answer_channel``); None where the page answers through Streamlit only:
+    several digits, and live answers (both still to be moved to the channel).
+    ``quiet``: nothing on the page hangs on a finished drawing (see ``is_quiet``)."""
     ctx = get_script_run_ctx(suppress_warning=True)
     if mode != ONE_DIGIT or live or ctx is None:
         return None
     return {"path": answer_channel.PATH, "token": channel_rules.sign(ctx.session_id),
-            "lang": current(), "words": panel_words(fool)}
+            "lang": current(), "quiet": quiet,
+            "words": {**panel_words(fool), **confirm_words(), "invitation": _(INVITATION)}}
 
 
-def read_canvas(mode: str, large: bool, brush: int, fool: bool = False) -> Drawing | None:
+def is_quiet(lesson) -> bool:
+    """Whether a finished drawing changes nothing of the page's state, so that the canvas
+    need not send it to Streamlit: no class runs (no wall, no round) and "Inside the
+    network" is closed. "Is it right?" is then the canvas's own row, whose tap sends the
+    drawing (``file_tapped``); "Say the answer" on makes the canvas send each one."""
+    return lesson is None and not st.session_state.get(INSIDE)
+
+
+def file_tapped(key: str, mode: str) -> None:
+    """Before a run: the canvas's own "Is it right?" row was tapped, for a drawing no run
+    has seen (a quiet pen-up): file it under that digit now, so that the run clears it
+    from the canvas and says so, as a tap on Streamlit's row does."""
+    tap = tapped(key)
+    loader = answering_model()[0]
+    if tap is None or not loader.ready or loader.error is not None:
+        return
+    drawing, digit = tap
+    if drawing.is_empty or not may_confirm(running_class(), drawing.id):
+        return
+    st.session_state.setdefault(SAVED_DRAWING, {})[key] = drawing  # the one to clear
+    image = rasterize(drawing)
+    result = channel_answer(loader.recognizer, drawing) or loader.recognizer.recognize(image)
+    if not result.is_empty:
+        file_sample(result, image, mode, drawing.id, digit)
+
+
+def read_canvas(mode: str, large: bool, brush: int, fool: bool = False,
+                quiet: bool = False) -> Drawing | None:
     """Show the canvas and return its drawing (None until something was drawn).
-    ``fool``: a "Fool the network" round runs (the answer panel's hint says so)."""
+    ``fool``: a "Fool the network" round runs (the answer panel's hint says so);
+    ``quiet``: see ``is_quiet``."""
     state = st.session_state
     key = canvas_key(mode)
     saved = state.setdefault(SAVED_DRAWING, {})
@@ -92,7 +134,8 @@ def read_canvas(mode: str, large: bool, brush: int, fool: bool = False) -> Drawi
     live = live_on(large)
     drawing = draw_canvas(key, width, height, brush, css_width, initial=initial,
                           clear_id=state.get(CLEAR_REQUEST, {}).get(key), live=live,
-                          mode=mode, channel=channel_for(mode, live, fool))
+                          mode=mode, channel=channel_for(mode, live, fool, quiet),
+                          on_change=lambda: file_tapped(key, mode))
     if drawing is not None and drawing.partial:
         return drawing  # a stroke still being drawn: the pen-up's drawing is kept
     if drawing is not None:
@@ -212,11 +255,13 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
     page_shows()  # the class and round it is drawn for: the round's poll follows them
     loader, version, note = answering_model()  # once per stroke
     fool = fooling()  # a "Fool the network" round runs
+    lesson = running_class()
+    quiet = is_quiet(lesson)
     with st.container(key="hwr-draw-row"):
         left, right = st.columns([3, 2]) if mode == ONE_DIGIT else (st.container(),) * 2
         with left:
             try:
-                drawing = read_canvas(mode, large, brush, fool is not None)
+                drawing = read_canvas(mode, large, brush, fool is not None, quiet)
             except InvalidImageError as e:
                 st.warning(_("That drawing could not be read: {reason}").format(
                     reason=reading_error(e)), icon=":material/error:")
@@ -236,7 +281,6 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
                    None if drawing is None else drawing.id, partial)
     if answered is not None and (mode == NUMBER or answered[1].is_empty):
         answered = None  # "Is it right?" and the network's inside: one digit only
-    lesson = running_class()
     if fool is not None:
         with taps:
             fool_entry(fool)
@@ -249,6 +293,8 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
         with taps:
             confirm_sample(result, image, mode, drawing.id)
         show_inside(loader.recognizer, result, fresh=not partial or large)
+    elif mode == ONE_DIGIT and (quiet or st.session_state.get(INSIDE)):
+        inside_toggle()  # answered in the browser (quiet): the switch is there too
 
 
 @st.fragment(run_every=WARM_UP_POLL)

@@ -63,6 +63,8 @@ from hwr.reading.drawing import Drawing
 from hwr.reading.recognizer import Recognition
 
 MARKDOWN_SIGN = re.compile(r"[\\`*_{}\[\]()#+\-.!|~<>$:]")  # a nickname in a label: as typed
+CONFIRM_ASK = N_("**Is it right?** Tap the right digit to save the drawing for the class")
+CONFIRM_IF_DIGIT = N_("If it is a digit, tap it to save the drawing")
 TAKEN_NOTE = N_("Your nickname is not available in this class: choose another in the "
                 "sidebar.")
 
@@ -94,20 +96,22 @@ def class_note(lesson: Lesson | None) -> None:
 
 
 def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None,
-                key: str) -> None:
+                label: int | None, key: str | None = None) -> None:
     """Save the drawing under the digit the student tapped (in the running class, and on
-    its wall), then clear the canvas for the next one.
+    its wall), then clear the canvas for the next one. ``key``: the row tapped, if it is
+    Streamlit's (it is unticked where the drawing was not saved: tap again); the
+    canvas's own row (``canvas.js``) has none.
 
     Once per drawing: tapping its row again (or the browser sending the tapped digit
     again as the canvas clears) must not save the drawing twice."""
     state = st.session_state
-    label = state.get(key)
     if label is None or (drawing_id is not None and state.get(FILED) == drawing_id):
         return
     if not post_limiter().allow():
         st.toast(_("That was quick: wait a second, then save again."),
                  icon=":material/timer:")
-        state[key] = None  # tap again to save
+        if key:
+            state[key] = None  # tap again to save
         return
     lesson = running_class()
     try:
@@ -117,13 +121,15 @@ def file_sample(result: Recognition, picture, mode: str, drawing_id: int | None,
                        drawing_id=drawing_id if lesson else None)
     except (StudentRemoved, NicknameTaken) as e:
         refused(lesson, e)
-        state[key] = None
+        if key:
+            state[key] = None
         return
     except StorageUnavailable as e:  # nothing was written: the drawing stays to retry
         storage_failed(e)
         st.toast(_("Not saved: class data is unavailable right now. Try again in a "
                    "moment."), icon=":material/cloud_off:")
-        state[key] = None
+        if key:
+            state[key] = None
         return
     state[FILED] = drawing_id
     try:
@@ -303,22 +309,36 @@ def post_to_wall(lesson: Lesson, drawing: Drawing, result: Recognition) -> None:
     st.session_state[WALL_POSTED] = posted
 
 
+def may_confirm(lesson: Lesson | None, drawing_id: int | None) -> bool:
+    """Whether "Is it right?" may file this drawing: not while a round runs (the round
+    labels the drawing), nor for a removed student, nor a drawing the student deleted."""
+    return not (in_round() or (lesson is not None
+                               and st.session_state.get(REMOVED) == lesson.id)
+                or erased(lesson, drawing_id))
+
+
+def confirm_words() -> dict[str, str]:
+    """"Is it right?"'s words, for the row the canvas draws itself (``canvas.js``)."""
+    return {"confirm": _(CONFIRM_ASK), "confirm_no_digit": _(CONFIRM_IF_DIGIT)}
+
+
+def _tapped(result: Recognition, picture, mode: str, drawing_id: int | None,
+            key: str) -> None:
+    file_sample(result, picture, mode, drawing_id, st.session_state.get(key), key)
+
+
 def confirm_sample(result: Recognition, picture: np.ndarray, mode: str,
                    drawing_id: int | None = None) -> None:
     """One tap files the drawing under its right digit in the class collection: the
     answer's own digit (ticked) or the right one.
 
     One widget, not buttons, a picker and their columns: the drawing area is resent at
-    every stroke, and each element is a message and a render in the browser. Not while
-    a round runs (the round labels the drawing) nor for a removed student."""
-    lesson = running_class()
-    if in_round() or (lesson is not None and st.session_state.get(REMOVED) == lesson.id) \
-            or erased(lesson, drawing_id):
+    every stroke, and each element is a message and a render in the browser."""
+    if not may_confirm(running_class(), drawing_id):
         return
     answer = None if result.not_a_digit else result.digit  # no digit to confirm
     key = f"{CONFIRM}_{drawing_id}"  # a new drawing, a new row: nothing tapped yet
-    st.pills(_("**Is it right?** Tap the right digit to save the drawing for the class")
-             if answer is not None else _("If it is a digit, tap it to save the drawing"),
-             range(10), key=key, on_change=file_sample,
+    st.pills(_(CONFIRM_ASK) if answer is not None else _(CONFIRM_IF_DIGIT),
+             range(10), key=key, on_change=_tapped,
              args=(result, picture, mode, drawing_id, key),
              format_func=lambda d: f":material/check: {d}" if d == answer else str(d))
