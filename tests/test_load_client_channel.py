@@ -191,13 +191,31 @@ def test_a_quiet_channel_sends_streamlit_nothing_after_its_answer_nor_at_clear(p
             await asyncio.sleep(load_client.REPORT_DELAY + 0.3)
             cleared = await s.clear()
             after = await seen(s)
-            return reply, before, cleared, after, s.stats()
+            again = await s.draw(SEVEN)
+            quiet = Counter(s.stats())
+            s.query = "quiet=0"  # the page stops being quiet (as when a class starts)
+            await seen(s)
+            await s.flush()
+            told = await seen(s)
+            s.query = "quiet=1"
+            await seen(s)
+            await s.chan.close()  # quiet, but the channel is down: Clear tells the page
+            for _ in range(50):
+                if s.chan is None:
+                    break
+                await asyncio.sleep(0.05)
+            down = await s.clear()
+            return reply, before, cleared, after, again, quiet, told, down
 
-    reply, before, cleared, after, stats = run_async(scenario())
+    reply, before, cleared, after, again, quiet, told, down = run_async(scenario())
     assert (reply.answer, reply.transport) == ("7", CHANNEL)
     assert str(reply.channel_reply["seq"]) not in after  # never reported
     assert after == before and cleared.transport is None
-    assert "reports" not in stats and stats["quiet_clears"] >= 1
+    assert "reports" not in quiet and quiet["quiet_clears"] >= 1
+    assert (again.answer, again.transport) == ("7", CHANNEL)
+    assert str(again.channel_reply["seq"]) not in told  # sent anew: a new number
+    assert [1, False] in [v for k, v in told.items() if int(k) > again.channel_reply["seq"]]
+    assert down.transport == STREAMLIT and down.finished
 
 
 def test_without_quiet_the_answered_drawing_is_reported_once(page_url):

@@ -29,8 +29,10 @@ closed or not yet open sends the drawing to Streamlit at once, and the answer is
 from the deltas (``"streamlit"``); a channel that closed is tried again after
 ``RECONNECT`` s. With live answers on (``data["live"]``), the partial drawings go over
 the channel only, and its partial replies are the live answers. Clear sends nothing when
-the channel is quiet. A page that offers no channel (older code, several digits) is
-spoken to exactly as without ``channel``. ``stats()`` counts what went where.
+the channel is quiet and open; a page that stops being quiet (a class starts) is sent
+the drawing the canvas answered quietly. A page that offers no channel (older code,
+several digits) is spoken to exactly as without ``channel``. ``stats()`` counts what
+went where.
 """
 
 from __future__ import annotations
@@ -144,6 +146,7 @@ class Student:
         self._live_sink: LiveDrawing | None = None  # the live drawing under way
         self._report: Report | None = None  # the latest report to Streamlit
         self._report_tasks: set[asyncio.Task] = set()  # every report not yet done
+        self._unreported: dict | None = None  # quiet: the drawing Streamlit has not had
         self._streamlit = asyncio.Lock()  # one script run read at a time
         self.counts: Counter[str] = Counter()  # what went where (``stats``)
         self.report_errors: list[str] = []
@@ -288,6 +291,7 @@ class Student:
 
     async def send_drawing(self, payload) -> Reply:
         """What the canvas sends to Streamlit when a stroke ends (or Clear is pressed)."""
+        self._unreported = None
         return await self.rerun(json.dumps({"drawing": payload}), fragment=True)
 
     async def draw(self, strokes: list[list[tuple[float, float]]], brush: float = 18,
@@ -337,7 +341,9 @@ class Student:
             reply, why = await self._ask(payload)
             if reply is not None and reply.get("status") == "answer":
                 self.counts["answered_over_channel"] += 1
-                if not self.quiet:
+                if self.quiet:  # never reported (unless the page stops being quiet)
+                    self._unreported = payload
+                else:
                     self._report_later(payload)
                 return self._channel_answer(reply, time.perf_counter() - start)
             self.counts[f"fallback_{why}"] += 1
@@ -506,11 +512,12 @@ class Student:
 
     async def clear(self) -> Reply:
         """Clear, as canvas.js: the empty drawing to Streamlit, or nothing at all when
-        the channel is quiet (an empty ``Reply`` then, ``transport`` None)."""
+        the channel is quiet and open (an empty ``Reply`` then, ``transport`` None)."""
         self.drawing_id += 1
         self._cancel_report()  # a drawing cleared before its report is not reported
-        if self.quiet:
+        if self.quiet and self.chan is not None:
             self.counts["quiet_clears"] += 1
+            self._unreported = self.payload([])
             return Reply(finished=True)
         return await self.send_drawing(self.payload([]))
 
@@ -536,6 +543,11 @@ class Student:
         than ``RECONNECT`` s ago."""
         if not self.speaks_channel:
             return
+        if self._unreported is not None and not self.quiet and not self._waiting:
+            # No longer quiet (a class started...): the page gets the canvas's drawing.
+            self.seq += 1
+            self._report_later({**self._unreported, "seq": self.seq}, 0.0)
+            self._unreported = None
         if self.channel_info is None:
             if self.chan is not None or self._opening is not None:
                 await self._close_channel(report=True)
