@@ -25,7 +25,9 @@ client_cpu_cores (this process: near one core, the client rather than the server
 the pace), answered_over_channel and answered_over_streamlit, channel_offered (students
 whose page offered a channel), channel_fallbacks (pen-ups the channel did not answer,
 by reason: not_open, closed, timeout, warming_up, empty), channel_reports (the reports'
-script runs) and channel_opened / channel_closed / channel_failed (connections).
+script runs; none where the channel is quiet), channel_quiet_clears (Clears that sent
+nothing), channel_partials_sent (--live) and channel_opened / channel_closed /
+channel_failed (connections).
 
 --against CHECKOUT first runs the same load against a server of another checkout of hwr
 (a git worktree of an earlier commit: its own hwr, a throwaway class database and model
@@ -537,6 +539,8 @@ def channel_figures(stats: Counter) -> dict:
         "channel_fallbacks": {key.removeprefix("fallback_"): n for key, n in
                               sorted(stats.items()) if key.startswith("fallback_")},
         "channel_reports": stats["reports"],
+        "channel_quiet_clears": stats["quiet_clears"],  # Clears that sent nothing
+        "channel_partials_sent": stats["partials_sent"],  # live drawings over the channel
         "channel_opened": stats["channel_opened"],
         "channel_closed": stats["channel_closed"],  # by the server, or lost
         "channel_failed": stats["channel_failed"],  # connections refused or unreachable
