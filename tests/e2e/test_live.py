@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import (
+    ANSWER,
     canvas_selector,
     clear_canvas,
     draw_strokes,
@@ -249,7 +250,7 @@ def test_keyboard_alone_undoes_clears_toggles_and_saves_a_label(browser, live_ur
     page = open_page(browser, live_url, SPEECH_RECORDER % LOCAL_VOICE)
     clear_canvas(page)
     draw_strokes(page, KEY, place(DIGITS[4][0], *PLACEMENTS[0]), pause=0.15)
-    expect(page.locator(".hwr-answer")).to_have_text("4", use_inner_text=True)
+    expect(page.locator(ANSWER)).to_have_text("4", use_inner_text=True)  # quiet: the panel
     page.evaluate("document.activeElement && document.activeElement.blur()")
 
     tab_to(page, "e => e.classList.contains('hwr-undo')")
@@ -261,7 +262,7 @@ def test_keyboard_alone_undoes_clears_toggles_and_saves_a_label(browser, live_ur
     assert page.evaluate(f"({FOCUS_RING})(document.activeElement)")
     page.keyboard.press("Space")
     expect(page.locator(ROOT)).to_have_attribute("data-strokes", "0")
-    expect(page.locator(".hwr-answer")).to_have_count(0)
+    expect(page.locator(ANSWER)).to_have_count(0)
 
     tab_to(page, "e => e.getAttribute('aria-label') === 'Live answers'")
     page.keyboard.press("Space")

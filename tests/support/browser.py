@@ -173,6 +173,7 @@ def draw_digit(page, digit: int) -> None:
     else:
         draw_strokes(page, DIGIT_CANVAS, strokes)
     expect(page.locator(ANSWER)).to_have_text(str(digit), timeout=30_000)
+    wait_idle(page)  # in a class, the drawing's report (and Python's answer) too
 
 
 def _scaled_box(page, key: str) -> tuple[dict, float]:

@@ -41,7 +41,8 @@
 //   panel (the digit, the ten bars, the 28x28 input) is drawn here from the reply, in
 //   the answer area, with no script run. The drawing still goes to Streamlit, once the
 //   pen has been up REPORT_MS (one run per finished drawing, not per stroke): "Is it
-//   right?", the wall and the round need the page's state. Python's answer, when that
+//   right?", the wall and the round need the page's state; while a round runs
+//   (``report_now``) at once, since the student's next tap may be the round's Done. Python's answer, when that
 //   run brings it, takes the panel's place. A reply that does not come within
 //   CHANNEL_WAIT_MS, one that is not an answer (warming up, nothing to read) and a
 //   channel that cannot connect send the drawing to Streamlit at once, as without the
@@ -374,8 +375,8 @@ function onReply(s, reply) {
     forgetAsk(s);
     s.unreported = true;
     showConfirm(s, reply);
-  } else if (s.current === null) {
-    asked.report = setTimeout(() => reportAsked(s), REPORT_MS);
+  } else if (s.current === null) {  // in a round at once: Done may come next
+    asked.report = setTimeout(() => reportAsked(s), s.channel.report_now ? 0 : REPORT_MS);
   }
 }
 

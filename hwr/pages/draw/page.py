@@ -53,7 +53,7 @@ from hwr.pages.draw.sharing import (
     post_to_wall,
 )
 from hwr.pages.shared.class_state import running_class
-from hwr.pages.shared.lesson import fooling
+from hwr.pages.shared.lesson import fooling, in_round
 from hwr.pages.shared.privacy_notice import privacy_line
 from hwr.pages.shared.model_loading import (
     answering_model,
@@ -88,7 +88,7 @@ def channel_for(mode: str, live: bool, fool: bool, quiet: bool) -> dict | None:
     if mode != ONE_DIGIT or live or ctx is None:
         return None
     return {"path": answer_channel.PATH, "token": channel_rules.sign(ctx.session_id),
-            "lang": current(), "quiet": quiet,
+            "lang": current(), "quiet": quiet, "report_now": in_round(),
             "words": {**panel_words(fool), **confirm_words(), "invitation": _(INVITATION)}}
 
 
@@ -105,8 +105,10 @@ def file_tapped(key: str, mode: str) -> None:
     has seen (a quiet pen-up): file it under that digit now, so that the run clears it
     from the canvas and says so, as a tap on Streamlit's row does."""
     tap = tapped(key)
+    if tap is None:
+        return
     loader = answering_model()[0]
-    if tap is None or not loader.ready or loader.error is not None:
+    if not loader.ready or loader.error is not None:
         return
     drawing, digit = tap
     if drawing.is_empty or not may_confirm(running_class(), drawing.id):
