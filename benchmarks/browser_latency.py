@@ -25,10 +25,12 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from playwright.sync_api import expect
 
 from benchmarks.classroom_load import cpu_seconds
 from tests.support import page_clock
 from tests.support.browser import (
+    ANSWER as VISIBLE_ANSWER,
     REPO,
     canvas_selector,
     chromium_browser,
@@ -66,12 +68,12 @@ def time_drawings(browser, url: str, count: int,
             cpu = cpu_seconds(pid)
         style = SINGLE_STROKE[i % len(SINGLE_STROKE)]
         draw_strokes(page, KEY, place(style, *PLACEMENTS[i % len(PLACEMENTS)]))
-        page.wait_for_selector(".hwr-answer", state="attached", timeout=30_000)
+        page.locator(VISIBLE_ANSWER).first.wait_for(state="visible", timeout=30_000)
         if i >= 2:
             times.append(page_clock.since_pointer_up(page, ANSWER))
         wait_idle(page, quiet=0.3)
         clear_canvas(page, KEY)
-        page.wait_for_selector(".hwr-answer", state="detached")
+        expect(page.locator(VISIBLE_ANSWER)).to_have_count(0)  # a quiet page hides Python's
         wait_idle(page, quiet=0.3)
     page.close()
     end = cpu_seconds(pid)
