@@ -174,3 +174,31 @@ def test_a_database_of_0002_gains_the_lesson_with_nothing_hidden(db_url):
     db = ClassCollection(db_url)
     assert db.count(1) == 1 and len(db.wall(1)) == 1
     assert db.settings(1).approve_first is False and db.rounds(1) == []
+
+
+def test_a_new_sqlite_file_is_upgraded_by_one_process_at_a_time(tmp_path):
+    """A server and a script (or two servers) opening a new file at once: the second
+    waits for the first's upgrade rather than taking its half-made tables for a file
+    from before migrations (which left the file unusable)."""
+    import fcntl
+    import subprocess
+    import sys
+    import time
+
+    from tests.support.files import REPO
+
+    path = tmp_path / "class.sqlite3"
+    opener = ("import sys; from hwr.class_data.collection import ClassCollection; "
+              "print(ClassCollection(sys.argv[1]).current_class())")
+    with open(f"{path}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process is upgrading it
+        other = subprocess.Popen([sys.executable, "-c", opener, str(path)], cwd=REPO,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(3.0)
+        assert other.poll() is None  # it waits its turn
+        with sqlite3.connect(path) as db:  # nothing made meanwhile
+            assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    out, err = other.communicate(timeout=60)
+    assert other.returncode == 0, err.decode()[-2000:]
+    assert out.decode().strip() == "None"  # upgraded: a class database with no class

@@ -273,23 +273,53 @@ def upgrade(engine: Engine) -> None:
         if _version(engine) == HEAD:  # the usual case: no need to load Alembic at all
             _UPGRADED.add(key)
             return
-        from alembic import command
-        from alembic.config import Config
-
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                                   {"k": _ADVISORY_LOCK})
-            tables = set(inspect(connection).get_table_names())
-            if "samples" in tables and "alembic_version" not in tables:
-                _adopt_legacy_sqlite(connection)
-                config.attributes["connection"] = connection
-                command.stamp(config, BASELINE)
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with _file_lock(engine):
+            _upgrade_now(engine)
         _UPGRADED.add(key)
+
+
+@contextmanager
+def _file_lock(engine: Engine):
+    """One process at a time upgrades a SQLite file (a server and a script, or two
+    servers, opening a new file at once): a lock file beside it. Without it, the second
+    took the first's half-made tables for a file from before migrations, and the file
+    stayed unusable ("table samples already exists"). PostgreSQL has its own lock."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    try:
+        import fcntl
+    except ImportError:  # not on Linux: no other process is expected to race it
+        fcntl = None
+    if not path or path == ":memory:" or fcntl is None:
+        yield
+        return
+    with open(f"{path}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _upgrade_now(engine: Engine) -> None:
+    """Alembic's upgrade to the head, adopting a SQLite file from before migrations."""
+    if _version(engine) == HEAD:  # another process did it while this one waited
+        return
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                               {"k": _ADVISORY_LOCK})
+        tables = set(inspect(connection).get_table_names())
+        if "samples" in tables and "alembic_version" not in tables:
+            _adopt_legacy_sqlite(connection)
+            config.attributes["connection"] = connection
+            command.stamp(config, BASELINE)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
 
 
 def _version(engine: Engine) -> str | None:
