@@ -120,29 +120,30 @@ async def seen(s: Student) -> dict[str, list]:
     return json.loads(found[-1])
 
 
-def test_the_draw_page_answers_over_its_channel_and_hears_the_drawing_after(app_url):
+def test_the_draw_page_answers_over_its_channel_and_quietly_with_no_class(app_url):
     async def scenario():
         async with Student(app_url, channel=True) as s:
             assert s.channel_info is not None and s.chan is not None
             reply = await channel_answers(s)
-            sent = reply.channel_reply["seq"]
+
             reports = s.stats().get("reports", 0)
-            await asyncio.sleep(load_client.REPORT_DELAY + 0.5)  # the report's run
-            reported = json.loads(s.canvas_json)["drawing"]
+            await asyncio.sleep(load_client.REPORT_DELAY + 0.5)  # a report's, were there one
+            quiet = s.quiet
             again = await s.draw(place(DIGITS[1][0], *PLACEMENTS[0]))
         stats = s.stats()  # the tab closed: what it was asked, reported
         async with Student(app_url) as old:  # the client before the channel
             before = await old.draw(SEVEN)
-        return reply, sent, reports, reported, again, stats, before, old.stats()
+        return reply, reports, quiet, again, stats, before, old.stats()
 
-    reply, sent, reports, reported, again, stats, before, old = run_async(scenario())
+    reply, reports, quiet, again, stats, before, old = run_async(scenario())
     assert (reply.answer, reply.transport, reply.finished) == ("7", CHANNEL, True)
     assert reply.channel_reply["status"] == "answer"
     assert reply.channel_reply["digit"] == 7
     assert reply.seconds < load_client.CHANNEL_WAIT
-    # The drawing reached Streamlit after the answer, once: the page's state has it.
-    assert (reported["seq"], len(reported["strokes"])) == (sent, 1)
-    assert stats["reports"] == reports + 2  # this one, and the 1's when the tab closed
+    # No class runs: the page is quiet, and nothing went to Streamlit after the answers,
+    # nor when the tab closed (the other states, on the small page below).
+    assert quiet
+    assert stats.get("reports", 0) == reports
     assert (again.answer, again.transport) == ("1", CHANNEL)
     assert stats["channel_opened"] == 1 and stats.get("channel_closed", 0) == 0
     assert (before.answer, before.transport) == ("7", STREAMLIT)

@@ -27,6 +27,7 @@ from tests.support.browser import REPO, free_port
 
 SCHOOL_SH = REPO / "deploy" / "school.sh"
 UP = 2  # HAProxy's srv_op_state for a server in rotation
+STEADY = 8.0  # s the app servers stay in rotation before a test uses the school
 
 
 def haproxy_path() -> str | None:
@@ -106,6 +107,25 @@ class School:
                 raise TimeoutError(f"servers {states}, wanted {want}")
             time.sleep(0.05)
 
+    def wait_steady(self, want: dict[str, bool], steady: float = STEADY,
+                    timeout: float = 60.0) -> None:
+        """Wait until the servers are as wanted and stay so for ``steady`` seconds: a new
+        app server imports TensorFlow for its model in the background, and on a busy
+        machine its health checks can fail for a moment after its first success."""
+        start = time.monotonic()
+        while True:
+            self.wait_states(want, timeout=max(1.0, timeout - (time.monotonic() - start)))
+            since = time.monotonic()
+            while time.monotonic() - since < steady:
+                states = self.states()
+                if not all((states.get(name) == UP) == up for name, up in want.items()):
+                    break
+                time.sleep(0.2)
+            else:
+                return
+            if time.monotonic() - start > timeout:
+                raise TimeoutError(f"servers never steady {want}")
+
     def get(self, path: str = "/", cookie: str | None = None, timeout: float = 10.0):
         """One HTTP request through the proxy: (status, headers, body)."""
         request = urllib.request.Request(self.url + path)
@@ -167,7 +187,7 @@ def school_server(servers: int = 2, env: dict | None = None, cert: Path | None =
                 raise TimeoutError("school.sh did not start:\n" + "\n".join(school.output))
             time.sleep(0.2)
         if wait_up:
-            school.wait_states({name: True for name in school.ports},
+            school.wait_steady({name: True for name in school.ports},
                                timeout=max(1.0, deadline - time.monotonic()))
         yield school
     finally:
