@@ -33,6 +33,18 @@ def answering_loader():
     return model_loader()
 
 
+def class_now() -> tuple:
+    """(the running class's id, its running round's id), as the Draw page records what it
+    shows: the answer channel tells a page when this changes (hwr/server/class_events.py)."""
+    from hwr.pages.shared.class_state import collection_at
+
+    collection = collection_at(settings.database_url())
+    lesson = collection.current_class()
+    found = None if lesson is None else collection.current_round(lesson.id)
+    running = found is not None and found.running and not found.due()
+    return (None if lesson is None else lesson.id, found.id if running else None)
+
+
 def warm_up() -> None:
     answering_loader()  # opens the database, learns which model answers, starts loading it
 
@@ -56,4 +68,4 @@ async def lifespan(app):
 
 
 app = st.App("hwr/pages/router.py", lifespan=lifespan,
-             routes=[answer_channel.route(answering_loader)])
+             routes=[answer_channel.route(answering_loader, class_now)])

@@ -101,7 +101,8 @@ def canvas(monkeypatch):
     fake = types.SimpleNamespace(drawing=None, calls=[])
 
     def draw_canvas(key, width, height, brush, max_css_width, initial=None, clear_id=None,
-                    live=False, mode=None, channel=None, on_change=None):
+                    live=False, mode=None, channel=None, on_change=None, on_event=None,
+                    on_channel=None):
         fake.calls.append(dict(key=key, width=width, height=height, brush=brush,
                                max_css_width=max_css_width, initial=initial,
                                clear_id=clear_id, live=live, channel=channel))

@@ -46,7 +46,7 @@ def test_drawing_shows_the_right_digit(canvas):
     assert canvas.calls[-1]["key"] == "canvas-digit"
 
 
-def test_the_canvas_gets_the_answer_channel_for_one_digit_without_live_answers(canvas):
+def test_the_canvas_gets_the_answer_channel_for_one_digit(canvas):
     from hwr.server import channel_rules
 
     canvas.drawing = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]))
@@ -55,8 +55,9 @@ def test_the_canvas_gets_the_answer_channel_for_one_digit_without_live_answers(c
     assert channel["path"] == "/_hwr/answers" and channel["lang"] == "en"
     assert channel_rules.verify(channel["token"]) is not None
     assert "{confidence}" in channel["words"]["confidence"]
+    assert channel["quiet"] and channel["shows"] == [None, None]  # no class runs
     at.toggle(key="live").set_value(True).run()
-    assert canvas.calls[-1]["channel"] is None  # live answers: the Streamlit path
+    assert canvas.calls[-1]["channel"]["path"] == "/_hwr/answers"  # live answers too
     at.toggle(key="live").set_value(False).run()
     at.segmented_control(key="mode").set_value("Several digits").run()
     assert canvas.calls[-1]["channel"] is None

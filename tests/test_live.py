@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from hwr.pages.draw import live
 from hwr.reading.recognizer import NumberRecognition, Recognition
+from hwr.server.channel_rules import SharedPace
 from tests.support.files import REPO
 from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
@@ -37,15 +38,14 @@ def test_what_is_said_for_each_kind_of_answer():
     assert live.spoken(number) == "four, two, not a digit"
 
 
-def test_the_server_wide_budget_refills_at_its_rate(monkeypatch):
+def test_the_server_wide_budget_refills_at_its_rate():
     now = [100.0]
-    monkeypatch.setattr(live, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
-    budget = live._Budget(rate=10.0, burst=3.0)
-    assert [budget.take() for _ in range(4)] == [True, True, True, False]
+    budget = SharedPace(rate=10.0, burst=3.0, clock=lambda: now[0])
+    assert [budget.allow() for _ in range(4)] == [True, True, True, False]
     now[0] += 0.15  # one more token
-    assert budget.take() and not budget.take()
+    assert budget.allow() and not budget.allow()
     now[0] += 10  # never more than the burst
-    assert sum(budget.take() for _ in range(10)) == 3
+    assert sum(budget.allow() for _ in range(10)) == 3
 
 
 
@@ -128,7 +128,7 @@ def session(monkeypatch):
                                                             sleep=sleep))
     monkeypatch.setattr(live, "st", types.SimpleNamespace(session_state={}))
     monkeypatch.setattr(live, "_waiting", lambda: clock.waiting)
-    monkeypatch.setattr(live, "_BUDGET", live._Budget(1000.0, 1000.0))
+    monkeypatch.setattr(live, "LIVE_BUDGET", SharedPace(1000.0, 1000.0, lambda: clock.now))
     return clock
 
 
@@ -166,7 +166,7 @@ def test_more_of_the_stroke_is_folded_in_not_answered_stale(session):
 
 
 def test_a_busy_server_thins_live_answers_and_the_runs_of_a_session(session, monkeypatch):
-    monkeypatch.setattr(live, "_BUDGET", live._Budget(1.0, 1.0))
+    monkeypatch.setattr(live, "LIVE_BUDGET", SharedPace(1.0, 1.0, lambda: session.now))
     assert live.answer_partial(first_of_drawing=False)
     session.now += 0.12
     assert not live.answer_partial(first_of_drawing=False)  # thinned out, after a wait

@@ -14,9 +14,13 @@ One connection, in order:
    Streamlit session (``channel_rules.sign``), within ``HELLO_SECONDS``; a session holds
    at most ``SESSION_CONNECTIONS`` at once (so its pace cannot be multiplied by opening
    more).
+   The channel answers ``{"status": "ready"}``: the page then stops polling for the
+   class's changes, which come over the channel (``class_events``).
 3. Each further message is ``{"drawing": <the canvas's payload>}``, within
-   Streamlit's widget message size and the drawing's limits; a connection that sends
-   too fast, too much, or anything else, is closed (the page falls back to Streamlit).
+   Streamlit's widget message size and the drawing's limits, or ``{"shows": [class,
+   round]}``, what the page shows of the class (it is told ``{"event": "class"}``
+   when that changes); a connection that sends too fast, too much, or anything else,
+   is closed (the page falls back to Streamlit).
 4. Drawings are recognized off the event loop, in a pool of ``WORKERS`` threads shared
    by every connection; each connection has at most one drawing being recognized and
    one waiting (``Latest``): a newer drawing replaces the waiting one, so a page that
@@ -45,8 +49,11 @@ from urllib.parse import urlsplit
 from hwr import settings
 from hwr.reading.drawing import Drawing, rasterize
 from hwr.reading.recognizer import Recognition
+from hwr.server.class_events import ClassEvents, Shows, Watcher, read_shows
 from hwr.server.channel_rules import (
+    BAD_DATA,
     INTERNAL,
+    LIVE_BUDGET,
     NOT_DATA,
     POLICY,
     Pace,
@@ -136,13 +143,16 @@ class Latest:
         return drawing
 
 
-def route(loader: Callable[[], ModelLoader]):
+def route(loader: Callable[[], ModelLoader], class_now: Callable[[], Shows] | None = None):
     """The channel's Starlette route; ``loader()`` gives the loader of the model that
-    answers now (called off the event loop: it may read the database)."""
+    answers now, ``class_now()`` the running class and round as the pages record them
+    (``class_events``); both are called off the event loop: they read the database."""
     from starlette.routing import WebSocketRoute
 
+    events = None if class_now is None else ClassEvents(class_now, _POOL)
+
     async def endpoint(websocket) -> None:
-        await serve(websocket, loader)
+        await serve(websocket, loader, events)
 
     return WebSocketRoute(PATH, endpoint)
 
@@ -165,7 +175,8 @@ def message_limit() -> int:
     return get_max_widget_state_size_bytes()
 
 
-async def serve(websocket, loader: Callable[[], ModelLoader]) -> None:
+async def serve(websocket, loader: Callable[[], ModelLoader],
+                events: ClassEvents | None = None) -> None:
     """One page's connection, from its opening to its end."""
     if not origin_allowed(websocket.headers.get("origin"), page_hosts(websocket.headers)):
         log.warning("hwr: answer channel refused: origin %r",
@@ -183,7 +194,7 @@ async def serve(websocket, loader: Callable[[], ModelLoader]) -> None:
             raise Refused(POLICY, "too many connections for one session")
         _OPEN[session_id] += 1
         try:
-            await answer_until_closed(websocket, loader, limit, session_id)
+            await answer_until_closed(websocket, loader, limit, session_id, events)
         finally:
             _OPEN[session_id] -= 1
             if not _OPEN[session_id]:
@@ -208,21 +219,39 @@ async def next_text(websocket) -> str:
 
 
 async def answer_until_closed(websocket, loader: Callable[[], ModelLoader], limit: int,
-                              session_id: str) -> None:
-    """Read drawings while another task answers the latest one."""
-    latest, pace = Latest(), Pace()
-    replies = asyncio.create_task(send_replies(websocket, latest, loader, session_id))
+                              session_id: str, events: ClassEvents | None = None) -> None:
+    """Read drawings while another task answers the latest one; with ``events``, the
+    page is told when the class changes from what it shows."""
+    latest, pace, sending = Latest(), Pace(), asyncio.Lock()
+
+    async def send(message: dict) -> None:  # the replies' task and the class's watch
+        async with sending:
+            await websocket.send_text(json.dumps(message))
+
+    await send({"status": "ready"})
+    watcher = Watcher(lambda: send({"event": "class"}))
+    replies = asyncio.create_task(send_replies(websocket, send, latest, loader, session_id))
     try:
         while True:
             text = await next_text(websocket)
             if not pace.allow():
                 raise Refused(POLICY, "too many messages")
-            latest.put(read_drawing(read_message(text, limit)))
+            message = read_message(text, limit)
+            if "shows" in message and events is not None:
+                try:
+                    watcher.shows = read_shows(message["shows"])
+                except ValueError as e:
+                    raise Refused(BAD_DATA, str(e)) from None
+                events.add(watcher)
+            else:
+                latest.put(read_drawing(message))
     finally:
         replies.cancel()
+        if events is not None:
+            events.discard(watcher)
 
 
-async def send_replies(websocket, latest: Latest, loader: Callable[[], ModelLoader],
+async def send_replies(websocket, send, latest: Latest, loader: Callable[[], ModelLoader],
                        session_id: str) -> None:
     """Answer the waiting drawing, one at a time, in the shared pool. A reply that fails
     (a bug, the page gone mid-send) closes the connection: the canvas then sends its
@@ -231,8 +260,10 @@ async def send_replies(websocket, latest: Latest, loader: Callable[[], ModelLoad
     try:
         while True:
             drawing = await latest.take()
+            if drawing.partial and not LIVE_BUDGET.allow():
+                continue  # the server's live answers are spent: the page keeps its last
             reply = await loop.run_in_executor(_POOL, recognize, loader, drawing, session_id)
-            await websocket.send_text(json.dumps(reply))
+            await send(reply)
     except Exception as e:  # noqa: BLE001 - whatever it is, this page uses Streamlit now
         log.warning("hwr: answer channel stopped answering: %r", e)
         with contextlib.suppress(Exception):  # the page may be gone already

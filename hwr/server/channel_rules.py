@@ -29,6 +29,7 @@ import io
 import json
 import math
 import secrets
+import threading
 import time
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -123,6 +124,25 @@ class Pace:
             return False
         self.tokens -= 1
         return True
+
+
+class SharedPace:
+    """A ``Pace`` shared by threads (the pages' script threads, the channel's loop)."""
+
+    def __init__(self, rate: float, burst: float, clock=time.monotonic):
+        self._pace = Pace(rate, burst, clock)
+        self._lock = threading.Lock()
+
+    def allow(self) -> bool:
+        with self._lock:
+            return self._pace.allow()
+
+
+LIVE_PER_SECOND = 30.0  # live recognitions a second, the whole server, both paths
+LIVE_BURST = 10.0
+# Live answers the server affords: a partial drawing beyond them is not recognized (the
+# page keeps its last live answer); pen-ups never wait for it.
+LIVE_BUDGET = SharedPace(LIVE_PER_SECOND, LIVE_BURST)
 
 
 def read_message(text: str, limit: int) -> dict:

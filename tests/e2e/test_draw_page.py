@@ -357,6 +357,40 @@ def test_a_student_in_a_class_on_a_phone(browser, class_server, artifacts):
         classes.end_class()
 
 
+def test_an_idle_page_in_a_class_sends_nothing_and_hears_of_the_round(browser, class_server):
+    """Issue 41: with its answer channel open, a student's page in a class stops polling
+    (nothing goes to Streamlit while the student does nothing), and the channel tells
+    it when the teacher starts a round, and when the class ends."""
+    from hwr.class_data.collection import ClassCollection
+    from hwr.class_data.rounds import DIGIT
+
+    url, db = class_server
+    classes = ClassCollection(db)
+    lesson = classes.start_class("7C")
+    page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    page.set_default_timeout(60_000)
+    sent = []
+    page.on("websocket", lambda ws: "/_stcore/stream" in ws.url and ws.on(
+        "framesent", lambda _frame: sent.append(time.monotonic())))
+    try:
+        page.goto(url + "/?name=Idle")
+        expect(page.locator(f".st-key-{KEY} .hwr-canvas-root")).to_have_attribute(
+            "data-channel", "open", timeout=30_000)
+        wait_idle(page)
+        before = len(sent)
+        time.sleep(6.5)  # three of the round's polls (ROUND_POLL: 2 s)
+        assert len(sent) == before, "an idle page sent messages to Streamlit"
+        classes.start_round(lesson.id, DIGIT, 7, 120)
+        expect(page.locator(".hwr-prompt")).to_have_text("Everyone draw a 7",
+                                                         timeout=15_000)
+        classes.end_class()
+        expect(page.locator(".hwr-prompt")).to_have_count(0, timeout=15_000)
+        expect(page.locator(".st-key-hwr-nickname-line")).to_have_count(0)
+    finally:
+        page.context.close()
+        classes.end_class()
+
+
 def test_a_page_whose_server_session_is_gone_comes_back_working(browser, mnist_dir):
     """A phone that sleeps loses its websocket; when it wakes, the server may have
     dropped its session, or restarted. The page reconnects to a new session and draws."""

@@ -18,8 +18,10 @@ ANSWER_LOG = """(() => {
   addEventListener("pointerup", () => { pen.up = performance.now(); }, true);
   let last = null;
   const check = () => {
-    const region = document.querySelector(".hwr-live");
-    const answer = region && region.querySelector(".hwr-answer");
+    // The canvas's panel (the answer channel's reply) while it is there, else Python's.
+    const region = document.querySelector(".hwr-channel-answer .hwr-ch-live")
+      || document.querySelector(".hwr-live");
+    const answer = region && region.querySelector(".hwr-answer, .hwr-ch-digit");
     const entry = {
       seq: region && region.dataset.seq ? Number(region.dataset.seq) : null,
       text: answer ? answer.innerText.trim() : null,

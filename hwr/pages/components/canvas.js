@@ -36,13 +36,15 @@
 //   page; the canvas does, and sends it to the page then (one run).
 // - Words: the page sends them in its language (``data.labels``, ``data.label``,
 //   ``data.help``); the English ones here are only a fallback.
-// - The answer channel (``data.channel``, hwr/server/answer_channel.py): with live
-//   answers off, a pen-up's drawing goes over a WebSocket of hwr's own, and the answer
-//   panel (the digit, the ten bars, the 28x28 input) is drawn here from the reply, in
-//   the answer area, with no script run. The drawing still goes to Streamlit, once the
-//   pen has been up REPORT_MS (one run per finished drawing, not per stroke): "Is it
-//   right?", the wall and the round need the page's state; while a round runs
-//   (``report_now``) at once, since the student's next tap may be the round's Done. Python's answer, when that
+// - The answer channel (``data.channel``, hwr/server/answer_channel.py): a pen-up's
+//   drawing, and with live answers the partial ones, go over a WebSocket of hwr's own,
+//   and the answer panel (the digit, the ten bars, the 28x28 input) is drawn here from
+//   the reply, in the answer area, with no script run; a live answer marks its region
+//   busy, as Python's does. Partial drawings never go to Streamlit while the channel is
+//   open. The finished drawing still goes to Streamlit once the pen has been up
+//   REPORT_MS (one run per finished drawing, not per stroke): "Is it right?", the wall
+//   and the round need the page's state; while a round runs (``report_now``) at once,
+//   since the student's next tap may be the round's Done. Python's answer, when that
 //   run brings it, takes the panel's place. A reply that does not come within
 //   CHANNEL_WAIT_MS, one that is not an answer (warming up, nothing to read) and a
 //   channel that cannot connect send the drawing to Streamlit at once, as without the
@@ -56,6 +58,10 @@
 //   the canvas is ahead of it. "Say the answer" on (speech.js's switch) ends quiet:
 //   the page says what it answers. A page that stops being quiet (a class starts,
 //   "Inside the network" opens) gets the drawing on the canvas at once.
+// - Class events (hwr/server/class_events.py): the canvas tells the channel what the
+//   page shows of the class (``data.channel.shows``) and the page whether the channel
+//   is open (``channel``: "open", "down"): an open channel tells of the class's changes
+//   (``{"event": "class"}``, passed on as ``event``), so the page stops polling for them.
 
 const CANVASES = new WeakMap();
 const LIVE_MS = 120;  // between two partial drawings while a stroke is drawn
@@ -117,9 +123,12 @@ function createCanvas(parent) {
     pointerId: null, lastCleared: null, setStateValue: () => {}, held: null,
     live: false, timer: null, sentPoints: 0, seq: 0, sent: [], labels: null,
     channel: null, ws: null, wsDownAt: -Infinity, asked: null, panel: null,
-    row: null, shown: null, unreported: false,
+    row: null, shown: null, shownSeq: 0, unreported: false, events: 0, pageToldOpen: false,
+    showsSent: null,
   };
-  root.hwrSent = s.sent;  // [seq, partial, performance.now() of its last point], for tests
+  // What the canvas sent, to Streamlit or over the channel: [seq, partial,
+  // performance.now() of its last point], for tests and benchmarks.
+  root.hwrSent = s.sent;
   // The channel's token, for tests that open connections of their own beside the
   // canvas's (the page's own script holds it anyway).
   root.hwrChannelToken = () => (s.channel === null ? null : s.channel.token);
@@ -153,10 +162,13 @@ function createCanvas(parent) {
     showCount(s);
   };
   // The drawing so far, while a stroke is drawn: only if the stroke grew since the last.
+  // Over the channel when it is open (no script run), else to Streamlit.
   const sendPartial = () => {
     if (s.current === null || !liveOn(s) || s.current.points.length === s.sentPoints) return;
     s.sentPoints = s.current.points.length;
-    s.setStateValue("drawing", { ...payload([...s.strokes, s.current]), partial: true });
+    const p = { ...payload([...s.strokes, s.current]), partial: true };
+    if (channelOpen(s)) s.ws.send(JSON.stringify({ drawing: p }));
+    else s.setStateValue("drawing", p);
     remember(s, s.seq, true, s.current.at);
   };
   const stopLive = () => {
@@ -259,7 +271,8 @@ function createCanvas(parent) {
   return s;
 }
 
-// What went to Streamlit: [seq, partial, performance.now() of its last point], for tests.
+// What was sent (to Streamlit or over the channel): [seq, partial, performance.now() of
+// its last point], for tests.
 function remember(s, seq, partial, at) {
   s.sent.push([seq, partial, at]);
   if (s.sent.length > SENT_KEPT) s.sent.splice(0, s.sent.length - SENT_KEPT);
@@ -302,10 +315,38 @@ function openChannel(s) {
     s.root.dataset.channel = "open";
   };
   ws.onmessage = (e) => {
-    try { onReply(s, JSON.parse(e.data)); } catch (_) { channelDown(s, ws); }
+    try { onMessage(s, JSON.parse(e.data)); } catch (_) { channelDown(s, ws); }
   };
   ws.onclose = () => channelDown(s, ws);
   ws.onerror = () => channelDown(s, ws);
+}
+
+function onMessage(s, message) {
+  if (message.status === "ready") {  // the token taken: class events come this way
+    s.showsSent = null;
+    sendShows(s);
+    tellPage(s, true);
+  } else if (message.event === "class") {
+    s.setStateValue("event", ++s.events);  // the page reads the class afresh
+  } else {
+    onReply(s, message);
+  }
+}
+
+// What the page shows of the class (the class, its round), for the channel to compare.
+function sendShows(s) {
+  const shows = s.channel === null || s.channel.shows === undefined ? null
+    : JSON.stringify(s.channel.shows);
+  if (shows === null || shows === s.showsSent || !channelOpen(s)) return;
+  s.ws.send(`{"shows": ${shows}}`);
+  s.showsSent = shows;
+}
+
+// The page polls for the class's changes unless the channel is open (one run each way).
+function tellPage(s, open) {
+  if (s.pageToldOpen === open) return;
+  s.pageToldOpen = open;
+  s.setStateValue("channel", open ? "open" : "down");
 }
 
 // The channel closed or failed: what it was asked goes to Streamlit, and it is tried
@@ -316,11 +357,15 @@ function channelDown(s, ws) {
   s.wsDownAt = performance.now();
   s.root.dataset.channel = "down";
   try { ws.close(); } catch (_) { /* already closed */ }
+  tellPage(s, false);
   if (s.asked !== null && !s.asked.answered) reportAsked(s);
+  // Not at the next pen-up only: an idle page would hear of the class no more.
+  setTimeout(() => { if (!s.gone && s.ws === null && s.channel !== null) openChannel(s); },
+             RECONNECT_MS);
 }
 
-// The page's channel for this run: none (several digits, live answers: the Streamlit
-// path), or its path, token and words. A new token (the server restarted, the page's
+// The page's channel for this run: none (several digits: the Streamlit path), or its
+// path, token and words. A new token (the server restarted, the page's
 // session is new) is tried at once, even if the last connection failed.
 function useChannel(s, channel) {
   const token = s.channel === null ? null : s.channel.token;
@@ -328,9 +373,11 @@ function useChannel(s, channel) {
   s.channel = channel;
   if (channel === null) {
     closeChannel(s);
+    tellPage(s, false);
   } else {
     if (channel.token !== token) s.wsDownAt = -Infinity;
     openChannel(s);
+    sendShows(s);
     if (JSON.stringify(channel.words) !== words) repaint(s);  // the page's language changed
   }
   // No longer quiet (a class started, the network's inside opened, live answers on):
@@ -350,19 +397,25 @@ function closeChannel(s) {
   delete s.root.dataset.channel;
 }
 
-// A pen-up's drawing over the channel; false when it is not open (or live answers are
-// on: they go to Streamlit, as before the channel).
+// A pen-up's drawing over the channel; false when it is not open.
 function ask(s, p) {
   openChannel(s);  // one that closed: again, for the next pen-up
-  if (s.ws === null || s.ws.readyState !== WebSocket.OPEN || liveOn(s)) return false;
+  if (!channelOpen(s)) return false;
   forgetAsk(s);
   s.ws.send(JSON.stringify({ drawing: p }));
+  remember(s, p.seq, false, performance.now());
   s.asked = { payload: p, answered: false, wait: setTimeout(() => reportAsked(s), CHANNEL_WAIT_MS),
               report: null };
   return true;
 }
 
 function onReply(s, reply) {
+  if (reply.partial) {  // a live answer: shown while the stroke is drawn, if newer
+    if (reply.status === "answer" && s.current !== null && reply.seq > s.shownSeq) {
+      showPanel(s, reply);
+    }
+    return;
+  }
   const asked = s.asked;
   if (asked === null || reply.seq !== asked.payload.seq) return;  // an older drawing's
   clearTimeout(asked.wait);
@@ -417,6 +470,8 @@ function answerArea(s) {
 function showPanel(s, reply) {
   if (!placePanel(s, panelHtml(s, reply), reply.seq)) return false;
   s.shown = { reply };
+  s.shownSeq = reply.seq;
+  retireConfirm(s);  // "Is it right?" of the drawing before: the quiet pen-up shows its own
   return true;
 }
 
@@ -550,7 +605,10 @@ function panelHtml(s, reply) {
   const input = `<div class="hwr-ch-model-input"><figure class="hwr-thumb"><img class="hwr-pixels" `
     + `src="${escapeHtml(reply.model_input)}" alt="${escapeHtml(w.model_input)}" width="168" height="168">`
     + `<figcaption>${escapeHtml(w.model_input)}</figcaption></figure></div>`;
-  const region = (inner) => `<div class="hwr-ch-live" aria-live="polite" aria-atomic="true">${inner}</div>`;
+  // A live answer marks its region busy: said once the pen is up (as Python's).
+  const region = (inner) => `<div class="hwr-ch-live" aria-live="polite" aria-atomic="true" `
+    + `aria-busy="${reply.partial ? "true" : "false"}"${reply.partial ? " data-partial" : ""} `
+    + `data-seq="${Number(reply.seq)}">${inner}</div>`;
   if (reply.not_a_digit) {
     return region(`<div class="hwr-ch-digit hwr-ch-not-a-digit">${escapeHtml(w.not_a_digit)}</div>`
       + `<div class="hwr-ch-caption">${escapeHtml(fill(w.best_guess, guess))}</div>`) + input;
@@ -769,6 +827,7 @@ export default function (component) {
   return () => {
     if (parentElement.isConnected && CANVASES.get(parentElement) === s) return;
     if (s.timer !== null) clearInterval(s.timer);
+    s.gone = true;
     closeChannel(s);
     releaseHeight(s);
     document.removeEventListener("visibilitychange", s.onHidden);

@@ -61,7 +61,8 @@ def canvas_words() -> dict[str, str]:
 def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: int,
                 initial: Drawing | None = None, clear_id: int | None = None,
                 live: bool = False, mode: str = ONE_DIGIT,
-                channel: dict | None = None, on_change=None) -> Drawing | None:
+                channel: dict | None = None, on_change=None, on_event=None,
+                on_channel=None) -> Drawing | None:
     """Show the canvas; returns the drawing it last sent, or None before the first stroke.
 
     ``width`` x ``height`` are the drawing's own pixels; on screen the canvas fills its
@@ -74,8 +75,11 @@ def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: in
     (``{"path", "token", "lang", "words", "quiet"}``: ``hwr.server.answer_channel``);
     None, the Streamlit path only. ``quiet``: nothing on the page hangs on a finished
     drawing (no class runs), so the canvas sends it to Streamlit only when the student
-    taps its own "Is it right?" row (see ``tapped``). ``on_change``: called before the
-    run that each message of the canvas brings (a widget callback).
+    taps its own "Is it right?" row (see ``tapped``); ``shows``: what the page shows of
+    the class, for the channel's class events. ``on_change``: called before the run
+    that each drawing of the canvas brings (a widget callback); ``on_event``: the
+    channel said the class changed; ``on_channel``: the channel opened or went down
+    (``channel_open``).
 
     Raises ``InvalidImageError`` if the browser sent something that is not a drawing."""
     result = _component(
@@ -86,11 +90,23 @@ def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: in
               "clear_id": clear_id, "live": live, "label": _(CANVAS_LABEL[mode]),
               "help": _(CANVAS_HELP_LIVE if live else CANVAS_HELP),
               "labels": canvas_words(), "channel": channel},
-        default={"drawing": None},
-        on_drawing_change=on_change or (lambda: None),
+        default={"drawing": None, "event": 0, "channel": None},
+        on_drawing_change=on_change or _nothing,
+        on_event_change=on_event or _nothing,
+        on_channel_change=on_channel or _nothing,
     )
     payload = result.get("drawing") if hasattr(result, "get") else result["drawing"]
     return None if payload is None else parse_drawing(payload)
+
+
+def _nothing() -> None:
+    pass
+
+
+def channel_open(key: str) -> bool:
+    """In a callback: whether the canvas last said its answer channel is open."""
+    value = st.session_state.get(key)
+    return hasattr(value, "get") and value.get("channel") == "open"
 
 
 def tapped(key: str) -> tuple[Drawing, int] | None:

@@ -2,7 +2,9 @@
 
 Live answers: the server answers partial drawings (issue 30's design (a)). With live
 answers on, the canvas sends the drawing so far every 120 ms while a stroke is drawn,
-marked partial, and the whole drawing at pen-up as without them (``canvas.js``). Here:
+marked partial, and the whole drawing at pen-up as without them (``canvas.js``): over
+the answer channel where it is open (``hwr.server.answer_channel``, no script run),
+else to Streamlit, where this module answers them:
 
 - A pen-up drawing is answered as before (``draw.pace``), on its own clock: partial
   drawings never make it wait, and a pen-up that arrives while a partial one is being
@@ -12,9 +14,10 @@ marked partial, and the whole drawing at pen-up as without them (``canvas.js``).
   them faster (a flood) waits in its own script thread, and what it sends meanwhile is
   folded by Streamlit into one rerun, so it cannot make the server run its script more
   often than that.
-- Server-wide, at most ``LIVE_PER_SECOND`` partial drawings are recognized each second
-  (a token bucket); beyond that a partial drawing waits ``LIVE_BUSY_WAIT`` and its page
-  keeps what it showed last. A busy class gets fewer live updates and fewer script
+- Server-wide, at most ``channel_rules.LIVE_PER_SECOND`` partial drawings are
+  recognized each second, on this path and the answer channel's together (a token
+  bucket, ``LIVE_BUDGET``); beyond that a partial drawing waits ``LIVE_BUSY_WAIT`` and
+  its page keeps what it showed last. A busy class gets fewer live updates and fewer script
   runs; every pen-up is still answered.
 - Every wait ends at once when a pen-up drawing (or anything but more of the stroke)
   arrives: a waiting request is read from Streamlit's ScriptRequests (see ``_waiting``).
@@ -28,7 +31,6 @@ the pen has been up for a moment, once per drawing, with a voice installed on th
 from __future__ import annotations
 
 import re
-import threading
 import time
 from pathlib import Path
 
@@ -38,11 +40,9 @@ from hwr.reading.outputs import is_unsure
 from hwr.pages.shared.language import N_, _, current
 from hwr.pages.draw.state import LIVE_KEY, LIVE_LAST, LIVE_PRESENTATION_KEY
 from hwr.reading.recognizer import NumberRecognition, Recognition
-from hwr.server.channel_rules import Pace
+from hwr.server.channel_rules import LIVE_BUDGET
 
 LIVE_INTERVAL = 0.08  # s between two live answers of one session (the canvas: 0.12 s)
-LIVE_PER_SECOND = 30.0  # live recognitions a second, the whole server
-LIVE_BURST = 10.0
 LIVE_BUSY_WAIT = 0.25  # s a partial drawing waits when the budget is spent
 # TRANSLATORS: the digits' names, said aloud by "Say the answer" (lower case)
 DIGIT_NAMES = (N_("zero"), N_("one"), N_("two"), N_("three"), N_("four"), N_("five"),
@@ -70,20 +70,6 @@ _speech = st.components.v2.component(
 )
 
 
-class _Budget:
-    """A token bucket shared by every session: live recognitions the server affords (the
-    answer channel's ``Pace``, behind a lock: every session's thread takes from it)."""
-
-    def __init__(self, rate: float, burst: float):
-        self._pace = Pace(rate, burst, clock=lambda: time.monotonic())
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self._lock:
-            return self._pace.allow()
-
-
-_BUDGET = _Budget(LIVE_PER_SECOND, LIVE_BURST)
 
 
 PARTIAL_MARK = re.compile(r'"partial"\s*:\s*true')  # in the canvas's JSON
@@ -129,8 +115,9 @@ def answer_partial(first_of_drawing: bool) -> bool:
     (there is no earlier answer to show): answered unless a newer message waits.
 
     A session's partial drawings are run at most every LIVE_INTERVAL, answered or not
-    (a page that sends them faster waits, and a newer one waiting is run next); with the server's budget spent, a partial drawing waits
-    LIVE_BUSY_WAIT and is not answered: its session then runs its script at most that
+    (a page that sends them faster waits, and a newer one waiting is run next); with
+    the server's budget spent, a partial drawing waits LIVE_BUSY_WAIT and is not
+    answered: its session then runs its script at most that
     often while the class is busy. A pen-up drawing ends either wait at once."""
     state = st.session_state
     wait = state.get(LIVE_LAST, 0.0) + LIVE_INTERVAL - time.monotonic()
@@ -139,7 +126,7 @@ def answer_partial(first_of_drawing: bool) -> bool:
     state[LIVE_LAST] = time.monotonic()  # the session's runs, answered or not, are paced
     if _waiting() is not None:
         return False  # a newer drawing waits: answer that one
-    if not _BUDGET.take() and not first_of_drawing:
+    if not LIVE_BUDGET.allow() and not first_of_drawing:
         _wait_unless_more(LIVE_BUSY_WAIT)
         return False
     return True

@@ -24,23 +24,27 @@ from hwr.pages.components.canvas import (
     ONE_DIGIT,
     SAVED_DRAWING,
     canvas_key,
+    channel_open,
     draw_canvas,
     tapped,
 )
 from hwr.pages.draw.inside_network import inside_toggle, show_inside
 from hwr.pages.shared.language import N_, _, current, ngettext
 from hwr.pages.draw.state import (
+    CHANNEL_OPEN,
+    CLASS_EVENT,
     INSIDE,
     LAST_RESULT,
     LAST_RUN,
     MODE,
     PAGE_SENT,
+    SHOWN,
     STROKE_WIDTH,
     UPLOAD,
 )
 from hwr.pages.draw.live import answer_partial, live_on, live_toggle, say_answer
 from hwr.pages.shared.markup import use_stylesheet
-from hwr.pages.draw.round_prompt import fool_entry, page_shows, round_prompt
+from hwr.pages.draw.round_prompt import follow_class, fool_entry, page_shows, round_prompt
 from hwr.pages.draw.sharing import (
     class_note,
     confirm_sample,
@@ -79,16 +83,17 @@ WARMING_UP = N_("Warming up the model: your drawing is answered in a moment.")
 
 
 def channel_for(mode: str, live: bool, fool: bool, quiet: bool) -> dict | None:
-    """Where the canvas asks for its pen-up answers without a script run, with a token of
-    this session and the words of the answer panel and of "Is it right?"
+    """Where the canvas asks for its answers (pen-up and live) without a script run, with
+    a token of this session and the words of the answer panel and of "Is it right?"
     (``hwr.server.answer_channel``); None where the page answers through Streamlit only:
-    several digits, and live answers (both still to be moved to the channel).
-    ``quiet``: nothing on the page hangs on a finished drawing (see ``is_quiet``)."""
+    several digits (still to be moved to the channel). ``quiet``: nothing on the page
+    hangs on a finished drawing (see ``is_quiet``)."""
     ctx = get_script_run_ctx(suppress_warning=True)
-    if mode != ONE_DIGIT or live or ctx is None:
+    if mode != ONE_DIGIT or ctx is None:
         return None
     return {"path": answer_channel.PATH, "token": channel_rules.sign(ctx.session_id),
             "lang": current(), "quiet": quiet, "report_now": in_round(),
+            "shows": list(st.session_state.get(SHOWN, (None, None))),
             "words": {**panel_words(fool), **confirm_words(), "invitation": _(INVITATION)}}
 
 
@@ -137,7 +142,10 @@ def read_canvas(mode: str, large: bool, brush: int, fool: bool = False,
     drawing = draw_canvas(key, width, height, brush, css_width, initial=initial,
                           clear_id=state.get(CLEAR_REQUEST, {}).get(key), live=live,
                           mode=mode, channel=channel_for(mode, live, fool, quiet),
-                          on_change=lambda: file_tapped(key, mode))
+                          on_change=lambda: file_tapped(key, mode),
+                          on_event=lambda: state.__setitem__(CLASS_EVENT, True),
+                          on_channel=lambda: state.__setitem__(CHANNEL_OPEN,
+                                                               channel_open(key)))
     if drawing is not None and drawing.partial:
         return drawing  # a stroke still being drawn: the pen-up's drawing is kept
     if drawing is not None:
@@ -254,6 +262,7 @@ def page_on_screen() -> None:
 def drawing_area(mode: str, large: bool, brush: int) -> None:
     """Canvas and answer: a stroke reruns only this, never the whole page."""
     page_on_screen()
+    follow_class()  # the channel said the class changed, or polling should start or stop
     page_shows()  # the class and round it is drawn for: the round's poll follows them
     loader, version, note = answering_model()  # once per stroke
     fool = fooling()  # a "Fool the network" round runs

@@ -14,6 +14,7 @@ from hwr.class_data.rounds import DIGIT, FOOL, RANDOM, AlreadySubmitted, Round, 
 from hwr.class_data.storage import StorageUnavailable
 from hwr.class_data.wall import NicknameTaken, StudentRemoved
 from hwr.pages.shared.class_state import (
+    class_changed,
     class_collection,
     running_class,
     storage_failed,
@@ -21,10 +22,13 @@ from hwr.pages.shared.class_state import (
 )
 from hwr.pages.shared.language import N_, _
 from hwr.pages.draw.state import (
+    CHANNEL_OPEN,
+    CLASS_EVENT,
     COUNTDOWN,
     DONE,
     LAST_RESULT,
     MEANT,
+    POLLS,
     ROUND_LOOKED,
     ROUND_NOTE,
     SHOWN,
@@ -38,6 +42,7 @@ from hwr.pages.shared.lesson import (
     ROUND_POLL,
     flush_incomplete,
     in_round,
+    lesson_changed,
     note_incomplete,
     round_now,
 )
@@ -167,15 +172,22 @@ def round_prompt() -> None:
     """The Draw page's round (prompt, timer, Done): looked for every ROUND_POLL seconds
     while a class runs; with none, every IDLE_POLL seconds whether one has started (then
     the page runs anew, with the round's poll). Each poll is a small script run (about
-    5 ms of the server's CPU), so a page without a class asks less often."""
-    if running_class() is None and not isinstance(st.session_state.get(ROUND), Round):
-        _class_poll()
+    5 ms of the server's CPU), so a page without a class asks less often.
+
+    A page whose canvas has its answer channel open does not poll: the channel tells it
+    when the class or its round changes (``hwr.server.class_events``, ``follow_class``).
+    One fragment either way, only its clock differs (a fragment's id is its function's
+    and its place's): the page's elements keep their places, and the canvas is never
+    remounted under a pen when polling stops."""
+    state = st.session_state
+    polls = state[POLLS] = not state.get(CHANNEL_OPEN, False)
+    if running_class() is None and not isinstance(state.get(ROUND), Round):
+        st.fragment(_class_look, run_every=IDLE_POLL if polls else None)()
     else:
-        _round_poll()
+        st.fragment(_round_part, run_every=ROUND_POLL if polls else None)()
 
 
-@st.fragment(run_every=IDLE_POLL)
-def _class_poll() -> None:
+def _class_look() -> None:
     if running_class() is not None:
         st.rerun(scope="app")
 
@@ -212,8 +224,26 @@ def _over(last: Round) -> Round:
     return last if last.ended is not None else replace(last, ended=time.time())
 
 
-@st.fragment(run_every=ROUND_POLL)
-def _round_poll() -> None:
+def follow_class() -> None:
+    """In the drawing area's run: the channel said the class changed (the page reads it
+    afresh, and runs anew if what it shows changed: ``_follow``), or it opened or went
+    down since the page last ran (the page runs anew, to stop or start polling)."""
+    state = st.session_state
+    if POLLS in state and state[POLLS] == bool(state.get(CHANNEL_OPEN)):
+        st.rerun(scope="app")
+    if not state.pop(CLASS_EVENT, False):
+        return
+    class_changed()  # this server's copies may be a second old: the channel's is not
+    lesson_changed()
+    lesson = running_class()
+    try:
+        found = round_now(lesson.id) if lesson is not None else None
+    except StorageUnavailable:
+        return  # the round's part says so at the page's next run
+    _follow(lesson.id if lesson is not None else None, found)
+
+
+def _round_part() -> None:
     """The round's part of the Draw page; while the database is away the round last seen
     goes on here (drawing and answers need no database) and its results are marked
     incomplete."""

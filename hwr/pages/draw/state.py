@@ -25,6 +25,10 @@ ERASED = "hwr_erased"  # (class id, drawing id): the student deleted their drawi
 ROUND_NOTE = "hwr_round_note"  # the sentence under the round's Done, until the next try
 ROUND_LOOKED = "hwr_round_looked"  # the round whose entry was looked up in the database
 SHOWN = "hwr_page_shows"  # (class id, round id) the drawing area was last drawn for
+CHANNEL_OPEN = "hwr_channel_open"  # the canvas's answer channel is open: class events
+# come over it, and the page does not poll for them
+POLLS = "hwr_polls"  # the page's last full run polled for the class's changes
+CLASS_EVENT = "hwr_class_event"  # the channel said the class changed: read it afresh
 COUNTDOWN, DONE, MEANT = "hwr_countdown_", "hwr_done_", "hwr_meant_"  # + a round id: its widgets
 
 # Live answers, speech and the look inside the network (live.py, inside_network.py)
