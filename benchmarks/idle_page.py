@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """What idle students' Draw pages cost the server while a class runs.
 
-Starts the app on a throwaway class database with a class running, measures the
-server process's CPU for ``--seconds`` with no page open (its own idle: the retention
-thread, the event loop), then opens ``--pages`` Draw pages in headless Chromium, waits
-until each has drawn once and gone quiet, and measures again for ``--seconds`` while
-nobody draws. Prints the server's CPU per second and per page above its own idle, and
+Starts the app on a throwaway class database with a class running, opens ``--pages``
+Draw pages in headless Chromium, waits until each shows the class, has drawn once
+(the model is loaded) and gone quiet, and measures the server process's CPU for
+``--seconds`` while nobody draws; then closes them and measures it again with no page
+open (its own idle: the retention thread, the event loop). Prints the server's CPU per second and per page above its own idle, and
 the messages the pages sent to Streamlit meanwhile (each asks for a script run).
 
 With ``--against CHECKOUT`` (a git worktree of an earlier commit) the same is measured
@@ -66,18 +66,16 @@ def measure(browser, checkout: Path, pages: int, seconds: float) -> dict:
         start_class(checkout, state)
         with streamlit_server(checkout / "streamlit_app.py", env=server_env(checkout, state),
                               with_process=True) as (url, pid):
-            time.sleep(5)  # the model's load in the background is over
-            before = cpu_seconds(pid)
-            time.sleep(seconds)
-            alone = (cpu_seconds(pid) - before) / seconds
             sent, opened = [], []
-            for n in range(pages):
+            for n in range(pages):  # each draws once: the model is loaded, and answers
                 page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
                 page.set_default_timeout(120_000)
                 page.on("websocket", lambda ws: "/_stcore/stream" in ws.url and ws.on(
                     "framesent", lambda _frame: sent.append(time.monotonic())))
                 page.goto(f"{url}/?name=Idle{n}")
                 page.wait_for_selector(canvas_selector(KEY))
+                expect(page.locator(".hwr-prompt, .st-key-hwr-nickname-line").first
+                       ).to_be_visible()  # the page shows the class
                 draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
                 expect(page.locator(ANSWER)).to_have_text("7", timeout=120_000)
                 clear_canvas(page, KEY)
@@ -86,11 +84,15 @@ def measure(browser, checkout: Path, pages: int, seconds: float) -> dict:
                 wait_idle(page, quiet=1.0)
             time.sleep(3)  # a page's last report, Clear's run
             start, messages = cpu_seconds(pid), len(sent)
-            time.sleep(seconds)
+            opened[0].wait_for_timeout(seconds * 1000)  # frames sent meanwhile recorded
             busy = (cpu_seconds(pid) - start) / seconds
             messages = len(sent) - messages
             for page in opened:
                 page.context.close()
+            time.sleep(5)  # the pages' sessions stop
+            start = cpu_seconds(pid)
+            time.sleep(seconds)
+            alone = (cpu_seconds(pid) - start) / seconds  # the model loaded, no page
     return {"server_alone_ms_per_s": alone * 1000, "with_pages_ms_per_s": busy * 1000,
             "per_page_ms_per_s": (busy - alone) * 1000 / pages,
             "messages_to_streamlit_per_page_per_s": messages / pages / seconds}

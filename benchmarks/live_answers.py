@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.support.browser import (
+    ANSWER,
     canvas_selector,
     chromium_browser,
     chromium_or_exit,
@@ -38,6 +39,11 @@ from tests.support.strokes import DIGITS, PLACEMENTS, place
 KEY = "canvas-digit"
 ROOT = f".st-key-{KEY} .hwr-canvas-root"
 DRAWN = [2, 3, 7, 6, 0, 9, 8, 5, 1, 4]  # digits whose first stroke is drawn, in turn
+
+
+# The pen-up's answer: Python's or the canvas's panel (the answer channel's reply).
+REGIONS = ":is(.hwr-live, .hwr-ch-live)[aria-busy='false']:visible"
+FINAL = f"{REGIONS} :is(.hwr-answer, .hwr-ch-digit)"
 
 
 def measure(url: str, strokes: int, seconds: float) -> dict:
@@ -56,11 +62,11 @@ def measure(url: str, strokes: int, seconds: float) -> dict:
         per_stroke = []
         for n in range(strokes):
             clear_canvas(page)
-            expect(page.locator(".hwr-answer")).to_have_count(0)
+            expect(page.locator(ANSWER)).to_have_count(0)
             digit = DRAWN[n % len(DRAWN)]
             slow_stroke(page, place(DIGITS[digit][0], *PLACEMENTS[n % len(PLACEMENTS)])[0],
                         seconds, points=max(20, round(seconds * 30)))
-            expect(page.locator(".hwr-live[aria-busy='false'] .hwr-answer")).to_be_attached()
+            expect(page.locator(FINAL)).to_be_attached()  # the pen-up's answer, either one
             expect_run_finished(page)
             shown, pen = answers(page)
             sent = page.locator(ROOT).evaluate("r => r.hwrSent")

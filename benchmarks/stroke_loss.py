@@ -21,9 +21,12 @@ import sys
 import time
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from hwr import DigitRecognizer
 from hwr.reading.drawing import rasterize
 from tests.support.browser import (
+    ANSWER,
     answer_text,
     canvas_selector,
     chromium_browser,
@@ -69,12 +72,12 @@ def run_case(page, rec, case: str, count: int, rng: random.Random, cdp=None) -> 
             strokes = place(DIGITS[digit][style], *rng.choice(PLACEMENTS))
             draw_strokes(page, KEY, strokes)
         elif case == "two-strokes":
-            page.locator(".hwr-answer").wait_for(state="detached")
+            expect(page.locator(ANSWER)).to_have_count(0)
             digit, style = rng.choice(TWO_STROKES)
             strokes = place(DIGITS[digit][style], *rng.choice(PLACEMENTS))
             draw_strokes(page, KEY, strokes, pause=0.15)
         else:
-            page.locator(".hwr-answer").wait_for(state="detached")
+            expect(page.locator(ANSWER)).to_have_count(0)
             digit, style = rng.choice(ONE_STROKE + TWO_STROKES)
             size = rng.uniform(100, 170)
             strokes = place(DIGITS[digit][style], rng.uniform(0, 280 - size),
@@ -92,9 +95,9 @@ def phone_layout(page) -> dict:
     width, height = page.viewport_size["width"], page.viewport_size["height"]
     canvas = page.locator(canvas_selector(KEY)).bounding_box()
     touch_strokes(page, page.context.cdp, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
-    # Python's answer, once the answer channel's panel (if any) has given it the place:
-    # it is hidden while the panel is ahead of it (canvas.js).
-    shown = page.locator(".hwr-answer:visible").first
+    # The answer on screen: Python's, or the panel the canvas draws from the answer
+    # channel's reply (a quiet page, with no class running, gets only that one).
+    shown = page.locator(ANSWER).first
     shown.wait_for()
     answer = shown.bounding_box()
     return {"viewport": f"{width}x{height}", "canvas_width_px": round(canvas["width"]),

@@ -75,7 +75,8 @@ def test_a_quiet_drawing_costs_no_script_run(draw_page):
     channel, and nothing goes to Streamlit, until the page needs the drawing ("Inside
     the network" opened: the canvas sends it then)."""
     page = draw_page
-    time.sleep(1.0)  # Clear's run (if any) is over
+    page.wait_for_timeout(1000)  # Clear's run (if any) is over (Playwright's wait: the
+    # page's events, frames sent included, are recorded meanwhile; time.sleep would not)
     before = len(page.streamlit_sent)
     draw_strokes(page, KEY, SEVEN)
     expect(page.locator(f"{PANEL} .hwr-ch-digit")).to_have_text("7", timeout=10_000)
@@ -88,7 +89,7 @@ def test_a_quiet_drawing_costs_no_script_run(draw_page):
     expect(page.locator(f"{PANEL} .hwr-note")).to_contain_text("Draw a digit in the box")
     draw_strokes(page, KEY, place(DIGITS[3][0], *PLACEMENTS[0]))
     expect(page.locator(f"{PANEL} .hwr-ch-digit")).to_have_text("3", timeout=10_000)
-    time.sleep(1.0)  # longer than the report's delay, were there one
+    page.wait_for_timeout(1000)  # longer than the report's delay, were there one
     assert page.streamlit_sent[before:] == [], "a quiet drawing went to Streamlit"
     assert page.locator(".hwr-answer:visible").count() == 0
     page.get_by_text("Inside the network").click()  # the page needs the drawing now
@@ -110,7 +111,7 @@ def test_the_canvas_row_files_a_quiet_drawing(draw_page):
 
 def test_with_say_the_answer_on_a_pen_up_is_reported_once_the_pen_stays_up(speaking_page):
     page = speaking_page
-    time.sleep(1.0)  # Clear's run is over
+    page.wait_for_timeout(1000)  # Clear's run is over
     before = len(page.streamlit_sent)
     draw_strokes(page, KEY, SEVEN)
     up = time.monotonic()
@@ -129,11 +130,11 @@ def test_with_say_the_answer_on_a_pen_up_is_reported_once_the_pen_stays_up(speak
 
 def test_a_two_stroke_digit_is_reported_once(speaking_page):
     page = speaking_page
-    time.sleep(1.0)
+    page.wait_for_timeout(1000)
     before = len(page.streamlit_sent)
     draw_strokes(page, KEY, place(DIGITS[4][0], *PLACEMENTS[0]), pause=0.15)
     answered_by_python(page, "4")
-    time.sleep(1.0)
+    page.wait_for_timeout(1000)
     # one script run for the finished drawing, none for its first stroke (a message or
     # two: Streamlit may send the component's value with the rerun request)
     first = page.streamlit_sent[before]

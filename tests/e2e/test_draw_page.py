@@ -376,9 +376,13 @@ def test_an_idle_page_in_a_class_sends_nothing_and_hears_of_the_round(browser, c
         page.goto(url + "/?name=Idle")
         expect(page.locator(f".st-key-{KEY} .hwr-canvas-root")).to_have_attribute(
             "data-channel", "open", timeout=30_000)
+        draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))  # the model is up:
+        expect(page.locator(ANSWER)).to_have_text("7", timeout=60_000)  # no warm-up poll
+        clear_canvas(page)
         wait_idle(page)
         before = len(sent)
-        time.sleep(6.5)  # three of the round's polls (ROUND_POLL: 2 s)
+        page.wait_for_timeout(6500)  # three of the round's polls (ROUND_POLL: 2 s);
+        # Playwright's wait, so that the frames sent meanwhile are recorded
         assert len(sent) == before, "an idle page sent messages to Streamlit"
         classes.start_round(lesson.id, DIGIT, 7, 120)
         expect(page.locator(".hwr-prompt")).to_have_text("Everyone draw a 7",
