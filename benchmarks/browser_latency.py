@@ -13,8 +13,10 @@ the bare pages out.
 The answer is whichever comes first: Python's (``.hwr-answer``) or the panel the canvas
 draws from the answer channel's reply (``.hwr-ch-digit``, hwr/server/answer_channel.py).
 For each Draw page it also prints the server's CPU per drawing: the process's user and
-system time over the timed drawings (each drawn, answered, reported and cleared, as the
-page leaves it idle), divided by their number.
+system time over the timed drawings (each drawn, answered, reported if the page does,
+and cleared, as the page leaves it idle), divided by their number; and the same less
+the server's idle rate over that time (measured for 10 s with the page open and the
+model loaded, nothing drawn).
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 from playwright.sync_api import expect
 
-from benchmarks.classroom_load import cpu_seconds
+from benchmarks.classroom_load import cpu_seconds, idle_cpu_per_second
 from tests.support import page_clock
 from tests.support.browser import (
     ANSWER as VISIBLE_ANSWER,
@@ -53,19 +56,22 @@ ANSWER = ".hwr-answer, .hwr-ch-digit"  # Python's answer, or the channel's panel
 
 
 def time_drawings(browser, url: str, count: int,
-                  pid: int | None = None) -> tuple[list[float], float | None]:
-    """Mouse-up to answer of ``count`` drawings, and the server's CPU ms per drawing
-    (None without ``pid``)."""
+                  pid: int | None = None) -> tuple[list[float], tuple | None]:
+    """Mouse-up to answer of ``count`` drawings, and the server's CPU ms per drawing:
+    (gross, less the server's idle rate), None without ``pid``. The idle rate is
+    measured for 10 s with the page open and nothing drawn, after the model loaded."""
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.set_default_timeout(60_000)
     page_clock.install(page, ANSWER)
     page.goto(url)
     page.wait_for_selector(canvas_selector(KEY))
     draw_until_answered(page, KEY, place(SINGLE_STROKE[0], *PLACEMENTS[0]))
-    times, cpu = [], None
+    wait_idle(page, quiet=1.0)
+    idle = idle_cpu_per_second(pid) if pid is not None else None
+    times, cpu, began = [], None, None
     for i in range(count + 2):  # the first two warm up
         if i == 2:
-            cpu = cpu_seconds(pid)
+            cpu, began = cpu_seconds(pid), time.monotonic()
         style = SINGLE_STROKE[i % len(SINGLE_STROKE)]
         draw_strokes(page, KEY, place(style, *PLACEMENTS[i % len(PLACEMENTS)]))
         page.locator(VISIBLE_ANSWER).first.wait_for(state="visible", timeout=30_000)
@@ -75,14 +81,20 @@ def time_drawings(browser, url: str, count: int,
         clear_canvas(page, KEY)
         expect(page.locator(VISIBLE_ANSWER)).to_have_count(0)  # a quiet page hides Python's
         wait_idle(page, quiet=0.3)
+    took = time.monotonic() - began
     page.close()
     end = cpu_seconds(pid)
-    return times, (None if cpu is None or end is None else (end - cpu) * 1000 / count)
+    if cpu is None or end is None:
+        return times, None
+    gross = (end - cpu) * 1000 / count
+    return times, (gross, None if idle is None else gross - idle * took * 1000 / count)
 
 
-def cpu_line(name: str, ms: float | None) -> None:
+def cpu_line(name: str, ms: tuple | None) -> None:
     if ms is not None:
-        print(f"  server CPU per drawing, {name}: {ms:.1f} ms")
+        gross, net = ms
+        less = "" if net is None else f" ({net:.1f} ms less the server's idle rate)"
+        print(f"  server CPU per drawing, {name}: {gross:.1f} ms{less}")
 
 
 def summary(name: str, seconds: list[float]) -> tuple[float, float]:

@@ -37,6 +37,7 @@ from tests.support.browser import (
     streamlit_server,
     stroke_count,
     touch_strokes,
+    wait_idle,
 )
 from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
@@ -97,6 +98,7 @@ def phone_layout(page) -> dict:
     touch_strokes(page, page.context.cdp, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
     # The answer on screen: Python's, or the panel the canvas draws from the answer
     # channel's reply (a quiet page, with no class running, gets only that one).
+    wait_idle(page)  # the page's own runs (the channel opening) are over
     shown = page.locator(ANSWER).first
     shown.wait_for()
     answer = shown.bounding_box()

@@ -70,6 +70,7 @@ const REDUCED_MOTION = "(prefers-reduced-motion: reduce)";
 const CHANNEL_WAIT_MS = 1500;  // a reply later than this: Streamlit answers instead
 const REPORT_MS = 600;  // the pen up this long: the drawing goes to Streamlit
 const RECONNECT_MS = 5000;  // a channel that closed is tried again after this
+const PANEL_CHECK_MS = 300;  // after a page run: is the panel still in the answer area?
 const SPEECH_STORE = "hwr-say";  // speech.js keeps its switch here: "1" says the answers
 const WORDS = {  // English, when the page sends no words of its own
   undo: "Undo",
@@ -383,6 +384,17 @@ function useChannel(s, channel) {
   // No longer quiet (a class started, the network's inside opened, live answers on):
   // the page gets the drawing the canvas is ahead with.
   if (s.unreported && !quiet(s) && s.current === null && s.asked === null) s.send();
+  // A page run that drew the answer area anew (presentation mode, the layout) took the
+  // panel with it: Python's answer to an older drawing would show. The page gets the
+  // drawing then (one run), once the run's elements are on the page.
+  clearTimeout(s.panelCheck);
+  s.panelCheck = setTimeout(() => {
+    if (s.unreported && s.current === null && s.asked === null && !panelInPlace(s)) s.send();
+  }, PANEL_CHECK_MS);
+}
+
+function panelInPlace(s) {
+  return s.panel !== null && s.panel.isConnected && s.panel.parentElement === answerArea(s);
 }
 
 function closeChannel(s) {
@@ -827,6 +839,7 @@ export default function (component) {
   return () => {
     if (parentElement.isConnected && CANVASES.get(parentElement) === s) return;
     if (s.timer !== null) clearInterval(s.timer);
+    clearTimeout(s.panelCheck);
     s.gone = true;
     closeChannel(s);
     releaseHeight(s);
