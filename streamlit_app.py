@@ -35,14 +35,17 @@ def answering_loader():
 
 def class_now() -> tuple:
     """(the running class's id, its running round's id), as the Draw page records what it
-    shows: the answer channel tells a page when this changes (hwr/server/class_events.py)."""
+    shows, and how many students the teacher removed from it: the answer channel tells a
+    page when any of these changes (hwr/server/class_events.py)."""
     from hwr.pages.shared.class_state import collection_at
 
     collection = collection_at(settings.database_url())
     lesson = collection.current_class()
-    found = None if lesson is None else collection.current_round(lesson.id)
+    if lesson is None:
+        return None, None, 0
+    found = collection.current_round(lesson.id)
     running = found is not None and found.running and not found.due()
-    return (None if lesson is None else lesson.id, found.id if running else None)
+    return lesson.id, found.id if running else None, collection.removed_count(lesson.id)
 
 
 def warm_up() -> None:

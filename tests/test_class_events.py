@@ -11,7 +11,7 @@ import pytest
 
 from hwr.server import answer_channel
 from hwr.server.class_events import ClassEvents, Watcher, read_shows
-from tests.test_answer_channel import Socket, hello, run_apart
+from tests.test_answer_channel import Loader, Socket, connect, hello, run_apart, seven
 
 POOL = ThreadPoolExecutor(max_workers=1)
 
@@ -53,6 +53,26 @@ def test_a_page_that_shows_otherwise_is_told_once_per_change():
         assert sorted(pages.told[2:]) == [0, 1, 2]
     run_apart(run())
     assert len(reads) == 3  # one read per check, whatever the number of pages
+
+
+def test_every_page_is_told_once_when_a_student_is_removed_or_let_back():
+    state = {"now": (1, None, 0)}
+    pages = Pages((1, None), (1, None))
+
+    async def run():
+        events = ClassEvents(lambda: state["now"], POOL, every=3600)
+        for w in pages.watchers:
+            events.watchers.add(w)
+        await events.check()
+        assert pages.told == []  # the pages were drawn with the class as it is
+        state["now"] = (1, None, 1)  # the teacher removes a student
+        await events.check()
+        await events.check()
+        assert sorted(pages.told) == [0, 1]  # once each, not at every check
+        state["now"] = (1, None, 0)  # and lets them back
+        await events.check()
+        assert sorted(pages.told) == [0, 0, 1, 1]
+    run_apart(run())
 
 
 def test_a_page_that_has_said_nothing_and_a_database_away_tell_nobody():
@@ -126,3 +146,12 @@ def test_a_page_that_shows_the_class_as_it_is_is_told_nothing():
 def test_bad_shows_close_the_channel():
     socket = connect_watched([hello(), {"shows": "everything"}], lambda: (4, 9))
     assert socket.closed == 1007
+
+
+def test_a_channel_that_watches_no_class_leaves_the_page_polling(recognizer):
+    # A route built without ``class_now`` must not say "ready" (the page would stop
+    # polling and hear of no round), and a page's ``shows`` is not taken for a drawing.
+    socket = connect(Socket([hello(), {"shows": [4, None]}, seven()]),
+                     Loader(recognizer))
+    assert not socket.ready and socket.closed is None
+    assert [m.get("status") for m in socket.sent] == ["answer"]

@@ -153,6 +153,7 @@ class ClassCollection:
     remove_student = _delegated("moderation", Moderation.remove_student)
     readmit_student = _delegated("moderation", Moderation.readmit_student)
     students = _delegated("moderation", Moderation.students)
+    removed_count = _delegated("moderation", Moderation.removed_count)
 
     start_round = _delegated("round_book", RoundBook.start_round)
     current_round = _delegated("round_book", RoundBook.current_round)

@@ -262,6 +262,14 @@ class Moderation:
                                 .where(cs.class_id == int(class_id)).order_by(cs.id)).all()
         return [ClassStudent(r[0], r[1], bool(r[2])) for r in rows]
 
+    def removed_count(self, class_id: int) -> int:
+        """How many students the teacher removed from the class: the answer channel tells
+        the class's pages when it changes, so a removed student hears of it at once."""
+        cs = class_students.c
+        with self._connection() as conn:
+            return conn.execute(select(func.count()).select_from(class_students).where(
+                (cs.class_id == int(class_id)) & (cs.removed == 1))).scalar_one()
+
     def check_student(self, class_id: int, student: str, nickname: str = "") -> None:
         """Raises StudentRemoved or NicknameTaken as a post would (writes nothing)."""
         cs = class_students.c

@@ -14,8 +14,9 @@ One connection, in order:
    Streamlit session (``channel_rules.sign``), within ``HELLO_SECONDS``; a session holds
    at most ``SESSION_CONNECTIONS`` at once (so its pace cannot be multiplied by opening
    more).
-   The channel answers ``{"status": "ready"}``: the page then stops polling for the
-   class's changes, which come over the channel (``class_events``).
+   A channel that watches the class (the app's: ``route(..., class_now)``) answers
+   ``{"status": "ready"}``: the page then stops polling for the class's changes, which
+   come over the channel (``class_events``).
 3. Each further message is ``{"drawing": <the canvas's payload>}``, within
    Streamlit's widget message size and the drawing's limits, or ``{"shows": [class,
    round]}``, what the page shows of the class (it is told ``{"event": "class"}``
@@ -228,7 +229,8 @@ async def answer_until_closed(websocket, loader: Callable[[], ModelLoader], limi
         async with sending:
             await websocket.send_text(json.dumps(message))
 
-    await send({"status": "ready"})
+    if events is not None:  # else the page goes on polling for the class's changes
+        await send({"status": "ready"})
     watcher = Watcher(lambda: send({"event": "class"}))
     replies = asyncio.create_task(send_replies(websocket, send, latest, loader, session_id))
     try:
@@ -237,12 +239,13 @@ async def answer_until_closed(websocket, loader: Callable[[], ModelLoader], limi
             if not pace.allow():
                 raise Refused(POLICY, "too many messages")
             message = read_message(text, limit)
-            if "shows" in message and events is not None:
+            if "shows" in message:
                 try:
                     watcher.shows = read_shows(message["shows"])
                 except ValueError as e:
                     raise Refused(BAD_DATA, str(e)) from None
-                events.add(watcher)
+                if events is not None:
+                    events.add(watcher)
             else:
                 latest.put(read_drawing(message))
     finally:

@@ -10,6 +10,10 @@ differs from it, once per change: ``{"event": "class"}``. The page then runs its
 drawing area, which reads the class afresh and runs the whole page if it changed. A
 page whose channel is down polls as before.
 
+``now`` also counts the students the teacher removed: when that changes, every page
+connected then is told (one run each, a rare event), and a removed student's page
+learns it at once that it posts nothing more, rather than at its next drawing.
+
 The reading costs the server one query of the class database every ``WATCH_SECONDS``,
 whatever the number of pages, and nothing at all while no page is connected.
 """
@@ -25,20 +29,33 @@ log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 2.0  # as the pages' round poll: a round's start reaches them as soon
 Shows = tuple  # (class id or None, running round id or None), as the page records it
+# ``now``: (class id or None, running round id or None, students removed from the class)
 
 
 class Watcher:
-    """One page's connection: what it last said it shows, what it was last told of, and
-    how to tell it (``notify``: a coroutine that sends the event)."""
+    """One page's connection: what it last said it shows, what it was last told of, the
+    removals it has heard of, and how to tell it (``notify``: a coroutine that sends the
+    event)."""
 
     def __init__(self, notify: Callable[[], Awaitable[None]]):
         self.notify = notify
         self.shows: Shows | None = None  # nothing said yet: nothing to compare
         self.told: Shows | None = None
+        self.removals: int | None = None  # the count when this page was first watched
 
-    def due(self, now: Shows) -> bool:
-        """Whether this page shows other than ``now`` and has not been told of it."""
-        return self.shows is not None and self.shows != now and self.told != now
+    def due(self, now: tuple) -> bool:
+        """Whether this page shows other than ``now`` and has not been told of it, or a
+        student was removed (or let back) since it was last told; ``now`` is then what
+        it has been told of."""
+        shows, removals = tuple(now[:2]), (now[2] if len(now) > 2 else None)
+        removed = self.removals is not None and removals != self.removals
+        if self.shows is not None and self.removals is None:
+            self.removals = removals  # the first look: what the page was drawn with
+        if removed or (self.shows is not None and self.shows != shows and
+                       self.told != shows):
+            self.told, self.removals = shows, removals
+            return True
+        return False
 
 
 class ClassEvents:
@@ -70,7 +87,6 @@ class ClassEvents:
             return None
         for watcher in list(self.watchers):
             if watcher.due(now):
-                watcher.told = now
                 try:
                     await watcher.notify()
                 except Exception:  # noqa: BLE001 - that page is going: its loop ends it

@@ -104,12 +104,13 @@ def test_a_lesson_with_moderation_and_a_round(browser, lesson_url, artifacts):
     expect(item(teacher, "Ana")).to_have_count(1, timeout=30_000)
     expect(item(projector, "Ana")).to_have_count(1, timeout=30_000)
 
-    # remove a student: their drawings go, they get a plain note, they post nothing more
+    # remove a student: their drawings go, they get a plain note at once (the answer
+    # channel tells their idle page: class events), they post nothing more
     item(teacher, "Ben").get_by_role("button", name=re.compile("Remove")).click()
     teacher.get_by_role("dialog").get_by_role("button", name="Remove Ben").click()  # asked
     expect(item(projector, "Ben")).to_have_count(0, timeout=30_000)
-    draw(students["Ben"], 1)  # still answered
     students["Ben"].get_by_text("removed you from this class").first.wait_for()
+    draw(students["Ben"], 1)  # still answered
     time.sleep(2)
     expect(item(teacher, "Ben")).to_have_count(0)
 

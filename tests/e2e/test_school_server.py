@@ -197,7 +197,8 @@ def watch_rotation(school, name: str, killed: float, port: int, timeout: float =
 
 def test_a_server_killed_mid_lesson(browser, school, trust_school):
     """kill -9 the server under a browser and two simulated students: the browser's
-    drawing, nickname, student id and saved digit stay, its next stroke is answered; the
+    drawing, nickname, student id and saved digit stay, its next stroke is answered, its
+    answer channel opens again on the new server; the
     students reconnect and are answered; the proxy takes the dead server out and puts it
     back when school.sh has started it again."""
     four = place(DIGITS[4][0], *PLACEMENTS[0])  # two strokes
@@ -210,6 +211,9 @@ def test_a_server_killed_mid_lesson(browser, school, trust_school):
     draw_strokes(page, KEY, four[:1])
     expect(page.locator(".hwr-answer")).to_be_attached()
     victim = page_server(page)
+    root = page.locator(f".st-key-{KEY} .hwr-canvas-root")
+    expect(root).to_have_attribute("data-channel", "open", timeout=30_000)
+    token = root.evaluate("r => r.hwrChannelToken()")  # the answer channel's, this session's
     sid = parse_qs(urlparse(page.url).query)["sid"][0]  # the page's student id
     first_stroke = page.locator(".hwr-model-input").inner_html()
     others = [name for name in school.ports if name != victim]
@@ -260,6 +264,9 @@ def test_a_server_killed_mid_lesson(browser, school, trust_school):
     browser_seconds = time.monotonic() - killed[0]
     assert page_server(page) != victim
     assert stroke_count(page, KEY) == 2
+    # The answer channel is open again, on the new server, with its session's token.
+    expect(root).to_have_attribute("data-channel", "open", timeout=30_000)
+    assert root.evaluate("r => r.hwrChannelToken()") not in (None, token)
     expect(page.locator('[data-testid="stSidebar"] input[aria-label^="Your nickname"]')
            ).to_have_value("Ana")
     assert "name=Ana" in page.url and f"sid={sid}" in page.url

@@ -238,9 +238,22 @@ def follow_class() -> None:
     lesson = running_class()
     try:
         found = round_now(lesson.id) if lesson is not None else None
+        if lesson is not None and state.get(REMOVED) != lesson.id and removed_now(lesson.id):
+            state[REMOVED] = lesson.id  # the page says so, and posts nothing more
+            st.rerun(scope="app")
     except StorageUnavailable:
         return  # the round's part says so at the page's next run
     _follow(lesson.id if lesson is not None else None, found)
+
+
+def removed_now(class_id: int) -> bool:
+    """Whether the teacher removed this student from the class (the channel said a
+    student was removed: this page learns whether it is this one)."""
+    try:
+        class_collection().moderation.check_student(class_id, student_id())
+    except StudentRemoved:
+        return True
+    return False
 
 
 def _round_part() -> None:
