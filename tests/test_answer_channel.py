@@ -5,13 +5,16 @@ The route inside a real server and a real Chromium: tests/e2e/test_answer_channe
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 import threading
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from hwr.reading.drawing import MAX_POINTS, parse_drawing
+from hwr.reading.drawing import MAX_POINTS, parse_drawing, rasterize
 from hwr.reading.recognizer import Recognition
 from hwr.server import answer_channel, channel_rules
 from hwr.server.channel_rules import (
@@ -31,6 +34,7 @@ from tests.support.strokes import DIGITS, PLACEMENTS, as_drawing, place
 
 NOW = 1_800_000_100.0  # inside a token step
 SEVEN = as_drawing(place(DIGITS[7][0], *PLACEMENTS[0]), drawing_id=4)
+SEVEN_IMAGE = rasterize(parse_drawing(SEVEN.to_payload()))  # as the channel reads it
 
 
 def seven(seq: int = 1, partial: bool = False) -> dict:
@@ -291,7 +295,7 @@ def test_a_page_that_never_reads_holds_one_drawing_at_most(monkeypatch):
 
     def put(self, drawing):
         original(self, drawing)
-        latest_seen.append(self._item.seq)
+        latest_seen.append(self._item[0].seq)
 
     monkeypatch.setattr(answer_channel.Latest, "put", put)
 
@@ -377,3 +381,37 @@ def test_a_failing_recognition_closes_the_connection():
 
     socket = connect(Socket([hello(), seven()]), Broken())
     assert socket.closed == answer_channel.INTERNAL and socket.sent == []
+
+
+# --- the feature maps, with "Inside the network" open in presentation mode ---------------
+
+def with_maps(message: dict) -> dict:
+    return {**message, "maps": True}
+
+
+def test_a_drawing_asked_with_its_maps_gets_the_pictures_the_page_shows(recognizer):
+    from hwr.reading.explain import explain, maps_picture
+
+    socket = connect(Socket([hello(), with_maps(seven())]), Loader(recognizer))
+    [reply] = socket.sent
+    result = recognizer.recognize(SEVEN_IMAGE)
+    layers = explain(recognizer.model, result.model_input).activations  # the page's path
+    assert len(reply["maps"]) == len(layers) >= 2
+    for address, (_, maps) in zip(reply["maps"], layers):
+        assert address.startswith("data:image/png;base64,")
+        sent = np.asarray(Image.open(io.BytesIO(base64.b64decode(address.split(",", 1)[1]))))
+        shown = np.asarray(maps_picture(maps))
+        assert sent.shape == shown.shape
+        assert np.abs(sent.astype(int) - shown.astype(int)).max() <= 1
+
+
+def test_maps_only_when_asked_and_a_partial_s_only_within_the_budget(recognizer,
+                                                                      monkeypatch):
+    monkeypatch.setattr(answer_channel, "INSIDE_BUDGET", channel_rules.SharedPace(0.0, 0.0))
+    plain = connect(Socket([hello(), seven()]), Loader(recognizer))
+    assert "maps" not in plain.sent[0]
+    spent = connect(Socket([hello(), with_maps(seven(seq=2, partial=True))]),
+                    Loader(recognizer))
+    assert spent.sent[0]["status"] == "answer" and "maps" not in spent.sent[0]
+    pen_up = connect(Socket([hello(), with_maps(seven(seq=3))]), Loader(recognizer))
+    assert len(pen_up.sent[0]["maps"]) >= 2  # a pen-up's never waits for the budget

@@ -131,6 +131,34 @@ def explain(model: keras.Model, image: np.ndarray, target: int | None = None) ->
     )
 
 
+def feature_maps(model: keras.Model, image: np.ndarray) -> list[tuple[Words, np.ndarray]]:
+    """Each conv layer's (H, W, C) activations for one image, as ``explain``'s, forward
+    only: what the answer channel sends while a stroke is drawn in presentation mode (no
+    gradient, a few ms), the Grad-CAM and saliency waiting for the pen-up's ``explain``."""
+    names, _ = _probe(model)
+    *maps, _ = _forward(model)(
+        tf.constant(np.asarray(image, np.float32).reshape(1, IMAGE_SIZE, IMAGE_SIZE, 1)))
+    return [(name, m[0].numpy()) for name, m in zip(names, maps)]
+
+
+@functools.lru_cache(maxsize=4)
+def _forward(model: keras.Model):
+    """The probe as one compiled graph: 1.5 ms a drawing here against 14 ms called
+    eagerly (benchmarks/inside_maps.py), for a reply sent several times a second."""
+    _, probe = _probe(model)
+    return tf.function(lambda x: probe(x, training=False))
+
+
+def maps_picture(maps: np.ndarray, width: int = 360) -> Image.Image:
+    """One layer's feature maps as the page shows them: the grid (``feature_grid``)
+    enlarged by a whole factor, pixels kept square, to about ``width`` pixels."""
+    grid = feature_grid(maps)
+    scale = max(1, width // grid.shape[1])
+    picture = Image.fromarray((grid * 255).astype(np.uint8))
+    return picture.resize((grid.shape[1] * scale, grid.shape[0] * scale),
+                          Image.Resampling.NEAREST)
+
+
 def _upsample(cam: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(cam.astype(np.float32)).resize(
         (IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR))

@@ -17,7 +17,9 @@ One connection, in order:
    A channel that watches the class (the app's: ``route(..., class_now)``) answers
    ``{"status": "ready"}``: the page then stops polling for the class's changes, which
    come over the channel (``class_events``).
-3. Each further message is ``{"drawing": <the canvas's payload>}``, within
+3. Each further message is ``{"drawing": <the canvas's payload>}`` (with ``"maps":
+   true``, "Inside the network" open in presentation mode: the reply carries pictures of
+   the drawing's feature maps, within ``INSIDE_BUDGET``), within
    Streamlit's widget message size and the drawing's limits, or ``{"shows": [class,
    round]}``, what the page shows of the class (it is told ``{"event": "class"}``
    when that changes); a connection that sends too fast, too much, or anything else,
@@ -53,6 +55,7 @@ from hwr.reading.recognizer import Recognition
 from hwr.server.class_events import ClassEvents, Shows, Watcher, read_shows
 from hwr.server.channel_rules import (
     BAD_DATA,
+    INSIDE_BUDGET,
     INTERNAL,
     LIVE_BUDGET,
     NOT_DATA,
@@ -61,6 +64,7 @@ from hwr.server.channel_rules import (
     Refused,
     answer,
     origin_allowed,
+    picture_address,
     read_drawing,
     read_message,
     unavailable,
@@ -126,18 +130,19 @@ class Closed(Exception):
 
 
 class Latest:
-    """A connection's one waiting drawing: ``put`` replaces it (a newer drawing of the
-    canvas holds all an older one held), ``take`` waits for one."""
+    """A connection's one waiting drawing (with whether its feature maps are asked for):
+    ``put`` replaces it (a newer drawing of the canvas holds all an older one held),
+    ``take`` waits for one."""
 
     def __init__(self):
-        self._item: Drawing | None = None
+        self._item: tuple[Drawing, bool] | None = None
         self._ready = asyncio.Event()
 
-    def put(self, drawing: Drawing) -> None:
+    def put(self, drawing: tuple[Drawing, bool]) -> None:
         self._item = drawing
         self._ready.set()
 
-    async def take(self) -> Drawing:
+    async def take(self) -> tuple[Drawing, bool]:
         await self._ready.wait()
         self._ready.clear()
         drawing, self._item = self._item, None
@@ -247,7 +252,7 @@ async def answer_until_closed(websocket, loader: Callable[[], ModelLoader], limi
                 if events is not None:
                     events.add(watcher)
             else:
-                latest.put(read_drawing(message))
+                latest.put((read_drawing(message), message.get("maps") is True))
     finally:
         replies.cancel()
         if events is not None:
@@ -262,10 +267,12 @@ async def send_replies(websocket, send, latest: Latest, loader: Callable[[], Mod
     loop = asyncio.get_running_loop()
     try:
         while True:
-            drawing = await latest.take()
+            drawing, maps = await latest.take()
             if drawing.partial and not LIVE_BUDGET.allow():
                 continue  # the server's live answers are spent: the page keeps its last
-            reply = await loop.run_in_executor(_POOL, recognize, loader, drawing, session_id)
+            maps = maps and (not drawing.partial or INSIDE_BUDGET.allow())
+            reply = await loop.run_in_executor(_POOL, recognize, loader, drawing, session_id,
+                                               maps)
             await send(reply)
     except Exception as e:  # noqa: BLE001 - whatever it is, this page uses Streamlit now
         log.warning("hwr: answer channel stopped answering: %r", e)
@@ -273,10 +280,12 @@ async def send_replies(websocket, send, latest: Latest, loader: Callable[[], Mod
             await websocket.close(code=INTERNAL)
 
 
-def recognize(loader: Callable[[], ModelLoader], drawing: Drawing, session_id: str) -> dict:
+def recognize(loader: Callable[[], ModelLoader], drawing: Drawing, session_id: str,
+              maps: bool = False) -> dict:
     """The reply for a session's drawing, in a pool thread: its answer (kept for the
-    page's run); "warming_up" while the model loads; "unavailable" when it could not be
-    loaded (the page then asks Streamlit, which says why)."""
+    page's run), with ``maps`` the pictures of its feature maps; "warming_up" while the
+    model loads; "unavailable" when it could not be loaded (the page then asks
+    Streamlit, which says why)."""
     model = loader()
     if not model.ready:
         return warming_up(drawing)
@@ -284,4 +293,16 @@ def recognize(loader: Callable[[], ModelLoader], drawing: Drawing, session_id: s
         return unavailable(drawing)
     result = model.recognizer.recognize(rasterize(drawing))
     _ANSWERED.put(drawing_key(session_id, model.recognizer.model_dir, drawing), result)
-    return answer(drawing, result)
+    reply = answer(drawing, result)
+    if maps and not result.is_empty:
+        reply["maps"] = maps_addresses(model.recognizer.model, result.model_input)
+    return reply
+
+
+def maps_addresses(model, model_input) -> list[str]:
+    """Each conv layer's feature maps, pictured as the page's "Inside the network" shows
+    them (``hwr.pages.draw.inside_network``), as PNG data addresses in the layers'
+    order."""
+    from hwr.reading.explain import feature_maps, maps_picture  # TensorFlow: loaded by now
+
+    return [picture_address(maps_picture(m)) for _, m in feature_maps(model, model_input)]

@@ -184,12 +184,25 @@ def unavailable(drawing: Drawing) -> dict:
     return _heading(drawing, "unavailable")
 
 
+INSIDE_PER_SECOND = 10.0  # pictures of the feature maps a second, the whole server
+INSIDE_BURST = 4.0
+# "Inside the network" open in presentation mode: the feature maps of the drawing under
+# way go with a live answer within this budget (about 8 ms each here, benchmarks/
+# inside_maps.py); beyond it the live answer goes alone and the page keeps its maps.
+INSIDE_BUDGET = SharedPace(INSIDE_PER_SECOND, INSIDE_BURST)
+
+
 def png_address(image: np.ndarray) -> str:
     """A [0, 1] image as a PNG data address. Written here rather than taken from
     ``hwr.class_data``: that import (SQLAlchemy) would cost the server's start 0.2 s."""
+    return picture_address(
+        Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)))
+
+
+def picture_address(picture: Image.Image) -> str:
+    """A picture as a PNG data address (fastest compression: it is sent once)."""
     buffer = io.BytesIO()
-    Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)).save(
-        buffer, format="PNG")
+    picture.save(buffer, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -4,6 +4,7 @@ The page records every answer it shows (its text, whether it is a live one, the
 canvas's number of the drawing it answers) and when the pen went down and up; speech is
 checked by replacing the browser's ``speechSynthesis`` with a recorder."""
 
+import re
 import time
 
 import pytest
@@ -97,6 +98,53 @@ def test_a_slow_stroke_in_presentation_mode_changes_the_answer_before_pen_up(bro
     final = shown[-1]
     sent = page.locator(ROOT).evaluate("r => r.hwrSent")
     assert not final["partial"] and final["seq"] == sent[-1][0] and not sent[-1][1]
+    page.context.close()
+
+
+# Each time the canvas puts the channel's feature maps into the page's images: when, and
+# for which of the canvas's drawings.
+MAPS_LOG = """(() => {
+  const log = window.__hwrMaps = [];
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.target.matches(".st-key-hwr-inside-maps img") && r.target.src.startsWith("data:")) {
+        const root = document.querySelector(".hwr-canvas-root");
+        log.push({ t: performance.now(), seq: Number(root.dataset.mapsSeq) });
+      }
+    }
+  }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["src"] });
+})()"""
+MAPS = ".st-key-hwr-inside-maps img"
+
+
+def test_the_feature_maps_follow_the_pen_in_presentation_mode(browser, live_url):
+    page = open_page(browser, live_url)
+    page.get_by_text("Presentation mode").click()
+    expect(page.locator(ROOT)).to_have_attribute("data-live", "on")
+    expect_run_finished(page)
+    page.get_by_text("Inside the network").click()
+    expect_run_finished(page)
+    clear_canvas(page)  # nothing drawn: the maps of an empty drawing wait for the pen
+    expect(page.locator(MAPS).first).to_be_visible()
+    expect_run_finished(page)
+    layers = page.locator(MAPS).count()  # one picture per conv layer
+    page.evaluate(MAPS_LOG)
+    frames = []
+    page.on("websocket", lambda ws: ws.on("framesent", frames.append)
+            if "_stcore/stream" in ws.url else None)
+    slow_stroke(page, place(DIGITS[3][0], *PLACEMENTS[0])[0], seconds=2.0)
+    expect(page.locator(FINAL)).to_have_text("3", use_inner_text=True, timeout=30_000)
+    _, pen = answers(page)
+    shown = page.evaluate("window.__hwrMaps")
+    during = {m["seq"] for m in shown if pen["down"] < m["t"] < pen["up"]}
+    assert len(during) >= 4, shown  # several drawings' maps while the pen was down
+    sent = page.locator(ROOT).evaluate("r => r.hwrSent")
+    assert {seq for seq, partial, _ in sent if partial} >= during
+    # The pen-up's run brings the page's own pictures of the finished drawing.
+    expect(page.locator(MAPS)).to_have_count(layers)
+    for i in range(layers):
+        expect(page.locator(MAPS).nth(i)).not_to_have_attribute("src", re.compile("^data:"))
+    assert len(frames) <= 2, frames  # no script run per live answer: the pen-up's only
     page.context.close()
 
 

@@ -71,6 +71,7 @@ const CHANNEL_WAIT_MS = 1500;  // a reply later than this: Streamlit answers ins
 const REPORT_MS = 600;  // the pen up this long: the drawing goes to Streamlit
 const RECONNECT_MS = 5000;  // a channel that closed is tried again after this
 const PANEL_CHECK_MS = 300;  // after a page run: is the panel still in the answer area?
+const MAPS = ".st-key-hwr-inside-maps";  // the page's feature maps (inside_network.py)
 const SPEECH_STORE = "hwr-say";  // speech.js keeps its switch here: "1" says the answers
 const WORDS = {  // English, when the page sends no words of its own
   undo: "Undo",
@@ -168,7 +169,7 @@ function createCanvas(parent) {
     if (s.current === null || !liveOn(s) || s.current.points.length === s.sentPoints) return;
     s.sentPoints = s.current.points.length;
     const p = { ...payload([...s.strokes, s.current]), partial: true };
-    if (channelOpen(s)) s.ws.send(JSON.stringify({ drawing: p }));
+    if (channelOpen(s)) s.ws.send(JSON.stringify({ drawing: p, maps: mapsAsked(s) }));
     else s.setStateValue("drawing", p);
     remember(s, s.seq, true, s.current.at);
   };
@@ -390,6 +391,7 @@ function useChannel(s, channel) {
   clearTimeout(s.panelCheck);
   s.panelCheck = setTimeout(() => {
     if (s.unreported && s.current === null && s.asked === null && !panelInPlace(s)) s.send();
+    if (s.current === null && s.asked === null) restoreMaps(s);
   }, PANEL_CHECK_MS);
 }
 
@@ -414,7 +416,7 @@ function ask(s, p) {
   openChannel(s);  // one that closed: again, for the next pen-up
   if (!channelOpen(s)) return false;
   forgetAsk(s);
-  s.ws.send(JSON.stringify({ drawing: p }));
+  s.ws.send(JSON.stringify({ drawing: p, maps: mapsAsked(s) }));
   remember(s, p.seq, false, performance.now());
   s.asked = { payload: p, answered: false, wait: setTimeout(() => reportAsked(s), CHANNEL_WAIT_MS),
               report: null };
@@ -425,6 +427,7 @@ function onReply(s, reply) {
   if (reply.partial) {  // a live answer: shown while the stroke is drawn, if newer
     if (reply.status === "answer" && s.current !== null && reply.seq > s.shownSeq) {
       showPanel(s, reply);
+      showMaps(s, reply);
     }
     return;
   }
@@ -436,6 +439,7 @@ function onReply(s, reply) {
     return;
   }
   asked.answered = true;
+  showMaps(s, reply);
   if (quiet(s)) {  // nothing to report: "Is it right?" is the canvas's own row
     forgetAsk(s);
     s.unreported = true;
@@ -546,6 +550,38 @@ function showInvitation(s) {
       + `<div class="hwr-note">${escapeHtml(w.invitation || "")}</div></div>`, s.seq)) return;
   s.shown = { reply: null };
   s.unreported = true;
+}
+
+// --- the feature maps, following the pen ----------------------------------------------
+// "Inside the network" open in presentation mode (``data.channel.maps``): the channel's
+// reply carries the drawing's feature maps, pictured as Python pictures them, one per
+// layer; they go into the page's own images (``.st-key-hwr-inside-maps``,
+// hwr/pages/draw/inside_network.py) while the stroke is drawn. The page's run after the
+// pen-up brings its own pictures of the finished drawing: an image whose address that
+// run left as it was (the same picture as before the stroke) gets its own back.
+
+function mapsAsked(s) {
+  return s.channel !== null && Boolean(s.channel.maps);
+}
+
+function mapImages(s) {
+  return Array.from(s.root.ownerDocument.querySelectorAll(`${MAPS} img`));
+}
+
+function showMaps(s, reply) {
+  const images = mapImages(s);
+  if (!Array.isArray(reply.maps) || images.length !== reply.maps.length) return;
+  images.forEach((img, i) => {
+    if (!img.src.startsWith("data:")) img.dataset.hwrPage = img.src;
+    img.src = reply.maps[i];
+  });
+  s.root.dataset.mapsSeq = String(reply.seq);  // for tests: the maps of which drawing
+}
+
+function restoreMaps(s) {
+  for (const img of mapImages(s)) {
+    if (img.src.startsWith("data:") && img.dataset.hwrPage) img.src = img.dataset.hwrPage;
+  }
 }
 
 // --- "Is it right?", quiet: the canvas's own row, under it ---------------------------

@@ -11,14 +11,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 
 from hwr.pages.shared.language import _, ngettext
 from hwr.pages.draw.state import INSIDE, LAST_INSIDE
 from hwr.reading.recognizer import DigitRecognizer, Recognition
+from hwr.sizes import IMAGE_SIZE
 
 if TYPE_CHECKING:
     from hwr.reading.explain import Words
+
+
+MAPS_KEY = "hwr-inside-maps"  # the feature maps' container: .st-key-hwr-inside-maps
 
 
 def inside_toggle() -> bool:
@@ -34,7 +37,7 @@ def show_inside(rec: DigitRecognizer, result: Recognition, fresh: bool = True) -
     if not inside_toggle():
         return
     # TensorFlow work: only on demand
-    from hwr.reading.explain import explain, feature_grid, overlay
+    from hwr.reading.explain import explain, overlay
 
     last = st.session_state.get(LAST_INSIDE)
     if last is not None and (last[0] == result.model_input.tobytes() or not fresh):
@@ -51,14 +54,28 @@ def show_inside(rec: DigitRecognizer, result: Recognition, fresh: bool = True) -
     b.image(overlay(model_input, explanation.saliency),
             caption=_("Saliency: pixels that change the answer most"),
             alt=_("Saliency map over the drawing"))
-    for n, (words, maps) in enumerate(explanation.activations, start=1):
-        grid = feature_grid(maps)
-        scale = max(1, 360 // grid.shape[1])
-        picture = Image.fromarray((grid * 255).astype(np.uint8))
-        st.image(picture.resize((grid.shape[1] * scale, grid.shape[0] * scale),
-                                Image.Resampling.NEAREST),
-                 caption=feature_maps_caption(layer_words(words), maps.shape),
-                 alt=_("The feature maps of layer {layer}").format(layer=n))
+    show_maps(explanation.activations)
+
+
+def show_maps_at_rest(rec: DigitRecognizer) -> None:
+    """Presentation mode, "Inside the network" open, nothing drawn: the maps of an empty
+    drawing, for the first stroke's live pictures to take the place of."""
+    from hwr.reading.explain import feature_maps
+
+    show_maps(feature_maps(rec.model, np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)))
+
+
+def show_maps(activations: list[tuple[Words, np.ndarray]]) -> None:
+    """Each layer's feature maps with what the layer does. In presentation mode the
+    canvas puts the answer channel's pictures of the drawing under way in these images
+    while a stroke is drawn (canvas.js, ``showMaps``)."""
+    from hwr.reading.explain import maps_picture
+
+    with st.container(key=MAPS_KEY):
+        for n, (words, maps) in enumerate(activations, start=1):
+            st.image(maps_picture(maps),
+                     caption=feature_maps_caption(layer_words(words), maps.shape),
+                     alt=_("The feature maps of layer {layer}").format(layer=n))
 
 
 def layer_words(words: Words) -> str:

@@ -28,7 +28,7 @@ from hwr.pages.components.canvas import (
     draw_canvas,
     tapped,
 )
-from hwr.pages.draw.inside_network import inside_toggle, show_inside
+from hwr.pages.draw.inside_network import inside_toggle, show_inside, show_maps_at_rest
 from hwr.pages.shared.language import N_, _, current, ngettext
 from hwr.pages.draw.state import (
     CHANNEL_OPEN,
@@ -82,17 +82,20 @@ WARM_UP_POLL = 0.5  # s between checks whether the model has loaded
 WARMING_UP = N_("Warming up the model: your drawing is answered in a moment.")
 
 
-def channel_for(mode: str, live: bool, fool: bool, quiet: bool) -> dict | None:
+def channel_for(mode: str, live: bool, fool: bool, quiet: bool,
+                maps: bool = False) -> dict | None:
     """Where the canvas asks for its answers (pen-up and live) without a script run, with
     a token of this session and the words of the answer panel and of "Is it right?"
     (``hwr.server.answer_channel``); None where the page answers through Streamlit only:
     several digits (still to be moved to the channel). ``quiet``: nothing on the page
-    hangs on a finished drawing (see ``is_quiet``)."""
+    hangs on a finished drawing (see ``is_quiet``); ``maps``: the replies carry the
+    drawing's feature maps ("Inside the network" open in presentation mode), so that
+    they follow the pen."""
     ctx = get_script_run_ctx(suppress_warning=True)
     if mode != ONE_DIGIT or ctx is None:
         return None
     return {"path": answer_channel.PATH, "token": channel_rules.sign(ctx.session_id),
-            "lang": current(), "quiet": quiet, "report_now": in_round(),
+            "lang": current(), "quiet": quiet, "report_now": in_round(), "maps": maps,
             "shows": list(st.session_state.get(SHOWN, (None, None))),
             "words": {**panel_words(fool), **confirm_words(), "invitation": _(INVITATION)}}
 
@@ -141,7 +144,8 @@ def read_canvas(mode: str, large: bool, brush: int, fool: bool = False,
     live = live_on(large)
     drawing = draw_canvas(key, width, height, brush, css_width, initial=initial,
                           clear_id=state.get(CLEAR_REQUEST, {}).get(key), live=live,
-                          mode=mode, channel=channel_for(mode, live, fool, quiet),
+                          mode=mode, channel=channel_for(mode, live, fool, quiet,
+                                                         large and bool(state.get(INSIDE))),
                           on_change=lambda: file_tapped(key, mode),
                           on_event=lambda: state.__setitem__(CLASS_EVENT, True),
                           on_channel=lambda: state.__setitem__(CHANNEL_OPEN,
@@ -305,7 +309,10 @@ def drawing_area(mode: str, large: bool, brush: int) -> None:
             confirm_sample(result, image, mode, drawing.id)
         show_inside(loader.recognizer, result, fresh=not partial or large)
     elif mode == ONE_DIGIT and (quiet or st.session_state.get(INSIDE)):
-        inside_toggle()  # answered in the browser (quiet): the switch is there too
+        # answered in the browser (quiet): the switch is there too; in presentation mode
+        # the maps of an empty drawing, for the first stroke's to follow the pen
+        if inside_toggle() and large and loader.ready and loader.error is None:
+            show_maps_at_rest(loader.recognizer)
 
 
 @st.fragment(run_every=WARM_UP_POLL)
