@@ -62,7 +62,7 @@ def main() -> None:
                                .to_payload(), "seq": 1, "partial": True})
                 for digit in range(10) for strokes in DIGITS[digit][:1]]
     recognize = lambda i, maps: answer_channel.recognize(  # noqa: E731
-        lambda: model, drawings[i % len(drawings)], "benchmark", maps)
+        lambda: model, answer_channel.Asked(drawings[i % len(drawings)], maps), "benchmark")
     recognize(0, True)  # the probe built, TensorFlow warm
     explain(model.recognizer.model, model.recognizer.recognize(rasterize(drawings[0]))
             .model_input)

@@ -415,3 +415,30 @@ def test_maps_only_when_asked_and_a_partial_s_only_within_the_budget(recognizer,
     assert spent.sent[0]["status"] == "answer" and "maps" not in spent.sent[0]
     pen_up = connect(Socket([hello(), with_maps(seven(seq=3))]), Loader(recognizer))
     assert len(pen_up.sent[0]["maps"]) >= 2  # a pen-up's never waits for the budget
+
+
+# --- several digits --------------------------------------------------------------------
+
+def test_several_digits_are_read_as_a_number_and_kept_for_the_page(recognizer):
+    strokes = []
+    for i, digit in enumerate((2, 0, 7)):
+        strokes += place(DIGITS[digit][0], 40 + i * 200, 30, 160)
+    number = as_drawing(strokes, width=640, height=240, drawing_id=9)
+    message = {"drawing": {**number.to_payload(), "seq": 5, "partial": False}, "number": True}
+    socket = connect(Socket([hello("session-n"), message]), Loader(recognizer))
+    [reply] = socket.sent
+    assert reply["status"] == "answer" and reply["number"] and reply["seq"] == 5
+    assert reply["text"] == "207" and [d["digit"] for d in reply["digits"]] == [2, 0, 7]
+    assert all(len(d["probabilities"]) == 10 and d["model_input"].startswith("data:image/png")
+               for d in reply["digits"])
+    drawing = parse_drawing(message["drawing"])
+    kept = answer_channel.answered("session-n", recognizer.model_dir, drawing, number=True)
+    assert kept is not None and kept.text == "207"  # the page's run shows it, not again
+    assert answer_channel.answered("session-n", recognizer.model_dir, drawing) is None
+
+
+def test_a_number_canvas_with_no_part_is_empty(recognizer):
+    blank = as_drawing([], width=640, height=240, drawing_id=2)
+    socket = connect(Socket([hello(), {"drawing": blank.to_payload(), "number": True}]),
+                     Loader(recognizer))
+    assert [(r["status"], r["number"]) for r in socket.sent] == [("empty", True)]

@@ -60,7 +60,10 @@ def test_the_canvas_gets_the_answer_channel_for_one_digit(canvas):
     assert canvas.calls[-1]["channel"]["path"] == "/_hwr/answers"  # live answers too
     at.toggle(key="live").set_value(False).run()
     at.segmented_control(key="mode").set_value("Several digits").run()
-    assert canvas.calls[-1]["channel"] is None
+    number = canvas.calls[-1]["channel"]  # several digits too, always quiet
+    assert number["number"] and number["quiet"] and not number["maps"]
+    assert number["words"]["count_other"] == "{count} digits, read left to right"
+    assert number["words"]["invitation"].startswith("Write a few digits")
 
 
 def test_a_drawing_the_channel_answered_is_not_recognized_again(canvas, monkeypatch):
@@ -71,9 +74,10 @@ def test_a_drawing_the_channel_answered_is_not_recognized_again(canvas, monkeypa
         draw.rasterize(as_drawing(place(DIGITS[3][0], *PLACEMENTS[0]))))
     asked = []
     monkeypatch.setattr(draw.answer_channel, "answered",
-                        lambda session_id, model_dir, drawing: asked.append(session_id) or three)
+                        lambda session_id, model_dir, drawing, number=False:
+                        asked.append(number) or three)
     at = run_app()
-    assert asked and answer(at) == "3"  # the channel's answer, not a second recognition
+    assert asked == [False] and answer(at) == "3"  # the channel's, not a second recognition
 
 
 def test_several_digits_mode_reads_the_number(canvas):

@@ -17,9 +17,10 @@ One connection, in order:
    A channel that watches the class (the app's: ``route(..., class_now)``) answers
    ``{"status": "ready"}``: the page then stops polling for the class's changes, which
    come over the channel (``class_events``).
-3. Each further message is ``{"drawing": <the canvas's payload>}`` (with ``"maps":
-   true``, "Inside the network" open in presentation mode: the reply carries pictures of
-   the drawing's feature maps, within ``INSIDE_BUDGET``), within
+3. Each further message is ``{"drawing": <the canvas's payload>}`` (with ``"number":
+   true`` read as several digits; with ``"maps": true``, "Inside the network" open in
+   presentation mode, the reply carries pictures of the drawing's feature maps, within
+   ``INSIDE_BUDGET``), within
    Streamlit's widget message size and the drawing's limits, or ``{"shows": [class,
    round]}``, what the page shows of the class (it is told ``{"event": "class"}``
    when that changes); a connection that sends too fast, too much, or anything else,
@@ -46,12 +47,13 @@ import logging
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
+from typing import NamedTuple
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from hwr import settings
 from hwr.reading.drawing import Drawing, rasterize
-from hwr.reading.recognizer import Recognition
+from hwr.reading.recognizer import NumberRecognition, Recognition
 from hwr.server.class_events import ClassEvents, Shows, Watcher, read_shows
 from hwr.server.channel_rules import (
     BAD_DATA,
@@ -63,6 +65,7 @@ from hwr.server.channel_rules import (
     Pace,
     Refused,
     answer,
+    number_answer,
     origin_allowed,
     picture_address,
     read_drawing,
@@ -85,23 +88,23 @@ _POOL = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="hwr-answer")
 
 
 class Answered:
-    """The channel's latest recognitions, by session, model and drawing (the oldest
+    """The channel's latest recognitions, by session, model, drawing and reading (the oldest
     forgotten beyond ``size``). Shared by the pool's threads and the pages' script
     threads; a session's entries are made only by connections with its token."""
 
     def __init__(self, size: int = KEPT):
         self.size = size
-        self._items: OrderedDict[tuple, Recognition] = OrderedDict()
+        self._items: OrderedDict[tuple, Recognition | NumberRecognition] = OrderedDict()
         self._lock = threading.Lock()
 
-    def put(self, key: tuple, result: Recognition) -> None:
+    def put(self, key: tuple, result: Recognition | NumberRecognition) -> None:
         with self._lock:
             self._items[key] = result
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
-    def get(self, key: tuple) -> Recognition | None:
+    def get(self, key: tuple) -> Recognition | NumberRecognition | None:
         with self._lock:
             return self._items.get(key)
 
@@ -109,40 +112,58 @@ class Answered:
 _ANSWERED = Answered()
 
 
-def drawing_key(session_id: str, model_dir, drawing: Drawing) -> tuple:
+def drawing_key(session_id: str, model_dir, drawing: Drawing, number: bool = False) -> tuple:
     """A drawing's key among the answered ones: its session, the model that answered (a
-    new model answers anew), the drawing's id and a digest of its strokes."""
+    new model answers anew), the drawing's id and a digest of its strokes, and whether
+    it was read as several digits."""
     strokes = hashlib.blake2b(digest_size=16)
     for brush, points in drawing.strokes:
         strokes.update(repr(brush).encode())
         strokes.update(points.tobytes())
-    return session_id, str(model_dir), drawing.id, strokes.digest()
+    return session_id, str(model_dir), drawing.id, strokes.digest(), number
 
 
-def answered(session_id: str, model_dir, drawing: Drawing) -> Recognition | None:
-    """What the channel answered for this session's drawing with this model, if it did
-    lately: the page's run shows that rather than recognizing the drawing again."""
-    return _ANSWERED.get(drawing_key(session_id, model_dir, drawing))
+def answered(session_id: str, model_dir, drawing: Drawing,
+             number: bool = False) -> Recognition | NumberRecognition | None:
+    """What the channel answered for this session's drawing with this model (read as
+    several digits, or one), if it did lately: the page's run shows that rather than
+    recognizing the drawing again."""
+    return _ANSWERED.get(drawing_key(session_id, model_dir, drawing, number))
 
 
 class Closed(Exception):
     """The page closed the connection."""
 
 
+class Asked(NamedTuple):
+    """A drawing as the page asked for it: with its feature maps (presentation mode,
+    "Inside the network" open), read as several digits (the canvas of "Several
+    digits")."""
+
+    drawing: Drawing
+    maps: bool = False
+    number: bool = False
+
+
+def read_asked(message: dict) -> Asked:
+    """``{"drawing": ..., "maps": true, "number": true}`` (both flags optional)."""
+    return Asked(read_drawing(message), message.get("maps") is True,
+                 message.get("number") is True)
+
+
 class Latest:
-    """A connection's one waiting drawing (with whether its feature maps are asked for):
-    ``put`` replaces it (a newer drawing of the canvas holds all an older one held),
-    ``take`` waits for one."""
+    """A connection's one waiting drawing: ``put`` replaces it (a newer drawing of the
+    canvas holds all an older one held), ``take`` waits for one."""
 
     def __init__(self):
-        self._item: tuple[Drawing, bool] | None = None
+        self._item: Asked | None = None
         self._ready = asyncio.Event()
 
-    def put(self, drawing: tuple[Drawing, bool]) -> None:
-        self._item = drawing
+    def put(self, asked: Asked) -> None:
+        self._item = asked
         self._ready.set()
 
-    async def take(self) -> tuple[Drawing, bool]:
+    async def take(self) -> Asked:
         await self._ready.wait()
         self._ready.clear()
         drawing, self._item = self._item, None
@@ -252,7 +273,7 @@ async def answer_until_closed(websocket, loader: Callable[[], ModelLoader], limi
                 if events is not None:
                     events.add(watcher)
             else:
-                latest.put((read_drawing(message), message.get("maps") is True))
+                latest.put(read_asked(message))
     finally:
         replies.cancel()
         if events is not None:
@@ -267,12 +288,12 @@ async def send_replies(websocket, send, latest: Latest, loader: Callable[[], Mod
     loop = asyncio.get_running_loop()
     try:
         while True:
-            drawing, maps = await latest.take()
-            if drawing.partial and not LIVE_BUDGET.allow():
+            asked = await latest.take()
+            if asked.drawing.partial and not LIVE_BUDGET.allow():
                 continue  # the server's live answers are spent: the page keeps its last
-            maps = maps and (not drawing.partial or INSIDE_BUDGET.allow())
-            reply = await loop.run_in_executor(_POOL, recognize, loader, drawing, session_id,
-                                               maps)
+            if asked.maps and asked.drawing.partial and not INSIDE_BUDGET.allow():
+                asked = asked._replace(maps=False)  # the answer alone; the page keeps its maps
+            reply = await loop.run_in_executor(_POOL, recognize, loader, asked, session_id)
             await send(reply)
     except Exception as e:  # noqa: BLE001 - whatever it is, this page uses Streamlit now
         log.warning("hwr: answer channel stopped answering: %r", e)
@@ -280,21 +301,26 @@ async def send_replies(websocket, send, latest: Latest, loader: Callable[[], Mod
             await websocket.close(code=INTERNAL)
 
 
-def recognize(loader: Callable[[], ModelLoader], drawing: Drawing, session_id: str,
-              maps: bool = False) -> dict:
+def recognize(loader: Callable[[], ModelLoader], asked: Asked, session_id: str) -> dict:
     """The reply for a session's drawing, in a pool thread: its answer (kept for the
-    page's run), with ``maps`` the pictures of its feature maps; "warming_up" while the
-    model loads; "unavailable" when it could not be loaded (the page then asks
-    Streamlit, which says why)."""
+    page's run), as several digits if asked, with the pictures of its feature maps if
+    asked; "warming_up" while the model loads; "unavailable" when it could not be
+    loaded (the page then asks Streamlit, which says why)."""
+    drawing = asked.drawing
     model = loader()
     if not model.ready:
         return warming_up(drawing)
     if model.error is not None:
         return unavailable(drawing)
+    key = drawing_key(session_id, model.recognizer.model_dir, drawing, asked.number)
+    if asked.number:
+        number = model.recognizer.recognize_number(rasterize(drawing))
+        _ANSWERED.put(key, number)
+        return number_answer(drawing, number)
     result = model.recognizer.recognize(rasterize(drawing))
-    _ANSWERED.put(drawing_key(session_id, model.recognizer.model_dir, drawing), result)
+    _ANSWERED.put(key, result)
     reply = answer(drawing, result)
-    if maps and not result.is_empty:
+    if asked.maps and not result.is_empty:
         reply["maps"] = maps_addresses(model.recognizer.model, result.model_input)
     return reply
 

@@ -40,7 +40,7 @@ from PIL import Image
 from hwr.reading.drawing import Drawing, parse_drawing
 from hwr.reading.outputs import is_unsure, runner_up
 from hwr.reading.preprocess import InvalidImageError
-from hwr.reading.recognizer import Recognition
+from hwr.reading.recognizer import NumberRecognition, Recognition
 
 TOKEN_SECONDS = 3600  # a token's life; the page gets a new one at each of its runs
 TOKEN_STEP = 600  # expiries are rounded up to this: one token per session per step, so
@@ -214,8 +214,24 @@ def answer(drawing: Drawing, result: Recognition) -> dict:
     "not sure" with the runner-up, and the 28x28 input as a PNG data address."""
     if result.is_empty:
         return {**_heading(drawing, "empty"), "message": result.message}
+    return {**_heading(drawing, "answer"), **digit_fields(result)}
+
+
+def number_answer(drawing: Drawing, result: NumberRecognition) -> dict:
+    """The reply for several digits (``"number": true``): ``empty`` when no part was
+    found (the panel says what to do), else the digits read left to right (``text``,
+    "?" for a part that is no digit) and each part's own fields, as ``answer``'s."""
+    if result.is_empty:
+        return {**_heading(drawing, "empty"), "number": True, "message": None}
+    return {**_heading(drawing, "answer"), "number": True, "text": result.text,
+            "digits": [digit_fields(part) for part in result.digits]}
+
+
+def digit_fields(result: Recognition) -> dict:
+    """One digit's answer: the digit, the ten probabilities, "not a digit", "not sure"
+    with the runner-up, and the 28x28 input as a PNG data address."""
     second, second_probability = runner_up(result.probabilities)
-    return {**_heading(drawing, "answer"), "digit": result.digit,
+    return {"digit": result.digit,
             "probabilities": [round(float(p), 4) for p in
                               np.asarray(result.probabilities, np.float64)],
             "not_a_digit": result.not_a_digit,

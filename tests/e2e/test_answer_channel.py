@@ -70,6 +70,37 @@ def speaking_page(browser, app_url):
     page.context.close()
 
 
+def test_several_digits_are_answered_over_the_channel_with_no_script_run(draw_page):
+    """Several digits are always quiet (nothing hangs on them but their answer): the
+    number, each part's picture and caption, and each part's probabilities (a
+    disclosure, as Python's expander) come from the channel's reply."""
+    page = draw_page
+    page.get_by_text("Several digits", exact=True).click()
+    number = ".st-key-canvas-number .hwr-canvas-root"
+    expect(page.locator(number)).to_have_attribute("data-channel", "open", timeout=30_000)
+    page.wait_for_timeout(1000)  # the switch's run is over
+    before = len(page.streamlit_sent)
+    strokes = []
+    for i, digit in enumerate((2, 0, 7)):
+        strokes += place(DIGITS[digit][0], 40 + i * 200, 30, 160)
+    draw_strokes(page, "canvas-number", strokes)
+    expect(page.locator(f"{PANEL} .hwr-ch-number")).to_have_text("207", timeout=30_000)
+    expect(page.locator(f"{PANEL} .hwr-ch-caption")).to_have_text(
+        "3 digits, read left to right")
+    expect(page.locator(f"{PANEL} .hwr-ch-parts figure")).to_have_count(3)
+    assert page.locator(f"{PANEL} .hwr-ch-parts figcaption").first.inner_text().startswith("2 (")
+    part = page.locator(f"{PANEL} .hwr-ch-parts img").first.bounding_box()
+    assert part["width"] == part["height"] == 84  # the look of Python's parts (style.css)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.locator(f"{PANEL} .hwr-ch-each summary").click()  # each part's ten bars
+    expect(page.locator(f"{PANEL} .hwr-ch-each .hwr-ch-bars")).to_have_count(3)
+    expect(page.locator(f"{PANEL} .hwr-ch-each strong").first).to_have_text("2")
+    clear_canvas(page, "canvas-number")
+    expect(page.locator(f"{PANEL} .hwr-note")).to_contain_text("Write a few digits")
+    page.wait_for_timeout(1000)  # longer than the report's delay, were there one
+    assert page.streamlit_sent[before:] == [], "several digits went to Streamlit"
+
+
 def test_a_quiet_drawing_costs_no_script_run(draw_page):
     """No class runs: pen-ups, Clear and the next drawing are all answered over the
     channel, and nothing goes to Streamlit, until the page needs the drawing ("Inside

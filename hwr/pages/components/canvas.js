@@ -169,7 +169,7 @@ function createCanvas(parent) {
     if (s.current === null || !liveOn(s) || s.current.points.length === s.sentPoints) return;
     s.sentPoints = s.current.points.length;
     const p = { ...payload([...s.strokes, s.current]), partial: true };
-    if (channelOpen(s)) s.ws.send(JSON.stringify({ drawing: p, maps: mapsAsked(s) }));
+    if (channelOpen(s)) s.ws.send(JSON.stringify({ drawing: p, ...askedFor(s) }));
     else s.setStateValue("drawing", p);
     remember(s, s.seq, true, s.current.at);
   };
@@ -416,7 +416,7 @@ function ask(s, p) {
   openChannel(s);  // one that closed: again, for the next pen-up
   if (!channelOpen(s)) return false;
   forgetAsk(s);
-  s.ws.send(JSON.stringify({ drawing: p, maps: mapsAsked(s) }));
+  s.ws.send(JSON.stringify({ drawing: p, ...askedFor(s) }));
   remember(s, p.seq, false, performance.now());
   s.asked = { payload: p, answered: false, wait: setTimeout(() => reportAsked(s), CHANNEL_WAIT_MS),
               report: null };
@@ -480,7 +480,8 @@ function forgetAsk(s) {
 
 function answerArea(s) {
   const row = s.root.closest(".st-key-hwr-draw-row");
-  return row === null ? null : row.querySelector(".st-key-hwr-answer-area");
+  return row === null ? null
+    : row.querySelector(".st-key-hwr-answer-area, .st-key-hwr-number-answer");
 }
 
 function showPanel(s, reply) {
@@ -560,8 +561,10 @@ function showInvitation(s) {
 // pen-up brings its own pictures of the finished drawing: an image whose address that
 // run left as it was (the same picture as before the stroke) gets its own back.
 
-function mapsAsked(s) {
-  return s.channel !== null && Boolean(s.channel.maps);
+// What a drawing is asked for: its feature maps; read as several digits.
+function askedFor(s) {
+  return { maps: s.channel !== null && Boolean(s.channel.maps),
+           number: s.channel !== null && Boolean(s.channel.number) };
 }
 
 function mapImages(s) {
@@ -603,8 +606,7 @@ function showConfirm(s, reply) {
     });
   }
   const answer = reply.not_a_digit ? null : reply.digit;
-  const label = escapeHtml(answer === null ? w.confirm_no_digit : w.confirm)
-    .replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>");  // markdown's bold, as Streamlit's
+  const label = boldHtml(answer === null ? w.confirm_no_digit : w.confirm);
   const id = `${s.help.id}-confirm`;
   const buttons = Array.from({ length: 10 }, (_, d) => `<button type="button" data-digit="${d}"`
     + `${d === answer ? ' class="hwr-ch-ticked"' : ""}>`
@@ -648,15 +650,12 @@ function fill(template, values) {
 // The same panel as the Draw page's answer (hwr/pages/draw/answer.py): the big digit
 // and its caption in a polite live region, the ten bars, the 28x28 input.
 function panelHtml(s, reply) {
+  if (reply.number) return numberHtml(s, reply);
   const w = s.channel.words;
   const guess = { digit: reply.digit, confidence: percentText(s, reply.probabilities[reply.digit], 0) };
-  const input = `<div class="hwr-ch-model-input"><figure class="hwr-thumb"><img class="hwr-pixels" `
-    + `src="${escapeHtml(reply.model_input)}" alt="${escapeHtml(w.model_input)}" width="168" height="168">`
-    + `<figcaption>${escapeHtml(w.model_input)}</figcaption></figure></div>`;
-  // A live answer marks its region busy: said once the pen is up (as Python's).
-  const region = (inner) => `<div class="hwr-ch-live" aria-live="polite" aria-atomic="true" `
-    + `aria-busy="${reply.partial ? "true" : "false"}"${reply.partial ? " data-partial" : ""} `
-    + `data-seq="${Number(reply.seq)}">${inner}</div>`;
+  const input = `<div class="hwr-ch-model-input">`
+    + `${figureHtml(reply.model_input, escapeHtml(w.model_input), 168)}</div>`;
+  const region = (inner) => regionHtml(reply, inner);
   if (reply.not_a_digit) {
     return region(`<div class="hwr-ch-digit hwr-ch-not-a-digit">${escapeHtml(w.not_a_digit)}</div>`
       + `<div class="hwr-ch-caption">${escapeHtml(fill(w.best_guess, guess))}</div>`) + input;
@@ -666,13 +665,61 @@ function panelHtml(s, reply) {
     caption += " · " + fill(w.unsure, {
       digit: reply.runner_up, probability: percentText(s, reply.runner_up_probability, 0) });
   }
-  const bars = reply.probabilities.map((p, d) => `<div${d === reply.digit ? ' class="hwr-top"' : ""}>`
+  return region(`<div class="hwr-ch-digit">${escapeHtml(reply.digit)}</div>`
+    + `<div class="hwr-ch-caption">${escapeHtml(caption)}</div>`)
+    + barsHtml(s, reply) + input;
+}
+
+// Several digits, as show_number: the digits read left to right and the caption in the
+// live region, each part's 28x28 input with its digit, and each part's probabilities
+// behind a disclosure (Python's expander).
+function numberHtml(s, reply) {
+  const w = s.channel.words;
+  const count = reply.digits.length;
+  const form = new Intl.PluralRules(s.channel.lang).select(count) === "one"
+    ? w.count_one : w.count_other;
+  let caption = fill(form, { count });
+  if (reply.digits.some((d) => d.not_a_digit)) caption += " · " + w.no_digit_mark;
+  const parts = reply.digits.map((d) => figureHtml(d.model_input, escapeHtml(d.not_a_digit
+    ? fill(w.part_no_digit, { digit: d.digit })
+    : `${d.digit} (${percentText(s, d.probabilities[d.digit], 0)})`), 84)).join("");
+  const each = reply.digits.map((d, i) => `<p>${boldHtml(fill(
+    d.not_a_digit ? w.digit_n_no_digit : w.digit_n, { n: i + 1, digit: d.digit }))}</p>`
+    + (d.unsure ? `<p class="hwr-ch-unsure">${boldHtml(fill(w.unsure_note, {
+      digit: d.runner_up, probability: percentText(s, d.runner_up_probability, 0) }))}</p>` : "")
+    + barsHtml(s, d)).join("");
+  return regionHtml(reply, `<div class="hwr-ch-digit hwr-ch-number">${escapeHtml(reply.text)}</div>`
+    + `<div class="hwr-ch-caption">${escapeHtml(caption)}</div>`)
+    + `<div class="hwr-ch-parts">${parts}</div>`
+    + `<details class="hwr-ch-each"><summary>${escapeHtml(w.each_digit)}</summary>${each}</details>`;
+}
+
+// A live answer marks its region busy: said once the pen is up (as Python's).
+function regionHtml(reply, inner) {
+  return `<div class="hwr-ch-live" aria-live="polite" aria-atomic="true" `
+    + `aria-busy="${reply.partial ? "true" : "false"}"${reply.partial ? " data-partial" : ""} `
+    + `data-seq="${Number(reply.seq)}">${inner}</div>`;
+}
+
+// The ten bars of one digit's probabilities, as answer.py's probabilities_html.
+function barsHtml(s, answer) {
+  const bars = answer.probabilities.map((p, d) => `<div${d === answer.digit ? ' class="hwr-top"' : ""}>`
     + `<small>${escapeHtml(percentText(s, p, 0))}</small><svg class="hwr-bar" aria-hidden="true">`
     + `<rect y="${(100 - p * 100).toFixed(1)}%" width="100%" height="${(p * 100).toFixed(1)}%"/></svg>`
     + `<b>${d}</b></div>`).join("");
-  return region(`<div class="hwr-ch-digit">${escapeHtml(reply.digit)}</div>`
-    + `<div class="hwr-ch-caption">${escapeHtml(caption)}</div>`)
-    + `<div class="hwr-ch-bars">${bars}</div>` + input;
+  return `<div class="hwr-ch-bars">${bars}</div>`;
+}
+
+// An enlarged 28x28 picture over its caption (``caption``: HTML, escaped), as
+// markup.py's figure_html.
+function figureHtml(src, caption, size) {
+  return `<figure class="hwr-thumb"><img class="hwr-pixels" src="${escapeHtml(src)}" `
+    + `alt="${caption}" width="${size}" height="${size}"><figcaption>${caption}</figcaption></figure>`;
+}
+
+// A sentence with **bold** parts (the catalogs' markdown), as HTML, as Streamlit's.
+function boldHtml(text) {
+  return escapeHtml(text).replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>");
 }
 
 function paintDot(s, x, y, brush) {

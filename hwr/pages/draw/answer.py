@@ -67,12 +67,14 @@ def runner_up(result: Recognition) -> tuple[int, float]:
     return outputs.runner_up(result.probabilities)
 
 
+UNSURE_NOTE = N_("Not sure: it could also be a **{digit}** ({probability}). Try writing "
+                 "it more clearly.")
+
+
 def show_unsure_note(result: Recognition) -> None:
     if is_unsure(result.probabilities):
         digit, probability = runner_up(result)
-        st.warning(_("Not sure: it could also be a **{digit}** ({probability}). "
-                     "Try writing it more clearly.").format(
-                         digit=digit, probability=percent(probability)),
+        st.warning(_(UNSURE_NOTE).format(digit=digit, probability=percent(probability)),
                    icon=":material/help:")
 
 
@@ -170,11 +172,37 @@ def show_digit(result: Recognition, partial: bool = False, seq: int | None = Non
                 model_input_html(result.model_input), unsafe_allow_html=True)
 
 
+NO_DIGIT_MARK = N_("? marks a part that does not look like a digit")
+PART_NO_DIGIT = N_("? not a digit (maybe {digit})")
+EACH_DIGIT = N_("Probabilities of each digit")
+DIGIT_N = N_("Digit {n}: **{digit}**")
+DIGIT_N_NO_DIGIT = N_("Digit {n}: **{digit}** (does not look like a digit)")
+
+
+def read_count(count: int) -> str:
+    """"{count} digits, read left to right" in the form ``count`` asks for, in the page's
+    language, ``{count}`` left to fill."""
+    return ngettext("{count} digit, read left to right",
+                    "{count} digits, read left to right", count)
+
+
 def part_caption(part: Recognition) -> str:
     """A part's caption under its picture (HTML, escaped)."""
     if part.not_a_digit:
-        return html.escape(_("? not a digit (maybe {digit})").format(digit=part.digit))
+        return html.escape(_(PART_NO_DIGIT).format(digit=part.digit))
     return html.escape(f"{part.digit} ({percent(part.confidence)})")
+
+
+def number_words() -> dict[str, str]:
+    """The words of several digits' panel, for the canvas that draws it from the answer
+    channel's reply (``canvas.js``), ``{placeholders}`` left to fill: the caption's two
+    forms (the browser picks one with ``Intl.PluralRules``, which agrees with the
+    catalogs' plural forms for en, de, fr and es), and the sentences ``show_number``
+    shows."""
+    return {"count_one": read_count(1), "count_other": read_count(2),
+            "no_digit_mark": _(NO_DIGIT_MARK), "part_no_digit": _(PART_NO_DIGIT),
+            "each_digit": _(EACH_DIGIT), "digit_n": _(DIGIT_N),
+            "digit_n_no_digit": _(DIGIT_N_NO_DIGIT), "unsure_note": _(UNSURE_NOTE)}
 
 
 def show_number(result: NumberRecognition, partial: bool = False,
@@ -183,10 +211,9 @@ def show_number(result: NumberRecognition, partial: bool = False,
         st.info(_(NUMBER_INVITATION), icon=":material/draw:")
         return
     count = len(result.digits)
-    caption = ngettext("{count} digit, read left to right",
-                       "{count} digits, read left to right", count).format(count=count)
+    caption = read_count(count).format(count=count)
     if any(part.not_a_digit for part in result.digits):
-        caption += " · " + _("? marks a part that does not look like a digit")
+        caption += " · " + _(NO_DIGIT_MARK)
     caption = html.escape(caption, quote=False)
     st.markdown(live_region(answer_html(result.text, caption), partial, seq),
                 unsafe_allow_html=True)
@@ -194,12 +221,9 @@ def show_number(result: NumberRecognition, partial: bool = False,
     for i, digit in enumerate(result.digits):
         with columns[i % len(columns)]:
             show_model_input(digit.model_input, width=84, caption=part_caption(digit))
-    with st.expander(_("Probabilities of each digit")):
+    with st.expander(_(EACH_DIGIT)):
         for i, digit in enumerate(result.digits):
-            if digit.not_a_digit:
-                st.write(_("Digit {n}: **{digit}** (does not look like a digit)").format(
-                    n=i + 1, digit=digit.digit))
-            else:
-                st.write(_("Digit {n}: **{digit}**").format(n=i + 1, digit=digit.digit))
+            words = DIGIT_N_NO_DIGIT if digit.not_a_digit else DIGIT_N
+            st.write(_(words).format(n=i + 1, digit=digit.digit))
             show_unsure_note(digit)
             show_probabilities(digit.probabilities)

@@ -12,6 +12,7 @@ from hwr.class_data.model_store import ModelVersion
 from hwr.pages.draw.answer import (
     INVITATION,
     NUMBER_INVITATION,
+    number_words,
     panel_words,
     reading_error,
     show_digit,
@@ -86,18 +87,23 @@ def channel_for(mode: str, live: bool, fool: bool, quiet: bool,
                 maps: bool = False) -> dict | None:
     """Where the canvas asks for its answers (pen-up and live) without a script run, with
     a token of this session and the words of the answer panel and of "Is it right?"
-    (``hwr.server.answer_channel``); None where the page answers through Streamlit only:
-    several digits (still to be moved to the channel). ``quiet``: nothing on the page
-    hangs on a finished drawing (see ``is_quiet``); ``maps``: the replies carry the
-    drawing's feature maps ("Inside the network" open in presentation mode), so that
-    they follow the pen."""
+    (``hwr.server.answer_channel``); None outside a script run. Several digits
+    (``number``: read as a number) are always quiet: nothing hangs on them but their
+    answer (no "Is it right?", no wall, no round). ``quiet``: nothing on the page hangs
+    on a finished drawing (see ``is_quiet``); ``maps``: the replies carry the drawing's
+    feature maps ("Inside the network" open in presentation mode), so that they follow
+    the pen."""
     ctx = get_script_run_ctx(suppress_warning=True)
-    if mode != ONE_DIGIT or ctx is None:
+    if ctx is None:
         return None
-    return {"path": answer_channel.PATH, "token": channel_rules.sign(ctx.session_id),
-            "lang": current(), "quiet": quiet, "report_now": in_round(), "maps": maps,
-            "shows": list(st.session_state.get(SHOWN, (None, None))),
-            "words": {**panel_words(fool), **confirm_words(), "invitation": _(INVITATION)}}
+    channel = {"path": answer_channel.PATH, "token": channel_rules.sign(ctx.session_id),
+               "lang": current(), "quiet": quiet, "report_now": in_round(), "maps": maps,
+               "shows": list(st.session_state.get(SHOWN, (None, None)))}
+    if mode == NUMBER:
+        return {**channel, "quiet": True, "maps": False, "number": True,
+                "words": {**number_words(), "invitation": _(NUMBER_INVITATION)}}
+    return {**channel, "words": {**panel_words(fool), **confirm_words(),
+                                 "invitation": _(INVITATION)}}
 
 
 def is_quiet(lesson) -> bool:
@@ -185,14 +191,15 @@ def pace() -> None:
     state[LAST_RUN] = time.monotonic()
 
 
-def channel_answer(rec: DigitRecognizer, drawing: Drawing) -> Recognition | None:
-    """The answer channel's recognition of this session's drawing by this model, if the
-    canvas asked it (the pen-up's drawing, reported to Streamlit after the channel
-    answered it): the same drawing is not recognized twice."""
+def channel_answer(rec: DigitRecognizer, drawing: Drawing, mode: str = ONE_DIGIT):
+    """The answer channel's recognition of this session's drawing by this model (a
+    ``NumberRecognition`` for several digits), if the canvas asked it (the pen-up's
+    drawing, reported to Streamlit after the channel answered it): the same drawing is
+    not recognized twice."""
     ctx = get_script_run_ctx(suppress_warning=True)
     if ctx is None or drawing.partial:
         return None
-    return answer_channel.answered(ctx.session_id, rec.model_dir, drawing)
+    return answer_channel.answered(ctx.session_id, rec.model_dir, drawing, mode == NUMBER)
 
 
 def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
@@ -211,8 +218,8 @@ def recognize_drawing(rec: DigitRecognizer, drawing: Drawing, mode: str):
     else:
         pace()
     image = rasterize(drawing)
-    result = (rec.recognize_number(image) if mode == NUMBER else
-              channel_answer(rec, drawing) or rec.recognize(image))
+    result = channel_answer(rec, drawing, mode) or (
+        rec.recognize_number(image) if mode == NUMBER else rec.recognize(image))
     state[LAST_RESULT] = (signature, image, result)
     return image, result
 
