@@ -18,6 +18,7 @@ from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 from streamlit.watcher import polling_path_watcher
 from streamlit.watcher.polling_path_watcher import PollingPathWatcher
+from uvicorn import server as uvicorn_server
 
 from hwr.server import runtime_fixes
 from tests.support.files import REPO
@@ -42,6 +43,7 @@ def test_every_change_is_made_on_the_pinned_streamlit():
     assert replaced(script_runner._clean_problem_modules).__module__ == script_runner.__name__
     assert replaced(AppSession.request_rerun).__qualname__ == "AppSession.request_rerun"
     assert polling_path_watcher._POLLING_PERIOD_SECS == runtime_fixes.SETTINGS_POLL
+    assert replaced(uvicorn_server.Server.main_loop).__qualname__ == "Server.main_loop"
 
 
 def test_applying_again_changes_nothing(caplog):
@@ -68,6 +70,14 @@ def _unpatched_get_external_ip():
     raise AssertionError("an outside service was asked for the public address")
 
 
+async def _unpatched_main_loop(self):
+    """uvicorn's shape: on_tick, then a sleep of a tenth of a second, until told to stop."""
+    import asyncio
+
+    while not await self.on_tick(0):
+        await asyncio.sleep(0.1)
+
+
 @pytest.fixture
 def unpatched(monkeypatch):
     """Streamlit's targets as hwr found them (stand-ins of the same shape), so that a
@@ -77,10 +87,12 @@ def unpatched(monkeypatch):
     monkeypatch.setattr(AppSession, "request_rerun", _unpatched_request_rerun)
     monkeypatch.setattr(polling_path_watcher, "_POLLING_PERIOD_SECS", 0.2)
     monkeypatch.setattr(net_util, "get_external_ip", _unpatched_get_external_ip)
+    monkeypatch.setattr(uvicorn_server.Server, "main_loop", _unpatched_main_loop)
 
     def targets():
         return (script_runner._clean_problem_modules, AppSession.request_rerun,
-                polling_path_watcher._POLLING_PERIOD_SECS, net_util.get_external_ip)
+                polling_path_watcher._POLLING_PERIOD_SECS, net_util.get_external_ip,
+                uvicorn_server.Server.main_loop)
 
     return targets
 
@@ -89,7 +101,7 @@ def test_the_stand_ins_are_replaced(unpatched):
     """The fixture's stand-ins pass every check: the skips below are the breakage's."""
     assert runtime_fixes.apply() == {name: True for name in runtime_fixes.PATCHES}
     stand_ins = (_unpatched_clean_problem_modules, _unpatched_request_rerun, 0.2,
-                 _unpatched_get_external_ip)
+                 _unpatched_get_external_ip, _unpatched_main_loop)
     assert all(now != before for now, before in zip(unpatched(), stand_ins, strict=True))
 
 
@@ -147,6 +159,18 @@ class _RunnerThatNoLongerCleans:
         return rerun_data
 
 
+async def _main_loop_without_sleeping(self):
+    while not await self.on_tick(0):
+        pass
+
+
+async def _main_loop_with_an_argument(self, sockets):
+    import asyncio
+
+    while not await self.on_tick(0):
+        await asyncio.sleep(0.1)
+
+
 class _WatcherThatNoLongerWaits:
     def _schedule(self):
         return None
@@ -188,6 +212,15 @@ BREAKAGES = {
         "its module moved": (_module_gone("streamlit.watcher.polling_path_watcher"),
                              "polling_path_watcher"),
     },
+    "server-tick": {
+        "main_loop is gone": (_delete(uvicorn_server.Server, "main_loop"), "no main_loop"),
+        "main_loop takes an argument": (_set(uvicorn_server.Server, "main_loop",
+                                             _main_loop_with_an_argument), "(self)"),
+        "main_loop no longer sleeps": (_set(uvicorn_server.Server, "main_loop",
+                                            _main_loop_without_sleeping), "no longer sleeps"),
+        "on_tick is gone": (_delete(uvicorn_server.Server, "on_tick"), "on_tick"),
+        "its module moved": (_module_gone("uvicorn.server"), "uvicorn.server"),
+    },
     "no-external-ip": {
         "get_external_ip is gone": (_delete(net_util, "get_external_ip"),
                                     "no get_external_ip"),
@@ -206,6 +239,9 @@ def made(name: str) -> bool:
         return runtime_fixes._applied(getattr(AppSession, "request_rerun", None))
     if name == "no-external-ip":
         return runtime_fixes._applied(getattr(net_util, "get_external_ip", None))
+    if name == "server-tick":
+        server = getattr(sys.modules.get("uvicorn.server"), "Server", uvicorn_server.Server)
+        return runtime_fixes._applied(getattr(server, "main_loop", None))
     period = getattr(polling_path_watcher, "_POLLING_PERIOD_SECS", None)
     return period == runtime_fixes.SETTINGS_POLL
 
@@ -311,3 +347,54 @@ def test_no_outside_service_is_asked_for_the_public_address(unpatched):
     its origin allowlist) get no public address and ask no one for it."""
     runtime_fixes.apply()
     assert net_util.get_external_ip() is None
+
+
+def test_the_idle_web_server_wakes_once_a_second_and_still_stops_and_dates(unpatched):
+    """A real uvicorn server with nothing to do: its main loop's ticks counted for 2.5 s
+    (Streamlit's own loop: 25), its Date header still fresh, and a stop seen within a
+    tick."""
+    import asyncio
+    import socket
+    import urllib.request
+
+    import uvicorn
+
+    runtime_fixes.apply()
+
+    async def app(scope, receive, send):
+        if scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"ok"})
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    ticks = []
+    on_tick = server.on_tick
+
+    async def counted(counter):
+        ticks.append(time.monotonic())
+        return await on_tick(counter)
+
+    server.on_tick = counted
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.01)
+        start = time.monotonic()
+        time.sleep(2.5)
+        counted_ticks = sum(1 for t in ticks if t > start)
+        assert 2 <= counted_ticks <= 3, ticks
+        time.sleep(1.2)  # the header is refreshed at a tick
+        date = urllib.request.urlopen(f"http://127.0.0.1:{port}/").headers["date"]
+        assert abs(time.mktime(time.strptime(date, "%a, %d %b %Y %H:%M:%S GMT")) -
+                   time.mktime(time.gmtime())) <= 2
+    finally:
+        stopping = time.monotonic()
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+    assert not thread.is_alive()
+    assert time.monotonic() - stopping <= runtime_fixes.SERVER_TICK + 1.0
