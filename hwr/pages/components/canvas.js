@@ -38,10 +38,11 @@
 //   ``data.help``); the English ones here are only a fallback.
 // - The answer channel (``data.channel``, hwr/server/answer_channel.py): a pen-up's
 //   drawing, and with live answers the partial ones, go over a WebSocket of hwr's own,
-//   and the answer panel (the digit, the ten bars, the 28x28 input) is drawn here from
-//   the reply, in the answer area, with no script run; a live answer marks its region
-//   busy, as Python's does. Partial drawings never go to Streamlit while the channel is
-//   open. The finished drawing still goes to Streamlit once the pen has been up
+//   and the answer panel (the digit, the ten bars, the 28x28 input; for "Several
+//   digits", ``data.channel.number``, the number, its parts and each part's bars) is
+//   drawn here from the reply, in the answer area, with no script run; a live answer
+//   marks its region busy, as Python's does. Partial drawings never go to Streamlit
+//   while the channel is open. The finished drawing still goes to Streamlit once the pen has been up
 //   REPORT_MS (one run per finished drawing, not per stroke): "Is it right?", the wall
 //   and the round need the page's state; while a round runs (``report_now``) at once,
 //   since the student's next tap may be the round's Done. Python's answer, when that
@@ -62,6 +63,9 @@
 //   page shows of the class (``data.channel.shows``) and the page whether the channel
 //   is open (``channel``: "open", "down"): an open channel tells of the class's changes
 //   (``{"event": "class"}``, passed on as ``event``), so the page stops polling for them.
+// - The feature maps (``data.channel.maps``: "Inside the network" open in presentation
+//   mode): each reply carries them, and they follow the pen in the page's own images
+//   (``showMaps`` below).
 
 const CANVASES = new WeakMap();
 const LIVE_MS = 120;  // between two partial drawings while a stroke is drawn
@@ -366,8 +370,8 @@ function channelDown(s, ws) {
              RECONNECT_MS);
 }
 
-// The page's channel for this run: none (several digits: the Streamlit path), or its
-// path, token and words. A new token (the server restarted, the page's
+// The page's channel for this run: none (the Streamlit path), or its path, token and
+// words. A new token (the server restarted, the page's
 // session is new) is tried at once, even if the last connection failed.
 function useChannel(s, channel) {
   const token = s.channel === null ? null : s.channel.token;

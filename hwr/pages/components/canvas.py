@@ -72,7 +72,8 @@ def draw_canvas(key: str, width: int, height: int, brush: int, max_css_width: in
     ``live``: the browser also sends the drawing so far while a stroke is drawn, marked
     partial (``Drawing.partial``), unless the device asks for reduced motion.
     ``channel``: where and how the canvas asks the answer channel for its pen-up answers
-    (``{"path", "token", "lang", "words", "quiet"}``: ``hwr.server.answer_channel``);
+    (``{"path", "token", "lang", "words", "quiet", "maps", "number", ...}``:
+    ``hwr.pages.draw.page.channel_for``, ``hwr.server.answer_channel``);
     None, the Streamlit path only. ``quiet``: nothing on the page hangs on a finished
     drawing (no class runs), so the canvas sends it to Streamlit only when the student
     taps its own "Is it right?" row (see ``tapped``); ``shows``: what the page shows of
