@@ -39,13 +39,7 @@ def class_now() -> tuple:
     page when any of these changes (hwr/server/class_events.py)."""
     from hwr.pages.shared.class_state import collection_at
 
-    collection = collection_at(settings.database_url())
-    lesson = collection.current_class()
-    if lesson is None:
-        return None, None, 0
-    found = collection.current_round(lesson.id)
-    running = found is not None and found.running and not found.due()
-    return lesson.id, found.id if running else None, collection.removed_count(lesson.id)
+    return collection_at(settings.database_url()).class_now()
 
 
 def warm_up() -> None:

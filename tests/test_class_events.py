@@ -155,3 +155,55 @@ def test_a_channel_that_watches_no_class_leaves_the_page_polling(recognizer):
                      Loader(recognizer))
     assert not socket.ready and socket.closed is None
     assert [m.get("status") for m in socket.sent] == ["answer"]
+
+
+# --- what the watch reads: ClassCollection.class_now -----------------------------------
+
+def test_the_class_is_read_again_only_when_the_database_changed(tmp_path):
+    from sqlalchemy import event
+
+    from hwr.class_data.collection import ClassCollection
+
+    db = tmp_path / "class.sqlite3"
+    server, teacher = ClassCollection(db), ClassCollection(db)  # two connections' pools
+    queries = []
+    event.listen(server.engine, "before_cursor_execute",
+                 lambda *args: queries.append(args[2]))
+    assert server.class_now() == (None, None, 0)
+    read = len(queries)
+    assert read >= 1
+    for _ in range(5):
+        assert server.class_now() == (None, None, 0)
+    assert len(queries) == read  # nothing changed: a pragma of its own, no query
+    lesson = teacher.start_class("7B")  # another connection commits
+    assert server.class_now() == (lesson.id, None, 0)
+    found = teacher.start_round(lesson.id, "digit", 7, seconds=None)
+    assert server.class_now() == (lesson.id, found.id, 0)
+    teacher.remove_student(lesson.id, "student-1")
+    assert server.class_now() == (lesson.id, found.id, 1)
+
+
+def test_a_round_whose_timer_ran_out_is_read_again_with_no_change(tmp_path, monkeypatch):
+    import hwr.class_data.collection as collection
+    import hwr.class_data.rounds as rounds
+
+    db = tmp_path / "class.sqlite3"
+    server = collection.ClassCollection(db)
+    lesson = server.start_class("7B")
+    found = server.start_round(lesson.id, "digit", 7, seconds=5)
+    assert server.class_now() == (lesson.id, found.id, 0)
+    later = found.deadline + rounds.GRACE + 1
+    monkeypatch.setattr(collection.time, "time", lambda: later)
+    monkeypatch.setattr(rounds.time, "time", lambda: later)
+    assert server.class_now() == (lesson.id, None, 0)  # the timer, not the database
+
+
+def test_postgresql_or_a_failing_pragma_reads_each_time(tmp_path):
+    from hwr.class_data import storage
+
+    assert storage.ChangeWatch(storage.create("sqlite://")).version() is None  # in memory
+    assert storage.ChangeWatch(storage.create(  # not connected: no counter to ask
+        "postgresql+psycopg://hwr@127.0.0.1:1/hwr")).version() is None
+    folder = tmp_path / "a-folder.db"
+    folder.mkdir()  # the pragma cannot be asked: read each time
+    assert storage.ChangeWatch(storage.create(f"sqlite:///{folder}")).version() is None

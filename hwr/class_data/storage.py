@@ -17,6 +17,7 @@ nothing lost.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -258,6 +259,32 @@ def create(url: str) -> Engine:
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
                          connect_args={"connect_timeout": 5}, hide_parameters=True)
+
+
+class ChangeWatch:
+    """Whether a SQLite database may have changed since the last look, for the cost of
+    a pragma: ``PRAGMA data_version`` on a connection of its own changes whenever
+    another connection commits. ``version()`` is None for other databases (PostgreSQL
+    has no such counter: read them each time) and whenever the pragma fails."""
+
+    def __init__(self, engine: Engine):
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._path = database if database not in (None, "", ":memory:") else None
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def version(self) -> int | None:
+        if self._path is None:
+            return None
+        with self._lock:
+            try:
+                if self._connection is None:
+                    self._connection = sqlite3.connect(self._path, timeout=5.0,
+                                                       check_same_thread=False)
+                return int(self._connection.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error:
+                self._connection = None
+                return None
 
 
 _UPGRADED: set[str] = set()
