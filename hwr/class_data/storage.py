@@ -261,6 +261,13 @@ def create(url: str) -> Engine:
                          connect_args={"connect_timeout": 5}, hide_parameters=True)
 
 
+def sqlite_file(engine: Engine) -> str | None:
+    """The file of a SQLite database; None for an in-memory one and for other
+    databases."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    return database if database not in (None, "", ":memory:") else None
+
+
 class ChangeWatch:
     """Whether a SQLite database may have changed since the last look, for the cost of
     a pragma: ``PRAGMA data_version`` on a connection of its own changes whenever
@@ -268,8 +275,7 @@ class ChangeWatch:
     has no such counter: read them each time) and whenever the pragma fails."""
 
     def __init__(self, engine: Engine):
-        database = engine.url.database if engine.dialect.name == "sqlite" else None
-        self._path = database if database not in (None, "", ":memory:") else None
+        self._path = sqlite_file(engine)
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
@@ -311,12 +317,12 @@ def _file_lock(engine: Engine):
     servers, opening a new file at once): a lock file beside it. Without it, the second
     took the first's half-made tables for a file from before migrations, and the file
     stayed unusable ("table samples already exists"). PostgreSQL has its own lock."""
-    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    path = sqlite_file(engine)
     try:
         import fcntl
     except ImportError:  # not on Linux: no other process is expected to race it
         fcntl = None
-    if not path or path == ":memory:" or fcntl is None:
+    if path is None or fcntl is None:
         yield
         return
     with open(f"{path}.lock", "a") as lock:

@@ -83,8 +83,7 @@ WARM_UP_POLL = 0.5  # s between checks whether the model has loaded
 WARMING_UP = N_("Warming up the model: your drawing is answered in a moment.")
 
 
-def channel_for(mode: str, live: bool, fool: bool, quiet: bool,
-                maps: bool = False) -> dict | None:
+def channel_for(mode: str, fool: bool, quiet: bool, maps: bool = False) -> dict | None:
     """Where the canvas asks for its answers (pen-up and live) without a script run, with
     a token of this session and the words of the answer panel and of "Is it right?"
     (``hwr.server.answer_channel``); None outside a script run. Several digits
@@ -150,7 +149,7 @@ def read_canvas(mode: str, large: bool, brush: int, fool: bool = False,
     live = live_on(large)
     drawing = draw_canvas(key, width, height, brush, css_width, initial=initial,
                           clear_id=state.get(CLEAR_REQUEST, {}).get(key), live=live,
-                          mode=mode, channel=channel_for(mode, live, fool, quiet,
+                          mode=mode, channel=channel_for(mode, fool, quiet,
                                                          large and bool(state.get(INSIDE))),
                           on_change=lambda: file_tapped(key, mode),
                           on_event=lambda: state.__setitem__(CLASS_EVENT, True),
