@@ -52,7 +52,7 @@ def chromium() -> str:
 
 @pytest.fixture(scope="session")
 def app_url(mnist_dir) -> str:
-    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir)}) as url:
+    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir)}, model_ready=True) as url:
         yield url
 
 
@@ -106,7 +106,7 @@ def two_servers(postgres_server, mnist_dir, tmp_path_factory):
     a_dir, b_dir = tmp_path_factory.mktemp("server-a"), tmp_path_factory.mktemp("server-b")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)  # each server's log, read after a failure
     with streamlit_server(env={**env, "HWR_CLASS_DB": str(a_dir / "unused.sqlite3")},
-                          log=ARTIFACTS / "two-servers-a.log") as a, \
+                          log=ARTIFACTS / "two-servers-a.log", model_ready=True) as a, \
             streamlit_server(env={**env, "HWR_CLASS_DB": str(b_dir / "unused.sqlite3")},
-                             log=ARTIFACTS / "two-servers-b.log") as b:
+                             log=ARTIFACTS / "two-servers-b.log", model_ready=True) as b:
         yield url, a, b

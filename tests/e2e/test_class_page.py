@@ -34,7 +34,7 @@ def class_url(mnist_dir, tmp_path_factory):
     env = {**OFFLINE, "KERAS_HOME": str(path.parent / "keras"), "HWR_CLASS_DB": str(path),
            "HWR_TEACHER_PASSCODE": PASSCODE}
     LOG["path"] = path.parent / "server.log"
-    with streamlit_server(env=env, log=LOG["path"]) as url:
+    with streamlit_server(env=env, log=LOG["path"], model_ready=True) as url:
         yield url
 
 

@@ -281,7 +281,8 @@ def class_server(mnist_dir, tmp_path_factory):
     """A server of the module's own, on a class database this test may start classes in
     (the session's server is shared by the other browser tests)."""
     db = tmp_path_factory.mktemp("draw-class") / "class.sqlite3"
-    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db)}) as url:
+    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db)},
+                          model_ready=True) as url:
         yield url, db
 
 

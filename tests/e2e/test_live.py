@@ -55,7 +55,8 @@ NO_SPEECH = """(() => {
 @pytest.fixture(scope="module")
 def live_url(mnist_dir, tmp_path_factory):
     db = tmp_path_factory.mktemp("live") / "class.sqlite3"
-    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db)}) as url:
+    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db)},
+                          model_ready=True) as url:
         yield url
 
 

@@ -88,11 +88,12 @@ def free_port() -> int:
 def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict | None = None,
                      timeout: float = 90.0, with_process: bool = False,
                      health_interval: float = 0.3, port: int | None = None,
-                     log: Path | None = None):
+                     log: Path | None = None, model_ready: bool = False):
     """Run `streamlit run` headless on a free loopback port; yields the base URL (and,
     ``with_process``, the server's process id too). ``log``: a file that gets every line
     the server writes (the pages' print() on stdout, Python's logging on stderr), to
-    read after."""
+    read after. ``model_ready``: yield only once the Draw page answers a drawing
+    (``wait_for_the_model``)."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true",
@@ -116,6 +117,8 @@ def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict |
             if time.time() > deadline:
                 raise TimeoutError(f"streamlit did not start on {url} in {timeout} s")
             time.sleep(health_interval)
+        if model_ready:
+            wait_for_the_model(url)
         yield (url, proc.pid) if with_process else url
     finally:
         proc.terminate()
@@ -125,6 +128,36 @@ def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict |
             proc.kill()
         if log:
             stderr.close()
+
+
+# A fresh server loads its model in the background. Beside a fine-tune and two other
+# browser tests that took longer than a browser test waits for an answer (30 s), so a
+# module whose tests start with a drawing waits for it first, with no browser.
+MODEL_WAIT = 240.0  # s
+WARMING_UP = "Warming up the model"  # what the page says until then
+
+
+def wait_for_the_model(url: str, timeout: float = MODEL_WAIT) -> None:
+    """Until the server's Draw page answers a drawing (not "Warming up the model"), asked
+    by a simulated student (``tests/support/load_client.py``): no class is running, so
+    the drawing is answered and kept nowhere."""
+    import asyncio
+
+    from tests.support.load_client import Student, run_async
+
+    async def ask() -> None:
+        deadline = time.monotonic() + timeout
+        async with Student(url, timeout=60) as student:
+            drawing = place(DIGITS[1][0], *PLACEMENTS[0])
+            while (reply := await student.draw(drawing)).answer is None:
+                if WARMING_UP not in reply.text() or time.monotonic() > deadline:
+                    raise RuntimeError(f"the model on {url} did not answer in {timeout} s: "
+                                       f"{reply.text()[:300]}")
+                student.drawing_id += 1  # a new drawing, as after Clear
+                await asyncio.sleep(1.0)
+
+    run_async(ask())
+
 
 CLOSED_PORT = "http://127.0.0.1:9"  # a proxy nobody answers: the server has no network
 # A server's environment in a classroom without internet: no MNIST files, no way out.
