@@ -14,6 +14,14 @@ from tests.support.files import SHARED_MNIST, write_mnist_dir
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def pytest_collection_modifyitems(items):
+    """The longest test files first (``tests/support/durations.py``): under xdist with
+    ``--no-loadscope-reorder`` (``.ci/run``) the workers take them in this order."""
+    from tests.support.durations import order, recorded
+
+    items[:] = order(items, recorded())
+
+
 @pytest.fixture(scope="session", autouse=True)
 def streamlit_runtime_fixes() -> dict[str, bool]:
     """hwr's changes to Streamlit's runtime, as the server makes them at start-up

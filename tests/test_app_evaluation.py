@@ -113,7 +113,10 @@ def test_training_curves_plot_the_saved_history():
 
 
 @pytest.mark.slow
-def test_stale_predictions_offer_to_compute(tmp_path, monkeypatch):
+def test_stale_predictions_offer_to_compute(tmp_path, monkeypatch, tiny_mnist):
+    """The teacher computes them into the server's cache (on a test set of 100 learnable
+    fake digits: the same steps as on MNIST's 10,000, in 16 s against 28 s here)."""
+    monkeypatch.setenv("HWR_DATA_DIR", str(tiny_mnist))
     model = tmp_path / "model"
     shutil.copytree(DEFAULT_MODEL_DIR, model)
     (model / PREDICTIONS_FILE).unlink()
@@ -131,7 +134,7 @@ def test_stale_predictions_offer_to_compute(tmp_path, monkeypatch):
     assert not at.exception
     assert sorted(p.name for p in model.iterdir()) == before  # the model's folder: read only
     results = results_dir(model)  # the server's cache
-    assert load_predictions(results, model / "model.keras")[1].shape == (10_000, 10)
+    assert load_predictions(results, model / "model.keras")[1].shape == (100, 10)
     metrics = json.loads((results / "metrics.json").read_text())
     assert set(metrics["styles"]) >= {"slashed_zero", "crossed_seven"}
     assert "non_digits" in metrics["not_a_digit"]
