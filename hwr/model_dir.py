@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import time
 from pathlib import Path
 
 MODEL_FILE = "model.keras"  # the network (Keras' archive)
@@ -29,3 +31,15 @@ def read_card(model_dir: str | Path, name: str) -> dict:
         return json.loads((Path(model_dir) / name).read_text())
     except (OSError, ValueError):
         return {}
+
+
+def replace_dir(src: Path, dest: Path) -> None:
+    """Move a finished model directory ``src`` to ``dest``; an existing ``dest`` is removed
+    only after the move (a training run's and a fine-tune's output)."""
+    old = None
+    if dest.exists():
+        old = dest.with_name(f"{dest.name}.old-{int(time.time())}")
+        dest.rename(old)
+    src.rename(dest)
+    if old is not None:
+        shutil.rmtree(old)

@@ -34,7 +34,7 @@ import numpy as np
 from hwr.learning.config import FineTuneConfig, StyleConfig, TrainConfig
 from hwr.learning.data import Mnist
 from hwr.learning.evaluate import CLASSES, StalePredictionsError, load_predictions
-from hwr.model_dir import CONFIG_FILE, METRICS_FILE, MODEL_FILE
+from hwr.model_dir import CONFIG_FILE, METRICS_FILE, MODEL_FILE, replace_dir
 from hwr.reading.outputs import NOT_A_DIGIT, NUM_CLASSES, split_scores
 from hwr.sizes import IMAGE_SIZE
 from hwr.translation import Message
@@ -437,13 +437,13 @@ def fine_tune_files(config: TrainConfig, out_dir: str | Path,
 
     from hwr.learning.data import load_extra
     from hwr.learning.replay import ReplayFileError, replay_mnist
-    from hwr.learning.train import replace_dir
 
     if not config.init_from or not config.extra_data:
         raise FineTuneError("A fine-tune needs --init-from MODEL_DIR and --extra-data FILE.")
     parts = [load_extra(path) for path in config.extra_data]
     digits = ClassDigits(np.concatenate([p[0] for p in parts]).astype(np.float32) / 255.0,
                          np.concatenate([p[1] for p in parts]).astype(np.int64))
+    check_enough(usable(digits)[0], config.finetune)  # at once, before MNIST and TensorFlow
     try:
         mnist = replay_mnist(data_dir=data_dir)
     except ReplayFileError as e:

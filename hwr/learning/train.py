@@ -37,7 +37,7 @@ from hwr.learning.evaluate import (
     write_results,
 )
 from hwr.learning.model import build_model
-from hwr.model_dir import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, MODEL_FILE
+from hwr.model_dir import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, MODEL_FILE, replace_dir
 from hwr.learning.nondigits import letter_fonts, letters_record
 from hwr.learning.nondigits import training_set as non_digit_set
 from hwr.learning.styles import apply_styles, made_sevens
@@ -203,17 +203,6 @@ def library_versions() -> dict[str, str]:
         "numpy": np.__version__,
         "scikit-learn": sklearn.__version__,
     }
-
-
-def replace_dir(src: Path, dest: Path) -> None:
-    """Move ``src`` to ``dest``; an existing ``dest`` is removed only after the move."""
-    old = None
-    if dest.exists():
-        old = dest.with_name(f"{dest.name}.old-{int(time.time())}")
-        dest.rename(old)
-    src.rename(dest)
-    if old is not None:
-        shutil.rmtree(old)
 
 
 @dataclasses.dataclass
