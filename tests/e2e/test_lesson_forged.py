@@ -103,13 +103,21 @@ def test_a_removed_student_has_no_post_accepted(server):
     async def scenario():
         nonlocal found
         strokes = place(DIGITS[7][0], *PLACEMENTS[0])
+        await asyncio.sleep(1.1)  # the server's one-second memory of the class
         async with Student(url, query="name=Rude%20Name") as student, \
                 Student(url, query="name=Kind%20Name") as other:
             for _ in range(360):  # a fresh server loads its model in the background
                 if (await student.draw(strokes)).answer == "7":
                     break
                 await asyncio.sleep(0.5)
-            me = next(w for w in db.wall(lesson.id) if w.nickname == "Rude Name")
+            for _ in range(60):  # the run that answered posts the drawing as it ends
+                mine = [w for w in db.wall(lesson.id) if w.nickname == "Rude Name"]
+                if mine:
+                    break
+                await asyncio.sleep(0.5)
+            else:
+                raise AssertionError("the student's drawing never reached the wall")
+            me = mine[0]
             db.remove_student(lesson.id, db.student_of(lesson.id, me.id))
             removed_at.append(time.time())
             found = db.start_round(lesson.id, "digit", 7, seconds=60)
