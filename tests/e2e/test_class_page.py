@@ -4,6 +4,8 @@ button on the Class page, sees before and after (measured on the shipped check d
 gives the new model to everyone, and a student's Draw page says which model answers.
 Nothing is downloaded, and no page asks any host but the app's own."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -21,6 +23,15 @@ from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 PASSCODE = "7B-secret"
 CLASS_DIGITS = 60
+# The server's Python reads this at start: the button's fine-tune is a short one (one
+# pass, 300 replayed digits), as tests/test_app_class_model.py has it. What the button's
+# own settings learn is tests/test_finetune.py's (test_it_learns_the_class_and_keeps_mnist);
+# here the page's flow, offline, in a browser (the full fine-tune took a minute of both
+# cores in a CI run).
+SHORT_FINE_TUNE = """from hwr.learning.config import FineTuneConfig
+from hwr.teaching.service import BUTTON_CONFIG
+BUTTON_CONFIG.finetune = FineTuneConfig(epochs=1, replay=300)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +42,13 @@ def class_url(mnist_dir, tmp_path_factory):
     digits = tilted_class(load_mnist(mnist_dir), CLASS_DIGITS, students=4)
     for image, label, student in zip(digits.images, digits.labels, digits.students):
         db.add(image, int(label), np.eye(10)[0], class_id=lesson.id, student=student)
+    site = path.parent / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SHORT_FINE_TUNE)
     env = {**OFFLINE, "KERAS_HOME": str(path.parent / "keras"), "HWR_CLASS_DB": str(path),
-           "HWR_TEACHER_PASSCODE": PASSCODE}
+           "HWR_TEACHER_PASSCODE": PASSCODE,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(site),
+                                                        os.environ.get("PYTHONPATH")]))}
     LOG["path"] = path.parent / "server.log"
     with streamlit_server(env=env, log=LOG["path"], model_ready=True) as url:
         yield url

@@ -408,10 +408,10 @@ def test_a_page_whose_server_session_is_gone_comes_back_working(browser, mnist_d
             page.wait_for_selector(CANVAS)
             draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
             expect(page.locator(ANSWER)).to_be_visible(timeout=60_000)
-        with streamlit_server(env=env, port=port):
+        with streamlit_server(env=env, port=port, model_ready=True):
             expect(page.get_by_test_id("stConnectionStatus")).to_have_count(0, timeout=60_000)
             clear_canvas(page)
-            for _ in range(30):  # the new server loads its model in the background
+            for _ in range(30):  # the page may still be on its way back
                 draw_strokes(page, KEY, place(DIGITS[3][0], *PLACEMENTS[0]))
                 if read_answer(page, "3", timeout=5) == "3":
                     break
