@@ -22,6 +22,14 @@ def pytest_collection_modifyitems(items):
     items[:] = order(items, recorded())
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Why each rerun test failed its first try (pytest-rerunfailures names it only): a
+    flaky test's cause is in the CI output, not lost with the try."""
+    for report in terminalreporter.stats.get("rerun", []):
+        terminalreporter.write_sep("-", f"first try of {report.nodeid}")
+        terminalreporter.write_line(report.longreprtext[-4000:])
+
+
 @pytest.fixture(scope="session", autouse=True)
 def streamlit_runtime_fixes() -> dict[str, bool]:
     """hwr's changes to Streamlit's runtime, as the server makes them at start-up

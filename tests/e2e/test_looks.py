@@ -22,14 +22,17 @@ from tests.support.browser import (
     streamlit_server,
     student_on,
 )
+from tests.support.classes import end_any_class
 from tests.support.looks import assert_answer_laid_out, assert_styled
 
 PASSCODE = "7B-secret"
+DB = {}  # the module's class database
 
 
 @pytest.fixture(scope="module")
 def lesson_url(mnist_dir, tmp_path_factory):
     db = tmp_path_factory.mktemp("looks") / "class.sqlite3"
+    DB["path"] = db
     with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db),
                                "HWR_TEACHER_PASSCODE": PASSCODE}, model_ready=True) as url:
         yield url
@@ -76,6 +79,7 @@ def confirm(page, digit: int) -> None:
 
 
 def test_students_pages_keep_their_looks_through_a_lesson(browser, lesson_url, artifacts):
+    end_any_class(DB["path"])  # a rerun starts with no class, as the first try did
     teacher = teacher_on(browser, lesson_url)
     teacher.get_by_role("button", name="Start the class").click()
     teacher.get_by_role("button", name="End the class").wait_for()
