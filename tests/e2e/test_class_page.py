@@ -1,13 +1,15 @@
-"""The class teaches the model, in real browsers, on a server as a school without
-internet has it (no MNIST files, no Keras cache, no way out): the teacher presses the
-button on the Class page, sees before and after (measured on the shipped check digits),
-gives the new model to everyone, and a student's Draw page says which model answers.
-Nothing is downloaded, and no page asks any host but the app's own."""
+"""A server as a school without internet has it (no MNIST files, no Keras cache, no way
+out), in real browsers: the Evaluation page's galleries show the model's gallery file's
+images; the class teaches the model: the teacher presses the button on the Class page,
+sees before and after (measured on the shipped check digits), gives the new model to
+everyone, and a student's Draw page says which model answers. Nothing is downloaded,
+and no page asks any host but the app's own."""
 
 import os
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from hwr.class_data.collection import ClassCollection
 from hwr.learning.data import load_mnist
@@ -62,6 +64,30 @@ def new_page(browser, url: str):
     page, elsewhere = watched_page(browser)
     page.goto(url)
     return page, elsewhere
+
+
+def test_without_mnist_or_network_every_gallery_shows_images(browser, class_url, artifacts):
+    """The galleries show the model's gallery file's images (Keras' download would go to
+    a closed proxy). Before the class's model: the original's galleries."""
+    page, elsewhere = new_page(browser, class_url + "/evaluation")
+    galleries = page.locator(".hwr-gallery")
+    page.wait_for_selector("h1")
+    # the chosen cell, confident mistakes, hesitant successes (the model loads first)
+    expect(galleries).to_have_count(3, timeout=120_000)
+    for i in range(3):
+        gallery = galleries.nth(i)
+        gallery.scroll_into_view_if_needed()
+        expect(gallery.locator("img").first).to_be_visible()
+        loaded = gallery.locator("img").evaluate_all(
+            "imgs => imgs.map(i => i.complete && i.naturalWidth === 28)")
+        assert loaded and all(loaded), i
+    assert page.get_by_text("not available here").count() == 0
+    expect(page.get_by_test_id("stImage").first).to_be_attached(  # the styles figure
+        timeout=120_000)
+    galleries.nth(0).scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / "evaluation-offline.png")
+    assert elsewhere == []
+    page.context.close()
 
 
 def test_the_teacher_teaches_the_model_and_a_student_gets_it(browser, class_url, artifacts):
