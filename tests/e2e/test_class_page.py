@@ -6,6 +6,7 @@ everyone, and a student's Draw page says which model answers. Nothing is downloa
 and no page asks any host but the app's own."""
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from tests.support.browser import (
     streamlit_server,
     watched_page,
 )
-from tests.support.classes import tilted_class
+from tests.support.classes import CLASS_MEMORY, tilted_class
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 PASSCODE = "7B-secret"
@@ -39,11 +40,7 @@ BUTTON_CONFIG.finetune = FineTuneConfig(epochs=1, replay=300)
 @pytest.fixture(scope="module")
 def class_url(mnist_dir, tmp_path_factory):
     path = tmp_path_factory.mktemp("class") / "class.sqlite3"
-    db = ClassCollection(path)
-    lesson = db.start_class("7B")
-    digits = tilted_class(load_mnist(mnist_dir), CLASS_DIGITS, students=4)
-    for image, label, student in zip(digits.images, digits.labels, digits.students):
-        db.add(image, int(label), np.eye(10)[0], class_id=lesson.id, student=student)
+    db = ClassCollection(path)  # migrated before the server opens it
     site = path.parent / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(SHORT_FINE_TUNE)
@@ -53,6 +50,11 @@ def class_url(mnist_dir, tmp_path_factory):
                                                         os.environ.get("PYTHONPATH")]))}
     LOG["path"] = path.parent / "server.log"
     with streamlit_server(env=env, log=LOG["path"], model_ready=True) as url:
+        lesson = db.start_class("7B")  # after the model's first answer: no class took it
+        digits = tilted_class(load_mnist(mnist_dir), CLASS_DIGITS, students=4)
+        for image, label, student in zip(digits.images, digits.labels, digits.students):
+            db.add(image, int(label), np.eye(10)[0], class_id=lesson.id, student=student)
+        time.sleep(CLASS_MEMORY)  # the server's memory of "no class"
         yield url
 
 

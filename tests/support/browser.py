@@ -139,8 +139,8 @@ WARMING_UP = "Warming up the model"  # what the page says until then
 
 def wait_for_the_model(url: str, timeout: float = MODEL_WAIT) -> None:
     """Until the server's Draw page answers a drawing (not "Warming up the model"), asked
-    by a simulated student (``tests/support/load_client.py``): no class is running, so
-    the drawing is answered and kept nowhere."""
+    by a simulated student (``tests/support/load_client.py``). A class running then
+    would take the drawing onto its wall: the tests start theirs after."""
     import asyncio
 
     from tests.support.load_client import Student, run_async
