@@ -101,8 +101,8 @@ def test_the_teacher_teaches_the_model_and_a_student_gets_it(browser, class_url,
     teacher.get_by_role("button", name="Teach the model our handwriting").click()
     teacher.get_by_role("button", name="Cancel").wait_for()  # running, with progress
     teacher.get_by_text("Done in").wait_for(timeout=240_000)
-    assert teacher.get_by_text("Our held-out digits").count() == 1
-    assert teacher.get_by_text("MNIST digits it never learned from (2,000)").count() == 1
+    expect(teacher.get_by_text("Our held-out digits")).to_have_count(1)
+    expect(teacher.get_by_text("MNIST digits it never learned from (2,000)")).to_have_count(1)
     teacher.screenshot(path=artifacts / "class-fine-tuned.png", full_page=True)
     anyway = teacher.get_by_text("Use it anyway")  # a small class can cost MNIST more
     if anyway.count():
