@@ -104,9 +104,10 @@ def two_servers(postgres_server, mnist_dir, tmp_path_factory):
     env = {"HWR_DB_URL": url, "HWR_TEACHER_PASSCODE": TWO_SERVERS_PASSCODE,
            "HWR_DATA_DIR": str(mnist_dir)}
     a_dir, b_dir = tmp_path_factory.mktemp("server-a"), tmp_path_factory.mktemp("server-b")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # each server's log, read after a failure
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # each try's server logs, for a failure
+    a_log, b_log = (ARTIFACTS / f"two-servers-{d.name}.log" for d in (a_dir, b_dir))
     with streamlit_server(env={**env, "HWR_CLASS_DB": str(a_dir / "unused.sqlite3")},
-                          log=ARTIFACTS / "two-servers-a.log", model_ready=True) as a, \
+                          log=a_log, model_ready=True) as a, \
             streamlit_server(env={**env, "HWR_CLASS_DB": str(b_dir / "unused.sqlite3")},
-                             log=ARTIFACTS / "two-servers-b.log", model_ready=True) as b:
+                             log=b_log, model_ready=True) as b:
         yield url, a, b
