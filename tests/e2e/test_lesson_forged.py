@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from hwr.class_data.collection import ClassCollection
 from hwr.class_data.storage import drawings, round_entries, samples
 from tests.support.browser import streamlit_server
+from tests.support.classes import CLASS_MEMORY
 from tests.support.load_client import Student, component_trigger, run_async
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
@@ -103,7 +104,7 @@ def test_a_removed_student_has_no_post_accepted(server):
     async def scenario():
         nonlocal found
         strokes = place(DIGITS[7][0], *PLACEMENTS[0])
-        await asyncio.sleep(1.1)  # the server's one-second memory of the class
+        await asyncio.sleep(CLASS_MEMORY)  # the server's memory of the class
         async with Student(url, query="name=Rude%20Name") as student, \
                 Student(url, query="name=Kind%20Name") as other:
             for _ in range(360):  # a fresh server loads its model in the background
@@ -122,7 +123,7 @@ def test_a_removed_student_has_no_post_accepted(server):
             removed_at.append(time.time())
             found = db.start_round(lesson.id, "digit", 7, seconds=60)
             for _ in range(30):  # the server remembers the class a second; a loaded one
-                await asyncio.sleep(1.1)  # may run the next script later than that
+                await asyncio.sleep(CLASS_MEMORY)  # may run the next script later than that
                 if (await other.rerun()).prompt == "Everyone draw a 7":
                     break
             else:
