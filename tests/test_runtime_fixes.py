@@ -46,6 +46,21 @@ def test_every_change_is_made_on_the_pinned_streamlit():
     assert replaced(uvicorn_server.Server.main_loop).__qualname__ == "Server.main_loop"
 
 
+def test_the_script_runs_cleanup_closes_figures_and_lets_a_pyplot_being_imported_be(
+        monkeypatch):
+    """The cleanup after each script run closes matplotlib's figures, as Streamlit's
+    did; while another thread still imports pyplot (the model's load does, through
+    Keras) it has no ``close`` yet, and the cleanup leaves it be instead of raising."""
+    runtime_fixes.apply()
+    closed = []
+    pyplot = types.ModuleType("matplotlib.pyplot")
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", pyplot)
+    script_runner._clean_problem_modules()  # half imported: no close, no error
+    pyplot.close = closed.append
+    script_runner._clean_problem_modules()
+    assert closed == ["all"]
+
+
 def test_applying_again_changes_nothing(caplog):
     runtime_fixes.apply()
     before = script_runner._clean_problem_modules, AppSession.request_rerun

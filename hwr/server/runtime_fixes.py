@@ -114,9 +114,11 @@ def skip_keras_session_reset() -> bool:
 
     @_replacing(current)
     def clean_problem_modules() -> None:
-        plt = sys.modules.get("matplotlib.pyplot")
-        if plt is not None:
-            plt.close("all")
+        # None as well while another thread still imports pyplot (the model's load
+        # does, through Keras): Streamlit's own cleanup let that pass too.
+        close = getattr(sys.modules.get("matplotlib.pyplot"), "close", None)
+        if close is not None:
+            close("all")
 
     script_runner._clean_problem_modules = clean_problem_modules
     return True
