@@ -105,7 +105,8 @@ def two_servers(postgres_server, mnist_dir, tmp_path_factory):
            "HWR_DATA_DIR": str(mnist_dir)}
     a_dir, b_dir = tmp_path_factory.mktemp("server-a"), tmp_path_factory.mktemp("server-b")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)  # each try's server logs, for a failure
-    a_log, b_log = (ARTIFACTS / f"two-servers-{d.name}.log" for d in (a_dir, b_dir))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")  # each worker numbers its own
+    a_log, b_log = (ARTIFACTS / f"two-servers-{worker}-{d.name}.log" for d in (a_dir, b_dir))
     with streamlit_server(env={**env, "HWR_CLASS_DB": str(a_dir / "unused.sqlite3")},
                           log=a_log, model_ready=True) as a, \
             streamlit_server(env={**env, "HWR_CLASS_DB": str(b_dir / "unused.sqlite3")},

@@ -118,7 +118,13 @@ def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict |
                 raise TimeoutError(f"streamlit did not start on {url} in {timeout} s")
             time.sleep(health_interval)
         if model_ready:
-            wait_for_the_model(url)
+            try:
+                wait_for_the_model(url)
+            except RuntimeError as e:  # what the server said is the cause, if any
+                if not log:
+                    raise
+                said = Path(log).read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{e}\nThe server's log:\n{said}") from e
         yield (url, proc.pid) if with_process else url
     finally:
         proc.terminate()
