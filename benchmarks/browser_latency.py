@@ -73,7 +73,7 @@ def time_drawings(browser, url: str, count: int,
         if i == 2:
             cpu, began = cpu_seconds(pid), time.monotonic()
         style = SINGLE_STROKE[i % len(SINGLE_STROKE)]
-        draw_strokes(page, KEY, place(style, *PLACEMENTS[i % len(PLACEMENTS)]))
+        draw_strokes(page, KEY, place(style, *PLACEMENTS[i % len(PLACEMENTS)]), spacing=0)
         page.locator(VISIBLE_ANSWER).first.wait_for(state="visible", timeout=30_000)
         if i >= 2:
             times.append(page_clock.since_pointer_up(page, ANSWER))

@@ -76,7 +76,7 @@ def measure(browser, checkout: Path, pages: int, seconds: float) -> dict:
                 page.wait_for_selector(canvas_selector(KEY))
                 expect(page.locator(".hwr-prompt, .st-key-hwr-nickname-line").first
                        ).to_be_visible()  # the page shows the class
-                draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
+                draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]), spacing=0)
                 expect(page.locator(ANSWER)).to_have_text("7", timeout=120_000)
                 clear_canvas(page, KEY)
                 opened.append(page)

@@ -45,7 +45,7 @@ def one_start(browser, script: Path, draw: bool) -> tuple[float, float | None]:
             return page_clock.first_ready(page, BARE) - start, None
         page.wait_for_selector(canvas_selector(KEY))
         canvas_at = page_clock.first_ready(page, canvas_selector(KEY)) - start
-        draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
+        draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]), spacing=0)
         page.wait_for_selector(ANSWER)
         answer_at = page_clock.first_ready(page, ANSWER) - start
         page.close()

@@ -55,7 +55,7 @@ def measure(browser, url: str, digits: int) -> list[tuple[int, int, int]]:
         strokes = place(styles[(i // 10) % len(styles)], *PLACEMENTS[i % len(PLACEMENTS)])
         for stroke in strokes:
             before = dict(received)
-            draw_strokes(page, KEY, [stroke])
+            draw_strokes(page, KEY, [stroke], spacing=0)
             page.wait_for_selector(".hwr-answer", state="attached", timeout=30_000)
             wait_idle(page, quiet=0.5)
             per_stroke.append(tuple(received[k] - before[k]

@@ -71,19 +71,19 @@ def run_case(page, rec, case: str, count: int, rng: random.Random, cdp=None) -> 
             digit, style = rng.choice(ONE_STROKE)
             time.sleep(0.3)  # begun 300 ms after Clear, before its script run is over
             strokes = place(DIGITS[digit][style], *rng.choice(PLACEMENTS))
-            draw_strokes(page, KEY, strokes)
+            draw_strokes(page, KEY, strokes, spacing=0)
         elif case == "two-strokes":
             expect(page.locator(ANSWER)).to_have_count(0)
             digit, style = rng.choice(TWO_STROKES)
             strokes = place(DIGITS[digit][style], *rng.choice(PLACEMENTS))
-            draw_strokes(page, KEY, strokes, pause=0.15)
+            draw_strokes(page, KEY, strokes, pause=0.15, spacing=0)
         else:
             expect(page.locator(ANSWER)).to_have_count(0)
             digit, style = rng.choice(ONE_STROKE + TWO_STROKES)
             size = rng.uniform(100, 170)
             strokes = place(DIGITS[digit][style], rng.uniform(0, 280 - size),
                             rng.uniform(0, 280 - size), size)
-            touch_strokes(page, cdp, KEY, strokes, pause=0.15)
+            touch_strokes(page, cdp, KEY, strokes, pause=0.15, spacing=0)
         expected = expected_answer(rec, strokes)
         if not settle(page, expected, len(strokes)):
             lost.append({"i": i, "digit": digit, "style": style, "expected": expected,
@@ -95,7 +95,7 @@ def run_case(page, rec, case: str, count: int, rng: random.Random, cdp=None) -> 
 def phone_layout(page) -> dict:
     width, height = page.viewport_size["width"], page.viewport_size["height"]
     canvas = page.locator(canvas_selector(KEY)).bounding_box()
-    touch_strokes(page, page.context.cdp, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
+    touch_strokes(page, page.context.cdp, KEY, place(DIGITS[7][0], *PLACEMENTS[0]), spacing=0)
     # The answer on screen: Python's, or the panel the canvas draws from the answer
     # channel's reply (a quiet page, with no class running, gets only that one).
     wait_idle(page)  # the page's own runs (the channel opening) are over

@@ -231,17 +231,38 @@ def _scaled_box(page, key: str) -> tuple[dict, float]:
     return box, box["width"] / canvas.evaluate("c => c.width / (window.devicePixelRatio || 1)")
 
 
+# Canvas pixels between two of a stroke's pointer events as the tests draw: a hand
+# moving at ~500 px/s, one event per 60 Hz frame. The smoothed test strokes have a point
+# every 3-6 px; each event costs Chromium ~8 ms of CPU (its frame), the browser tests'
+# largest cost, and drawing at this spacing costs 40% less (docs/development.md). The
+# benchmarks draw every point (spacing 0), as their figures were measured.
+MOUSE_SPACING = 8.0
+
+
+def pointer_path(stroke: list[tuple[float, float]], spacing: float) -> list[tuple[float, float]]:
+    """The stroke's points at least ``spacing`` apart, its first and last kept."""
+    if spacing <= 0 or len(stroke) <= 2:
+        return stroke
+    kept = [stroke[0]]
+    for x, y in stroke[1:-1]:
+        if (x - kept[-1][0]) ** 2 + (y - kept[-1][1]) ** 2 >= spacing ** 2:
+            kept.append((x, y))
+    return [*kept, stroke[-1]]
+
+
 def draw_strokes(page, key: str, strokes: list[list[tuple[float, float]]],
-                 pause: float = 0.0, hold_last: bool = False) -> None:
+                 pause: float = 0.0, hold_last: bool = False,
+                 spacing: float = MOUSE_SPACING) -> None:
     """Draw strokes (in the canvas's own pixels) with real mouse events.
 
     The canvas fills its column on screen, so points are scaled from its own size to
     its size on the page. ``pause`` seconds pass between strokes, as when a person
     writes. ``hold_last``: the pen stays down at the end (``page.mouse.up()`` lifts it).
+    ``spacing``: the events' least distance (``MOUSE_SPACING``; 0: every point).
     (Latency is timed by the page itself: ``tests/support/page_clock.py``.)
     """
     box, scale = _scaled_box(page, key)
-    for n, stroke in enumerate(strokes):
+    for n, stroke in enumerate(pointer_path(s, spacing) for s in strokes):
         if n and pause:
             time.sleep(pause)
         x0, y0 = stroke[0]
@@ -254,10 +275,10 @@ def draw_strokes(page, key: str, strokes: list[list[tuple[float, float]]],
 
 
 def touch_strokes(page, cdp, key: str, strokes: list[list[tuple[float, float]]],
-                  pause: float = 0.0) -> None:
+                  pause: float = 0.0, spacing: float = MOUSE_SPACING) -> None:
     """Draw strokes with a finger: CDP touch events (no hover, no mouse), as a phone."""
     box, scale = _scaled_box(page, key)
-    for n, stroke in enumerate(strokes):
+    for n, stroke in enumerate(pointer_path(s, spacing) for s in strokes):
         if n and pause:
             time.sleep(pause)
         points = [{"x": box["x"] + x * scale, "y": box["y"] + y * scale} for x, y in stroke]
@@ -268,11 +289,11 @@ def touch_strokes(page, cdp, key: str, strokes: list[list[tuple[float, float]]],
 
 
 def pen_strokes(page, cdp, key: str, strokes: list[list[tuple[float, float]]],
-                pause: float = 0.0) -> None:
+                pause: float = 0.0, spacing: float = MOUSE_SPACING) -> None:
     """Draw strokes with a pen: CDP pen events, each stroke beginning with the pen
     touching down where it starts (a pen has no hover before it touches)."""
     box, scale = _scaled_box(page, key)
-    for n, stroke in enumerate(strokes):
+    for n, stroke in enumerate(pointer_path(s, spacing) for s in strokes):
         if n and pause:
             time.sleep(pause)
         points = [(box["x"] + x * scale, box["y"] + y * scale) for x, y in stroke]
