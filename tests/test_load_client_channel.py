@@ -83,7 +83,7 @@ def app_url(tmp_path_factory):
     """The app's own server (the Draw page), with a class database of its own."""
     state = tmp_path_factory.mktemp("load-channel")
     with streamlit_server(env={"HWR_CLASS_DB": str(state / "class.sqlite3"),
-                               "HWR_MODEL_CACHE": str(state / "models")}) as url:
+                               "HWR_MODEL_CACHE": str(state / "models")}, preloaded=True) as url:
         yield url
 
 

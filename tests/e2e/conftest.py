@@ -52,7 +52,8 @@ def chromium() -> str:
 
 @pytest.fixture(scope="session")
 def app_url(mnist_dir) -> str:
-    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir)}, model_ready=True) as url:
+    with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir)},
+                          model_ready=True, preloaded=True) as url:
         yield url
 
 
@@ -108,7 +109,7 @@ def two_servers(postgres_server, mnist_dir, tmp_path_factory):
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")  # each worker numbers its own
     a_log, b_log = (ARTIFACTS / f"two-servers-{worker}-{d.name}.log" for d in (a_dir, b_dir))
     with streamlit_server(env={**env, "HWR_CLASS_DB": str(a_dir / "unused.sqlite3")},
-                          log=a_log, model_ready=True) as a, \
+                          log=a_log, model_ready=True, preloaded=True) as a, \
             streamlit_server(env={**env, "HWR_CLASS_DB": str(b_dir / "unused.sqlite3")},
-                             log=b_log, model_ready=True) as b:
+                             log=b_log, model_ready=True, preloaded=True) as b:
         yield url, a, b

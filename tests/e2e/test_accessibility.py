@@ -33,7 +33,8 @@ STREAMLIT_EXCLUDED: list[str] = []
 def class_url(mnist_dir, tmp_path_factory):
     db = tmp_path_factory.mktemp("a11y") / "class.sqlite3"
     with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db),
-                               "HWR_TEACHER_PASSCODE": PASSCODE}, model_ready=True) as url:
+                               "HWR_TEACHER_PASSCODE": PASSCODE},
+                          model_ready=True, preloaded=True) as url:
         yield url
 
 

@@ -40,7 +40,7 @@ def class_db(tmp_path_factory):
 def class_url(mnist_dir, class_db):
     with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir),
                                "HWR_CLASS_DB": str(class_db[0]),
-                               "HWR_TEACHER_PASSCODE": PASSCODE}) as url:
+                               "HWR_TEACHER_PASSCODE": PASSCODE}, preloaded=True) as url:
         yield url
 
 

@@ -282,7 +282,7 @@ def class_server(mnist_dir, tmp_path_factory):
     (the session's server is shared by the other browser tests)."""
     db = tmp_path_factory.mktemp("draw-class") / "class.sqlite3"
     with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db)},
-                          model_ready=True) as url:
+                          model_ready=True, preloaded=True) as url:
         yield url, db
 
 
@@ -403,12 +403,12 @@ def test_a_page_whose_server_session_is_gone_comes_back_working(browser, mnist_d
     env = {"HWR_DATA_DIR": str(mnist_dir)}
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     try:
-        with streamlit_server(env=env, port=port) as url:
+        with streamlit_server(env=env, port=port, preloaded=True) as url:
             page.goto(url)
             page.wait_for_selector(CANVAS)
             draw_strokes(page, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
             expect(page.locator(ANSWER)).to_be_visible(timeout=60_000)
-        with streamlit_server(env=env, port=port, model_ready=True):
+        with streamlit_server(env=env, port=port, model_ready=True, preloaded=True):
             expect(page.get_by_test_id("stConnectionStatus")).to_have_count(0, timeout=60_000)
             clear_canvas(page)
             for _ in range(30):  # the page may still be on its way back

@@ -26,7 +26,8 @@ def server(mnist_dir, tmp_path_factory):
     db = tmp_path_factory.mktemp("forged") / "class.sqlite3"
     collection = ClassCollection(db)  # migrated before the server opens it
     with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db),
-                               "HWR_TEACHER_PASSCODE": PASSCODE}, model_ready=True) as url:
+                               "HWR_TEACHER_PASSCODE": PASSCODE},
+                          model_ready=True, preloaded=True) as url:
         yield url, collection
 
 

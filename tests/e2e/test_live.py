@@ -56,7 +56,7 @@ NO_SPEECH = """(() => {
 def live_url(mnist_dir, tmp_path_factory):
     db = tmp_path_factory.mktemp("live") / "class.sqlite3"
     with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db)},
-                          model_ready=True) as url:
+                          model_ready=True, preloaded=True) as url:
         yield url
 
 

@@ -34,7 +34,8 @@ def lesson_url(mnist_dir, tmp_path_factory):
     db = tmp_path_factory.mktemp("looks") / "class.sqlite3"
     DB["path"] = db
     with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db),
-                               "HWR_TEACHER_PASSCODE": PASSCODE}, model_ready=True) as url:
+                               "HWR_TEACHER_PASSCODE": PASSCODE},
+                          model_ready=True, preloaded=True) as url:
         yield url
 
 

@@ -41,7 +41,7 @@ def server(mnist_dir, tmp_path_factory):
     db, log = folder / "class.sqlite3", folder / "server.log"
     env = {"HWR_DATA_DIR": str(mnist_dir), "HWR_CLASS_DB": str(db),
            "HWR_TEACHER_PASSCODE": PASSCODE, "HWR_MODEL_CACHE": str(folder / "models")}
-    with streamlit_server(env=env, log=log, model_ready=True) as url:
+    with streamlit_server(env=env, log=log, model_ready=True, preloaded=True) as url:
         yield {"url": url, "db": db, "log": log}
 
 

@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -20,6 +21,7 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import expect
 
+from tests.support.preloaded import start_server as start_preloaded
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
 CHROMIUM_ENV = "HWR_CHROMIUM"
@@ -88,19 +90,29 @@ def free_port() -> int:
 def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict | None = None,
                      timeout: float = 90.0, with_process: bool = False,
                      health_interval: float = 0.3, port: int | None = None,
-                     log: Path | None = None, model_ready: bool = False):
+                     log: Path | None = None, model_ready: bool = False,
+                     preloaded: bool = False):
     """Run `streamlit run` headless on a free loopback port; yields the base URL (and,
     ``with_process``, the server's process id too). ``log``: a file that gets every line
     the server writes (the pages' print() on stdout, Python's logging on stderr), to
     read after. ``model_ready``: yield only once the Draw page answers a drawing
-    (``wait_for_the_model``)."""
+    (``wait_for_the_model``). ``preloaded``: forked from a process that has imported
+    TensorFlow and Streamlit already (``tests/support/preloaded.py``: the tests'
+    servers), unless ``env`` sets a PYTHONPATH of its own; the benchmarks start theirs
+    as a user does."""
     port = port or free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--browser.gatherUsageStats", "false"]
-    stderr = open(log, "wb") if log else subprocess.PIPE  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})},
-                            stdout=stderr if log else subprocess.DEVNULL, stderr=stderr)
+    args = ["run", str(script), "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    full_env = {**os.environ, **(env or {})}
+    stderr = None
+    if preloaded and "PYTHONPATH" not in (env or {}):
+        log = log or Path(tempfile.mkdtemp(prefix="hwr-server-")) / "server.log"
+        proc = start_preloaded(args, full_env, REPO, log)
+    else:
+        stderr = open(log, "wb") if log else subprocess.PIPE  # noqa: SIM115 - closed below
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", *args], cwd=REPO,
+                                env=full_env, stdout=stderr if log else subprocess.DEVNULL,
+                                stderr=stderr)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout
@@ -132,7 +144,7 @@ def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict |
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        if log:
+        if log and stderr is not None:
             stderr.close()
 
 

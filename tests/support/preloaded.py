@@ -1,0 +1,165 @@
+"""App servers forked from a process that has already imported TensorFlow, Keras and
+Streamlit: the browser tests start two dozen servers, and each spent ~6 of its ~8.5 s of
+start-up CPU importing them again, the suite's largest single cost on two cores
+(docs/development.md).
+
+The preloading process imports only those libraries, never hwr (whose settings are read
+at import) and runs no TensorFlow operation, so a fork of it is a server started afresh:
+its own environment, working directory and log, hwr imported and the model loaded in
+the child as ``streamlit run`` does. Run as ``python -m tests.support.preloaded``, it
+reads one JSON request per line on stdin (argv, env, cwd, log) and answers each with the
+forked server's process id; the children are reaped as they exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+# What every server imports before its first page: the slow part of its start.
+PRELOAD = ("tensorflow", "keras", "streamlit.web.cli", "sklearn.metrics", "pandas",
+           "altair", "matplotlib.pyplot", "sqlalchemy", "alembic")
+REPO = Path(__file__).resolve().parents[2]
+
+
+class ForkedServer:
+    """The test side's handle on a forked server: what ``subprocess.Popen`` offered."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+
+    def poll(self) -> int | None:
+        """None while it runs (the preloading process reaps it when it exits)."""
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return 1
+        try:  # a zombie not yet reaped has exited too
+            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return 1
+        return 1 if state == "Z" else None
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def wait(self, timeout: float) -> int:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"server {self.pid}", timeout)
+            time.sleep(0.05)
+        return 1
+
+    def _signal(self, sig: int) -> None:
+        try:
+            os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+class _Preloader:
+    """One preloading process per test process, started on first use."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.proc: subprocess.Popen | None = None
+        self.children: list[ForkedServer] = []
+
+    def start(self, argv: list[str], env: dict, cwd: Path, log: Path) -> ForkedServer:
+        with self.lock:
+            if self.proc is None or self.proc.poll() is not None:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "tests.support.preloaded"], cwd=REPO,
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                    env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {
+                        "PYTHONPATH": str(REPO)})
+                atexit.register(self.stop)
+            request = {"argv": argv, "env": env, "cwd": str(cwd), "log": str(log)}
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+            answer = self.proc.stdout.readline()
+            if not answer:
+                raise RuntimeError("the preloading process for app servers exited")
+            server = ForkedServer(json.loads(answer)["pid"])
+            self.children.append(server)
+            return server
+
+    def stop(self) -> None:
+        for child in self.children:
+            child.kill()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(10)
+
+
+PRELOADER = _Preloader()
+
+
+def start_server(argv: list[str], env: dict, cwd: Path, log: Path) -> ForkedServer:
+    """``streamlit run`` with ``argv`` (what follows ``python -m streamlit``), forked
+    from the preloading process, writing everything it says to ``log``."""
+    return PRELOADER.start(argv, env, cwd, log)
+
+
+def _child(request: dict) -> None:
+    """In the fork: the request's environment, directory and log, then Streamlit's
+    command line, as ``python -m streamlit`` runs it. Never returns."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the server's own subprocesses
+        os.setpgid(0, 0)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the process's own streams
+        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.argv = ["streamlit", *request["argv"]]
+        from streamlit.web import cli
+
+        cli.main(args=request["argv"], prog_name="streamlit")
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except BaseException:  # noqa: BLE001 - told in the log, the process ends
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def main() -> None:
+    for name in PRELOAD:
+        __import__(name)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the exited servers are reaped
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _child(request)
+        sys.stdout.write(json.dumps({"pid": pid}) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
