@@ -49,7 +49,8 @@ def class_url(mnist_dir, tmp_path_factory):
            "PYTHONPATH": os.pathsep.join(filter(None, [str(site),
                                                         os.environ.get("PYTHONPATH")]))}
     LOG["path"] = path.parent / "server.log"
-    with streamlit_server(env=env, log=LOG["path"], model_ready=True) as url:
+    with streamlit_server(env=env, log=LOG["path"], model_ready=True,
+                          preloaded=True) as url:
         lesson = db.start_class("7B")  # after the model's first answer: no class took it
         digits = tilted_class(load_mnist(mnist_dir), CLASS_DIGITS, students=4)
         for image, label, student in zip(digits.images, digits.labels, digits.students):

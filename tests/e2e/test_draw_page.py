@@ -446,7 +446,8 @@ def test_a_drawing_made_while_the_model_loads_is_answered(browser, mnist_dir, tm
     (site / "sitecustomize.py").write_text(HOLD_THE_MODEL)
     path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
     with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "PYTHONPATH": path,
-                               "HWR_TEST_MODEL_RELEASE": str(release)}) as url:
+                               "HWR_TEST_MODEL_RELEASE": str(release)},
+                          preloaded=True) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         try:
             page.goto(url + "/draw")

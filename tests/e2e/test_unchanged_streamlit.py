@@ -19,7 +19,7 @@ def test_the_app_works_with_every_runtime_change_skipped(browser, mnist_dir, tmp
     path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
     log = tmp_path / "server.log"
     with streamlit_server(env={"HWR_DATA_DIR": str(mnist_dir), "PYTHONPATH": path},
-                          log=log) as url:
+                          log=log, preloaded=True) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         try:
             page.goto(url)

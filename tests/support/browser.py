@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import expect
 
+from tests.support.preloaded import preloadable
 from tests.support.preloaded import start_server as start_preloaded
 from tests.support.strokes import DIGITS, PLACEMENTS, place
 
@@ -98,14 +99,14 @@ def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict |
     read after. ``model_ready``: yield only once the Draw page answers a drawing
     (``wait_for_the_model``). ``preloaded``: forked from a process that has imported
     TensorFlow and Streamlit already (``tests/support/preloaded.py``: the tests'
-    servers), unless ``env`` sets a PYTHONPATH of its own; the benchmarks start theirs
-    as a user does."""
+    servers), unless ``env`` sets what those read at import; the benchmarks start
+    theirs as a user does."""
     port = port or free_port()
     args = ["run", str(script), "--server.port", str(port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     full_env = {**os.environ, **(env or {})}
     stderr = None
-    if preloaded and "PYTHONPATH" not in (env or {}):
+    if preloaded and preloadable(full_env):
         log = log or Path(tempfile.mkdtemp(prefix="hwr-server-")) / "server.log"
         proc = start_preloaded(args, full_env, REPO, log)
     else:

@@ -6,9 +6,11 @@ start-up CPU importing them again, the suite's largest single cost on two cores
 The preloading process imports only those libraries, never hwr (whose settings are read
 at import) and runs no TensorFlow operation, so a fork of it is a server started afresh:
 its own environment, working directory and log, hwr imported and the model loaded in
-the child as ``streamlit run`` does. Run as ``python -m tests.support.preloaded``, it
-reads one JSON request per line on stdin (argv, env, cwd, log) and answers each with the
-forked server's process id; the children are reaped as they exit.
+the child as ``streamlit run`` does (a PYTHONPATH of the test's, its
+``sitecustomize.py`` included, taken as a fresh interpreter takes it). Run as
+``python -m tests.support.preloaded``, it reads one JSON request per line on stdin
+(argv, env, cwd, log) and answers each with the forked server's process id; the
+children are reaped as they exit.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ from pathlib import Path
 PRELOAD = ("tensorflow", "keras", "streamlit.web.cli", "sklearn.metrics", "pandas",
            "altair", "matplotlib.pyplot", "sqlalchemy", "alembic")
 REPO = Path(__file__).resolve().parents[2]
+# What those libraries read from the environment as they are imported: a server whose
+# environment sets one otherwise than the preloading process's is started afresh (the
+# Class page test's own KERAS_HOME, where no MNIST copy is cached).
+READ_AT_IMPORT = ("KERAS_HOME", "KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL",
+                  "TF_ENABLE_ONEDNN_OPTS", "MPLBACKEND", "MPLCONFIGDIR")
 
 
 class ForkedServer:
@@ -107,6 +114,12 @@ class _Preloader:
 PRELOADER = _Preloader()
 
 
+def preloadable(env: dict) -> bool:
+    """Whether a server with this environment can be forked from the preloading process
+    (started with this process's environment)."""
+    return all(env.get(name) == os.environ.get(name) for name in READ_AT_IMPORT)
+
+
 def start_server(argv: list[str], env: dict, cwd: Path, log: Path) -> ForkedServer:
     """``streamlit run`` with ``argv`` (what follows ``python -m streamlit``), forked
     from the preloading process, writing everything it says to ``log``."""
@@ -132,6 +145,7 @@ def _child(request: dict) -> None:
         sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         sys.argv = ["streamlit", *request["argv"]]
+        _python_path(request["env"].get("PYTHONPATH", ""))
         from streamlit.web import cli
 
         cli.main(args=request["argv"], prog_name="streamlit")
@@ -146,6 +160,20 @@ def _child(request: dict) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def _python_path(python_path: str) -> None:
+    """The request's PYTHONPATH, as a fresh interpreter would take it: its folders on
+    sys.path, and the first ``sitecustomize.py`` among them run (the tests' way of
+    changing a server from within: a model that waits for its cue, a short fine-tune)."""
+    import runpy
+
+    folders = [f for f in python_path.split(os.pathsep) if f and f not in sys.path]
+    sys.path[1:1] = folders
+    for folder in folders:
+        if (Path(folder) / "sitecustomize.py").exists():
+            runpy.run_path(str(Path(folder) / "sitecustomize.py"), run_name="sitecustomize")
+            break
 
 
 def main() -> None:
