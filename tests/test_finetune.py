@@ -2,8 +2,6 @@
 digits it never saw, forgets little of MNIST, and never leaves a half-written model."""
 
 import socket
-import subprocess
-import sys
 import threading
 import urllib.request
 
@@ -30,7 +28,7 @@ from hwr.teaching.jobs import FineTuneJob
 from hwr.teaching.sentences import CANCELLED, ERASED_MEANWHILE, FAILED, NO_REPLAY
 from hwr.teaching.service import replay_digits
 from hwr.reading.recognizer import DEFAULT_MODEL_DIR, DigitRecognizer
-from tests.support.files import REPO
+from tests.support.files import load_script
 from tests.support.classes import tilted_class
 
 
@@ -294,26 +292,27 @@ def test_a_finished_run_is_a_new_version_not_yet_active(tmp_path, shipped, tilte
 
 
 @pytest.mark.slow
-def test_the_command_line_runs_the_same_fine_tune(tmp_path, mnist_dir, mnist, tilted):
+def test_the_command_line_runs_the_same_fine_tune(tmp_path, mnist_dir, mnist, tilted,
+                                                  capsys):
+    """scripts/train.py's main, in this process (as tests/test_train.py runs it): a
+    process of its own would import TensorFlow again for 6 s of CPU."""
+    train = load_script("train")
     extra = tmp_path / "class_digits.npz"
     np.savez(extra, x=np.round(tilted.images * 255).astype(np.uint8),
              y=tilted.labels.astype(np.uint8))
     out = tmp_path / "class_model"
-    run = subprocess.run(
-        [sys.executable, "scripts/train.py", "--init-from", str(DEFAULT_MODEL_DIR),
-         "--extra-data", str(extra), "--out", str(out), "--data-dir", str(mnist_dir),
-         "--finetune-epochs", "1", "--finetune-replay", "200"],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert "Held-out class digits (60)" in run.stdout
+    code = train.main(["--init-from", str(DEFAULT_MODEL_DIR), "--extra-data", str(extra),
+                       "--out", str(out), "--data-dir", str(mnist_dir),
+                       "--finetune-epochs", "1", "--finetune-replay", "200"])
+    said = capsys.readouterr()
+    assert code == 0, said.err[-2000:]
+    assert "Held-out class digits (60)" in said.out
     assert DigitRecognizer.load(out).knows_non_digits
 
     np.savez(extra, x=np.zeros((3, 28, 28), np.uint8), y=np.zeros(3, np.uint8))
-    refused = subprocess.run(
-        [sys.executable, "scripts/train.py", "--init-from", str(DEFAULT_MODEL_DIR),
-         "--extra-data", str(extra), "--out", str(tmp_path / "none"),
-         "--data-dir", str(mnist_dir)], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert refused.returncode == 2 and "at least 30" in refused.stderr
+    refused = train.main(["--init-from", str(DEFAULT_MODEL_DIR), "--extra-data", str(extra),
+                          "--out", str(tmp_path / "none"), "--data-dir", str(mnist_dir)])
+    assert refused == 2 and "at least 30" in capsys.readouterr().err
     assert not (tmp_path / "none").exists()
 
 
