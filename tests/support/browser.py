@@ -105,9 +105,10 @@ def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict |
     args = ["run", str(script), "--server.port", str(port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     full_env = {**os.environ, **(env or {})}
-    stderr = None
+    stderr = own_log = None
     if preloaded and preloadable(full_env):
-        log = log or Path(tempfile.mkdtemp(prefix="hwr-server-")) / "server.log"
+        if log is None:  # read when the server fails to start, removed after
+            log = own_log = Path(tempfile.mkdtemp(prefix="hwr-server-")) / "server.log"
         proc = start_preloaded(args, full_env, REPO, log)
     else:
         stderr = open(log, "wb") if log else subprocess.PIPE  # noqa: SIM115 - closed below
@@ -147,6 +148,8 @@ def streamlit_server(script: str | Path = REPO / "streamlit_app.py", env: dict |
             proc.kill()
         if log and stderr is not None:
             stderr.close()
+        if own_log is not None:
+            shutil.rmtree(own_log.parent, ignore_errors=True)
 
 
 # A fresh server loads its model in the background. Beside a fine-tune and two other
