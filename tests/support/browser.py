@@ -250,7 +250,7 @@ def _scaled_box(page, key: str) -> tuple[dict, float]:
 # Canvas pixels between two of a stroke's pointer events as the tests draw: a hand
 # moving at ~500 px/s, one event per 60 Hz frame. The smoothed test strokes have a point
 # every 3-6 px; each event costs Chromium ~8 ms of CPU (its frame), the browser tests'
-# largest cost, and drawing at this spacing costs 40% less (docs/development.md). The
+# largest cost, and drawing at this spacing costs a third less (docs/development.md). The
 # benchmarks draw every point (spacing 0), as their figures were measured.
 MOUSE_SPACING = 8.0
 
