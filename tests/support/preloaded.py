@@ -9,8 +9,9 @@ its own environment, working directory and log, hwr imported and the model loade
 the child as ``streamlit run`` does (a PYTHONPATH of the test's, its
 ``sitecustomize.py`` included, taken as a fresh interpreter takes it). Run as
 ``python -m tests.support.preloaded``, it reads one JSON request per line on stdin
-(argv, env, cwd, log) and answers each with the forked server's process id; the
-children are reaped as they exit.
+(argv, env, cwd, log) and answers each with the forked server's process id; it reaps
+the servers that exited as it forks more, and stops those still running when its input
+ends (the test process has ended).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 # What every server imports before its first page: the slow part of its start.
@@ -42,7 +44,8 @@ class ForkedServer:
         self.pid = pid
 
     def poll(self) -> int | None:
-        """None while it runs (the preloading process reaps it when it exits)."""
+        """None while it runs (an exited server stays a zombie until the preloading
+        process reaps it)."""
         try:
             os.kill(self.pid, 0)
         except ProcessLookupError:
@@ -60,8 +63,6 @@ class ForkedServer:
         self._signal(signal.SIGKILL)
 
     def wait(self, timeout: float) -> int:
-        import time
-
         deadline = time.monotonic() + timeout
         while self.poll() is None:
             if time.monotonic() > deadline:
@@ -77,12 +78,13 @@ class ForkedServer:
 
 
 class _Preloader:
-    """One preloading process per test process, started on first use."""
+    """One preloading process per test process, started on first use; it stops the
+    servers still running when this process ends (their parent: a pid it has not
+    reaped is not given to another process meanwhile, as one this side kept could be)."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.proc: subprocess.Popen | None = None
-        self.children: list[ForkedServer] = []
 
     def start(self, argv: list[str], env: dict, cwd: Path, log: Path) -> ForkedServer:
         with self.lock:
@@ -92,23 +94,20 @@ class _Preloader:
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                     env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {
                         "PYTHONPATH": str(REPO)})
-                atexit.register(self.stop)
+                atexit.register(self.stop, self.proc)
             request = {"argv": argv, "env": env, "cwd": str(cwd), "log": str(log)}
             self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
             answer = self.proc.stdout.readline()
             if not answer:
                 raise RuntimeError("the preloading process for app servers exited")
-            server = ForkedServer(json.loads(answer)["pid"])
-            self.children.append(server)
-            return server
+            return ForkedServer(json.loads(answer)["pid"])
 
-    def stop(self) -> None:
-        for child in self.children:
-            child.kill()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.stdin.close()
-            self.proc.wait(10)
+    @staticmethod
+    def stop(proc: subprocess.Popen) -> None:
+        if proc.poll() is None:
+            proc.stdin.close()  # it stops its servers still running, then itself
+            proc.wait(30)
 
 
 PRELOADER = _Preloader()
@@ -131,7 +130,6 @@ def _child(request: dict) -> None:
     command line, as ``python -m streamlit`` runs it. Never returns."""
     code = 1
     try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the server's own subprocesses
         os.setpgid(0, 0)
         os.chdir(request["cwd"])
         os.environ.clear()
@@ -176,17 +174,33 @@ def _python_path(python_path: str) -> None:
             break
 
 
+def _reap(children: set[int]) -> None:
+    """Forget the servers that have exited (reaped: their pids free again)."""
+    for pid in list(children):
+        try:
+            done = os.waitpid(pid, os.WNOHANG)[0]
+        except ChildProcessError:
+            done = pid
+        if done:
+            children.discard(pid)
+
+
 def main() -> None:
     for name in PRELOAD:
         __import__(name)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the exited servers are reaped
+    children: set[int] = set()
     for line in sys.stdin:
+        _reap(children)
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
             _child(request)
+        children.add(pid)
         sys.stdout.write(json.dumps({"pid": pid}) + "\n")
         sys.stdout.flush()
+    for pid in children:  # the test process has ended: the servers it left running
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
 
 
 if __name__ == "__main__":
