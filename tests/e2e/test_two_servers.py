@@ -84,11 +84,8 @@ def test_a_model_chosen_on_one_server_answers_on_the_other(browser, two_servers,
 
 
 def teacher_on(browser, url: str):
-    page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-    page.set_default_timeout(60_000)
-    page.goto(f"{url}/teach")
-    page.get_by_label("Teacher's passcode").fill(PASSCODE)
-    page.get_by_role("button", name="Unlock").click()
+    page = new_page(browser, f"{url}/teach")
+    unlock(page)
     page.get_by_role("button", name="End the class").or_(
         page.get_by_role("button", name="Start the class")).first.wait_for()
     return page
@@ -102,9 +99,7 @@ def test_a_teacher_on_one_server_hides_what_another_server_took(browser, two_ser
     teacher.get_by_role("button", name="End the class").wait_for()
     projector = teacher_on(browser, b)  # the wall on the other server
 
-    student = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-    student.set_default_timeout(60_000)
-    student.goto(f"{b}/?name=Quick%20Otter")  # the student on server B
+    student = new_page(browser, f"{b}/?name=Quick%20Otter")  # the student on server B
     student.wait_for_selector(canvas_selector(KEY))
     draw_strokes(student, KEY, place(DIGITS[7][0], *PLACEMENTS[0]))
     on_a = teacher.locator('[data-wall="wall"] .hwr-wall-item[data-student="Quick Otter"]')

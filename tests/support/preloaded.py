@@ -46,11 +46,7 @@ class ForkedServer:
     def poll(self) -> int | None:
         """None while it runs (an exited server stays a zombie until the preloading
         process reaps it)."""
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return 1
-        try:  # a zombie not yet reaped has exited too
+        try:  # gone, or a zombie not yet reaped: exited either way
             state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             return 1
